@@ -1,0 +1,95 @@
+"""agentnb: teams of AI agents that talk, call tools and reach a result — in notebooks.
+
+Everything public is importable from here; modules load on first use, so ``import agentnb``
+stays fast and pulls in neither openai nor anything from Jupyter.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "Agent": "agentnb.agent",
+    "Team": "agentnb.team",
+    "TeamResult": "agentnb.team",
+    "Human": "agentnb.human",
+    "tool": "agentnb.tools",
+    "Tool": "agentnb.tools",
+    "Edge": "agentnb.graph",
+    "StopCondition": "agentnb.stop",
+    "MaxTurns": "agentnb.stop",
+    "TextMention": "agentnb.stop",
+    "TokenBudget": "agentnb.stop",
+    "Timeout": "agentnb.stop",
+    "Predicate": "agentnb.stop",
+    "ExternalStop": "agentnb.stop",
+    "AgentnbError": "agentnb.errors",
+    "RunError": "agentnb.errors",
+    "StructuredOutputError": "agentnb.errors",
+    "TeamBusyError": "agentnb.errors",
+    "Event": "agentnb.messages",
+    "TextMessage": "agentnb.messages",
+    "ToolCall": "agentnb.messages",
+    "ToolCalls": "agentnb.messages",
+    "ToolResult": "agentnb.messages",
+    "Handoff": "agentnb.messages",
+    "Approval": "agentnb.messages",
+    "TokenDelta": "agentnb.messages",
+    "SpeakerSelected": "agentnb.messages",
+    "ErrorEvent": "agentnb.messages",
+    "Stop": "agentnb.messages",
+    "Usage": "agentnb.messages",
+}
+
+__all__ = [*_EXPORTS, "models", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "models":
+        return importlib.import_module("agentnb.models")
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'agentnb' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:
+    from agentnb import models
+    from agentnb.agent import Agent
+    from agentnb.errors import AgentnbError, RunError, StructuredOutputError, TeamBusyError
+    from agentnb.graph import Edge
+    from agentnb.human import Human
+    from agentnb.messages import (
+        Approval,
+        ErrorEvent,
+        Event,
+        Handoff,
+        SpeakerSelected,
+        Stop,
+        TextMessage,
+        TokenDelta,
+        ToolCall,
+        ToolCalls,
+        ToolResult,
+        Usage,
+    )
+    from agentnb.stop import (
+        ExternalStop,
+        MaxTurns,
+        Predicate,
+        StopCondition,
+        TextMention,
+        Timeout,
+        TokenBudget,
+    )
+    from agentnb.team import Team, TeamResult
+    from agentnb.tools import Tool, tool

@@ -1,0 +1,163 @@
+"""Events: the one stream every consumer of a team run reads.
+
+Every event is a small pydantic model with a ``type`` tag, so a whole run round-trips
+through JSON (`event_to_json` / `event_from_json`). The transcript of a team is a list of
+these; an agent's model context is derived from it, which is what lets checkpoints,
+tracing and evals be built later as plain consumers of the stream.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+
+class Usage(BaseModel):
+    """Token counts of one model call, or totals over a run."""
+
+    model_config = ConfigDict(frozen=True)
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+        )
+
+
+class ToolCall(BaseModel):
+    """One function call a model asked for; ``arguments`` is the raw JSON text it sent."""
+
+    id: str
+    name: str
+    arguments: str = "{}"
+
+    def parsed_arguments(self) -> Any:
+        """The arguments as Python data, or the raw text when it is not valid JSON."""
+        try:
+            return json.loads(self.arguments)
+        except ValueError:
+            return self.arguments
+
+
+class _Event(BaseModel):
+    """Fields every event has: who produced it, in which nested team, and when."""
+
+    source: str
+    scope: str = ""  # "" at top level; "inner" or "outer/inner" for nested teams' events
+    at: float = Field(default_factory=time.time)
+
+
+class TextMessage(_Event):
+    """A chat message: the task from the user, an agent's reply, or a human's answer.
+
+    ``data`` holds the validated structured output when the agent has an ``output_type``.
+    """
+
+    type: Literal["text"] = "text"
+    content: str
+    data: dict[str, Any] | None = None
+    usage: Usage | None = None
+    model: str | None = None
+
+
+class ToolCalls(_Event):
+    """An agent's model asked for one or more tool calls (they run concurrently)."""
+
+    type: Literal["tool_calls"] = "tool_calls"
+    calls: list[ToolCall]
+    content: str = ""  # text the model sent alongside the calls, if any
+    usage: Usage | None = None
+    model: str | None = None
+
+
+class ToolResult(_Event):
+    """The outcome of one tool call, as the model will see it."""
+
+    type: Literal["tool_result"] = "tool_result"
+    call_id: str
+    name: str
+    content: str
+    is_error: bool = False
+    duration: float = 0.0  # seconds
+
+
+class Handoff(_Event):
+    """``source`` passed control to ``target`` through a ``transfer_to_<target>`` tool."""
+
+    type: Literal["handoff"] = "handoff"
+    target: str
+
+
+class Approval(_Event):
+    """A human approved or rejected a tool call that needs approval before it runs."""
+
+    type: Literal["approval"] = "approval"
+    call_id: str
+    tool: str
+    approved: bool
+    comment: str = ""
+
+
+class TokenDelta(_Event):
+    """A piece of text streamed by ``source``'s model; not part of the transcript."""
+
+    type: Literal["token"] = "token"
+    text: str
+
+
+class SpeakerSelected(_Event):
+    """The team chose who speaks next, and why (``source`` is the team)."""
+
+    type: Literal["speaker"] = "speaker"
+    speaker: str
+    turn: int
+    reason: str = ""
+    usage: Usage | None = None  # tokens the choice cost (selector mode)
+
+
+class ErrorEvent(_Event):
+    """Feedback about an unusable reply; the agent it concerns (``source``) sees it."""
+
+    type: Literal["error"] = "error"
+    content: str
+
+
+class Stop(_Event):
+    """The run ended; ``reason`` says why in words a person can act on."""
+
+    type: Literal["stop"] = "stop"
+    reason: str
+
+
+Event = Annotated[
+    TextMessage | ToolCalls | ToolResult | Handoff | Approval | TokenDelta | SpeakerSelected | ErrorEvent | Stop,
+    Field(discriminator="type"),
+]
+
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+EVENT_LIST_ADAPTER: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
+
+
+def event_to_json(event: Event) -> str:
+    """Serialize one event to JSON text."""
+    return event.model_dump_json()
+
+
+def event_from_json(text: str | bytes) -> Event:
+    """Parse JSON text back into the right event class (by its ``type`` tag)."""
+    return EVENT_ADAPTER.validate_json(text)
+
+
+def events_from_json(text: str | bytes) -> list[Event]:
+    """Parse a JSON array of events."""
+    return EVENT_LIST_ADAPTER.validate_json(text)

@@ -1,0 +1,167 @@
+"""The model protocol: one request in, a stream of text pieces and one final reply out.
+
+A model is any object with a ``name`` and a ``stream(request)`` async iterator that yields
+``str`` text deltas and ends with exactly one `ModelReply`. Messages use the OpenAI chat
+format (plain dicts), the one format every server and reader already knows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from agentnb.messages import ToolCall, Usage
+
+ChatMessage = dict[str, Any]
+ToolChoice = Literal["auto", "required", "none"] | str  # or the name of one tool to force
+
+
+class ModelError(Exception):
+    """A model could not produce a reply (network, server, script); the message says why."""
+
+
+@dataclass(slots=True)
+class ModelRequest:
+    """Everything a model needs for one call.
+
+    ``messages`` is the agent's context in OpenAI chat format, system prompt first.
+    ``tools`` are OpenAI function-tool schemas. ``output_schema`` is a JSON schema the reply
+    text must satisfy (``output_name`` names it). ``prompt_tokens`` is agentnb's running
+    estimate of the context size, kept incrementally so offline models need not re-count.
+    """
+
+    agent: str
+    messages: list[ChatMessage]
+    tools: list[dict[str, Any]] = field(default_factory=list)
+    tool_choice: ToolChoice = "auto"
+    output_schema: dict[str, Any] | None = None
+    output_name: str = "output"
+    prompt_tokens: int = 0
+
+    def tool_names(self) -> list[str]:
+        return [t["function"]["name"] for t in self.tools]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (used by cassettes and caches)."""
+        return {
+            "agent": self.agent,
+            "messages": self.messages,
+            "tools": self.tools,
+            "tool_choice": self.tool_choice,
+            "output_schema": self.output_schema,
+            "output_name": self.output_name,
+        }
+
+
+@dataclass(slots=True)
+class ModelReply:
+    """A model's complete answer: text, tool calls, or both."""
+
+    text: str = ""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    model: str = ""
+
+
+@runtime_checkable
+class Model(Protocol):
+    """What agentnb needs from a model."""
+
+    name: str
+
+    def stream(self, request: ModelRequest) -> AsyncIterator[str | ModelReply]:
+        """Yield text deltas as they arrive, then exactly one `ModelReply`."""
+        ...
+
+
+async def complete(model: Model, request: ModelRequest) -> ModelReply:
+    """Run a model call to the end and return only its reply (no streaming)."""
+    reply: ModelReply | None = None
+    async for chunk in model.stream(request):
+        if isinstance(chunk, ModelReply):
+            reply = chunk
+    if reply is None:
+        raise ModelError(f"model {model.name!r} ended its stream without a reply")
+    return reply
+
+
+def estimate_tokens(text: str) -> int:
+    """Deterministic token estimate (about 4 characters a token); no tokenizer download."""
+    return (len(text) + 3) // 4
+
+
+def message_tokens(message: Mapping[str, Any]) -> int:
+    """Estimated tokens of one chat message, tool calls included."""
+    content = message.get("content") or ""
+    n = 4 + estimate_tokens(content if isinstance(content, str) else json.dumps(content))
+    for call in message.get("tool_calls") or ():
+        fn = call["function"]
+        n += estimate_tokens(fn["name"]) + estimate_tokens(fn["arguments"])
+    return n
+
+
+def split_for_streaming(text: str) -> list[str]:
+    """Split text into word-sized deltas (each keeps its trailing space)."""
+    pieces: list[str] = []
+    start = 0
+    for i, ch in enumerate(text):
+        if ch == " " and i + 1 < len(text) and text[i + 1] != " ":
+            pieces.append(text[start : i + 1])
+            start = i + 1
+    if start < len(text):
+        pieces.append(text[start:])
+    return pieces
+
+
+class OfflineModel:
+    """Shared behaviour of the deterministic models: streaming, usage, latency, faults.
+
+    ``latency`` seconds are awaited before each reply and ``token_latency`` between text
+    deltas. ``faults`` maps a call number (0-based, counted per model) to an exception that
+    call raises instead of replying, so tests and benchmarks can exercise failure paths.
+    """
+
+    name = "offline"
+
+    def __init__(
+        self,
+        *,
+        latency: float = 0.0,
+        token_latency: float = 0.0,
+        faults: Mapping[int, BaseException] | None = None,
+        stream_tokens: bool = True,
+    ) -> None:
+        self.latency = latency
+        self.token_latency = token_latency
+        self.faults = dict(faults or {})
+        self.stream_tokens = stream_tokens
+        self.calls = 0
+
+    async def reply(self, request: ModelRequest) -> ModelReply:
+        """Decide the reply; subclasses implement this."""
+        raise NotImplementedError
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[str | ModelReply]:
+        call = self.calls
+        self.calls += 1
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        fault = self.faults.get(call)
+        if fault is not None:
+            raise fault
+        reply = await self.reply(request)
+        if self.stream_tokens and reply.text:
+            for piece in split_for_streaming(reply.text):
+                if self.token_latency:
+                    await asyncio.sleep(self.token_latency)
+                yield piece
+        if not reply.usage.total_tokens:
+            completion = estimate_tokens(reply.text) + sum(
+                estimate_tokens(c.name) + estimate_tokens(c.arguments) for c in reply.tool_calls
+            )
+            reply.usage = Usage(prompt_tokens=request.prompt_tokens, completion_tokens=completion)
+        reply.model = reply.model or self.name
+        yield reply
