@@ -1,0 +1,26 @@
+"""Shared test set-up: deterministic default model, and 'fail in CI instead of skipping'."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# Tests never fall through to a live or embedded model by accident: the default is the
+# offline scripted model unless a test sets something else (with monkeypatch).
+os.environ["AGENTNB_MODEL"] = "scripted:newsroom"
+
+
+def require(available: bool, what: str) -> None:
+    """Skip when a component is missing on a developer's machine, but fail under CI=true.
+
+    CI installs everything (see .ci/run), so a missing component there is a broken
+    install, never a reason to skip.
+    """
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is missing under CI=true; .ci/run must install it", pytrace=False)
+    pytest.skip(f"{what} is not installed")
