@@ -140,7 +140,15 @@ class Stop(_Event):
 
 
 Event = Annotated[
-    TextMessage | ToolCalls | ToolResult | Handoff | Approval | TokenDelta | SpeakerSelected | ErrorEvent | Stop,
+    TextMessage
+    | ToolCalls
+    | ToolResult
+    | Handoff
+    | Approval
+    | TokenDelta
+    | SpeakerSelected
+    | ErrorEvent
+    | Stop,
     Field(discriminator="type"),
 ]
 

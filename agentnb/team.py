@@ -8,6 +8,7 @@ with a follow-up task, and nothing is lost when a run is stopped, interrupted or
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import warnings
 from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Sequence
@@ -180,7 +181,7 @@ class Team:
                 )
             if mode == "graph" and not edges:
                 raise ValueError("edges: graph mode needs edges, e.g. edges=[('writer', 'editor')]")
-            chain = list(zip(names, names[1:], strict=False)) if mode == "sequential" else list(edges or ())
+            chain = list(itertools.pairwise(names)) if mode == "sequential" else list(edges or ())
             self._graph = Graph(names, chain)  # type: ignore[arg-type]
         elif edges is not None:
             raise ValueError(f"edges: only graph mode uses edges (mode is {mode!r})")
@@ -425,10 +426,7 @@ class Team:
         if task:
             yield self._record(TextMessage(source=USER, content=task))
         try:
-            if self._graph is not None:
-                events = run_graph(self, self._graph)
-            else:
-                events = self._conversation()
+            events = run_graph(self, self._graph) if self._graph is not None else self._conversation()
             async with aclosing(events) as stream:
                 async for event in stream:
                     yield self._record(event)
@@ -480,6 +478,7 @@ class Team:
     def _close_dangling_calls(self) -> list[ToolResult]:
         """Tool calls cut off by a stop get an error result, so the chat stays well formed."""
         answered = {e.call_id for e in self._events if isinstance(e, ToolResult)}
+        why = self._stop_requested or "stopped"
         missing: list[ToolResult] = []
         for event in self._events:
             if isinstance(event, ToolCalls) and not event.scope:
@@ -491,7 +490,7 @@ class Team:
                                 call_id=call.id,
                                 name=call.name,
                                 is_error=True,
-                                content=f"Error: the call was cancelled because the run stopped ({self._stop_requested or 'stopped'}).",
+                                content=f"Error: cancelled because the run stopped ({why}).",
                             )
                         )
         return missing
