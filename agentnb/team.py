@@ -8,6 +8,7 @@ with a follow-up task, and nothing is lost when a run is stopped, interrupted or
 from __future__ import annotations
 
 import asyncio
+import collections.abc
 import itertools
 import threading
 import warnings
@@ -79,8 +80,11 @@ class TeamResult(BaseModel):
         return result_mimebundle(self)
 
 
-class PendingRun:
-    """What `Team.run` returns: await it. Shown un-awaited, it explains what to do."""
+class PendingRun(collections.abc.Coroutine):
+    """What `Team.run` returns: a coroutine to await (or hand to ``asyncio.create_task``).
+
+    Shown un-awaited in a notebook, it explains what to do instead of failing silently.
+    """
 
     def __init__(self, coro: Coroutine[Any, Any, TeamResult], team_name: str) -> None:
         self._coro = coro
@@ -90,6 +94,17 @@ class PendingRun:
     def __await__(self) -> Generator[Any, None, TeamResult]:
         self._awaited = True
         return self._coro.__await__()
+
+    def send(self, value: Any) -> Any:
+        self._awaited = True
+        return self._coro.send(value)
+
+    def throw(self, *args: Any) -> Any:
+        return self._coro.throw(*args)
+
+    def close(self) -> None:
+        self._awaited = True
+        self._coro.close()
 
     def hint(self) -> str:
         return (

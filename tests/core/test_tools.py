@@ -1,0 +1,201 @@
+"""@tool: schemas from type hints and docstrings, validation, errors back to the model."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Annotated
+
+import pytest
+from pydantic import BaseModel, Field
+
+from agentnb import Agent, Team, tool
+from agentnb.messages import ToolCall, ToolResult
+from agentnb.models import ModelReply, ScriptedModel, call
+
+
+@tool
+def add(a: int, b: Annotated[int, "the second number"] = 2) -> int:
+    """Add two numbers.
+
+    Longer explanation that is not part of the description.
+
+    Args:
+        a: the first number
+        b: ignored here because Annotated wins
+    """
+    return a + b
+
+
+class Point(BaseModel):
+    x: float
+    y: float = Field(description="vertical")
+
+
+@tool
+async def norm(p: Point) -> float:
+    """Length of a point vector."""
+    return (p.x**2 + p.y**2) ** 0.5
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_schema_comes_from_type_hints_annotations_and_docstring():
+    fn = add.schema["function"]
+    assert fn["name"] == "add"
+    assert fn["description"] == "Add two numbers."
+    props = fn["parameters"]["properties"]
+    assert props["a"] == {"type": "integer", "description": "the first number"}
+    assert props["b"]["description"] == "the second number"
+    assert props["b"]["default"] == 2
+    assert fn["parameters"]["required"] == ["a"]
+
+
+def test_nested_pydantic_arguments_are_validated_into_objects():
+    outcome = run(norm.run(json.dumps({"p": {"x": 3, "y": 4}})))
+    assert (outcome.content, outcome.is_error) == ("5.0", False)
+    assert "$defs" in norm.schema["function"]["parameters"]
+
+
+def test_invalid_arguments_become_an_error_result_naming_the_field():
+    outcome = run(add.run('{"a": "three"}'))
+    assert outcome.is_error
+    assert "invalid arguments for 'add'" in outcome.content
+    assert "a:" in outcome.content
+
+
+def test_malformed_json_becomes_an_error_result():
+    outcome = run(add.run('{"a": 1'))
+    assert outcome.is_error and "not valid JSON" in outcome.content
+
+
+def test_an_exception_inside_the_tool_becomes_an_error_result():
+    @tool
+    def boom() -> str:
+        """Always fails."""
+        raise ValueError("disk on fire")
+
+    outcome = run(boom.run("{}"))
+    assert outcome.is_error
+    assert "ValueError: disk on fire" in outcome.content
+
+
+def test_per_tool_timeout():
+    @tool(timeout=0.05)
+    async def slow() -> str:
+        """Takes too long."""
+        await asyncio.sleep(5)
+        return "done"
+
+    started = time.perf_counter()
+    outcome = run(slow.run(""))
+    assert outcome.is_error and "timed out after 0.05 s" in outcome.content
+    assert time.perf_counter() - started < 2
+
+
+def test_return_values_are_serialized_for_the_model():
+    @tool(blocking=False)
+    def info() -> dict:
+        """Structured info."""
+        return {"city": "Riverside", "acres": 14}
+
+    assert json.loads(run(info.run("{}")).content) == {"city": "Riverside", "acres": 14}
+    assert run(tool(lambda: Point(x=1, y=2), name="pt").run("{}")).content == '{"x":1.0,"y":2.0}'
+
+
+def test_tools_reject_var_args():
+    def bad(*args: int) -> int:
+        return 0
+
+    with pytest.raises(TypeError, match="list the parameters explicitly"):
+        tool(bad)
+
+
+def test_plain_functions_are_accepted_as_tools():
+    def shout(text: str) -> str:
+        """Upper-case the text."""
+        return text.upper()
+
+    agent = Agent("a", tools=[shout])
+    assert agent.tools[0].name == "shout"
+    assert agent.tools[0]("hi") == "HI"
+
+
+def _team_with(tools, script):
+    agent = Agent("worker", tools=tools, model=ScriptedModel({"worker": script}))
+    return Team([agent], max_turns=1)
+
+
+def test_unknown_tool_and_bad_arguments_go_back_to_the_model_and_the_run_continues():
+    # a ModelReply is served as-is: a real model can name a tool it was not offered
+    model_script = [
+        ModelReply(tool_calls=[ToolCall(id="c1", name="nope"), ToolCall(id="c2", name="add", arguments='{"a": 1,')]),
+        call("add", a=1, b=5),
+        "The answer is 6.",
+    ]
+    agent = Agent("worker", tools=[add], model=ScriptedModel({"worker": model_script}))
+    result = Team([agent], max_turns=1).run_sync("add 1 and 5")
+    results = [m for m in result.messages if isinstance(m, ToolResult)]
+    assert [r.is_error for r in results] == [True, True, False]
+    assert "unknown tool 'nope'. Available tools: add" in results[0].content
+    assert "not valid JSON" in results[1].content
+    assert results[2].content == "6"
+    assert result.final == "The answer is 6."
+    sent = agent.context(Team([agent]).transcript)  # rebuilt context is well formed
+    assert sent[0]["role"] == "system"
+
+
+def test_several_tool_calls_in_one_reply_run_concurrently():
+    @tool
+    async def wait(seconds: float) -> str:
+        """Sleep, then report."""
+        await asyncio.sleep(seconds)
+        return f"waited {seconds}"
+
+    team = _team_with([wait], [{"calls": [call("wait", seconds=0.3)] * 3}, "done"])
+    started = time.perf_counter()
+    result = team.run_sync("wait three times")
+    elapsed = time.perf_counter() - started
+    assert [m.content for m in result.messages if isinstance(m, ToolResult)] == ["waited 0.3"] * 3
+    assert elapsed < 0.8, f"three 0.3 s calls took {elapsed:.2f} s: they did not overlap"
+
+
+def test_sync_tools_run_in_threads_so_they_overlap_too():
+    @tool
+    def block(seconds: float) -> str:
+        """Blocking sleep."""
+        time.sleep(seconds)
+        return "ok"
+
+    team = _team_with([block], [{"calls": [call("block", seconds=0.3)] * 3}, "done"])
+    started = time.perf_counter()
+    team.run_sync("go")
+    assert time.perf_counter() - started < 0.8
+
+
+def test_tool_iterations_are_bounded_then_the_agent_must_answer():
+    agent = Agent(
+        "worker",
+        tools=[add],
+        max_tool_iterations=2,
+        model=ScriptedModel({"worker": [call("add", a=1), call("add", a=2), "final answer"]}),
+    )
+    result = Team([agent], max_turns=1).run_sync("loop")
+    assert result.final == "final answer"
+    assert len([m for m in result.messages if isinstance(m, ToolResult)]) == 2
+
+
+def test_repeated_tool_failures_end_the_run_with_a_reason():
+    agent = Agent(
+        "worker",
+        tools=[add],
+        max_failures=2,
+        max_tool_iterations=10,
+        model=ScriptedModel({"worker": [call("add", raw="nope")] * 5}),
+    )
+    result = Team([agent], max_turns=3).run_sync("go")
+    assert "2 tool-call rounds in a row failed" in result.stop_reason
+    assert "not valid JSON" in result.stop_reason
