@@ -37,16 +37,35 @@ json_values = st.recursive(
 )
 
 events = st.one_of(
-    st.builds(TextMessage, content=text, data=st.none() | st.dictionaries(st.text(max_size=5), json_values,
-              max_size=3), usage=st.none() | usages, model=st.none() | names, **common),
+    st.builds(
+        TextMessage,
+        content=text,
+        data=st.none() | st.dictionaries(st.text(max_size=5), json_values, max_size=3),
+        usage=st.none() | usages,
+        model=st.none() | names,
+        **common,
+    ),
     st.builds(ToolCalls, calls=st.lists(calls, max_size=3), content=text, usage=st.none() | usages, **common),
-    st.builds(ToolResult, call_id=names, name=names, content=text, is_error=st.booleans(),
-              duration=st.floats(0, 1e4, allow_nan=False), **common),
+    st.builds(
+        ToolResult,
+        call_id=names,
+        name=names,
+        content=text,
+        is_error=st.booleans(),
+        duration=st.floats(0, 1e4, allow_nan=False),
+        **common,
+    ),
     st.builds(Handoff, target=names, **common),
     st.builds(Approval, call_id=names, tool=names, approved=st.booleans(), comment=text, **common),
     st.builds(TokenDelta, text=text, **common),
-    st.builds(SpeakerSelected, speaker=names, turn=st.integers(0, 10**6), reason=text,
-              usage=st.none() | usages, **common),
+    st.builds(
+        SpeakerSelected,
+        speaker=names,
+        turn=st.integers(0, 10**6),
+        reason=text,
+        usage=st.none() | usages,
+        **common,
+    ),
     st.builds(ErrorEvent, content=text, **common),
     st.builds(Stop, reason=text, **common),
 )

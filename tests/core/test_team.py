@@ -183,8 +183,11 @@ class Verdict(BaseModel):
 
 
 def test_structured_output_is_validated_into_the_output_type():
-    agent = Agent("judge", output_type=Verdict,
-                  model=ScriptedModel({"judge": ['```json\n{"approved": true, "reason": "fine"}\n```']}))
+    agent = Agent(
+        "judge",
+        output_type=Verdict,
+        model=ScriptedModel({"judge": ['```json\n{"approved": true, "reason": "fine"}\n```']}),
+    )
     result = Team([agent], max_turns=1).run_sync("judge this")
     assert result.output == Verdict(approved=True, reason="fine")
     assert result.chat()[-1].data == {"approved": True, "reason": "fine"}
@@ -223,7 +226,10 @@ def test_human_participant_answers_through_input_fn():
     writer = Agent("writer", model=ScriptedModel({"writer": ["Long draft", "Short draft"]}))
     result = Team([writer, human], max_turns=3).run_sync("write")
     assert [(m.source, m.content) for m in result.chat()][1:] == [
-        ("writer", "Long draft"), ("reader", "Make it shorter."), ("writer", "Short draft")]
+        ("writer", "Long draft"),
+        ("reader", "Make it shorter."),
+        ("writer", "Short draft"),
+    ]
 
 
 def test_async_input_fn_is_awaited():
@@ -243,8 +249,15 @@ def test_tools_needing_approval_ask_the_human():
 
     verdicts = iter([(False, "not yet"), (True, "")])
     human = Human("boss", approve_fn=lambda agent, call: next(verdicts), input_fn=lambda p: "ok")
-    model = ScriptedModel({"desk": [{"tool": "publish", "args": {"headline": "A"}},
-                                    {"tool": "publish", "args": {"headline": "A"}}, "done"]})
+    model = ScriptedModel(
+        {
+            "desk": [
+                {"tool": "publish", "args": {"headline": "A"}},
+                {"tool": "publish", "args": {"headline": "A"}},
+                "done",
+            ]
+        }
+    )
     desk = Agent("desk", tools=[publish], model=model)
     result = Team([desk, human], max_turns=1).run_sync("publish A")
     results = [m for m in result.messages if m.type == "tool_result"]
@@ -272,12 +285,20 @@ def test_external_stop_from_another_thread_cancels_the_call_in_flight():
     [
         (lambda: Team([]), "participants", "at least one"),
         (lambda: Team([Agent("a"), Agent("a")]), "participants", "used twice"),
-        (lambda: Team([Agent("a")], mode="chaos"), "mode", "round_robin, selector, handoff, sequential, graph"),
+        (
+            lambda: Team([Agent("a")], mode="chaos"),
+            "mode",
+            "round_robin, selector, handoff, sequential, graph",
+        ),
         (lambda: Team([Agent("a")], max_turns=0), "max_turns", "positive integer"),
         (lambda: Team([Agent("a")], max_turns=-3), "max_turns", "positive integer"),
         (lambda: Team([Agent("a", handoffs=["ghost"])], mode="handoff"), "handoffs", "participants are: a"),
         (lambda: Team([Agent("a")], mode="graph"), "edges", "needs edges"),
-        (lambda: Team([Agent("a"), Agent("b")], mode="graph", edges=[("a", "z")]), "edges", "participants are"),
+        (
+            lambda: Team([Agent("a"), Agent("b")], mode="graph", edges=[("a", "z")]),
+            "edges",
+            "participants are",
+        ),
         (lambda: Team([Agent("a")], edges=[("a", "a")]), "edges", "only graph mode"),
         (lambda: Agent("bad name"), "name", "letters, digits"),
         (lambda: Agent("user"), "name", "reserved"),

@@ -132,7 +132,9 @@ def _team_with(tools, script):
 def test_unknown_tool_and_bad_arguments_go_back_to_the_model_and_the_run_continues():
     # a ModelReply is served as-is: a real model can name a tool it was not offered
     model_script = [
-        ModelReply(tool_calls=[ToolCall(id="c1", name="nope"), ToolCall(id="c2", name="add", arguments='{"a": 1,')]),
+        ModelReply(
+            tool_calls=[ToolCall(id="c1", name="nope"), ToolCall(id="c2", name="add", arguments='{"a": 1,')]
+        ),
         call("add", a=1, b=5),
         "The answer is 6.",
     ]

@@ -1,0 +1,112 @@
+"""Termination conditions, alone and composed with | and &."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from agentnb import Agent, Team
+from agentnb.messages import TextMessage, Usage
+from agentnb.models import ScriptedModel
+from agentnb.stop import ExternalStop, MaxTurns, Predicate, TextMention, Timeout, TokenBudget
+
+
+def msg(source, content, tokens=0):
+    return TextMessage(
+        source=source, content=content, usage=Usage(completion_tokens=tokens) if tokens else None
+    )
+
+
+def chatty(**options):
+    model = ScriptedModel({"*": ["word " * 20]}, loop=True, **options)
+    return Team([Agent("a"), Agent("b")], model=model, **{"max_turns": 50, **options.pop("team", {})})
+
+
+def test_max_turns_counts_participant_turns_not_the_task():
+    cond = MaxTurns(2)
+    assert cond(msg("user", "task")) is None
+    assert cond(msg("a", "1")) is None
+    assert cond(msg("b", "2")) == "max turns reached (2)"
+
+
+def test_text_mention_can_be_limited_to_some_sources():
+    cond = TextMention("DONE", sources=["editor"])
+    assert cond(msg("writer", "DONE")) is None
+    assert cond(msg("editor", "all DONE")) == "editor said 'DONE'"
+
+
+def test_token_budget_sums_usage():
+    cond = TokenBudget(10)
+    assert cond(msg("a", "x", tokens=6)) is None
+    assert cond(msg("b", "y", tokens=6)) == "token budget used up (12 of 10 tokens)"
+
+
+def test_predicate_reason_can_be_a_string():
+    cond = Predicate(
+        lambda e: "found a number" if any(c.isdigit() for c in getattr(e, "content", "")) else False
+    )
+    assert cond(msg("a", "none")) is None
+    assert cond(msg("a", "room 42")) == "found a number"
+
+
+def test_or_stops_on_either_and_and_needs_both():
+    either = TextMention("A") | TextMention("B")
+    assert either(msg("x", "B")) == "x said 'B'"
+    both = TextMention("A") & TextMention("B")
+    assert both(msg("x", "A")) is None
+    assert both(msg("y", "B")) == "x said 'A' and y said 'B'"
+
+
+def test_conditions_stay_met_until_reset():
+    cond = TextMention("X")
+    cond(msg("a", "X"))
+    assert cond(msg("a", "nothing")) == "a said 'X'"
+    cond.reset()
+    assert cond(msg("a", "nothing")) is None
+
+
+def test_token_budget_ends_a_team_run():
+    team = Team(
+        [Agent("a"), Agent("b")],
+        model=ScriptedModel({"*": ["word " * 20]}, loop=True),
+        max_turns=50,
+        stop=TokenBudget(60),
+    )
+    result = team.run_sync("go")
+    assert result.stop_reason.startswith("token budget used up")
+    assert result.usage.total_tokens >= 60
+    assert result.turns < 50
+
+
+def test_timeout_cuts_a_model_call_in_flight():
+    model = ScriptedModel({"*": ["late"]}, loop=True, latency=30)
+    team = Team([Agent("a")], model=model, stop=Timeout(0.3))
+    started = time.perf_counter()
+    result = team.run_sync("go")
+    assert time.perf_counter() - started < 5
+    assert result.stop_reason == "timed out after 0.3 s"
+
+
+def test_timeout_under_and_does_not_cut_alone():
+    model = ScriptedModel({"*": ["x"]}, loop=True, latency=0.05)
+    team = Team([Agent("a")], model=model, max_turns=4, stop=Timeout(0.01) & TextMention("never"))
+    assert team.run_sync("go").stop_reason == "max turns reached (4)"
+
+
+def test_external_stop_switch_ends_the_run_and_resets_for_the_next():
+    switch = ExternalStop()
+    model = ScriptedModel({"*": ["x"]}, loop=True, latency=0.05)
+    team = Team([Agent("a"), Agent("b")], model=model, max_turns=1000, stop=switch)
+    threading.Timer(0.3, switch.set, kwargs={"reason": "teacher pressed stop"}).start()
+    result = team.run_sync("go")
+    assert result.stop_reason == "teacher pressed stop"
+    assert 1 <= result.turns < 1000
+    model.latency = 0
+    second = Team([Agent("c")], model=model, max_turns=2, stop=switch).run_sync("again")
+    assert second.stop_reason == "max turns reached (2)"  # reset at the start of each run
+
+
+def test_composed_conditions_on_a_team():
+    model = ScriptedModel({"a": ["draft", "draft", "FINAL"], "b": ["ok", "ok", "ok"]})
+    team = Team([Agent("a"), Agent("b")], model=model, max_turns=10, until=TextMention("FINAL") | MaxTurns(3))
+    assert team.run_sync("go").stop_reason == "max turns reached (3)"
