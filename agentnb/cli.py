@@ -32,8 +32,8 @@ async def run_demo(model: str | None, task: str, color: bool, max_turns: int) ->
         return 1
     result = team.last_result
     if result is not None:
-        usage = result.usage
-        print(printer.paint(f"{result.turns} turns · {usage.total_tokens} tokens (estimated offline)", code=90))
+        summary = f"{result.turns} turns · {result.usage.total_tokens} tokens"
+        print(printer.paint(summary, code=90))
     return 0
 
 

@@ -135,7 +135,7 @@ def test_run_without_await_explains_what_to_do():
     team = trio()
     pending = team.run("forgot to await")
     assert "await team.run" in repr(pending) and "run_sync" in repr(pending)
-    with pytest.raises(AttributeError, match="await team.run"):
+    with pytest.raises(AttributeError, match=r"await team\.run"):
         _ = pending.final
     with pytest.warns(RuntimeWarning, match="has not started"):
         del pending
