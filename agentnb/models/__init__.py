@@ -1,5 +1,8 @@
 """Models: the protocol, deterministic offline models, spec strings and the default."""
 
+import importlib
+from typing import Any
+
 from agentnb.models.auto import AutoModel
 from agentnb.models.base import (
     Model,
@@ -21,6 +24,7 @@ __all__ = [
     "ModelReply",
     "ModelRequest",
     "OfflineModel",
+    "OpenAIModel",
     "ScriptedModel",
     "call",
     "complete",
@@ -32,3 +36,15 @@ __all__ = [
     "scripted",
     "set_default",
 ]
+
+# Loaded on first use, so importing agentnb.models does not import openai.
+_LAZY = {"OpenAIModel": "agentnb.models.openai_compat"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'agentnb.models' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
