@@ -1,4 +1,4 @@
-"""Models: the protocol, deterministic offline models, spec strings and the default."""
+"""Models: the protocol, offline, live and embedded models, record/replay, cache, specs, default."""
 
 import importlib
 from typing import Any
@@ -18,27 +18,43 @@ from agentnb.models.spec import default, describe_default, resolve, scripted, se
 
 __all__ = [
     "AutoModel",
+    "CachedModel",
     "FunctionModel",
+    "LocalModel",
     "Model",
     "ModelError",
     "ModelReply",
     "ModelRequest",
     "OfflineModel",
     "OpenAIModel",
+    "RecordingModel",
+    "ReplayModel",
     "ScriptedModel",
+    "cached",
     "call",
     "complete",
     "default",
     "describe_default",
     "estimate_tokens",
     "handoff",
+    "record",
+    "replay",
     "resolve",
     "scripted",
     "set_default",
 ]
 
-# Loaded on first use, so importing agentnb.models does not import openai.
-_LAZY = {"OpenAIModel": "agentnb.models.openai_compat"}
+# Loaded on first use, so importing agentnb.models stays light (no openai, no llama_cpp).
+_LAZY = {
+    "OpenAIModel": "agentnb.models.openai_compat",
+    "LocalModel": "agentnb.models.local",
+    "RecordingModel": "agentnb.models.cassette",
+    "ReplayModel": "agentnb.models.cassette",
+    "record": "agentnb.models.cassette",
+    "replay": "agentnb.models.cassette",
+    "CachedModel": "agentnb.models.cache",
+    "cached": "agentnb.models.cache",
+}
 
 
 def __getattr__(name: str) -> Any:

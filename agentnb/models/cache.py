@@ -1,0 +1,95 @@
+"""An opt-in response cache: an identical request is answered from disk, with no API call.
+
+``cached(model)`` wraps a model. Each reply is stored as one JSON file named by the sha256
+of the model's name and the canonical request (the cassette format's interaction), in
+``$AGENTNB_CACHE_DIR``, else ``$XDG_CACHE_HOME/agentnb/responses``, else
+``~/.cache/agentnb/responses``; pass ``directory=`` to keep a notebook's cache next to it.
+Re-running a cell then costs nothing. Delete the directory (or call `clear`) to forget.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+from typing import Any
+
+from agentnb.models.base import Model, ModelReply, ModelRequest
+from agentnb.models.secrets import Scrubber, model_secrets
+from agentnb.models.stored import decode, encode, replay_chunks, request_key, write_json
+
+CACHE_ENV_VAR = "AGENTNB_CACHE_DIR"
+
+
+def default_directory() -> Path:
+    """Where `cached` stores replies unless told otherwise (see the module docstring)."""
+    explicit = os.environ.get(CACHE_ENV_VAR)
+    if explicit:
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "agentnb" / "responses"
+
+
+class CachedModel:
+    """Serves stored replies for requests ``inner`` has answered before; calls it otherwise.
+
+    ``hits`` and ``misses`` count how calls were served. Failed calls are not stored.
+    """
+
+    def __init__(
+        self, inner: Model, directory: str | Path | None = None, *, secrets: Iterable[str] = ()
+    ) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.directory = Path(directory).expanduser() if directory is not None else default_directory()
+        self.scrubber = Scrubber([*model_secrets(inner), *secrets])
+        self.hits = 0
+        self.misses = 0
+
+    def __repr__(self) -> str:
+        return f"CachedModel({self.inner!r}, {str(self.directory)!r})"
+
+    def path_for(self, request: ModelRequest) -> Path:
+        """The file that holds (or will hold) the reply to ``request``."""
+        key = request_key(request, salt=f"{self.inner.name}\n")
+        return self.directory / f"{key}.json"
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[str | ModelReply]:
+        path = self.path_for(request)
+        stored = _read(path)
+        if stored is not None:
+            self.hits += 1
+            chunks, reply = decode(stored, f"cached reply {path}")
+            async for chunk in replay_chunks(chunks, reply):
+                yield chunk
+            return
+        self.misses += 1
+        chunks: list[str] = []
+        async for chunk in self.inner.stream(request):
+            if isinstance(chunk, str):
+                chunks.append(chunk)
+            else:
+                write_json(path, encode(request, path.stem, chunk, chunks, self.scrubber))
+            yield chunk
+
+    def clear(self) -> None:
+        """Forget every stored reply in this cache's directory."""
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    """A stored reply, or None when there is none (an unreadable file counts as none)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def cached(model: Model | str, directory: str | Path | None = None) -> CachedModel:
+    """Wrap ``model`` (a model or a spec string) with the response cache."""
+    from agentnb.models.spec import resolve
+
+    return CachedModel(resolve(model), directory)

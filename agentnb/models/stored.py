@@ -1,0 +1,94 @@
+"""Model calls as JSON: the canonical request form and key, and stored replies.
+
+Cassettes and the response cache share this format, so a stored interaction reads the
+same in both: the request, the reply (text, tool calls, usage, model) and the streamed
+chunks, which let a stored reply stream exactly as it did live.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from agentnb.messages import ToolCall, Usage
+from agentnb.models.base import ModelError, ModelReply, ModelRequest
+from agentnb.models.secrets import Scrubber
+
+
+def normalize(request: ModelRequest) -> dict[str, Any]:
+    """The request as plain JSON data (``prompt_tokens``, an estimate, is left out)."""
+    return json.loads(canonical(request.to_dict()))
+
+
+def canonical(data: Any) -> str:
+    """Canonical JSON text: sorted keys, no spaces, so equal data gives equal text."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def request_key(request: ModelRequest, salt: str = "") -> str:
+    """sha256 of the canonical request (and ``salt``, e.g. a model name)."""
+    return hashlib.sha256((salt + canonical(request.to_dict())).encode("utf-8")).hexdigest()
+
+
+def encode(
+    request: ModelRequest, key: str, reply: ModelReply, chunks: list[str], scrubber: Scrubber
+) -> dict[str, Any]:
+    """One interaction as JSON data, with secrets scrubbed from everything in it."""
+    streamed = "".join(chunks)
+    clean = scrubber.text(streamed)
+    return {
+        "key": key,
+        "request": scrubber.data(normalize(request)),
+        "response": {
+            "text": scrubber.text(reply.text),
+            "tool_calls": scrubber.data([c.model_dump() for c in reply.tool_calls]),
+            "usage": reply.usage.model_dump(),
+            "model": scrubber.text(reply.model),
+        },
+        # a secret split across two deltas is only visible in the joined text
+        "chunks": [clean] if clean != streamed else chunks,
+    }
+
+
+def decode(entry: dict[str, Any], where: str) -> tuple[list[str], ModelReply]:
+    """The chunks and reply of a stored interaction; ``where`` names it in errors."""
+    try:
+        response = entry["response"]
+        reply = ModelReply(
+            text=response.get("text", ""),
+            tool_calls=[ToolCall.model_validate(c) for c in response.get("tool_calls", [])],
+            usage=Usage.model_validate(response.get("usage", {})),
+            model=response.get("model", ""),
+        )
+        chunks = [str(c) for c in entry.get("chunks", [])]
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise ModelError(f"{where}: not a stored model interaction ({exc})") from exc
+    return chunks, reply
+
+
+async def replay_chunks(chunks: list[str], reply: ModelReply) -> AsyncIterator[str | ModelReply]:
+    """Stream a stored reply: its recorded deltas, then a fresh copy of the reply."""
+    for chunk in chunks:
+        yield chunk
+    yield ModelReply(
+        text=reply.text, tool_calls=list(reply.tool_calls), usage=reply.usage, model=reply.model
+    )
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically (temp file, then rename), so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2, ensure_ascii=False)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
