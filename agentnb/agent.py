@@ -211,7 +211,9 @@ class Agent:
         The caller appends each yielded event (other than token deltas) to ``thread`` before
         resuming the turn, so the next model call sees it.
         """
-        model = self.model if isinstance(self.model, Model) else ctx.model
+        model = ctx.model
+        if model is None and self.model is not None and not isinstance(self.model, str):
+            model = self.model
         if model is None:
             raise ValueError(f"agent {self.name!r} has no model; give it one or run it in a team")
         tools = [*self.tools, *ctx.extra_tools]

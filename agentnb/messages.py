@@ -8,6 +8,7 @@ tracing and evals be built later as plain consumers of the stream.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from typing import Annotated, Any, Literal
@@ -152,8 +153,12 @@ Event = Annotated[
     Field(discriminator="type"),
 ]
 
-EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
-EVENT_LIST_ADAPTER: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
+
+
+@functools.cache
+def _adapter(kind: Any) -> TypeAdapter[Any]:
+    """Built on first use: building validators for the whole union costs import time."""
+    return TypeAdapter(kind)
 
 
 def event_to_json(event: Event) -> str:
@@ -163,9 +168,9 @@ def event_to_json(event: Event) -> str:
 
 def event_from_json(text: str | bytes) -> Event:
     """Parse JSON text back into the right event class (by its ``type`` tag)."""
-    return EVENT_ADAPTER.validate_json(text)
+    return _adapter(Event).validate_json(text)
 
 
 def events_from_json(text: str | bytes) -> list[Event]:
     """Parse a JSON array of events."""
-    return EVENT_LIST_ADAPTER.validate_json(text)
+    return _adapter(list[Event]).validate_json(text)

@@ -65,6 +65,15 @@ class TeamResult(BaseModel):
     stop_reason: str = ""
     turns: int = 0
 
+    def __repr__(self) -> str:
+        final = self.final
+        if final is not None and len(final) > 60:
+            final = final[:60] + "…"
+        return (
+            f"TeamResult(turns={self.turns}, stop_reason={self.stop_reason!r}, final={final!r}, "
+            f"messages=[{len(self.messages)} events], usage={self.usage.total_tokens} tokens)"
+        )
+
     def chat(self) -> list[TextMessage]:
         """Only the text messages of the top-level conversation."""
         return [m for m in self.messages if isinstance(m, TextMessage) and not m.scope]
@@ -260,10 +269,15 @@ class Team:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return asyncio.run(self._run(task))
-        from agentnb.sync import run_in_thread
+            # The coroutine returns nothing: CPython 3.11's asyncio.run reprs its main task
+            # (result included) when restoring the SIGINT handler, costly for a long chat.
+            asyncio.run(self._drain(task))
+        else:
+            from agentnb.sync import run_in_thread
 
-        return run_in_thread(lambda: self._run(task), lambda: self.stop("interrupted by the user"))
+            run_in_thread(lambda: self._drain(task), lambda: self.stop("interrupted by the user"))
+        assert self.last_result is not None
+        return self.last_result
 
     def stop(self, reason: str = "stopped by the user") -> None:
         """End the current run cleanly, cancelling a model or tool call in flight.
@@ -350,8 +364,7 @@ class Team:
         participant = self._by_name[name]
         model = None
         if isinstance(participant, Agent):
-            own = participant.model
-            model = own if isinstance(own, Model) else self._agent_model(participant)
+            model = self._agent_model(participant)
         elif isinstance(participant, Team) and participant.model is None:
             model = self.resolved_model()
         return TurnContext(
@@ -403,17 +416,18 @@ class Team:
         self._task: asyncio.Task[Any] | None = None
         if not hasattr(self, "_resolved"):
             self._resolved: Model | None = None
-            self._agent_models: dict[str, Model] = {}
+            self._agent_models: dict[str, tuple[object, Model]] = {}
 
     def _agent_model(self, agent: Agent) -> Model:
+        """The agent's own model (resolved once per value), or the team's."""
         if agent.model is None:
             return self.resolved_model()
         cached = self._agent_models.get(agent.name)
-        if cached is None:
+        if cached is None or cached[0] is not agent.model:
             from agentnb.models import resolve
 
-            cached = self._agent_models[agent.name] = resolve(agent.model)
-        return cached
+            cached = self._agent_models[agent.name] = (agent.model, resolve(agent.model))
+        return cached[1]
 
     def _record(self, event: Event) -> Event:
         if event.__class__ is not TokenDelta:
@@ -531,9 +545,12 @@ class Team:
             turns=self._turns,
         )
 
-    async def _run(self, task: str | None) -> TeamResult:
+    async def _drain(self, task: str | None) -> None:
         async for _ in self.stream(task):
             pass
+
+    async def _run(self, task: str | None) -> TeamResult:
+        await self._drain(task)
         assert self.last_result is not None
         return self.last_result
 

@@ -1,0 +1,140 @@
+"""Framework overhead of the core, with instant models: run ``python tests/perf/bench_core.py``.
+
+Prints a table of medians: microseconds per message in a 3-agent round robin at N = 100,
+1,000 and 10,000 messages (with and without token streaming), microseconds per tool round
+trip, and the wall time of ``import agentnb`` over a bare interpreter. Targets (issue 2):
+<= 50 us per message, N = 10,000 within 1.5x of N = 100, <= 100 us per tool round trip,
+import <= 80 ms over bare python. A benchmark, never a timed assertion in the test suite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+
+from agentnb import Agent, Team, tool
+from agentnb.messages import ToolCall, Usage
+from agentnb.models.base import ModelReply, ModelRequest
+
+USAGE = Usage(prompt_tokens=10, completion_tokens=2)
+
+
+class InstantModel:
+    """Replies at once; with ``deltas`` it also streams that many text pieces first."""
+
+    name = "instant"
+
+    def __init__(self, deltas: int = 0) -> None:
+        self.deltas = ["tok "] * deltas
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[str | ModelReply]:
+        for piece in self.deltas:
+            yield piece
+        yield ModelReply(text="ok " * max(1, len(self.deltas)), usage=USAGE, model=self.name)
+
+
+class ToolLoopModel:
+    """Calls the tool on every request (the agent's iteration bound ends the loop)."""
+
+    name = "tool-loop"
+
+    def __init__(self, tool_name: str) -> None:
+        self.tool_name = tool_name
+        self.n = 0
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[str | ModelReply]:
+        self.n += 1
+        if request.tools:
+            yield ModelReply(tool_calls=[ToolCall(id=f"c{self.n}", name=self.tool_name, arguments='{"x": 1}')],
+                             usage=USAGE)
+        else:
+            yield ModelReply(text="done", usage=USAGE)
+
+
+@tool(blocking=False)
+def inline_tool(x: int) -> int:
+    """Returns x + 1 inline."""
+    return x + 1
+
+
+@tool
+async def async_tool(x: int) -> int:
+    """Returns x + 1 as a coroutine."""
+    return x + 1
+
+
+@tool
+def threaded_tool(x: int) -> int:
+    """Returns x + 1 in a worker thread (the default for sync tools)."""
+    return x + 1
+
+
+def per_message_us(n: int, deltas: int) -> float:
+    agents = [Agent(name, f"You are {name}.") for name in ("a", "b", "c")]
+    team = Team(agents, model=InstantModel(deltas), max_turns=n)
+    gc.collect()
+    started = time.perf_counter()
+    result = team.run_sync("go")
+    elapsed = time.perf_counter() - started
+    assert result.turns == n, result.stop_reason
+    return elapsed / n * 1e6
+
+
+def per_tool_round_trip_us(the_tool, rounds: int = 2000) -> float:
+    agent = Agent("worker", tools=[the_tool], model=ToolLoopModel(the_tool.name), max_tool_iterations=rounds)
+    team = Team([agent], max_turns=1)
+    gc.collect()
+    started = time.perf_counter()
+    result = team.run_sync("go")
+    elapsed = time.perf_counter() - started
+    assert result.final == "done"
+    return elapsed / rounds * 1e6
+
+
+def import_ms(statement: str, repeats: int = 15) -> float:
+    def once(code: str) -> float:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        return time.perf_counter() - started
+
+    bare = statistics.median(once("pass") for _ in range(repeats))
+    loaded = statistics.median(once(statement) for _ in range(repeats))
+    return (loaded - bare) * 1e3
+
+
+def median(fn, *args, repeats: int = 5) -> float:
+    return statistics.median(fn(*args) for _ in range(repeats))
+
+
+def main() -> None:
+    asyncio.set_event_loop_policy(None)
+    rows: list[tuple[str, str, str]] = []
+    per_n = {}
+    for deltas in (0, 5):
+        for n in (100, 1_000, 10_000):
+            value = median(per_message_us, n, deltas, repeats=5 if n < 10_000 else 3)
+            per_n[(deltas, n)] = value
+            label = f"per message, 3-agent round robin, N={n:,}" + (f", {deltas} token deltas" if deltas else "")
+            rows.append((label, f"{value:.1f} us", "<= 50 us"))
+        ratio = per_n[(deltas, 10_000)] / per_n[(deltas, 100)]
+        rows.append((f"growth N=10,000 / N=100{' (streaming)' if deltas else ''}", f"{ratio:.2f}x", "<= 1.5x"))
+    for the_tool in (inline_tool, async_tool, threaded_tool):
+        value = median(per_tool_round_trip_us, the_tool)
+        rows.append((f"per tool round trip ({the_tool.name})", f"{value:.1f} us", "<= 100 us"))
+    rows.append(("import agentnb over bare python", f"{import_ms('import agentnb'):.1f} ms", "<= 80 ms"))
+    rows.append(("from agentnb import Agent, Team, tool", f"{import_ms('from agentnb import Agent, Team, tool'):.1f} ms",
+                 "(first real use)"))
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure (median)'.ljust(width)}  {'value':>12}  target")
+    print("-" * (width + 26))
+    for label, value, target in rows:
+        print(f"{label.ljust(width)}  {value:>12}  {target}")
+
+
+if __name__ == "__main__":
+    main()
