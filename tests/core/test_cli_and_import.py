@@ -34,7 +34,7 @@ def test_demo_colours_on_request():
 def test_demo_rejects_a_bad_model_spec_with_a_usage_error():
     proc = run("demo", "--model", "gpt-nonsense")
     assert proc.returncode == 2
-    assert "unknown spec 'gpt-nonsense'" in proc.stderr
+    assert "'gpt-nonsense'" in proc.stderr and "openai:gpt-4o-mini" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
