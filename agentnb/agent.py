@@ -258,18 +258,19 @@ class Agent:
                 results = await self._run_calls(reply.tool_calls, by_name, ctx)
                 for result in results:
                     yield result
+                outcomes = [r for r in results if isinstance(r, ToolResult)]
+                succeeded = {r.call_id for r in outcomes if not r.is_error}
                 target = next(
                     (
                         by_name[c.name].handoff_target
                         for c in reply.tool_calls
-                        if c.name in by_name and by_name[c.name].handoff_target
+                        if c.id in succeeded and c.name in by_name and by_name[c.name].handoff_target
                     ),
                     None,
                 )
                 if target is not None:
                     yield Handoff(source=name, target=target)
                     return
-                outcomes = [r for r in results if isinstance(r, ToolResult)]
                 if all(r.is_error for r in outcomes):
                     failures += 1
                     if failures >= self.max_failures:

@@ -135,3 +135,13 @@ def test_handoff_agent_without_human_keeps_the_floor():
     model = ScriptedModel({"a": ["thinking", "still thinking"], "b": []})
     result = Team(agents("a", "b"), mode="handoff", model=model, max_turns=2).run_sync("go")
     assert [s for s, _ in chosen(result)] == ["a", "a"]
+
+
+def test_a_failed_handoff_call_does_not_hand_off():
+    model = ScriptedModel(
+        {"a": [{"tool": "transfer_to_b", "raw": "{broken"}, "I'll answer myself."], "b": []}
+    )
+    result = Team(agents("a", "b"), mode="handoff", model=model, max_turns=1).run_sync("go")
+    assert not [e for e in result.messages if isinstance(e, Handoff)]
+    assert [r.is_error for r in result.messages if r.type == "tool_result"] == [True]
+    assert result.final == "I'll answer myself."
