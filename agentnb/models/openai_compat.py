@@ -21,6 +21,7 @@ import time
 import uuid
 import warnings
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -325,8 +326,9 @@ class OpenAIModel:
         while True:
             state = _Assembly()
             try:
-                async for piece in self._attempt(request, plan, state):
-                    yield piece
+                async with aclosing(self._attempt(request, plan, state)) as pieces:
+                    async for piece in pieces:
+                        yield piece
                 break
             except openai.APIStatusError as exc:
                 lower = self._downgrade(plan, exc)
@@ -464,8 +466,8 @@ class OpenAIModel:
     def _downgrade(self, plan: _Plan, exc: Any) -> _Plan | None:
         """A plan without the feature the server just rejected, or None if none applies.
 
-        A 400/422 (or an error that names a feature: llama.cpp answers 500) drops the named
-        feature, else the first optional feature in use; other failures keep the plan.
+        An error that names a feature in use drops it (llama.cpp answers such requests with
+        500); an unexplained 400/422 drops the output format or the forced tool choice.
         """
         text = str(getattr(exc, "message", exc)).lower()
         used = [
@@ -478,10 +480,11 @@ class OpenAIModel:
             if on and on != "prompt"
         ]
         named = [f for f in used if any(word in text for word in FEATURE_WORDS[f])]
+        guessable = [f for f in used if f != "stream_options"]  # servers that lack it say so
         if named:
             feature = named[0]
-        elif used and exc.status_code in (400, 422):
-            feature = used[0]
+        elif guessable and exc.status_code in (400, 422):
+            feature = guessable[0]
         else:
             return None
         if feature == "stream_options":
