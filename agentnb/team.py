@@ -243,6 +243,7 @@ class Team:
 
         self.transcript: list[Event] = []
         self.last_result: TeamResult | None = None
+        self._current_stream: AsyncIterator[Event] | None = None
         self._running = False
         self._outer_seen = 0
         self._lock = threading.Lock()
@@ -310,8 +311,19 @@ class Team:
         if callable(reset_model):
             reset_model()
 
-    async def stream(self, task: str | None = None) -> AsyncIterator[Event]:
+    def stream(self, task: str | None = None) -> AsyncIterator[Event]:
         """Yield every event of a run as it happens; the last one is a `Stop`."""
+        holder: list[AsyncIterator[Event]] = []
+        generator = self._stream(task, holder)
+        holder.append(generator)
+        return generator
+
+    async def _stream(self, task: str | None, holder: list[AsyncIterator[Event]]) -> AsyncIterator[Event]:
+        previous = self._current_stream
+        if self._running and previous is not None and self._abandoned_here():
+            # This task stopped reading its earlier stream (a `break` in `async for`) and
+            # starts a new run: end the earlier run properly first instead of refusing.
+            await previous.aclose()  # type: ignore[attr-defined]
         with self._lock:
             if self._running:
                 raise TeamBusyError(
@@ -319,6 +331,7 @@ class Team:
                     "team.stop() first (one team cannot run twice at the same time)"
                 )
             self._running = True
+        self._current_stream = holder[0]
         self._clear_run_state()
         self._task_text = task
         self._loop = asyncio.get_running_loop()
@@ -349,8 +362,17 @@ class Team:
             self.last_result = self._result()
             self._running = False
             self._task = None
+            self._current_stream = None
 
     # ----- used by the speaker policies and the graph executor -----------------------------
+
+    def _abandoned_here(self) -> bool:
+        """True when the running stream waits at a yield for this very task to read on."""
+        try:
+            current = asyncio.current_task()
+        except RuntimeError:
+            return False
+        return not self._inside and self._task is current
 
     def resolved_model(self) -> Model:
         """The team's default model (spec strings and ``None`` resolved once)."""

@@ -335,3 +335,18 @@ def test_speaker_selected_events_count_turns():
     turns = [(e.speaker, e.turn) for e in result.messages if isinstance(e, SpeakerSelected)]
     assert turns == [("a", 1), ("b", 2), ("c", 3), ("a", 4)]
     assert all(isinstance(m, TextMessage) for m in result.chat())
+
+
+def test_breaking_out_of_a_stream_then_running_again_ends_the_first_run_cleanly():
+    team = Team([Agent("a")], model=ScriptedModel({"a": ["x"]}, loop=True), max_turns=5)
+
+    async def main():
+        async for event in team.stream("first"):
+            if isinstance(event, TextMessage) and event.source == "a":
+                break
+        return await team.run("second")
+
+    result = asyncio.run(main())
+    assert result.task == "second" and result.turns == 5
+    first_run_end = [e for e in team.transcript if isinstance(e, TextMessage)][:3]
+    assert [m.content for m in first_run_end] == ["first", "x", "second"]
