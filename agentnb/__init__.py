@@ -93,3 +93,17 @@ if TYPE_CHECKING:
     )
     from agentnb.team import Team, TeamResult
     from agentnb.tools import Tool, tool
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext agentnb``: register ``%%agentteam``, ``%agentnb`` and ``%config AgentTeam``."""
+    from agentnb.notebook import register
+
+    register(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext agentnb``: remove what `load_ipython_extension` registered."""
+    from agentnb.notebook import unregister
+
+    unregister(ipython)

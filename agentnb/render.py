@@ -13,6 +13,7 @@ import zlib
 from collections.abc import Iterable
 from typing import IO, TYPE_CHECKING, Any
 
+from agentnb.markup import to_html
 from agentnb.messages import (
     Approval,
     ErrorEvent,
@@ -22,6 +23,7 @@ from agentnb.messages import (
     Stop,
     TextMessage,
     TokenDelta,
+    ToolCall,
     ToolCalls,
     ToolResult,
 )
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 PALETTE = ["#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777"]
 ANSI = [34, 32, 31, 35, 33, 36, 93, 95]
 USER_COLOR = "#475569"
+CHAT_OPEN = '<div class="agentnb-chat" style="font-family:system-ui,sans-serif;font-size:14px">'
 
 
 def color_index(name: str) -> int:
@@ -144,56 +147,103 @@ def render_markdown(events: Iterable[Event]) -> str:
     return "\n\n".join(parts)
 
 
-def html_message(event: TextMessage) -> str:
-    name = event.source
+def html_bubble(name: str, content: str, *, streaming: bool = False) -> str:
+    """One chat bubble: avatar initial, name and markdown content, in the name's colour.
+
+    ``streaming`` marks a reply still arriving (a cursor at the end); the live chat uses it.
+    """
     color = html_color(name)
-    initial = html.escape(name[:1].upper())
-    body = html.escape(event.content).replace("\n", "<br>")
+    body = to_html(content) + ('<span class="agentnb-cursor">▍</span>' if streaming else "")
     return (
-        f'<div class="agentnb-msg" style="display:flex;gap:8px;margin:6px 0;align-items:flex-start">'
-        f'<div style="flex:none;width:28px;height:28px;border-radius:50%;background:{color};color:#fff;'
-        f'display:flex;align-items:center;justify-content:center;font-weight:bold">{initial}</div>'
+        f'<div class="agentnb-msg" data-agent="{html.escape(name)}" style="display:flex;gap:8px;'
+        'margin:6px 0;align-items:flex-start">'
+        f'<div class="agentnb-avatar" style="flex:none;width:28px;height:28px;border-radius:50%;'
+        f"background:{color};color:#fff;display:flex;align-items:center;justify-content:center;"
+        f'font-weight:bold">{html.escape(name[:1].upper())}</div>'
         f'<div style="border-left:3px solid {color};padding:4px 10px;background:rgba(127,127,127,0.08);'
-        f'border-radius:6px;max-width:90%"><div style="font-weight:bold;color:{color}">'
-        f"{html.escape(name)}</div><div>{body}</div></div></div>"
+        'border-radius:6px;max-width:90%;min-width:0;overflow-wrap:anywhere">'
+        f'<div class="agentnb-name" style="font-weight:bold;color:{color}">{html.escape(name)}</div>'
+        f'<div class="agentnb-body">{body}</div></div></div>'
     )
 
 
-def html_tool(call_name: str, arguments: str, result: ToolResult | None) -> str:
-    status = "pending" if result is None else ("error" if result.is_error else "ok")
+def html_message(event: TextMessage) -> str:
+    return html_bubble(event.source, event.content)
+
+
+def tool_status(result: ToolResult | None) -> str:
+    return "running" if result is None else ("error" if result.is_error else "ok")
+
+
+def html_tool(call: ToolCall, result: ToolResult | None, *, duration: bool = False) -> str:
+    """A collapsible tool-call panel: name and status, then arguments and result.
+
+    ``duration`` adds the call's wall time; only the live chat shows it, because a saved
+    transcript must be deterministic.
+    """
+    status = tool_status(result)
+    mark = {"running": "⏳", "ok": "✓", "error": "✗"}[status]
+    timing = f" · {result.duration:.2f} s" if duration and result is not None else ""
     try:
-        pretty_args = json.dumps(json.loads(arguments), ensure_ascii=False)
+        pretty_args = json.dumps(json.loads(call.arguments), ensure_ascii=False)
     except ValueError:
-        pretty_args = arguments
+        pretty_args = call.arguments
     result_html = (
-        "" if result is None else f"<div><b>result:</b> {html.escape(short(result.content, 2000))}</div>"
+        ""
+        if result is None
+        else f'<div class="agentnb-tool-result"><b>{"error" if result.is_error else "result"}:</b> '
+        f"<code>{html.escape(short(result.content, 2000))}</code></div>"
     )
     return (
-        f'<details class="agentnb-tool" style="margin:2px 0 2px 36px;font-size:90%">'
-        f"<summary>🔧 {html.escape(call_name)} ({status})</summary>"
-        f"<div><b>arguments:</b> <code>{html.escape(pretty_args)}</code></div>{result_html}</details>"
+        f'<details class="agentnb-tool" data-status="{status}" style="margin:2px 0 2px 36px;'
+        'font-size:90%"><summary>'
+        f'🔧 {html.escape(call.name)} <span class="agentnb-tool-status">{mark} {status}{timing}</span>'
+        f'</summary><div class="agentnb-tool-args"><b>arguments:</b> <code>{html.escape(pretty_args)}'
+        f"</code></div>{result_html}</details>"
     )
+
+
+def _note(kind: str, text: str) -> str:
+    style = "margin:2px 0 2px 36px;color:#64748b;font-size:90%"
+    return f'<div class="agentnb-{kind}" style="{style}">{text}</div>'
+
+
+def html_note(event: Event) -> str:
+    """Speaker choices, handoffs, approvals, feedback errors and the stop line; '' for others."""
+    e = html.escape
+    if isinstance(event, SpeakerSelected):
+        reason = f" — {e(event.reason)}" if event.reason else ""
+        return _note("speaker", f"turn {event.turn}: <b>{e(event.speaker)}</b>{reason}")
+    if isinstance(event, Handoff):
+        return _note("handoff", f"⇢ {e(event.source)} hands off to <b>{e(event.target)}</b>")
+    if isinstance(event, Approval):
+        verdict = "approved" if event.approved else "rejected"
+        comment = f": {e(event.comment)}" if event.comment else ""
+        return _note("approval", f"{e(event.source)} {verdict} {e(event.tool)}{comment}")
+    if isinstance(event, ErrorEvent):
+        return _note("error", f"⚠ to {e(event.source)}: {e(short(event.content, 500))}")
+    if isinstance(event, Stop):
+        return (
+            '<div class="agentnb-stop" style="color:#64748b;font-style:italic;margin-top:4px">'
+            f"Stopped: {e(event.reason)}</div>"
+        )
+    return ""
 
 
 def render_html(events: Iterable[Event]) -> str:
     """A self-contained, script-free HTML transcript (renders on GitHub and in nbconvert)."""
     events = [e for e in events if e.__class__ is not TokenDelta and not e.scope]
     results = {e.call_id: e for e in events if isinstance(e, ToolResult)}
-    parts = ['<div class="agentnb-chat" style="font-family:system-ui,sans-serif;font-size:14px">']
+    parts = [CHAT_OPEN]
     for event in events:
         if isinstance(event, TextMessage):
             parts.append(html_message(event))
         elif isinstance(event, ToolCalls):
-            parts.extend(html_tool(c.name, c.arguments, results.get(c.id)) for c in event.calls)
-        elif isinstance(event, Handoff):
-            parts.append(
-                f'<div style="margin-left:36px;color:#64748b">⇢ {html.escape(event.source)} '
-                f"hands off to <b>{html.escape(event.target)}</b></div>"
-            )
-        elif isinstance(event, Stop):
-            parts.append(
-                f'<div style="color:#64748b;font-style:italic">Stopped: {html.escape(event.reason)}</div>'
-            )
+            if event.content.strip():
+                parts.append(html_bubble(event.source, event.content))
+            parts.extend(html_tool(c, results.get(c.id)) for c in event.calls)
+        else:
+            parts.append(html_note(event))
     parts.append("</div>")
     return "".join(parts)
 
@@ -206,5 +256,5 @@ def result_mimebundle(result: TeamResult) -> dict[str, Any]:
         "text/plain": render_text(result.messages) + f"\n[{summary}]",
         "text/markdown": render_markdown(result.messages) + f"\n\n*{summary}*",
         "text/html": render_html(result.messages)
-        + f'<div style="color:#64748b;font-size:85%">{html.escape(summary)}</div>',
+        + f'<div class="agentnb-summary" style="color:#64748b;font-size:85%">{html.escape(summary)}</div>',
     }

@@ -1,0 +1,66 @@
+"""Run a team from a cell: a live chat while it runs, a deterministic output once it ends.
+
+The chat is displayed with its static rendering alongside the widget view. When the run
+ends, that display is replaced by the very same static bundle it started with (the title
+line), without the widget, and the cell's result shows the transcript. So a saved notebook
+holds no widget state, and what nbval compares (text/plain, text/html) is the same
+whether or not the update was applied.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Sequence
+from contextlib import ExitStack
+from typing import Any
+
+from agentnb.errors import RunError
+from agentnb.human import Human
+from agentnb.notebook.bridge import HumanBridge
+from agentnb.notebook.pump import kernel_pump
+from agentnb.notebook.runner import run_blocking
+from agentnb.notebook.widget import ChatWidget
+from agentnb.team import Team, TeamResult
+
+
+def live_chat_available(shell: Any) -> bool:
+    """Widgets render only in a kernel with a front end (not in terminal IPython)."""
+    return getattr(shell, "kernel", None) is not None
+
+
+def title(team: Team) -> str:
+    names = ", ".join(p.name for p in team.participants)
+    return f"agentnb · team {team.name} ({team.mode}): {names}"
+
+
+def run_with_chat(
+    shell: Any, team: Team, task: str | None, *, humans: Sequence[Human] = (), max_rate: float = 20.0
+) -> TeamResult:
+    """Run ``team`` while a `ChatWidget` shows it; ``humans`` answer in the chat."""
+    from IPython.display import display
+
+    inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    chat = ChatWidget(
+        title(team),
+        max_turns=team.max_turns,
+        model=team.resolved_model().name,
+        on_stop=team.stop,
+        max_rate=max_rate,
+    )
+    opening = chat.static_bundle()
+    handle = display(chat, display_id=True)
+    bridge = HumanBridge(inbox.put)
+    final = opening
+    try:
+        with ExitStack() as stack:
+            for human in humans:
+                stack.enter_context(bridge.attached(human))
+            result = run_blocking(team, task, inbox=inbox, view=chat, pump=kernel_pump(shell))
+    except RunError:
+        final = chat.static_bundle()  # keep what happened before the error in view
+        raise
+    finally:
+        chat.finish()
+        handle.update(final, raw=True)
+        chat.dispose()
+    return result

@@ -1,0 +1,193 @@
+"""``%%agentteam`` (run a team from a cell) and ``%agentnb`` (status, default model)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from agentnb.errors import RunError
+from agentnb.human import Human
+from agentnb.models import record, resolve, set_default
+from agentnb.models.base import Model, ModelError
+from agentnb.notebook.build import TeamOptions, declared_team, find_human, named_team, option_tools
+from agentnb.notebook.live import live_chat_available, run_with_chat
+from agentnb.notebook.parse import interpolate, parse_body
+from agentnb.notebook.runner import run_blocking
+from agentnb.notebook.settings import AgentTeam
+from agentnb.notebook.status import Status, status
+from agentnb.team import MODES, TeamResult
+
+CELL_MODES = [m for m in MODES if m != "graph"]  # graph teams need edges: build them in Python
+TEAM_SHAPE_OPTIONS = ("model", "mode", "max_turns", "until", "tools", "record", "replay")
+
+
+def _spec_model(spec: str, option: str) -> Model:
+    try:
+        return resolve(spec)
+    except (ValueError, ModelError) as exc:
+        raise UsageError(f"{option}: {exc}") from None
+
+
+@magics_class
+class AgentMagics(Magics):
+    """The magics of ``%load_ext agentnb``; defaults come from the `AgentTeam` configurable."""
+
+    def __init__(self, shell: Any, settings: AgentTeam) -> None:
+        super().__init__(shell)
+        self.settings = settings
+
+    @magic_arguments()
+    @argument("team", nargs="?", help="A Team variable to run; then the whole body is the task.")
+    @argument("--model", metavar="SPEC", help="Model spec for the team, e.g. scripted:newsroom, local.")
+    @argument("--mode", choices=CELL_MODES, help="Who speaks next (default: round_robin).")
+    @argument("--max-turns", type=int, metavar="N", help="Stop after N turns (default: 20).")
+    @argument("--until", metavar="TEXT", help="Stop when a reply contains TEXT, e.g. APPROVED.")
+    @argument("--tools", metavar="A,B", help="Notebook functions or @tools that every agent gets.")
+    @argument("--human", metavar="NAME", help="A person in the team, answering in the chat.")
+    @argument("--out", metavar="VAR", help="Also store the TeamResult in this variable.")
+    @argument("--record", metavar="CASSETTE", help="Record the model's replies to this JSON file.")
+    @argument("--replay", metavar="CASSETTE", help="Replay a recorded cassette instead of a model.")
+    @argument("--no-stream", action="store_true", help="No live chat: show the result when done.")
+    @argument("--quiet", action="store_true", help="Show nothing; keep the result with --out.")
+    @cell_magic
+    def agentteam(self, line: str, cell: str) -> TeamResult | None:
+        """Run a team of agents on a task; the chat shows live, the cell waits for the end.
+
+        Declare the agents in the cell, then a line ``---``, then the task::
+
+            %%agentteam --until APPROVED --max-turns 9 --out story
+            writer: You write short, factual news stories.
+            fact_checker: You verify every claim.
+                Indented lines continue the role. tools=search_archive
+            editor: You edit. Reply APPROVED when the story is ready. model=scripted:newsroom
+            ---
+            Write 80 words on {topic}.
+
+        An agent line starts at column 0 with ``name:``; indented lines continue the role;
+        trailing ``model=SPEC``, ``tools=a,b`` and ``handoffs=a,b`` words set attributes.
+        Blank lines and ``#`` comments between agents are ignored.
+
+        Or run a Team built in Python: ``%%agentteam my_team``; the body is the task (an
+        empty body continues the conversation).
+
+        ``{name}`` in the task is replaced by the notebook variable ``name``; only bare
+        names are placeholders, so code and JSON braces stay as written; ``{{name}}`` gives
+        a literal ``{name}``. The result is the cell's value (``_``) and renders as a chat
+        transcript. Stop the run with the Stop button or a kernel interrupt: the
+        transcript so far is kept. Defaults: ``%config AgentTeam`` (model, mode, max_turns,
+        stream, max_updates_per_second).
+        """
+        args = parse_argstring(self.agentteam, line)
+        ns = self.shell.user_ns
+        if args.out is not None and not args.out.isidentifier():
+            raise UsageError(f"--out: {args.out!r} is not a variable name")
+        if args.record and args.replay:
+            raise UsageError("--record and --replay exclude each other: record a live run, then replay it")
+        if args.replay and args.model:
+            raise UsageError(
+                "--replay replaces the model; drop --model (the cassette names the recorded one)"
+            )
+        if args.max_turns is not None and args.max_turns <= 0:
+            raise UsageError(f"--max-turns: expected a positive number, got {args.max_turns}")
+        chat = live_chat_available(self.shell) and self.settings.stream and not (args.no_stream or args.quiet)
+        if args.human and live_chat_available(self.shell) and not chat:
+            raise UsageError(f"--human {args.human} answers in the live chat; drop --no-stream / --quiet")
+
+        humans: list[Human] = []
+        if args.team:
+            given = [f"--{o.replace('_', '-')}" for o in TEAM_SHAPE_OPTIONS if getattr(args, o) is not None]
+            if given:
+                raise UsageError(
+                    f"{', '.join(given)} shape a team declared in the cell; team {args.team!r} keeps "
+                    "the settings it was built with (change them in Python)"
+                )
+            team = named_team(args.team, ns)
+            task = interpolate(cell, ns, first_line_no=2).strip() or None
+            if args.human:
+                humans.append(find_human(team, args.human))
+        else:
+            spec = parse_body(cell)
+            task = interpolate(spec.task, ns, first_line_no=spec.task_line_no)
+            team = declared_team(spec.agents, self._options(args, spec.agents), ns)
+            humans = [p for p in team.participants if isinstance(p, Human)]
+        if not chat:
+            humans = []
+
+        try:
+            if chat:
+                result = run_with_chat(
+                    self.shell, team, task, humans=humans, max_rate=self.settings.max_updates_per_second
+                )
+            else:
+                result = run_blocking(team, task)
+        except RunError as exc:
+            if args.out:
+                ns[args.out] = exc.result
+            raise
+        if args.out:
+            ns[args.out] = result
+        return None if args.quiet else result
+
+    def _options(self, args: Any, agents: list[Any]) -> TeamOptions:
+        model: Model | str | None = None
+        if args.replay:
+            model = _spec_model(f"replay:{args.replay}", "--replay")
+        elif args.model or self.settings.model:
+            model = _spec_model(
+                args.model or self.settings.model, "--model" if args.model else "AgentTeam.model"
+            )
+        if args.record:
+            own = [a.name for a in agents if a.model]
+            if own:
+                raise UsageError(
+                    f"--record records the team's model; agent {own[0]!r} has its own model= (remove it)"
+                )
+            model = record(model if model is not None else resolve(None), args.record)
+        return TeamOptions(
+            model=model,
+            mode=args.mode or self.settings.mode,
+            max_turns=args.max_turns or self.settings.max_turns,
+            until=args.until,
+            tools=option_tools(args.tools, self.shell.user_ns),
+            human=args.human,
+            stream_tokens=not (args.no_stream or args.quiet),
+        )
+
+    @magic_arguments()
+    @argument("command", nargs="?", choices=["status", "model"], help="status (default), or model")
+    @argument("spec", nargs="?", help="with model: the spec to use by default, e.g. scripted:newsroom")
+    @line_magic
+    def agentnb(self, line: str) -> Status:
+        """Show agentnb's status (model in use and why, versions), or set the default model.
+
+        ``%agentnb`` shows the status; ``%agentnb model SPEC`` makes SPEC the default model
+        (``agentnb.models.set_default``) for every team that names none.
+        """
+        args = parse_argstring(self.agentnb, line)
+        if args.spec is not None and args.command != "model":
+            raise UsageError("usage: %agentnb [status] | %agentnb model SPEC")
+        if args.command == "model" and args.spec is not None:
+            try:
+                set_default(args.spec)
+            except (ValueError, ModelError) as exc:
+                raise UsageError(f"model: {exc}") from None
+        return status(self.shell, self.settings.model)
+
+
+def register(shell: Any) -> AgentMagics:
+    """Register the settings with ``%config`` and the magics with the shell."""
+    settings = AgentTeam(parent=shell)
+    shell.configurables.append(settings)
+    magics = AgentMagics(shell, settings)
+    shell.register_magics(magics)
+    return magics
+
+
+def unregister(shell: Any) -> None:
+    """Undo `register`: the magics go away, and so do their settings."""
+    for name, kind in (("agentteam", "cell"), ("agentnb", "line")):
+        shell.magics_manager.magics[kind].pop(name, None)
+    shell.configurables[:] = [c for c in shell.configurables if not isinstance(c, AgentTeam)]

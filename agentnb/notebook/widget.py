@@ -1,0 +1,324 @@
+"""The live chat: a bubble per message, tool panels, a status line, Stop, and human input.
+
+`ChatWidget` consumes a run's events (`feed`) and redraws at most ``max_rate`` times a
+second (`flush`): tokens arriving in between are batched into one update of the bubble
+being written. Every piece of HTML comes from `agentnb.render`, the same functions that
+render the saved transcript. Its display bundle also carries that static transcript
+(text/html, text/markdown, text/plain), so the chat reads well where widgets do not run.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import ipywidgets as widgets
+from ipywidgets.widgets.widget_string import HTMLStyle
+
+from agentnb.messages import (
+    Event,
+    SpeakerSelected,
+    Stop,
+    TextMessage,
+    TokenDelta,
+    ToolCall,
+    ToolCalls,
+    ToolResult,
+)
+from agentnb.notebook.bridge import Ask
+from agentnb.render import (
+    CHAT_OPEN,
+    html_bubble,
+    html_note,
+    html_tool,
+    render_html,
+    render_markdown,
+    render_text,
+)
+
+
+def _button(label: str, css_class: str, on_click: Callable[[Any], None], **kwargs: Any) -> widgets.Button:
+    button = widgets.Button(description=label, _dom_classes=[css_class], **kwargs)
+    button.on_click(on_click)
+    return button
+
+
+def _show(widget: widgets.DOMWidget, visible: bool) -> None:
+    widget.layout.display = None if visible else "none"
+
+
+@dataclass(eq=False)
+class _Item:
+    """One entry of the chat and how to draw it; ``view`` is created at the next flush."""
+
+    render: Callable[[], str]
+    view: widgets.HTML | None = None
+    dirty: bool = True
+
+
+@dataclass(eq=False)
+class _Reply:
+    """A reply being streamed (pieces) or complete (content)."""
+
+    source: str
+    pieces: list[str] = field(default_factory=list)
+    content: str | None = None
+
+    def html(self) -> str:
+        text = "".join(self.pieces) if self.content is None else self.content
+        return html_bubble(self.source, text, streaming=self.content is None)
+
+
+@dataclass(eq=False)
+class _Tool:
+    call: ToolCall
+    result: ToolResult | None = None
+
+    def html(self) -> str:
+        return html_tool(self.call, self.result, duration=True)
+
+
+class ChatWidget(widgets.VBox):
+    """A live view of one team run; the runner calls `feed`, `ask` and `flush` from the main thread.
+
+    ``title`` heads the static renderings; ``max_turns`` and ``model`` fill the status line;
+    ``on_stop`` is called by the Stop button (give it ``team.stop``).
+    """
+
+    def __init__(
+        self,
+        title: str,
+        *,
+        max_turns: int | None = None,
+        model: str = "",
+        on_stop: Callable[[str], None] | None = None,
+        max_rate: float = 20.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.heading = title
+        self.max_turns = max_turns
+        self.model_name = model
+        self.on_stop = on_stop
+        self.interval = 1.0 / max_rate if max_rate > 0 else 0.0
+        self.clock = clock
+        self.started = clock()
+        self.events: list[Event] = []
+        self.flushes = 0
+        self.turn = 0
+        self.tokens = 0
+        self.phase = "running"
+        self._items: list[_Item] = []
+        self._relayout = False
+        self._last_flush = float("-inf")
+        self._streams: dict[str, tuple[_Reply, _Item]] = {}
+        self._tools: dict[str, tuple[_Tool, _Item]] = {}
+        self._asks: list[Ask] = []
+
+        # Every entry shares one layout and one style: a new entry costs a single comm_open.
+        self._item_layout = widgets.Layout()
+        self._item_style = HTMLStyle()
+        self.status_line = widgets.HTML(value=self._status_html(), _dom_classes=["agentnb-status"])
+        self.thread = widgets.VBox(_dom_classes=["agentnb-chat"])
+        self.stop_button = _button("Stop", "agentnb-stop-button", self._stop_clicked, icon="stop")
+        self.prompt = widgets.HTML()
+        self.text = widgets.Text(placeholder="Type your answer", _dom_classes=["agentnb-input"])
+        self.send_button = _button("Send", "agentnb-send", self._send_clicked, button_style="primary")
+        self.approve_button = _button(
+            "Approve", "agentnb-approve", lambda _: self._decide(True), button_style="success"
+        )
+        self.reject_button = _button(
+            "Reject", "agentnb-reject", lambda _: self._decide(False), button_style="danger"
+        )
+        self.asking = widgets.VBox(
+            [
+                self.prompt,
+                widgets.HBox([self.text, self.send_button, self.approve_button, self.reject_button]),
+            ],
+            _dom_classes=["agentnb-ask"],
+        )
+        _show(self.asking, False)
+        super().__init__(
+            [self.thread, self.asking, widgets.HBox([self.status_line, self.stop_button])],
+            _dom_classes=["agentnb-live"],
+        )
+
+    # ----- events in -----------------------------------------------------------------------
+
+    def feed(self, event: Event) -> None:
+        """Take one event of the run; drawing waits for the next `flush`."""
+        if event.scope:
+            return  # nested teams' inner events: their result arrives as a message
+        kind = event.__class__
+        if kind is TokenDelta:
+            stream = self._streams.get(event.source)
+            if stream is None:
+                reply = _Reply(event.source)
+                stream = self._streams[event.source] = (reply, self._add(reply.html))
+            stream[0].pieces.append(event.text)  # type: ignore[union-attr]
+            stream[1].dirty = True
+            return
+        self.events.append(event)
+        usage = getattr(event, "usage", None)
+        if usage is not None:
+            self.tokens += usage.total_tokens
+        if isinstance(event, TextMessage):
+            self._end_stream(event.source, event.content)
+            if event.model:
+                self.model_name = event.model
+        elif isinstance(event, ToolCalls):
+            self._end_stream(event.source, event.content)
+            for call in event.calls:
+                tool = _Tool(call)
+                self._tools[call.id] = (tool, self._add(tool.html))
+        elif isinstance(event, ToolResult) and event.call_id in self._tools:
+            tool, item = self._tools[event.call_id]
+            tool.result = event
+            item.dirty = True
+        else:
+            if isinstance(event, SpeakerSelected):
+                self.turn = event.turn
+            elif isinstance(event, Stop):
+                for source in list(self._streams):
+                    self._end_stream(source, None)
+                self.phase = f"stopped: {event.reason}"
+            note = html_note(event)
+            if note:
+                self._add(lambda note=note: note)
+
+    def _add(self, render: Callable[[], str]) -> _Item:
+        item = _Item(render)
+        self._items.append(item)
+        self._relayout = True
+        return item
+
+    def _end_stream(self, source: str, content: str | None) -> None:
+        """Close ``source``'s streamed reply with its final text (or a bubble for new text)."""
+        stream = self._streams.pop(source, None)
+        if stream is None:
+            if content and content.strip():
+                self._add(_Reply(source, content=content).html)
+            return
+        reply, item = stream
+        reply.content = content if content is not None else "".join(reply.pieces)
+        item.dirty = True
+        if not reply.content.strip():
+            self._items.remove(item)
+            self._relayout = True
+
+    # ----- drawing -------------------------------------------------------------------------
+
+    def flush(self, *, force: bool = False) -> bool:
+        """Redraw what changed, unless the last redraw was less than 1/max_rate s ago."""
+        now = self.clock()
+        if not force and now - self._last_flush < self.interval:
+            return False
+        self._last_flush = now
+        self.flushes += 1
+        for item in self._items:
+            if item.view is None:
+                item.view = widgets.HTML(
+                    value=item.render(), layout=self._item_layout, style=self._item_style
+                )
+            elif item.dirty:
+                item.view.value = item.render()
+            item.dirty = False
+        if self._relayout:
+            self.thread.children = tuple(item.view for item in self._items if item.view is not None)
+            self._relayout = False
+        status = self._status_html()
+        if status != self.status_line.value:
+            self.status_line.value = status
+        return True
+
+    def _status_html(self) -> str:
+        turns = f"turn {self.turn} of {self.max_turns}" if self.max_turns else f"turn {self.turn}"
+        elapsed = self.clock() - self.started
+        parts = [turns, f"{self.tokens:,} tokens", f"{elapsed:.1f} s"]
+        if self.model_name:
+            parts.append(html.escape(self.model_name))
+        parts.append(html.escape(self.phase))
+        return f'<span style="color:#64748b;font-size:90%">{" · ".join(parts)}</span>'
+
+    def finish(self) -> None:
+        """The run is over: hide the controls and draw the last state."""
+        if self.phase == "running":
+            self.phase = "finished"
+        _show(self.stop_button, False)
+        _show(self.asking, False)
+        self.flush(force=True)
+
+    def dispose(self) -> None:
+        """Close this chat's widgets (and free their comms) once its display is replaced."""
+        pending: list[widgets.Widget] = [self]
+        while pending:
+            widget = pending.pop()
+            pending.extend(getattr(widget, "children", ()))
+            widget.close()
+
+    # ----- people --------------------------------------------------------------------------
+
+    def ask(self, ask: Ask) -> None:
+        """Show a question from a human participant; questions wait their turn."""
+        self._asks.append(ask)
+        if len(self._asks) == 1:
+            self._show_ask()
+
+    def _show_ask(self) -> None:
+        while self._asks and self._asks[0].answered:  # e.g. the run was stopped meanwhile
+            self._asks.pop(0)
+        if not self._asks:
+            _show(self.asking, False)
+            return
+        ask = self._asks[0]
+        self.prompt.value = f"<b>{html.escape(ask.prompt)}</b>"
+        self.text.value = ""
+        self.text.placeholder = "Optional comment" if ask.is_approval else "Type your answer"
+        _show(self.send_button, not ask.is_approval)
+        _show(self.approve_button, ask.is_approval)
+        _show(self.reject_button, ask.is_approval)
+        _show(self.asking, True)
+
+    def _answer(self, value: str | tuple[bool, str]) -> None:
+        if self._asks:
+            self._asks.pop(0).answer(value)
+        self._show_ask()
+
+    def _send_clicked(self, _: Any) -> None:
+        if self._asks and not self._asks[0].is_approval:
+            self._answer(self.text.value)
+
+    def _decide(self, approved: bool) -> None:
+        if self._asks and self._asks[0].is_approval:
+            self._answer((approved, self.text.value.strip()))
+
+    def _stop_clicked(self, _: Any) -> None:
+        self.stop_button.disabled = True
+        self.phase = "stopping…"
+        if self.on_stop is not None:
+            self.on_stop("stopped with the Stop button")
+        self.flush(force=True)
+
+    # ----- static renderings -----------------------------------------------------------------
+
+    def header_html(self) -> str:
+        style = "color:#64748b;font-size:85%"
+        return f'<div class="agentnb-header" style="{style}">{html.escape(self.heading)}</div>'
+
+    def static_bundle(self) -> dict[str, str]:
+        """The transcript so far as deterministic HTML, markdown and text (no ids, no times)."""
+        body = render_html(self.events) if self.events else CHAT_OPEN + "</div>"
+        text = render_text(self.events)
+        markdown = render_markdown(self.events)
+        return {
+            "text/plain": self.heading + (f"\n{text}" if text else ""),
+            "text/markdown": f"*{self.heading}*" + (f"\n\n{markdown}" if markdown else ""),
+            "text/html": self.header_html() + body,
+        }
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
+        bundle.update(self.static_bundle())
+        return bundle
