@@ -60,14 +60,14 @@ class _Loaded:
     lock: threading.Lock
 
 
-_loaded: dict[tuple[str, int], _Loaded] = {}
+_loaded: dict[tuple[str, int, int | None], _Loaded] = {}
 _load_lock = threading.Lock()
 
 
-def _load(path: str, n_ctx: int) -> _Loaded:
-    """Load a GGUF file once per (path, context size); later calls share it."""
+def _load(path: str, n_ctx: int, n_threads: int | None = None) -> _Loaded:
+    """Load a GGUF file once per (path, context size, threads); later calls share it."""
     with _load_lock:
-        shared = _loaded.get((path, n_ctx))
+        shared = _loaded.get((path, n_ctx, n_threads))
         if shared is None:
             try:
                 from llama_cpp import Llama
@@ -79,11 +79,12 @@ def _load(path: str, n_ctx: int) -> _Loaded:
                     n_ctx=n_ctx,
                     verbose=False,
                     seed=0,
+                    n_threads=n_threads,
                     chat_format="chatml-function-calling",
                 )
             except (OSError, ValueError) as exc:
                 raise ModelError(f"cannot load the model file {path}: {exc}") from exc
-            shared = _loaded[(path, n_ctx)] = _Loaded(llama, threading.Lock())
+            shared = _loaded[(path, n_ctx, n_threads)] = _Loaded(llama, threading.Lock())
         return shared
 
 
@@ -211,7 +212,8 @@ class LocalModel:
 
     Generation runs in a worker thread under a per-model lock, so the event loop (and a
     notebook's Stop button) stays responsive, and cancelling the call stops generation at
-    the next token. ``temperature=0`` (greedy) makes replies repeatable.
+    the next token. ``temperature=0`` (greedy) makes replies repeatable. ``n_threads``
+    ``None`` is llama.cpp's default (half the cores), which holds up best on a busy machine.
 
     Tool choice ``"auto"`` is decided in steps this small model can handle: after tool
     results it answers in text; otherwise it is asked, tool by tool, a grammar-constrained
@@ -227,12 +229,14 @@ class LocalModel:
         temperature: float = 0.0,
         seed: int = 0,
         n_ctx: int = 2048,
+        n_threads: int | None = None,
         name: str | None = None,
     ) -> None:
         if find_spec("llama_cpp") is None:
             raise ModelError(f"the embedded model needs llama-cpp-python: {INSTALL_HINT}")
         self.model_path = model_path or default_model_path()
         self.n_ctx = n_ctx
+        self.n_threads = n_threads
         self.settings = {"max_tokens": max_tokens, "temperature": temperature, "seed": seed}
         self.name = name or "local:SmolLM2-135M-Instruct"
 
@@ -249,7 +253,7 @@ class LocalModel:
             except RuntimeError:  # the loop is gone: nobody is waiting any more
                 generation.cancelled.set()
 
-        shared = await asyncio.to_thread(_load, self.model_path, self.n_ctx)
+        shared = await asyncio.to_thread(_load, self.model_path, self.n_ctx, self.n_threads)
         generation = _Generation(shared.llama, lambda text: post("text", text), self.settings)
 
         def work() -> None:

@@ -153,7 +153,7 @@ def test_an_empty_reply_is_regenerated_as_text(model: local.LocalModel) -> None:
     for word in ("apple", "banana", "cherry", "date", "elder"):  # the model learns to say nothing
         messages += [{"role": "user", "content": word}, {"role": "assistant", "content": ""}]
     messages.append({"role": "user", "content": "fig"})
-    raw = local._load(model.model_path, model.n_ctx).llama.create_completion(
+    raw = local._load(model.model_path, model.n_ctx, model.n_threads).llama.create_completion(
         local.render(messages), max_tokens=8, temperature=0, stop=[local.END]
     )
     assert raw["choices"][0]["text"] == ""  # llama.cpp alone replies with nothing here
@@ -198,7 +198,7 @@ def test_cancelling_the_call_stops_generation(model: local.LocalModel) -> None:
         with pytest.raises(asyncio.CancelledError):
             await task
         started = time.perf_counter()
-        lock = local._load(long.model_path, long.n_ctx).lock
+        lock = local._load(long.model_path, long.n_ctx, long.n_threads).lock
         await asyncio.to_thread(lock.acquire)  # free once the worker has stopped generating
         lock.release()
         return deltas, time.perf_counter() - started
