@@ -70,8 +70,8 @@ class AgentMagics(Magics):
         trailing ``model=SPEC``, ``tools=a,b`` and ``handoffs=a,b`` words set attributes.
         Blank lines and ``#`` comments between agents are ignored.
 
-        Or run a Team built in Python: ``%%agentteam my_team``; the body is the task (an
-        empty body continues the conversation).
+        Or run a Team built in Python: ``%%agentteam my_team``; the body is the task (a
+        blank body continues the team's conversation without a new message).
 
         ``{name}`` in the task is replaced by the notebook variable ``name``; only bare
         names are placeholders, so code and JSON braces stay as written; ``{{name}}`` gives

@@ -1,0 +1,109 @@
+"""run_blocking: the worker-thread run, the main-thread view, interrupts and human answers."""
+
+from __future__ import annotations
+
+import queue
+from typing import Any
+
+import pytest
+
+from agentnb import Agent, Human, Team, models, tool
+from agentnb.errors import RunError
+from agentnb.messages import Approval, Event, Stop, TextMessage, TokenDelta, ToolResult
+from agentnb.notebook.bridge import Ask, HumanBridge
+from agentnb.notebook.runner import INTERRUPTED, run_blocking
+
+
+class Recorder:
+    """A view that records what it is given and answers questions with canned replies."""
+
+    def __init__(self, answers: list[Any] | None = None) -> None:
+        self.events: list[Event] = []
+        self.asks: list[Ask] = []
+        self.answers = list(answers or [])
+        self.flushes = 0
+
+    def feed(self, event: Event) -> None:
+        self.events.append(event)
+
+    def ask(self, ask: Ask) -> None:
+        self.asks.append(ask)
+        ask.answer(self.answers.pop(0))
+
+    def flush(self, *, force: bool = False) -> None:
+        self.flushes += 1
+
+
+def two_agents(**options: Any) -> Team:
+    model = models.ScriptedModel({"a": ["alpha beta gamma"] * 20, "b": ["delta epsilon"] * 20}, **options)
+    return Team([Agent("a"), Agent("b")], model=model, max_turns=6)
+
+
+def test_the_view_sees_every_event_in_order_including_tokens() -> None:
+    view = Recorder()
+    result = run_blocking(two_agents(), "go", view=view)
+    assert [e for e in view.events if not isinstance(e, TokenDelta)] == result.messages
+    assert (
+        "".join(e.text for e in view.events if isinstance(e, TokenDelta) and e.source == "b")
+        == "delta epsilon" * 3
+    )
+    assert view.flushes >= 1 and isinstance(view.events[-1], Stop)
+
+
+def test_an_interrupt_stops_the_run_and_keeps_the_transcript() -> None:
+    team = two_agents(token_latency=0.02)
+    view = Recorder()
+    raised = []
+
+    def pump() -> None:
+        if len(view.events) > 5 and not raised:
+            raised.append(True)
+            raise KeyboardInterrupt
+
+    result = run_blocking(team, "go", view=view, pump=pump)
+    assert raised and result.stop_reason == INTERRUPTED
+    assert result.turns < 6 and result.chat()[0].content == "go"
+    assert team.transcript[-1] == result.messages[-1]
+    assert team.run_sync("again").turns == 6  # the team (and the process) stay usable
+
+
+def test_a_human_answers_through_the_bridge() -> None:
+    inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    human = Human("alice")
+    team = Team([Agent("a"), human], model=models.ScriptedModel({"a": ["Question?"]}), max_turns=2)
+    view = Recorder(answers=["My answer"])
+    with HumanBridge(inbox.put).attached(human):
+        result = run_blocking(team, "go", inbox=inbox, view=view)
+    assert [a.prompt for a in view.asks] == ["alice, your turn:"]
+    assert result.chat()[-1] == TextMessage(source="alice", content="My answer", at=result.chat()[-1].at)
+    assert human.input_fn is input  # restored after the run
+
+
+@tool(requires_approval=True)
+def publish(title: str) -> str:
+    """Publish a story."""
+    return f"published {title}"
+
+
+@pytest.mark.parametrize(("verdict", "content"), [(True, "published Park"), (False, "rejected")])
+def test_approval_requests_go_to_the_view(verdict: bool, content: str) -> None:
+    inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    human = Human("alice")
+    script = {"a": [{"tool": "publish", "args": {"title": "Park"}}, "done"]}
+    team = Team([Agent("a", tools=[publish]), human], model=models.ScriptedModel(script), max_turns=1)
+    view = Recorder(answers=[(verdict, "my note")])
+    with HumanBridge(inbox.put).attached(human):
+        result = run_blocking(team, "go", inbox=inbox, view=view)
+    (ask,) = view.asks
+    assert ask.is_approval and ask.prompt.startswith("a wants to run publish(")
+    approvals = [e for e in result.messages if isinstance(e, Approval)]
+    assert [(e.approved, e.comment) for e in approvals] == [(verdict, "my note")]
+    (outcome,) = [e for e in result.messages if isinstance(e, ToolResult)]
+    assert content in outcome.content
+
+
+def test_run_errors_reach_the_caller_with_the_partial_result() -> None:
+    team = Team([Agent("a"), Agent("b")], model=models.ScriptedModel({"a": ["fine"]}), max_turns=4)
+    with pytest.raises(RunError) as caught:
+        run_blocking(team, "go", view=Recorder())
+    assert [m.content for m in caught.value.result.chat()] == ["go", "fine"]
