@@ -335,7 +335,7 @@ class OpenAIModel:
                 if lower is not None:
                     plan = lower
                     continue
-                if exc.status_code not in RETRY_STATUSES or attempt >= self.max_retries:
+                if not _transient(exc) or attempt >= self.max_retries:
                     raise self._status_error(exc, request, plan, attempt + 1, started) from None
                 wait = self._wait(attempt, exc.response.headers)
             except (openai.APIConnectionError, _StreamCut) as exc:
@@ -432,9 +432,8 @@ class OpenAIModel:
         return body
 
     def _messages(self, request: ModelRequest, plan: _Plan) -> list[ChatMessage]:
-        messages = request.messages
-        if self.names_in_content:
-            messages = [_fold_name(m) for m in messages]
+        fold = self.names_in_content
+        messages = [_outgoing(m, fold) for m in request.messages]
         if plan.output in ("object", "prompt"):
             instruction = schema_instruction(request)
             if messages and messages[0].get("role") == "system":
@@ -560,7 +559,7 @@ class OpenAIModel:
                 "(GET <base_url>/models lists the server's models) and that base_url ends where "
                 "the server expects, usually /v1"
             )
-        elif status in RETRY_STATUSES:
+        elif _transient(exc):
             took = time.monotonic() - started
             cause = "still rate limited" if status == 429 else "still failing"
             message = (
@@ -624,15 +623,23 @@ async def _close_with_loop(client: AsyncOpenAI) -> AsyncGenerator[None]:
         await client.close()
 
 
-def _fold_name(message: ChatMessage) -> ChatMessage:
-    """A user message with its ``name`` written into the content instead."""
-    name = message.get("name")
+def _outgoing(message: ChatMessage, fold_name: bool) -> ChatMessage:
+    """``message`` as servers accept it: a tool-calling assistant's missing content as ""
+    (llama.cpp rejects null), and with ``fold_name`` the speaker's name in the content."""
     content = message.get("content")
-    if not name or not isinstance(content, str):
+    if content is None and message.get("tool_calls"):
+        return {**message, "content": ""}
+    name = message.get("name")
+    if not fold_name or not name or not isinstance(content, str):
         return message
     folded = {k: v for k, v in message.items() if k != "name"}
     folded["content"] = f"{name}: {content}"
     return folded
+
+
+def _transient(exc: Any) -> bool:
+    """Whether a status error may pass on retrying (llama.cpp reports invalid requests as 500)."""
+    return exc.status_code in RETRY_STATUSES and "validation error" not in str(exc.message)
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:

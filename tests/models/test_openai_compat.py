@@ -347,6 +347,20 @@ def test_names_fold_into_content_by_default_except_on_openai(monkeypatch: pytest
     assert make_model(server, names_in_content=False).names_in_content is False
 
 
+def test_a_tool_calling_assistant_message_without_text_is_sent_with_empty_content() -> None:
+    """llama.cpp's server rejects ``content: null``, which agentnb's contexts carry."""
+    calls = [{"id": "c1", "type": "function", "function": {"name": "add", "arguments": "{}"}}]
+    messages = [
+        {"role": "user", "content": "Add."},
+        {"role": "assistant", "content": None, "tool_calls": calls},
+        {"role": "tool", "tool_call_id": "c1", "content": "3"},
+    ]
+    server = FakeServer(text_reply("3"))
+    call(make_model(server), ask(messages=messages))
+    assert server.bodies[0]["messages"][1] == {"role": "assistant", "content": "", "tool_calls": calls}
+    assert messages[1]["content"] is None
+
+
 def test_name_reads_like_a_spec_and_never_shows_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     assert OpenAIModel("gpt-4o-mini", api_key=KEY).name == "openai:gpt-4o-mini"
@@ -489,6 +503,13 @@ def test_500_then_success_is_retried_with_backoff() -> None:
     gaps = [b - a for a, b in zip(server.times, server.times[1:], strict=False)]
     assert len(gaps) == 2
     assert gaps[0] >= 0.05 and gaps[1] >= 0.1  # exponential: 0.05 s, then 0.1 s
+
+
+def test_a_500_reporting_an_invalid_request_is_not_retried() -> None:
+    server = FakeServer(error(500, "1 validation error: messages.1.content should be a valid string"))
+    err = fails(make_model(server))
+    assert len(server.requests) == 1
+    assert "rejected the request" in str(err) and "messages.1.content" in str(err)
 
 
 def test_persistent_rate_limit_fails_after_max_retries_with_a_clear_message() -> None:
