@@ -60,8 +60,11 @@ class KernelPump:
         session = self.kernel.session
         try:
             idents, rest = session.feed_identities(frames, copy=False)
-            message = session.deserialize(rest, content=True, copy=False)
-            kind = message["header"]["msg_type"]
+            # Peek without content: a full read records the signature, and the kernel's own
+            # read of a message we pass on would then reject it as a replay.
+            kind = session.deserialize(rest, content=False, copy=False)["header"]["msg_type"]
+            if kind in COMM_MESSAGES:
+                message = session.deserialize(rest, content=True, copy=False)
         except Exception:
             log.exception("agentnb: could not read a shell message while a cell runs")
             return

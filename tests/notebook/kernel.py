@@ -1,0 +1,84 @@
+"""A real ipykernel for tests: run code, watch iopub, and act like a front end on widget comms."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from jupyter_client.manager import KernelManager, start_new_kernel
+
+Message = dict[str, Any]
+
+
+class Kernel:
+    """One kernel (the venv's own python3, as jupyter_client runs ``python`` with sys.executable)."""
+
+    def __init__(self) -> None:
+        self.km: KernelManager
+        self.km, self.kc = start_new_kernel(kernel_name="python3")
+        self.widgets: dict[str, dict[str, Any]] = {}  # comm id -> latest known state
+
+    def shutdown(self) -> None:
+        self.kc.stop_channels()
+        self.km.shutdown_kernel(now=True)
+
+    def execute(
+        self, code: str, *, on_message: Callable[[Message], None] | None = None, timeout: float = 60
+    ) -> tuple[list[Message], Message]:
+        """Run ``code``; returns this request's iopub messages (comms included) and its reply."""
+        msg_id = self.kc.execute(code)
+        return self.collect(msg_id, on_message=on_message, timeout=timeout)
+
+    def collect(
+        self, msg_id: str, *, on_message: Callable[[Message], None] | None = None, timeout: float = 60
+    ) -> tuple[list[Message], Message]:
+        messages: list[Message] = []
+        deadline = time.monotonic() + timeout
+        while True:
+            msg = self.kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+            kind = msg["msg_type"]
+            if kind.startswith("comm"):
+                self._track(msg)
+            elif msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            messages.append(msg)
+            if on_message is not None:
+                on_message(msg)
+            if kind == "status" and msg["content"]["execution_state"] == "idle":
+                break
+        while True:
+            reply = self.kc.get_shell_msg(timeout=timeout)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                return messages, reply
+
+    def _track(self, msg: Message) -> None:
+        content = msg["content"]
+        state = content.get("data", {}).get("state")
+        if state is not None:
+            self.widgets.setdefault(content["comm_id"], {}).update(state)
+
+    def find(self, css_class: str) -> str | None:
+        """The comm id of the widget that has ``css_class``, if the kernel has shown one."""
+        for comm_id, state in self.widgets.items():
+            if css_class in state.get("_dom_classes", ()):
+                return comm_id
+        return None
+
+    def send_comm(self, comm_id: str, data: dict[str, Any]) -> None:
+        self.kc.shell_channel.send(self.kc.session.msg("comm_msg", {"comm_id": comm_id, "data": data}))
+
+    def click(self, comm_id: str) -> None:
+        self.send_comm(comm_id, {"method": "custom", "content": {"event": "click"}})
+
+    def set_value(self, comm_id: str, value: str) -> None:
+        self.send_comm(comm_id, {"method": "update", "state": {"value": value}, "buffer_paths": []})
+
+
+def outputs(messages: list[Message], kind: str) -> list[dict[str, Any]]:
+    """The ``data`` bundles of one kind of output message."""
+    return [m["content"]["data"] for m in messages if m["msg_type"] == kind]
+
+
+def stream_text(messages: list[Message]) -> str:
+    return "".join(m["content"]["text"] for m in messages if m["msg_type"] == "stream")

@@ -1,0 +1,145 @@
+"""%%agentteam in a real ipykernel: live updates, clickable Stop and input, interrupts, outputs."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.notebook.kernel import Kernel, Message, outputs, stream_text
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+SETUP = """
+%load_ext agentnb
+from agentnb import Agent, Human, Team, models
+def slow_team(latency=0.02, turns=30):
+    model = models.ScriptedModel(
+        {"a": ["alpha beta gamma delta"] * turns, "b": ["epsilon zeta eta"] * turns}, token_latency=latency
+    )
+    return Team([Agent("a", "A"), Agent("b", "B")], model=model, max_turns=turns)
+"""
+
+
+@pytest.fixture(scope="module")
+def kernel() -> Iterator[Kernel]:
+    k = Kernel()
+    _, reply = k.execute(SETUP)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    yield k
+    k.shutdown()
+
+
+def test_the_kernel_is_this_venvs_python(kernel: Kernel) -> None:
+    messages, _ = kernel.execute("import sys; print(sys.executable)")
+    assert Path(stream_text(messages).strip()).resolve() == Path(sys.executable).resolve()
+
+
+def test_chat_updates_reach_the_front_end_while_the_cell_runs(kernel: Kernel) -> None:
+    kernel.execute("team = slow_team(turns=4)")
+    messages, reply = kernel.execute("%%agentteam team\nGo.")
+    assert reply["content"]["status"] == "ok"
+    kinds = [m["msg_type"] for m in messages]
+    first_result = kinds.index("execute_result")
+    live = [
+        m["content"]["data"]["state"]["value"]
+        for m in messages[:first_result]
+        if m["msg_type"] in ("comm_open", "comm_msg")
+        and "agentnb-msg" in str(m["content"]["data"].get("state", {}))
+    ]
+    assert any("agentnb-cursor" in v for v in live), "no streaming bubble was sent before the result"
+    assert any("epsilon zeta eta" in v and "agentnb-cursor" not in v for v in live)
+    (opening,) = outputs(messages, "display_data")
+    (closing,) = outputs(messages, "update_display_data")
+    assert WIDGET_VIEW in opening and WIDGET_VIEW not in closing
+    assert {k: v for k, v in opening.items() if k != WIDGET_VIEW} == closing  # nbval sees the same either way
+    (result,) = outputs(messages, "execute_result")
+    assert (
+        result["text/html"].count('class="agentnb-msg"') == 5
+        and "max turns reached (4)" in result["text/plain"]
+    )
+
+
+def test_stop_button_works_while_the_cell_blocks(kernel: Kernel) -> None:
+    kernel.execute("team = slow_team(latency=0.05)")
+    kernel.widgets.clear()
+    clicked = threading.Event()
+
+    def on_message(msg: Message) -> None:
+        stop = kernel.find("agentnb-stop-button")
+        if stop and not clicked.is_set() and "epsilon" in str(msg["content"]):
+            clicked.set()
+            kernel.click(stop)
+
+    messages, _ = kernel.execute("%%agentteam team\nGo.", on_message=on_message)
+    assert clicked.is_set()
+    (result,) = outputs(messages, "execute_result")
+    assert "stopped: stopped with the Stop button" in result["text/plain"]
+    assert result["text/plain"].count("\na:\n") < 30
+
+
+def test_a_human_types_an_answer_in_the_chat(kernel: Kernel) -> None:
+    kernel.widgets.clear()
+    answered = threading.Event()
+
+    def on_message(msg: Message) -> None:
+        if answered.is_set() or "alice, your turn:" not in str(msg["content"]):
+            return
+        answered.set()
+        kernel.set_value(kernel.find("agentnb-input"), "Make it shorter")  # type: ignore[arg-type]
+        kernel.click(kernel.find("agentnb-send"))  # type: ignore[arg-type]
+
+    cell = (
+        "%%agentteam --model scripted:newsroom --max-turns 2 --human alice\nwriter: You write.\n---\nA story."
+    )
+    messages, reply = kernel.execute(cell, on_message=on_message, timeout=30)
+    assert answered.is_set() and reply["content"]["status"] == "ok"
+    (result,) = outputs(messages, "execute_result")
+    assert "alice:\nMake it shorter" in result["text/plain"]
+
+
+def test_an_interrupt_stops_the_run_keeps_the_transcript_and_the_kernel(kernel: Kernel) -> None:
+    kernel.execute("team = slow_team(latency=0.05)")
+    interrupted = threading.Event()
+
+    def on_message(msg: Message) -> None:
+        if not interrupted.is_set() and "zeta" in str(msg["content"]):
+            interrupted.set()
+            kernel.km.interrupt_kernel()
+
+    messages, reply = kernel.execute("%%agentteam team --out partial\nGo.", on_message=on_message)
+    assert interrupted.is_set() and reply["content"]["status"] == "ok"
+    (result,) = outputs(messages, "execute_result")
+    assert (
+        "stopped: interrupted by the user" in result["text/plain"]
+        and "a:\nalpha beta" in result["text/plain"]
+    )
+    messages, _ = kernel.execute("print(partial.stop_reason, 6 * 7)")
+    assert stream_text(messages) == "interrupted by the user 42\n"
+
+
+def test_cells_queued_during_a_run_wait_and_run_in_order(kernel: Kernel) -> None:
+    kernel.execute("team = slow_team(turns=6)")
+    first = kernel.kc.execute("%%agentteam team\nGo.")
+    second = kernel.kc.execute("order = [team.last_result.turns]")
+    third = kernel.kc.execute("print(order, 'third')")
+    _, reply1 = kernel.collect(first)
+    _, reply2 = kernel.collect(second)
+    messages, reply3 = kernel.collect(third)
+    assert [r["content"]["status"] for r in (reply1, reply2, reply3)] == ["ok", "ok", "ok"]
+    assert stream_text(messages) == "[6] third\n"
+
+
+def test_await_run_sync_and_a_forgotten_await_in_a_kernel(kernel: Kernel) -> None:
+    kernel.execute("team = slow_team(latency=0, turns=2)")
+    messages, _ = kernel.execute("r = await team.run('Go'); print(r.turns, r.stop_reason)")
+    assert stream_text(messages) == "2 max turns reached (2)\n"
+    messages, _ = kernel.execute("r = team.run_sync('Go'); print(r.turns)")
+    assert stream_text(messages) == "2\n"
+    messages, _ = kernel.execute("team.run('Go')")
+    (shown,) = outputs(messages, "execute_result")
+    assert (
+        shown["text/markdown"].startswith("**Not started.**") and "await team.run" in shown["text/markdown"]
+    )
