@@ -14,6 +14,7 @@ and streaming work offline, not as a stand-in for a real model.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import threading
 import uuid
@@ -84,8 +85,21 @@ def _load(path: str, n_ctx: int, n_threads: int | None = None) -> _Loaded:
                 )
             except (OSError, ValueError) as exc:
                 raise ModelError(f"cannot load the model file {path}: {exc}") from exc
+            if not _loaded:
+                atexit.register(_close_all)
             shared = _loaded[(path, n_ctx, n_threads)] = _Loaded(llama, threading.Lock())
         return shared
+
+
+def _close_all() -> None:
+    """Free loaded models before interpreter shutdown tears down llama.cpp's bindings.
+
+    A model still generating in a worker thread is left alone rather than freed under it.
+    """
+    for shared in _loaded.values():
+        if shared.lock.acquire(timeout=1.0):
+            shared.llama.close()
+    _loaded.clear()
 
 
 def _tool_listing(tools: list[dict[str, Any]]) -> str:
