@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
@@ -217,3 +218,22 @@ def test_a_small_team_runs_on_it(model: local.LocalModel) -> None:
     assert [m.source for m in replies] == ["writer", "editor"]
     assert all(m.content.strip() for m in replies)
     assert result.usage.completion_tokens > 0 and result.stop_reason
+
+
+def test_a_recorded_local_run_replays_offline_to_the_same_events(
+    model: local.LocalModel, tmp_path: Path
+) -> None:
+    from agentnb.models.cassette import record, replay
+
+    def events(team_model: object) -> list[dict[str, object]]:
+        team = Team([Agent("writer", "You write one short sentence.")], model=team_model, max_turns=1)
+
+        async def go() -> list[dict[str, object]]:
+            return [e.model_dump(exclude={"at"}) async for e in team.stream("A new park opens.")]
+
+        return asyncio.run(go())
+
+    path = tmp_path / "local.json"
+    live = events(record(model, path))
+    assert sum(e["type"] == "token" for e in live) > 3
+    assert events(replay(path)) == live
