@@ -84,6 +84,8 @@ class _Plan:
 
 @dataclass(slots=True)
 class _PartialCall:
+    """One tool call while its deltas arrive."""
+
     id: str = ""
     name: str = ""
     arguments: list[str] = field(default_factory=list)
@@ -335,6 +337,8 @@ class OpenAIModel:
                 if lower is not None:
                     plan = lower
                     continue
+                if exc.status_code in (401, 403):
+                    await self.aclose()  # the next call reads the key again, once the user fixes it
                 if not _transient(exc) or attempt >= self.max_retries:
                     raise self._status_error(exc, request, plan, attempt + 1, started) from None
                 wait = self._wait(attempt, exc.response.headers)

@@ -473,6 +473,22 @@ def test_auth_errors_name_the_key_variable_and_never_show_the_key(
     assert len(server.requests) == 1  # not retried
 
 
+def test_after_a_refused_key_the_next_call_reads_the_key_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a notebook the loop lives on: fixing the variable must be enough, no restart."""
+    monkeypatch.setenv("TEAM_KEY", "sk-old-key")
+    server = FakeServer(error(401, "bad key"), text_reply("ok"))
+    model = make_model(server, api_key=None, api_key_env="TEAM_KEY")
+
+    async def notebook() -> str:
+        with pytest.raises(ServerError):
+            await collect(model, ask())
+        monkeypatch.setenv("TEAM_KEY", "sk-new-key")
+        return (await collect(model, ask()))[1].text
+
+    assert asyncio.run(notebook()) == "ok"
+    assert [r.headers["authorization"] for r in server.requests] == ["Bearer sk-old-key", "Bearer sk-new-key"]
+
+
 def test_404_names_the_model_and_the_base_url() -> None:
     server = FakeServer(error(404, "model 'fake-model' not found"))
     err = fails(make_model(server))
