@@ -48,13 +48,11 @@ class KernelPump:
     def __call__(self) -> int:
         """Serve what is waiting now (never blocks); returns how many messages were read."""
         count = 0
-        while True:
-            try:
-                frames = self.stream.socket.recv_multipart(zmq.NOBLOCK, copy=False)
-            except zmq.Again:
-                return count
+        socket = self.stream.socket
+        while socket.get(zmq.EVENTS) & zmq.POLLIN:  # cheaper than a failing non-blocking recv
+            self._dispatch(socket.recv_multipart(zmq.NOBLOCK, copy=False))
             count += 1
-            self._dispatch(frames)
+        return count
 
     def _dispatch(self, frames: list[Any]) -> None:
         session = self.kernel.session

@@ -19,7 +19,7 @@ from agentnb.messages import Event
 from agentnb.notebook.bridge import Ask
 from agentnb.team import Team, TeamResult
 
-POLL_SECONDS = 0.01  # how long the main thread waits for news before serving the kernel again
+POLL_SECONDS = 0.01  # the main thread's cadence: drain the queue, serve the kernel, maybe redraw
 INTERRUPTED = "interrupted by the user"
 
 
@@ -52,6 +52,7 @@ def run_blocking(
     """
     inbox = inbox if inbox is not None else queue.SimpleQueue()
     box: dict[str, BaseException] = {}
+    ended = threading.Event()
 
     async def consume() -> None:
         async for event in team.stream(task):
@@ -64,12 +65,14 @@ def run_blocking(
             box["error"] = exc
         finally:
             inbox.put(_Done())
+            ended.set()
 
     worker = threading.Thread(target=work, name="agentnb-run", daemon=True)
     worker.start()
     done = False
     while not done and (worker.is_alive() or not inbox.empty()):  # also ends if an interrupt ate _Done
         try:
+            ended.wait(POLL_SECONDS)  # wakes early when the run ends, never per event
             done = _serve(inbox, view, pump)
         except KeyboardInterrupt:
             team.stop(INTERRUPTED)
@@ -83,10 +86,10 @@ def run_blocking(
 
 
 def _serve(inbox: queue.SimpleQueue[Any], view: View | None, pump: Callable[[], object] | None) -> bool:
-    """One round of waiting: hand queued items to the view, serve the kernel, maybe redraw."""
+    """One round: hand everything queued to the view, serve the kernel, maybe redraw."""
     done = False
     try:
-        item = inbox.get(timeout=POLL_SECONDS)
+        item = inbox.get_nowait()
         while True:
             if isinstance(item, _Done):
                 done = True

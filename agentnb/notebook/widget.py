@@ -236,7 +236,7 @@ class ChatWidget(widgets.VBox):
     def _status_html(self) -> str:
         turns = f"turn {self.turn} of {self.max_turns}" if self.max_turns else f"turn {self.turn}"
         elapsed = self.clock() - self.started
-        parts = [turns, f"{self.tokens:,} tokens", f"{elapsed:.1f} s"]
+        parts = [turns, f"{self.tokens:,} tokens", f"{elapsed:.0f} s"]  # whole seconds: fewer redraws
         if self.model_name:
             parts.append(html.escape(self.model_name))
         parts.append(html.escape(self.phase))

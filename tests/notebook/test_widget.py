@@ -150,7 +150,7 @@ def test_status_line_shows_turn_tokens_elapsed_and_model(chat: ChatWidget, clock
     chat.flush(force=True)
     status = chat.status_line.value
     assert (
-        "turn 2 of 6" in status and "1,234 tokens" in status and "3.2 s" in status and "scripted:x" in status
+        "turn 2 of 6" in status and "1,234 tokens" in status and "3 s" in status and "scripted:x" in status
     )
 
 
