@@ -7,8 +7,9 @@ runs of: comm messages the kernel sent for the chat (and per second, mean and bu
 second), redraws per second, kernel CPU microseconds per token (the whole process, the same
 run without a chat, and the main thread's share during the run, which is the chat's own
 work: draining events, drawing, sending widget messages, serving the kernel), the saved
-notebook's size, and whether the front end ended up with every token. Targets (issue 4): <= 20 redraws a second, <= 20 us of
-chat CPU per token, no text lost. A benchmark, never a timed assertion in the test suite.
+notebook's size, and whether the front end ended up with every token. Targets (issue 4):
+<= 20 redraws a second, <= 20 us of chat CPU per token, no text lost. A benchmark, never
+a timed assertion in the test suite.
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ REPORT = """
 cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
 tokens = sum(len(m.content.split()) for m in result.chat() if m.source != "user")
 span = (redraws[-1] - redraws[0]) if len(redraws) > 1 else wall
-print(json.dumps({"cpu": cpu, "main_cpu": main_thread_cpu[-1], "wall": wall, "baseline_cpu": baseline_cpu, "tokens": tokens,
+print(json.dumps({"cpu": cpu, "main_cpu": main_thread_cpu[-1], "wall": wall,
+                  "baseline_cpu": baseline_cpu, "tokens": tokens,
                   "redraws": len(redraws), "redraw_span": span,
                   "texts": [m.content for m in result.chat() if m.source != "user"]}))
 """
