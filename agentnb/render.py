@@ -34,7 +34,12 @@ if TYPE_CHECKING:
 PALETTE = ["#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777"]
 ANSI = [34, 32, 31, 35, 33, 36, 93, 95]
 USER_COLOR = "#475569"
-CHAT_OPEN = '<div class="agentnb-chat" style="font-family:system-ui,sans-serif;font-size:14px">'
+# JupyterLab and ipywidgets typeset $...$ in HTML output as LaTeX; chat text ("$3.9 million
+# ... $4.5") is not math. MathJax skips elements with these classes.
+NO_MATH = "tex2jax_ignore mathjax_ignore"
+CHAT_OPEN = (
+    f'<div class="agentnb-chat {NO_MATH}" style="font-family:system-ui,sans-serif;font-size:14px">'
+)
 
 
 def color_index(name: str) -> int:
@@ -155,7 +160,7 @@ def html_bubble(name: str, content: str, *, streaming: bool = False) -> str:
     color = html_color(name)
     body = to_html(content) + ('<span class="agentnb-cursor">▍</span>' if streaming else "")
     return (
-        f'<div class="agentnb-msg" data-agent="{html.escape(name)}" style="display:flex;gap:8px;'
+        f'<div class="agentnb-msg {NO_MATH}" data-agent="{html.escape(name)}" style="display:flex;gap:8px;'
         'margin:6px 0;align-items:flex-start">'
         f'<div class="agentnb-avatar" style="flex:none;width:28px;height:28px;border-radius:50%;'
         f"background:{color};color:#fff;display:flex;align-items:center;justify-content:center;"
@@ -195,7 +200,7 @@ def html_tool(call: ToolCall, result: ToolResult | None, *, duration: bool = Fal
         f"<code>{html.escape(short(result.content, 2000))}</code></div>"
     )
     return (
-        f'<details class="agentnb-tool" data-status="{status}" style="margin:2px 0 2px 36px;'
+        f'<details class="agentnb-tool {NO_MATH}" data-status="{status}" style="margin:2px 0 2px 36px;'
         'font-size:90%"><summary>'
         f'🔧 {html.escape(call.name)} <span class="agentnb-tool-status">{mark} {status}{timing}</span>'
         f'</summary><div class="agentnb-tool-args"><b>arguments:</b> <code>{html.escape(pretty_args)}'
@@ -205,7 +210,7 @@ def html_tool(call: ToolCall, result: ToolResult | None, *, duration: bool = Fal
 
 def _note(kind: str, text: str) -> str:
     style = "margin:2px 0 2px 36px;color:#64748b;font-size:90%"
-    return f'<div class="agentnb-{kind}" style="{style}">{text}</div>'
+    return f'<div class="agentnb-{kind} {NO_MATH}" style="{style}">{text}</div>'
 
 
 def html_note(event: Event) -> str:
@@ -224,7 +229,7 @@ def html_note(event: Event) -> str:
         return _note("error", f"⚠ to {e(event.source)}: {e(short(event.content, 500))}")
     if isinstance(event, Stop):
         return (
-            '<div class="agentnb-stop" style="color:#64748b;font-style:italic;margin-top:4px">'
+            f'<div class="agentnb-stop {NO_MATH}" style="color:#64748b;font-style:italic;margin-top:4px">'
             f"Stopped: {e(event.reason)}</div>"
         )
     return ""

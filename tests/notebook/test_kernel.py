@@ -57,7 +57,7 @@ def test_chat_updates_reach_the_front_end_while_the_cell_runs(kernel: Kernel) ->
     assert {k: v for k, v in opening.items() if k != WIDGET_VIEW} == closing  # nbval sees the same either way
     (result,) = outputs(messages, "execute_result")
     assert (
-        result["text/html"].count('class="agentnb-msg"') == 5
+        result["text/html"].count('class="agentnb-msg ') == 5
         and "max turns reached (4)" in result["text/plain"]
     )
 

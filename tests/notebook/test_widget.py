@@ -77,7 +77,7 @@ def test_each_message_gets_a_bubble_with_name_colour_and_initial(chat: ChatWidge
     chat.feed(TextMessage(source="editor", content="OK"))
     chat.flush(force=True)
     bubbles = values(chat)
-    assert len(bubbles) == 3 and all('class="agentnb-msg"' in b for b in bubbles)
+    assert len(bubbles) == 3 and all('class="agentnb-msg ' in b for b in bubbles)
     writer = bubbles[1]
     assert 'data-agent="writer"' in writer and html_color("writer") in writer and ">W</div>" in writer
     assert "<strong>Bold</strong>" in writer and "<li>one</li>" in writer  # markdown rendered
@@ -119,7 +119,7 @@ def test_tool_call_is_a_panel_with_arguments_status_result_and_duration(chat: Ch
     chat.feed(ToolCalls(source="checker", calls=[call]))
     chat.flush(force=True)
     (panel,) = values(chat)
-    assert 'class="agentnb-tool"' in panel and 'data-status="running"' in panel and "park" in panel
+    assert 'class="agentnb-tool ' in panel and 'data-status="running"' in panel and "park" in panel
     chat.feed(ToolResult(source="checker", call_id="c1", name="search", content="3 hits", duration=0.25))
     chat.flush(force=True)
     (panel,) = values(chat)
