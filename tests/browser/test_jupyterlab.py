@@ -1,0 +1,191 @@
+"""A `%%agentteam` cell really renders as a chat in JupyterLab, in a real browser.
+
+A module fixture starts the venv's JupyterLab on 127.0.0.1 (free port, no token) in a temp
+folder; the test opens a notebook in headless Debian Chromium through Playwright, runs the
+cells, and reads the rendered page. Outputs are only looked for inside
+``.jp-OutputArea-output``: the cell source mentions the same names. A screenshot is left in
+test-artifacts/ for people to look at. Every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.conftest import require
+from tests.nbtools import ROOT, offline_env
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+SCREENSHOT = ARTIFACTS / "jupyterlab-chat.png"
+
+SERVER_START_TIMEOUT = 60  # seconds; ~3 s on a warm machine
+UI_TIMEOUT_MS = 60_000  # the notebook UI and kernel: ~7 s from a cold start
+RUN_TIMEOUT_MS = 60_000  # a scripted run takes well under a second once the kernel is up
+
+# JupyterLab's news and update check opens a pop-up that covers the notebook in screenshots.
+NO_NEWS = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
+
+AGENTS = ("writer", "fact_checker", "editor", "publisher")
+NOTEBOOK_CELLS = [
+    "%load_ext agentnb\nfrom agentnb.demo import NEWSROOM_TASK, search_archive",
+    "%%agentteam --model scripted:newsroom --until PUBLISHED --max-turns 12 --out story\n"
+    "writer: You are a news writer. Write short, factual stories and revise them when asked.\n"
+    "fact_checker: You check every claim with search_archive. tools=search_archive\n"
+    "editor: You are the editor. Say REVISE until the story is right, then APPROVED.\n"
+    "publisher: You publish approved stories: reply PUBLISHED and the headline.\n"
+    "---\n"
+    "{NEWSROOM_TASK}",
+]
+
+
+@dataclass(frozen=True)
+class Lab:
+    """A running JupyterLab: its base URL and the folder it serves."""
+
+    url: str
+    root: Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def suppress_news_popup() -> None:
+    """Merge the no-news setting into the venv's JupyterLab overrides (kept if already there)."""
+    settings = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings"
+    overrides = settings / "overrides.json"
+    current = json.loads(overrides.read_text(encoding="utf-8")) if overrides.exists() else {}
+    merged = {**current, **NO_NEWS}
+    if merged != current:
+        settings.mkdir(parents=True, exist_ok=True)
+        overrides.write_text(json.dumps(merged, indent=2), encoding="utf-8")
+
+
+def wait_until_up(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"JupyterLab exited with {server.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/api/status", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"JupyterLab did not answer within {SERVER_START_TIMEOUT} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """JupyterLab from this venv, on 127.0.0.1, serving a fresh temp folder; stopped afterwards."""
+    require(os.path.exists(CHROMIUM), "Debian's chromium (/usr/bin/chromium)")
+    require(find_spec("playwright") is not None, "the playwright Python package")
+    require(find_spec("jupyterlab") is not None, "jupyterlab")
+    require(find_spec("ipywidgets") is not None, "ipywidgets")
+    jupyter = Path(sys.prefix) / "bin" / "jupyter"
+    require(jupyter.exists(), f"the venv's jupyter ({jupyter})")
+    suppress_news_popup()
+
+    root = tmp_path_factory.mktemp("lab")
+    log = root.parent / "jupyterlab.log"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        str(jupyter), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+        "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
+        "--ServerApp.port_retries=0", "--allow-root", f"--notebook-dir={root}",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        server = subprocess.Popen(command, cwd=root, env=offline_env(), stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_until_up(url, server, log)
+        yield Lab(url, root)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=5)
+
+
+def write_notebook(folder: Path, name: str, cells: list[str]) -> str:
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(source) for source in cells],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
+    nbformat.write(nb, folder / name)
+    return name
+
+
+def test_agentteam_cell_renders_a_bubble_per_agent_and_a_tool_panel(lab: Lab) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    name = write_notebook(lab.root, "chat.ipynb", NOTEBOOK_CELLS)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=UI_TIMEOUT_MS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.set_default_timeout(UI_TIMEOUT_MS)
+            page.goto(f"{lab.url}/lab/tree/{name}", timeout=UI_TIMEOUT_MS)
+            editors = page.locator(".jp-NotebookPanel .jp-Cell .cm-content")
+            expect(editors).to_have_count(len(NOTEBOOK_CELLS), timeout=UI_TIMEOUT_MS)
+            idle = page.locator('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status="idle"]')
+            expect(idle).to_have_count(1, timeout=UI_TIMEOUT_MS)
+
+            for index in range(len(NOTEBOOK_CELLS)):
+                editors.nth(index).click()
+                page.keyboard.press("Control+Enter")
+                expect(idle).to_have_count(1, timeout=RUN_TIMEOUT_MS)
+            prompts = page.locator(".jp-NotebookPanel .jp-InputArea-prompt")
+            expect(prompts.nth(len(NOTEBOOK_CELLS) - 1)).to_contain_text("[2]", timeout=RUN_TIMEOUT_MS)
+
+            output = page.locator(".jp-NotebookPanel .jp-Cell").nth(1).locator(".jp-OutputArea-output")
+            bubbles = output.locator(".agentnb-msg")
+            tools = output.locator(".agentnb-tool")
+            expect(tools.first).to_be_visible(timeout=RUN_TIMEOUT_MS)
+            expect(bubbles.last).to_contain_text("PUBLISHED", timeout=RUN_TIMEOUT_MS)
+
+            texts = bubbles.all_inner_texts()
+            speakers = {agent for agent in AGENTS for text in texts if agent in text.splitlines()}
+            assert speakers == set(AGENTS), (
+                f"bubbles found for {sorted(speakers)} of {list(AGENTS)}; "
+                f"the output reads: {' | '.join(output.all_inner_texts())[:2000]}"
+            )
+            first_tool = tools.first
+            assert "search_archive" in first_tool.inner_text()
+            first_tool.locator("summary").click()
+            expect(first_tool).to_contain_text("Harmon rail yard park vote")  # the arguments, once opened
+            bubbles.first.scroll_into_view_if_needed()
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT))
+        finally:
+            browser.close()
+    assert SCREENSHOT.stat().st_size > 10_000
