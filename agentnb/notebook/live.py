@@ -30,7 +30,8 @@ def live_chat_available(shell: Any) -> bool:
 
 def title(team: Team) -> str:
     names = ", ".join(p.name for p in team.participants)
-    return f"agentnb · team {team.name} ({team.mode}): {names}"
+    label = "team" if team.name == "team" else f"team {team.name}"  # not "team team"
+    return f"agentnb · {label} ({team.mode}): {names}"
 
 
 def run_with_chat(
