@@ -90,3 +90,18 @@ def to_html(text: str) -> str:
         i += 1
     close_paragraph()
     return "".join(blocks)
+
+
+def settled_end(text: str, start: int = 0) -> int:
+    """Where the finished blocks of a growing ``text`` end (after a blank line, outside code).
+
+    Rendering stops changing before that point, so a streamed reply renders only its last
+    block again; ``text[:start]`` must already end at such a point.
+    """
+    end = text.rfind("\n\n", start)
+    while end != -1:
+        fences = sum(1 for line in text[start:end].split("\n") if _FENCE.match(line))
+        if fences % 2 == 0:
+            return end + 2
+        end = text.rfind("\n\n", start, end)
+    return start

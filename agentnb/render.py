@@ -152,13 +152,16 @@ def render_markdown(events: Iterable[Event]) -> str:
     return "\n\n".join(parts)
 
 
-def html_bubble(name: str, content: str, *, streaming: bool = False) -> str:
+def html_bubble(name: str, content: str, *, streaming: bool = False, body_html: str | None = None) -> str:
     """One chat bubble: avatar initial, name and markdown content, in the name's colour.
 
-    ``streaming`` marks a reply still arriving (a cursor at the end); the live chat uses it.
+    ``streaming`` marks a reply still arriving (a cursor at the end); the live chat uses it,
+    passing ``body_html`` when it has rendered the content itself (block by block).
     """
     color = html_color(name)
-    body = to_html(content) + ('<span class="agentnb-cursor">▍</span>' if streaming else "")
+    body = (to_html(content) if body_html is None else body_html) + (
+        '<span class="agentnb-cursor">▍</span>' if streaming else ""
+    )
     return (
         f'<div class="agentnb-msg {NO_MATH}" data-agent="{html.escape(name)}" style="display:flex;gap:8px;'
         'margin:6px 0;align-items:flex-start">'

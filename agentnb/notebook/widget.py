@@ -18,6 +18,7 @@ from typing import Any
 import ipywidgets as widgets
 from ipywidgets.widgets.widget_string import HTMLStyle
 
+from agentnb.markup import settled_end, to_html
 from agentnb.messages import (
     Event,
     SpeakerSelected,
@@ -66,10 +67,19 @@ class _Reply:
     source: str
     pieces: list[str] = field(default_factory=list)
     content: str | None = None
+    settled: int = 0  # characters whose blocks are finished and rendered into settled_html
+    settled_html: str = ""
 
     def html(self) -> str:
-        text = "".join(self.pieces) if self.content is None else self.content
-        return html_bubble(self.source, text, streaming=self.content is None)
+        if self.content is not None:
+            return html_bubble(self.source, self.content)
+        text = "".join(self.pieces)
+        end = settled_end(text, self.settled)
+        if end > self.settled:  # render finished blocks once, not at every redraw
+            self.settled_html += to_html(text[self.settled : end])
+            self.settled = end
+        body = self.settled_html + to_html(text[self.settled :])
+        return html_bubble(self.source, text, streaming=True, body_html=body)
 
 
 @dataclass(eq=False)

@@ -229,3 +229,17 @@ async def _future() -> asyncio.Future[Any]:
 
 async def _result(future: asyncio.Future[Any]) -> Any:
     return await asyncio.wait_for(future, 5)
+
+
+def test_a_streamed_reply_renders_block_by_block_exactly_like_the_whole_text():
+    from agentnb.markup import settled_end, to_html
+    from agentnb.notebook.widget import _Reply
+
+    text = "Intro line\n\n- one\n- two\n\n```python\nx = 1\n\ny = 2\n```\n\nLast **bold** words"
+    reply = _Reply("writer")
+    for i in range(0, len(text), 3):  # arrive in small pieces, rendering after each
+        reply.pieces.append(text[i : i + 3])
+        partial = "".join(reply.pieces)
+        assert f">{to_html(partial)}<span" in reply.html()
+    assert 0 < reply.settled < len(text)
+    assert settled_end("a\n\n```\ncode\n\nmore", 0) == 3  # never cuts inside a code block
