@@ -50,8 +50,9 @@ class ToolLoopModel:
     async def stream(self, request: ModelRequest) -> AsyncIterator[str | ModelReply]:
         self.n += 1
         if request.tools:
-            yield ModelReply(tool_calls=[ToolCall(id=f"c{self.n}", name=self.tool_name, arguments='{"x": 1}')],
-                             usage=USAGE)
+            yield ModelReply(
+                tool_calls=[ToolCall(id=f"c{self.n}", name=self.tool_name, arguments='{"x": 1}')], usage=USAGE
+            )
         else:
             yield ModelReply(text="done", usage=USAGE)
 
@@ -119,16 +120,25 @@ def main() -> None:
         for n in (100, 1_000, 10_000):
             value = median(per_message_us, n, deltas, repeats=5 if n < 10_000 else 3)
             per_n[(deltas, n)] = value
-            label = f"per message, 3-agent round robin, N={n:,}" + (f", {deltas} token deltas" if deltas else "")
+            label = f"per message, 3-agent round robin, N={n:,}" + (
+                f", {deltas} token deltas" if deltas else ""
+            )
             rows.append((label, f"{value:.1f} us", "<= 50 us"))
         ratio = per_n[(deltas, 10_000)] / per_n[(deltas, 100)]
-        rows.append((f"growth N=10,000 / N=100{' (streaming)' if deltas else ''}", f"{ratio:.2f}x", "<= 1.5x"))
+        rows.append(
+            (f"growth N=10,000 / N=100{' (streaming)' if deltas else ''}", f"{ratio:.2f}x", "<= 1.5x")
+        )
     for the_tool in (inline_tool, async_tool, threaded_tool):
         value = median(per_tool_round_trip_us, the_tool)
         rows.append((f"per tool round trip ({the_tool.name})", f"{value:.1f} us", "<= 100 us"))
     rows.append(("import agentnb over bare python", f"{import_ms('import agentnb'):.1f} ms", "<= 80 ms"))
-    rows.append(("from agentnb import Agent, Team, tool", f"{import_ms('from agentnb import Agent, Team, tool'):.1f} ms",
-                 "(first real use)"))
+    rows.append(
+        (
+            "from agentnb import Agent, Team, tool",
+            f"{import_ms('from agentnb import Agent, Team, tool'):.1f} ms",
+            "(first real use)",
+        )
+    )
     width = max(len(r[0]) for r in rows)
     print(f"{'measure (median)'.ljust(width)}  {'value':>12}  target")
     print("-" * (width + 26))
