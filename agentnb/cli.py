@@ -20,7 +20,7 @@ async def run_demo(model: str | None, task: str, color: bool, max_turns: int) ->
     if model:
         models.set_default(model)
     choice = models.describe_default()
-    team = newsroom(max_turns=max_turns)
+    team = newsroom(models.default(), max_turns=max_turns)  # resolved now: its notice comes first
     printer = TerminalPrinter(sys.stdout, color=color)
     print(printer.paint(f"agentnb demo · newsroom · model {choice.spec} ({choice.source})", code=90))
     try:
