@@ -41,7 +41,8 @@ Row = tuple[str, str, str]
 def embedded(runs: int) -> list[Row]:
     """LocalModel streaming vs llama.cpp's own streaming completion, cold prompt each run."""
     model = local.LocalModel(max_tokens=MAX_TOKENS)
-    llama = local._load(model.model_path, model.n_ctx, model.n_threads).llama
+    shared = local._load(model.model_path, model.n_ctx, model.n_threads)
+    llama = shared.llama
     request = ModelRequest(agent="bench", messages=MESSAGES)
 
     async def agentnb_run() -> tuple[float, float, int]:
@@ -75,7 +76,7 @@ def embedded(runs: int) -> list[Row]:
     ours, raw = [], []
     for _ in range(runs):  # interleaved, so both see the same machine load
         ours.append(asyncio.run(agentnb_run()))
-        raw.append(raw_run())
+        raw.append(shared.worker.submit(raw_run).result())  # the thread LocalModel generates on
     threads = llama.context_params.n_threads
     rows = []
     for label, results in (("agentnb LocalModel", ours), ("raw llama.cpp", raw)):
