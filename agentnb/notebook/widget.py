@@ -78,7 +78,10 @@ class _Reply:
         if end > self.settled:  # render finished blocks once, not at every redraw
             self.settled_html += to_html(text[self.settled : end])
             self.settled = end
-        body = self.settled_html + to_html(text[self.settled :])
+        # The block still arriving shows as plain text (cheap to escape); it takes its
+        # markdown form once finished, so a long reply costs the same at every redraw.
+        tail = html.escape(text[self.settled :]).replace("\n", "<br>")
+        body = self.settled_html + (f"<p>{tail}</p>" if tail else "")
         return html_bubble(self.source, text, streaming=True, body_html=body)
 
 

@@ -231,15 +231,23 @@ async def _result(future: asyncio.Future[Any]) -> Any:
     return await asyncio.wait_for(future, 5)
 
 
-def test_a_streamed_reply_renders_block_by_block_exactly_like_the_whole_text():
+def test_a_streamed_reply_renders_finished_blocks_as_markdown_and_the_rest_as_text():
+    import html
+
     from agentnb.markup import settled_end, to_html
     from agentnb.notebook.widget import _Reply
 
-    text = "Intro line\n\n- one\n- two\n\n```python\nx = 1\n\ny = 2\n```\n\nLast **bold** words"
+    text = "Intro line\n\n- one\n- two\n\n```python\nx = 1\n\ny = 2\n```\n\nLast **bold** <b>words</b>"
     reply = _Reply("writer")
     for i in range(0, len(text), 3):  # arrive in small pieces, rendering after each
         reply.pieces.append(text[i : i + 3])
         partial = "".join(reply.pieces)
-        assert f">{to_html(partial)}<span" in reply.html()
+        shown = reply.html()
+        done, rest = partial[: reply.settled], partial[reply.settled :]
+        tail = f"<p>{html.escape(rest).replace(chr(10), '<br>')}</p>" if rest else ""
+        assert f">{to_html(done)}{tail}<span" in shown  # markdown so far, then escaped text
     assert 0 < reply.settled < len(text)
+    assert "&lt;b&gt;words&lt;/b&gt;" in reply.html()  # the open block never injects markup
+    reply.content = text
+    assert f">{to_html(text)}</div>" in reply.html()  # finished: all markdown
     assert settled_end("a\n\n```\ncode\n\nmore", 0) == 3  # never cuts inside a code block
