@@ -14,21 +14,10 @@ from agentnb import Agent, Team
 from agentnb.messages import TextMessage
 from agentnb.models import ModelReply, ModelRequest, complete, local
 from tests.conftest import require
+from tests.models.schemas import ADD
 
 pytestmark = pytest.mark.local
 
-ADD = {
-    "type": "function",
-    "function": {
-        "name": "add",
-        "description": "Add two integers.",
-        "parameters": {
-            "type": "object",
-            "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
-            "required": ["a", "b"],
-        },
-    },
-}
 SEARCH = {
     "type": "function",
     "function": {

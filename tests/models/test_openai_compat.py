@@ -22,23 +22,12 @@ import pytest
 from agentnb.messages import Usage
 from agentnb.models.base import ModelError, ModelReply, ModelRequest
 from agentnb.models.openai_compat import OpenAIModel, ServerError, ServerFeatureWarning, strict_schema
+from tests.models.schemas import ADD
 
 KEY = "sk-test-Very-Secret-Key-1234567890"
 BASE = "http://fake.test/v1"
 Reply = Callable[[httpx2.Request], Any] | BaseException
 
-ADD = {
-    "type": "function",
-    "function": {
-        "name": "add",
-        "description": "Add two integers.",
-        "parameters": {
-            "type": "object",
-            "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
-            "required": ["a", "b"],
-        },
-    },
-}
 MUL = {**ADD, "function": {**ADD["function"], "name": "mul", "description": "Multiply."}}
 CITY = {
     "title": "City",

@@ -21,21 +21,10 @@ from agentnb.models.base import Model, ModelReply, ModelRequest, complete
 from agentnb.models.openai_compat import OpenAIModel, ServerFeatureWarning
 from tests.conftest import require
 from tests.models.llama_server import llama_server, missing_packages
+from tests.models.schemas import ADD
 
 pytestmark = pytest.mark.server
 
-ADD = {
-    "type": "function",
-    "function": {
-        "name": "add",
-        "description": "Add two integers.",
-        "parameters": {
-            "type": "object",
-            "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
-            "required": ["a", "b"],
-        },
-    },
-}
 
 
 class City(BaseModel):
