@@ -160,12 +160,14 @@ def test_agentteam_cell_renders_a_bubble_per_agent_and_a_tool_panel(lab: Lab) ->
             idle = page.locator('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status="idle"]')
             expect(idle).to_have_count(1, timeout=UI_TIMEOUT_MS)
 
-            for index in range(len(NOTEBOOK_CELLS)):
-                editors.nth(index).click()
-                page.keyboard.press("Control+Enter")
-                expect(idle).to_have_count(1, timeout=RUN_TIMEOUT_MS)
+            # One menu command runs every cell: a click then Ctrl+Enter per cell can lose the
+            # key press on a loaded machine, before the editor has focus.
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+            page.locator('.lm-Menu [data-command="runmenu:run-all"]').click()
             prompts = page.locator(".jp-NotebookPanel .jp-InputArea-prompt")
-            expect(prompts.nth(len(NOTEBOOK_CELLS) - 1)).to_contain_text("[2]", timeout=RUN_TIMEOUT_MS)
+            for index in range(len(NOTEBOOK_CELLS)):
+                expect(prompts.nth(index)).to_contain_text(f"[{index + 1}]", timeout=RUN_TIMEOUT_MS)
+            expect(idle).to_have_count(1, timeout=RUN_TIMEOUT_MS)
 
             output = page.locator(".jp-NotebookPanel .jp-Cell").nth(1).locator(".jp-OutputArea-output")
             bubbles = output.locator(".agentnb-msg")
