@@ -24,3 +24,7 @@ def require(available: bool, what: str) -> None:
     if IN_CI:
         pytest.fail(f"{what} is missing under CI=true; .ci/run must install it", pytrace=False)
     pytest.skip(f"{what} is not installed")
+
+# `--nbval` is on for the whole suite (lessons/ and notebooks/); a notebook kept under
+# tests/ as a fixture must not be collected as a test by accident.
+collect_ignore_glob = ["*.ipynb", "**/*.ipynb"]
