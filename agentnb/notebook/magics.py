@@ -139,6 +139,8 @@ class AgentMagics(Magics):
             model = _spec_model(
                 args.model or self.settings.model, "--model" if args.model else "AgentTeam.model"
             )
+        if args.until is not None and not args.until.strip():
+            raise UsageError("--until: give the text that ends the run, e.g. --until APPROVED")
         if args.record:
             own = [a.name for a in agents if a.model]
             if own:

@@ -161,6 +161,7 @@ def test_config_model_is_used_when_a_cell_names_none(
         ("--replay b.json --model auto", "drop --model"),
         ("--tools missing_fn", "--tools: no variable 'missing_fn'"),
         ("--model nope:x", "--model: model spec 'nope:x'"),
+        ("--until ''", "--until: give the text that ends the run"),
     ],
 )
 def test_bad_options_are_usage_errors(
