@@ -31,6 +31,18 @@ def _spec_model(spec: str, option: str) -> Model:
         raise UsageError(f"{option}: {exc}") from None
 
 
+def _unquoted(args: Any) -> Any:
+    """Drop one pair of surrounding quotes from string options.
+
+    IPython splits magic lines without removing quotes, so ``--until "ALL DONE"`` would
+    otherwise look for the text with its quote marks.
+    """
+    for name, value in vars(args).items():
+        if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            setattr(args, name, value[1:-1])
+    return args
+
+
 @magics_class
 class AgentMagics(Magics):
     """The magics of ``%load_ext agentnb``; defaults come from the `AgentTeam` configurable."""
@@ -80,7 +92,7 @@ class AgentMagics(Magics):
         transcript so far is kept. Defaults: ``%config AgentTeam`` (model, mode, max_turns,
         stream, max_updates_per_second).
         """
-        args = parse_argstring(self.agentteam, line)
+        args = _unquoted(parse_argstring(self.agentteam, line))
         ns = self.shell.user_ns
         if args.out is not None and not args.out.isidentifier():
             raise UsageError(f"--out: {args.out!r} is not a variable name")
@@ -168,7 +180,7 @@ class AgentMagics(Magics):
         ``%agentnb`` shows the status; ``%agentnb model SPEC`` makes SPEC the default model
         (``agentnb.models.set_default``) for every team that names none.
         """
-        args = parse_argstring(self.agentnb, line)
+        args = _unquoted(parse_argstring(self.agentnb, line))
         if args.spec is not None and args.command != "model":
             raise UsageError("usage: %agentnb [status] | %agentnb model SPEC")
         if args.command == "model" and args.spec is not None:

@@ -293,3 +293,13 @@ def test_messages_of_the_result_are_text_messages(
 ) -> None:
     result = run(ip, f"--model {script} --max-turns 1", CELL)
     assert all(isinstance(m, TextMessage) for m in result.chat())
+
+
+def test_quoted_option_values_lose_their_quotes(
+    ip: InteractiveShell, ns: dict[str, Any], tmp_path: Path
+) -> None:
+    script = tmp_path / "two words.json"
+    script.write_text('{"writer": ["draft"], "editor": ["ALL DONE here"]}')
+    cell = "writer: You write.\neditor: You edit.\n---\nGo."
+    result = run(ip, f'--model "scripted:{script}" --until "ALL DONE" --max-turns 5', cell)
+    assert result.stop_reason == "editor said 'ALL DONE'"
