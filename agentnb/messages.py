@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from agentnb.plan import Plan
+
 
 class Usage(BaseModel):
     """Token counts of one model call, or totals over a run."""
@@ -51,14 +53,29 @@ class ToolCall(BaseModel):
 
 
 class _Event(BaseModel):
-    """Fields every event has: who produced it, in which nested team, and when."""
+    """Fields every event has: who produced it, in which nested team or plan step, and when."""
 
     source: str
     scope: str = ""  # "" at top level; "inner" or "outer/inner" for nested teams' events
+    step: str = ""  # the plan step this event belongs to ("" outside plan steps)
     at: float = Field(default_factory=time.time)
 
 
-class TextMessage(_Event):
+class _ModelOutput(_Event):
+    """An event that one model call produced: what it cost and how long it took.
+
+    ``started_at`` is when the call began and ``first_token_at`` when its first streamed
+    piece arrived (both epoch seconds; ``at`` is when it ended). For a human's message,
+    ``started_at`` is when the person was asked.
+    """
+
+    usage: Usage | None = None
+    model: str | None = None
+    started_at: float | None = None
+    first_token_at: float | None = None
+
+
+class TextMessage(_ModelOutput):
     """A chat message: the task from the user, an agent's reply, or a human's answer.
 
     ``data`` holds the validated structured output when the agent has an ``output_type``.
@@ -67,18 +84,14 @@ class TextMessage(_Event):
     type: Literal["text"] = "text"
     content: str
     data: dict[str, Any] | None = None
-    usage: Usage | None = None
-    model: str | None = None
 
 
-class ToolCalls(_Event):
+class ToolCalls(_ModelOutput):
     """An agent's model asked for one or more tool calls (they run concurrently)."""
 
     type: Literal["tool_calls"] = "tool_calls"
     calls: list[ToolCall]
     content: str = ""  # text the model sent alongside the calls, if any
-    usage: Usage | None = None
-    model: str | None = None
 
 
 class ToolResult(_Event):
@@ -89,7 +102,8 @@ class ToolResult(_Event):
     name: str
     content: str
     is_error: bool = False
-    duration: float = 0.0  # seconds
+    duration: float = 0.0  # seconds; the call started at ``at - duration``
+    display: list[dict[str, str]] | None = None  # rich outputs (mime bundles: plots, tables)
 
 
 class Handoff(_Event):
@@ -107,6 +121,8 @@ class Approval(_Event):
     tool: str
     approved: bool
     comment: str = ""
+    arguments: str | None = None  # the arguments as approved, when the human edited them
+    started_at: float | None = None  # when the human was asked
 
 
 class TokenDelta(_Event):
@@ -124,13 +140,67 @@ class SpeakerSelected(_Event):
     turn: int
     reason: str = ""
     usage: Usage | None = None  # tokens the choice cost (selector mode)
+    model: str | None = None  # the selector's model, when a model chose
+    started_at: float | None = None  # when the choice began (a selector model call)
 
 
-class ErrorEvent(_Event):
-    """Feedback about an unusable reply; the agent it concerns (``source``) sees it."""
+class ErrorEvent(_ModelOutput):
+    """Feedback about an unusable reply; the agent it concerns (``source``) sees it.
+
+    When the reply came from a model call, that call's usage and timing are kept here.
+    """
 
     type: Literal["error"] = "error"
     content: str
+
+
+class PlanCreated(_Event):
+    """A plan to run: written by hand or by the planner (``source``)."""
+
+    type: Literal["plan"] = "plan"
+    plan: Plan
+
+
+class Replanned(_Event):
+    """The planner revised the plan after a failure; finished steps (``kept``) stay done."""
+
+    type: Literal["replan"] = "replan"
+    plan: Plan
+    revision: int
+    reason: str
+    kept: list[str] = Field(default_factory=list)
+
+
+class StepStarted(_Event):
+    """A plan step began (``attempt`` counts from 1); ``source`` is the team."""
+
+    type: Literal["step_started"] = "step_started"
+    step_id: str
+    assignee: str
+    attempt: int = 1
+
+
+class StepFinished(_Event):
+    """A plan step produced its result (text, and ``data`` when structured)."""
+
+    type: Literal["step_finished"] = "step_finished"
+    step_id: str
+    assignee: str
+    output: str
+    data: Any = None
+    duration: float = 0.0
+
+
+class StepFailed(_Event):
+    """A plan step failed; ``retrying`` says whether it will be tried again."""
+
+    type: Literal["step_failed"] = "step_failed"
+    step_id: str
+    assignee: str
+    error: str
+    attempt: int = 1
+    retrying: bool = False
+    duration: float = 0.0
 
 
 class Stop(_Event):
@@ -149,6 +219,11 @@ Event = Annotated[
     | TokenDelta
     | SpeakerSelected
     | ErrorEvent
+    | PlanCreated
+    | Replanned
+    | StepStarted
+    | StepFinished
+    | StepFailed
     | Stop,
     Field(discriminator="type"),
 ]
