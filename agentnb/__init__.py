@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Agent": "agentnb.agent",
     "Team": "agentnb.team",
-    "TeamResult": "agentnb.team",
+    "TeamResult": "agentnb.result",
     "Human": "agentnb.human",
     "tool": "agentnb.tools",
     "Tool": "agentnb.tools",
@@ -82,6 +82,7 @@ if TYPE_CHECKING:
         ToolResult,
         Usage,
     )
+    from agentnb.result import TeamResult
     from agentnb.stop import (
         ExternalStop,
         MaxTurns,
@@ -91,7 +92,7 @@ if TYPE_CHECKING:
         Timeout,
         TokenBudget,
     )
-    from agentnb.team import Team, TeamResult
+    from agentnb.team import Team
     from agentnb.tools import Tool, tool
 
 

@@ -1,24 +1,28 @@
 """Agent: a role (system prompt), a model and tools; one turn turns the chat into events.
 
-An agent's model context is derived from the team transcript, incrementally: each turn it
-converts only the events it has not seen yet, so a long chat costs the same per message
-as a short one. Nothing else about the conversation lives in the agent.
+An agent is configuration, not state: what its model sees is derived from the team's
+transcript (`agentnb.context.AgentContext`, kept by the team), so one agent can sit in
+several teams, and rewinds, forks and saved runs need nothing from it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
+from agentnb.context import AgentContext, ContextPolicy, Summarize, as_policy
 from agentnb.errors import StructuredOutputError
 from agentnb.messages import (
     Approval,
+    ContextSummary,
     ErrorEvent,
     Event,
     Handoff,
@@ -29,22 +33,31 @@ from agentnb.messages import (
     ToolCalls,
     ToolResult,
 )
-from agentnb.models.base import ChatMessage, Model, ModelReply, ModelRequest, message_tokens
+from agentnb.models.base import ChatMessage, Model, ModelReply, ModelRequest, check_settings, message_tokens
 from agentnb.stop import USER
+from agentnb.structured import readable
 from agentnb.tools import Tool, as_tool, describe_call
 
 if TYPE_CHECKING:
-    from agentnb.team import TeamResult
+    from agentnb.context import ContextPreview
+    from agentnb.result import TeamResult
+    from agentnb.team import Team
 
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
-Approver = Callable[[str, ToolCall], Awaitable[tuple[bool, str]]]
+Approver = Callable[[str, ToolCall], Awaitable[tuple[Any, ...]]]
+SUMMARY_PROMPT = (
+    "You keep the memory of {agent}, an agent in a team conversation. Summarize the earlier "
+    "conversation below (and the previous summary, if any) in a few short lines: the facts, "
+    "decisions, results and open questions {agent} needs later. Write only the summary."
+)
 
 
 def check_name(name: Any, what: str = "name") -> str:
     """Participant names become tool names and chat names, so they must be identifiers."""
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
+        hint = " (names cannot contain spaces)" if isinstance(name, str) and " " in name.strip() else ""
         raise ValueError(
-            f"{what}: {name!r} is not allowed; use letters, digits, '_' or '-' "
+            f"{what}: {name!r} is not allowed{hint}; use letters, digits, '_' or '-' "
             "(starting with a letter or '_', at most 64 characters)"
         )
     if name == USER:
@@ -54,13 +67,21 @@ def check_name(name: Any, what: str = "name") -> str:
 
 @dataclass
 class TurnContext:
-    """What a team gives a participant for one turn."""
+    """What a team gives a participant for one turn.
+
+    ``memo`` is the participant's derived context in this team; ``output_type`` overrides
+    the agent's own for this turn (a plan step with an expected output); ``step`` tags
+    the turn's events with the plan step they belong to.
+    """
 
     model: Model | None = None
     extra_tools: Sequence[Tool] = ()
     approver: Approver | None = None
     approver_name: str = "human"
     stream_tokens: bool = True
+    memo: AgentContext | None = None
+    output_type: type[BaseModel] | None = None
+    step: str = ""
 
 
 def strip_code_fence(text: str) -> str:
@@ -72,25 +93,19 @@ def strip_code_fence(text: str) -> str:
     return text.strip()
 
 
-@dataclass
-class _Context:
-    """The agent's model-facing chat, built incrementally from a transcript."""
-
-    messages: list[ChatMessage]
-    tokens: int
-    thread: list[Event] | None = None
-    seen: int = 0
-    pending_calls: set[str] = field(default_factory=set)
-    held: list[ChatMessage] = field(default_factory=list)
-
-
 class Agent:
     """A participant backed by a model.
 
     ``role`` is the system prompt; ``description`` (first line of the role by default) is
     what other participants and the selector read. ``model`` is a `Model` or a spec string;
     ``None`` uses the team's model. ``output_type`` makes every reply a validated pydantic
-    object. A turn may call tools up to ``max_tool_iterations`` rounds before it must answer.
+    object (shown in the chat as readable text, kept as ``data``). A turn may call tools
+    up to ``max_tool_iterations`` rounds; then tools are no longer offered and a call to
+    one is an error the model sees. ``reflect_on_tool_use=False`` makes the tools' output
+    the reply, without another model call. ``context`` is a context policy (see
+    `agentnb.context`), ``memory`` a long-term `MemoryStore` the agent reads before each
+    turn and writes with a ``remember`` tool, ``model_settings`` sampling settings
+    (temperature, max_tokens, repeat_penalty, ...).
     """
 
     def __init__(
@@ -102,14 +117,23 @@ class Agent:
         model: Model | str | None = None,
         tools: Sequence[Tool | Callable[..., Any]] = (),
         output_type: type[BaseModel] | None = None,
-        handoffs: Sequence[str] | None = None,
+        handoffs: Sequence[str | Any] | None = None,
         max_tool_iterations: int = 5,
         max_failures: int = 3,
+        reflect_on_tool_use: bool = True,
+        context: ContextPolicy | None = None,
+        memory: Any = None,
+        model_settings: dict[str, Any] | None = None,
     ) -> None:
         self.name = check_name(name)
+        if not isinstance(role, str):
+            raise ValueError(f"role: expected the agent's instructions as text, got {type(role).__name__}")
         self.role = role or f"You are {name}."
         self.description = description or self.role.strip().splitlines()[0]
-        self.model = model
+        if isinstance(tools, Tool) or callable(tools) or isinstance(tools, str):
+            raise ValueError(
+                f"tools: expected a list of tools, got {tools!r}; write tools=[{getattr(tools, 'name', 'my_tool')}]"
+            )
         self.tools = [as_tool(t) for t in tools]
         names = [t.name for t in self.tools]
         duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -120,7 +144,7 @@ class Agent:
         ):
             raise ValueError(f"output_type: expected a pydantic BaseModel class, got {output_type!r}")
         self.output_type = output_type
-        self.handoffs = list(handoffs) if handoffs is not None else None
+        self.handoffs = _handoff_names(handoffs)
         for label, value, low in (
             ("max_tool_iterations", max_tool_iterations, 0),
             ("max_failures", max_failures, 1),
@@ -129,83 +153,89 @@ class Agent:
                 raise ValueError(f"{label}: expected an integer >= {low}, got {value!r}")
         self.max_tool_iterations = max_tool_iterations
         self.max_failures = max_failures
+        self.reflect_on_tool_use = bool(reflect_on_tool_use)
+        self.context = as_policy(context)
+        if memory is not None and not callable(getattr(memory, "context_note", None)):
+            raise ValueError(f"memory: expected a MemoryStore, got {memory!r}")
+        self.memory = memory
+        self.model_settings = check_settings(model_settings)
+        if isinstance(model, str):
+            from agentnb.models.spec import check_spec
+
+            check_spec(model)
+        self.model = model
         self._solo: Any = None
-        self.reset()
 
     def __repr__(self) -> str:
         return f"Agent({self.name!r})"
 
+    def copy(self, **changes: Any) -> Agent:
+        """A copy with its own lists (tools, handoffs), optionally with attributes changed."""
+        clone = copy.copy(self)
+        clone.tools = list(self.tools)
+        clone.handoffs = list(self.handoffs) if self.handoffs is not None else None
+        clone.model_settings = dict(self.model_settings)
+        clone._solo = None
+        for key, value in changes.items():
+            if not hasattr(clone, key):
+                raise AttributeError(f"Agent has no attribute {key!r}")
+            setattr(clone, key, value)
+        return clone
+
     def reset(self) -> None:
-        """Forget the derived context; it is rebuilt from the transcript on the next turn."""
-        system = {"role": "system", "content": self.role}
-        self._ctx = _Context(messages=[system], tokens=message_tokens(system))
+        """Forget this agent's standalone conversation (`run` / `run_sync`)."""
+        if self._solo is not None:
+            self._solo.reset()
 
-    # ----- context -------------------------------------------------------------------------
+    def all_tools(self) -> list[Tool]:
+        """The agent's tools, plus its memory's tools when it has a memory."""
+        if self.memory is None:
+            return self.tools
+        own = {t.name for t in self.tools}
+        return [*self.tools, *(t for t in self.memory.tools(self.name) if t.name not in own)]
 
-    def context(self, thread: list[Event]) -> list[ChatMessage]:
-        """The chat this agent's model sees for ``thread`` (kept up to date incrementally)."""
-        ctx = self._ctx
-        if ctx.thread is not thread or len(thread) < ctx.seen:
-            self.reset()
-            ctx = self._ctx
-            ctx.thread = thread
-        for event in thread[ctx.seen :]:
-            self._absorb(event)
-        ctx.seen = len(thread)
-        return ctx.messages
+    def new_context(self) -> AgentContext:
+        return AgentContext(self.name, self.role)
 
-    def _absorb(self, event: Event) -> None:
-        ctx = self._ctx
-        mine = event.source == self.name
-        message: ChatMessage | None = None
-        if isinstance(event, TextMessage):
-            if mine:
-                message = {"role": "assistant", "content": event.content}
-            elif event.source == USER:
-                message = {"role": "user", "content": event.content}
-            else:
-                message = {"role": "user", "name": event.source, "content": event.content}
-        elif mine and isinstance(event, ToolCalls):
-            message = {
-                "role": "assistant",
-                "content": event.content or None,
-                "tool_calls": [
-                    {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
-                    for c in event.calls
-                ],
-            }
-            ctx.pending_calls.update(c.id for c in event.calls)
-            self._append(message)
-            return
-        elif mine and isinstance(event, ToolResult):
-            ctx.pending_calls.discard(event.call_id)
-            self._append({"role": "tool", "tool_call_id": event.call_id, "content": event.content})
-            if not ctx.pending_calls and ctx.held:
-                for held in ctx.held:
-                    self._append(held)
-                ctx.held.clear()
-            return
-        elif mine and isinstance(event, ErrorEvent):
-            message = {"role": "user", "content": f"[agentnb] {event.content}"}
-        elif isinstance(event, Handoff) and not mine:
-            message = {
-                "role": "user",
-                "name": event.source,
-                "content": f"[{event.source} handed the conversation to {event.target}]",
-            }
-        if message is not None:
-            if ctx.pending_calls:  # a tool call must be followed by its results first
-                ctx.held.append(message)
-            else:
-                self._append(message)
+    # ----- what the model sees -----------------------------------------------------------------
 
-    def _append(self, message: ChatMessage) -> None:
-        self._ctx.messages.append(message)
-        self._ctx.tokens += message_tokens(message)
+    def _memory_note(self, memo: AgentContext) -> ChatMessage | None:
+        if self.memory is None:
+            return None
+        query = next(
+            (
+                m.get("content")
+                for m in reversed(memo.messages)
+                if m.get("role") in ("user", "assistant") and m.get("content")
+            ),
+            None,
+        )
+        note = self.memory.context_note(query or self.role)
+        return {"role": "system", "content": note} if note else None
+
+    def _request_messages(self, memo: AgentContext) -> tuple[list[ChatMessage], int]:
+        """The messages of the next model call and their estimated tokens."""
+        selection = self.context.select(memo)
+        messages, tokens = selection.messages(memo), selection.tokens(memo)
+        note = self._memory_note(memo)
+        if note is not None:
+            messages = [messages[0], note, *messages[1:]]
+            tokens += message_tokens(note)
+        return messages, tokens
+
+    def context_preview(self, team: Team | None = None) -> ContextPreview:
+        """Exactly what this agent's next model call in ``team`` would receive, and what was cut."""
+        from agentnb.context import preview
+
+        team = team if team is not None else self._team()
+        memo = team.context_of(self.name)
+        memo.update(team.transcript)
+        note = self._memory_note(memo)
+        return preview(memo, self.context.select(memo), self.context, [note] if note else [])
 
     # ----- one turn ------------------------------------------------------------------------
 
-    async def turn(self, thread: list[Event], ctx: TurnContext) -> AsyncIterator[Event]:
+    async def turn(self, thread: Sequence[Event], ctx: TurnContext) -> AsyncIterator[Event]:
         """Call the model (and tools) until the agent replies; yield every event on the way.
 
         The caller appends each yielded event (other than token deltas) to ``thread`` before
@@ -216,72 +246,94 @@ class Agent:
             model = self.model
         if model is None:
             raise ValueError(f"agent {self.name!r} has no model; give it one or run it in a team")
-        tools = [*self.tools, *ctx.extra_tools]
+        memo = ctx.memo if ctx.memo is not None else self.new_context()
+        step = ctx.step
+        tools = [*self.all_tools(), *ctx.extra_tools]
         by_name = {t.name: t for t in tools}
         schemas = [t.schema for t in tools]
-        output_schema = self.output_type.model_json_schema() if self.output_type else None
-        output_name = self.output_type.__name__ if self.output_type else "output"
+        output_type = ctx.output_type or self.output_type
+        output_schema = output_type.model_json_schema() if output_type else None
+        output_name = output_type.__name__ if output_type else "output"
         name = self.name
+        settings = self.model_settings
+        if isinstance(self.context, Summarize):
+            memo.update(thread)
+            async for event in self._summarize(memo, model, ctx):
+                yield event
         failures = 0
         structured_retry_used = False
         iteration = 0
         while True:
+            await asyncio.sleep(0)  # every round yields to the loop: Stop and Timeout can cut in
             offer = iteration < self.max_tool_iterations
+            memo.update(thread)
+            messages, prompt_tokens = self._request_messages(memo)
             request = ModelRequest(
                 agent=name,
-                messages=self.context(thread),
+                messages=messages,
                 tools=schemas if offer else [],
                 tool_choice="auto" if offer and schemas else "none",
                 output_schema=output_schema,
                 output_name=output_name,
-                prompt_tokens=self._ctx.tokens,
+                prompt_tokens=prompt_tokens,
+                settings=settings,
             )
+            started = time.time()
+            first: float | None = None
             reply: ModelReply | None = None
             async for chunk in model.stream(request):
                 if chunk.__class__ is str:
+                    if first is None:
+                        first = time.time()
                     if ctx.stream_tokens:
-                        yield TokenDelta(source=name, text=chunk)
+                        yield TokenDelta(source=name, text=chunk, step=step)  # type: ignore[arg-type]
                 else:
                     reply = chunk  # type: ignore[assignment]
             if reply is None:
                 raise RuntimeError(f"model {model.name!r} ended its stream without a reply")
+            timing = {
+                "usage": reply.usage,
+                "model": reply.model,
+                "started_at": started,
+                "first_token_at": first,
+            }
 
             if reply.tool_calls:
                 iteration += 1
-                yield ToolCalls(
-                    source=name,
-                    calls=reply.tool_calls,
-                    content=reply.text,
-                    usage=reply.usage,
-                    model=reply.model,
-                )
-                results = await self._run_calls(reply.tool_calls, by_name, ctx)
+                yield ToolCalls(source=name, calls=reply.tool_calls, content=reply.text, step=step, **timing)
+                offered = by_name if offer else {}
+                results = await self._run_calls(reply.tool_calls, offered, by_name, ctx)
                 for result in results:
                     yield result
                 outcomes = [r for r in results if isinstance(r, ToolResult)]
                 succeeded = {r.call_id for r in outcomes if not r.is_error}
                 target = next(
                     (
-                        by_name[c.name].handoff_target
+                        offered[c.name].handoff_target
                         for c in reply.tool_calls
-                        if c.id in succeeded and c.name in by_name and by_name[c.name].handoff_target
+                        if c.id in succeeded and c.name in offered and offered[c.name].handoff_target
                     ),
                     None,
                 )
                 if target is not None:
-                    yield Handoff(source=name, target=target)
+                    yield Handoff(source=name, target=target, step=step)
                     return
-                if all(r.is_error for r in outcomes):
+                if not self.reflect_on_tool_use and succeeded:
+                    summary = "\n\n".join(r.content for r in outcomes)
+                    yield TextMessage(source=name, content=summary, step=step)
+                    return
+                if succeeded:
+                    failures = 0
+                else:
                     failures += 1
                     if failures >= self.max_failures:
                         yield Stop(
                             source=name,
                             reason=f"{name}: {failures} tool-call rounds in a row failed "
                             f"(last: {outcomes[-1].content[:200]})",
+                            step=step,
                         )
                         return
-                else:
-                    failures = 0
                 continue
 
             text = reply.text
@@ -289,71 +341,147 @@ class Agent:
                 failures += 1
                 if failures >= self.max_failures:
                     yield Stop(
-                        source=name, reason=f"{name}: the model sent {failures} empty replies in a row"
+                        source=name,
+                        reason=f"{name}: the model sent {failures} empty replies in a row",
+                        step=step,
                     )
                     return
                 hint = f" or call one of: {', '.join(by_name)}" if by_name and offer else ""
-                yield ErrorEvent(source=name, content=f"Your reply was empty. Reply with text{hint}.")
+                yield ErrorEvent(
+                    source=name, content=f"Your reply was empty. Reply with text{hint}.", step=step, **timing
+                )
                 continue
 
-            data = None
-            if self.output_type is not None:
-                try:
-                    parsed = self.output_type.model_validate_json(strip_code_fence(text))
-                except ValidationError as exc:
-                    problems = "; ".join(
-                        f"{'.'.join(map(str, e['loc'])) or 'reply'}: {e['msg']}"
-                        for e in exc.errors(include_url=False)
-                    )
-                    if structured_retry_used:
-                        raise StructuredOutputError(name, output_name, problems, text) from None
-                    structured_retry_used = True
-                    yield ErrorEvent(
-                        source=name,
-                        content=f"Your reply is not a valid {output_name}: {problems}. Your reply was: "
-                        f"{text[:500]!r}. Reply again with only a JSON object matching this schema: "
-                        f"{json.dumps(output_schema)}",
-                    )
-                    continue
-                data = parsed.model_dump(mode="json")
-            yield TextMessage(source=name, content=text, data=data, usage=reply.usage, model=reply.model)
+            if output_type is None:
+                yield TextMessage(source=name, content=text, step=step, **timing)
+                return
+            try:
+                parsed = output_type.model_validate_json(strip_code_fence(text))
+            except ValidationError as exc:
+                problems = "; ".join(
+                    f"{'.'.join(map(str, e['loc'])) or 'reply'}: {e['msg']}"
+                    for e in exc.errors(include_url=False)
+                )
+                if structured_retry_used:
+                    raise StructuredOutputError(name, output_name, problems, text) from None
+                structured_retry_used = True
+                yield ErrorEvent(
+                    source=name,
+                    content=f"Your reply is not a valid {output_name}: {problems}. Your reply was: "
+                    f"{text[:500]!r}. Reply again with only a JSON object matching this schema: "
+                    f"{json.dumps(output_schema)}",
+                    step=step,
+                    **timing,
+                )
+                continue
+            message = TextMessage(
+                source=name,
+                content=readable(parsed),
+                data=parsed.model_dump(mode="json"),
+                step=step,
+                **timing,
+            )
+            message._output = parsed
+            yield message
             return
 
+    async def _summarize(self, memo: AgentContext, model: Model, ctx: TurnContext) -> AsyncIterator[Event]:
+        """Before the turn: replace older context by a summary when the policy says it is due."""
+        policy = self.context
+        assert isinstance(policy, Summarize)
+        due = policy.due(memo)
+        if due is None:
+            return
+        start, end = due
+        lines = [f"Previous summary:\n{memo.summary}"] if memo.summary else []
+        for message in memo.messages[start:end]:
+            who = message.get("name") or message.get("role")
+            content = message.get("content") or ""
+            if message.get("tool_calls"):
+                content += " " + ", ".join(
+                    f"{c['function']['name']}({c['function']['arguments']})" for c in message["tool_calls"]
+                )
+            lines.append(f"{who}: {content}")
+        summarizer = model
+        if policy.model is not None:
+            from agentnb.models import resolve
+
+            summarizer = resolve(policy.model)
+        request = ModelRequest(
+            agent=f"{self.name}-summary",
+            messages=[
+                {"role": "system", "content": SUMMARY_PROMPT.format(agent=self.name)},
+                {"role": "user", "content": "\n".join(lines)},
+            ],
+            tool_choice="none",
+        )
+        started = time.time()
+        from agentnb.models.base import complete
+
+        reply = await complete(summarizer, request)
+        yield ContextSummary(
+            source=self.name,
+            content=reply.text.strip(),
+            covers=end,
+            usage=reply.usage,
+            model=reply.model,
+            started_at=started,
+            step=ctx.step,
+        )
+
     async def _run_calls(
-        self, calls: list[ToolCall], by_name: dict[str, Tool], ctx: TurnContext
+        self, calls: list[ToolCall], offered: dict[str, Tool], known: dict[str, Tool], ctx: TurnContext
     ) -> list[Event]:
         """Run one reply's tool calls concurrently; results come back in call order."""
         if len(calls) == 1:
-            return await self._run_call(calls[0], by_name, ctx)
-        groups = await asyncio.gather(*(self._run_call(c, by_name, ctx) for c in calls))
+            return await self._run_call(calls[0], offered, known, ctx)
+        groups = await asyncio.gather(*(self._run_call(c, offered, known, ctx) for c in calls))
         return [event for group in groups for event in group]
 
-    async def _run_call(self, call: ToolCall, by_name: dict[str, Tool], ctx: TurnContext) -> list[Event]:
-        tool = by_name.get(call.name)
+    def _error(self, call: ToolCall, content: str, step: str) -> ToolResult:
+        return ToolResult(
+            source=self.name, call_id=call.id, name=call.name, is_error=True, content=content, step=step
+        )
+
+    async def _run_call(
+        self, call: ToolCall, offered: dict[str, Tool], known: dict[str, Tool], ctx: TurnContext
+    ) -> list[Event]:
+        tool = offered.get(call.name)
         if tool is None:
-            available = ", ".join(by_name) or "none"
+            if call.name in known:
+                return [
+                    self._error(
+                        call,
+                        f"Error: {call.name!r} is not available now: this turn has used its "
+                        f"{self.max_tool_iterations} rounds of tool calls. Reply with text.",
+                        ctx.step,
+                    )
+                ]
+            available = ", ".join(offered) or "none"
             return [
-                ToolResult(
-                    source=self.name,
-                    call_id=call.id,
-                    name=call.name,
-                    is_error=True,
-                    content=f"Error: unknown tool {call.name!r}. Available tools: {available}.",
+                self._error(
+                    call, f"Error: unknown tool {call.name!r}. Available tools: {available}.", ctx.step
                 )
             ]
         events: list[Event] = []
+        arguments = call.arguments
         if tool.requires_approval:
             if ctx.approver is None:
                 return [
-                    ToolResult(
-                        source=self.name,
-                        call_id=call.id,
-                        name=call.name,
-                        is_error=True,
-                        content=f"Error: {call.name!r} needs a human's approval and nobody can give it.",
+                    self._error(
+                        call,
+                        f"Error: {call.name!r} needs a human's approval and nobody can give it.",
+                        ctx.step,
                     )
                 ]
-            approved, comment = await ctx.approver(self.name, call)
+            asked = time.time()
+            verdict = await ctx.approver(self.name, call)
+            approved, comment = bool(verdict[0]), str(verdict[1]) if len(verdict) > 1 else ""
+            edited = verdict[2] if len(verdict) > 2 else None
+            if edited is not None and not isinstance(edited, str):
+                edited = json.dumps(edited)
+            if edited == call.arguments:
+                edited = None
             events.append(
                 Approval(
                     source=ctx.approver_name,
@@ -361,21 +489,20 @@ class Agent:
                     tool=call.name,
                     approved=approved,
                     comment=comment,
+                    arguments=edited,
+                    started_at=asked,
+                    step=ctx.step,
                 )
             )
             if not approved:
                 note = f" They said: {comment}" if comment else ""
                 events.append(
-                    ToolResult(
-                        source=self.name,
-                        call_id=call.id,
-                        name=call.name,
-                        is_error=True,
-                        content=f"The human rejected the call {describe_call(call)}.{note}",
-                    )
+                    self._error(call, f"The human rejected the call {describe_call(call)}.{note}", ctx.step)
                 )
                 return events
-        outcome = await tool.run(call.arguments)
+            if edited is not None:
+                arguments = edited
+        outcome = await tool.run(arguments)
         events.append(
             ToolResult(
                 source=self.name,
@@ -384,19 +511,33 @@ class Agent:
                 content=outcome.content,
                 is_error=outcome.is_error,
                 duration=outcome.duration,
+                display=getattr(outcome, "display", None),
+                step=ctx.step,
             )
         )
         return events
 
     # ----- standalone use ------------------------------------------------------------------
 
-    def run(self, task: str) -> Awaitable[TeamResult]:
+    def run(self, task: Any) -> Awaitable[TeamResult]:
         """Ask this agent alone (one turn); the conversation continues across calls."""
         return self._team().run(task)
 
-    def run_sync(self, task: str) -> TeamResult:
+    def run_sync(self, task: Any) -> TeamResult:
         """`run` for code without an event loop, or inside Jupyter's."""
         return self._team().run_sync(task)
+
+    def stream(self, task: Any) -> AsyncIterator[Event]:
+        """Every event of one turn of this agent alone, as it happens (the last is a `Stop`)."""
+        return self._team().stream(task)
+
+    def as_tool(self, name: str | None = None, description: str | None = None) -> Tool:
+        """This agent as a tool another agent can call with a task; each call starts fresh."""
+        from agentnb.team import Team
+
+        return Team([self], name=f"{self.name}_tool", max_turns=1).as_tool(
+            name or self.name, description or self.description
+        )
 
     def _team(self) -> Any:
         if self._solo is None:
@@ -404,3 +545,20 @@ class Agent:
 
             self._solo = Team([self], name=f"{self.name}_solo", max_turns=1)
         return self._solo
+
+
+def _handoff_names(handoffs: Sequence[Any] | None) -> list[str] | None:
+    """Handoff targets as names: agents (and teams, humans) are accepted for their names."""
+    if handoffs is None:
+        return None
+    if isinstance(handoffs, str) or not isinstance(handoffs, Sequence):
+        raise ValueError(f"handoffs: expected a list of participant names, got {handoffs!r}")
+    names = []
+    for target in handoffs:
+        name = target if isinstance(target, str) else getattr(target, "name", None)
+        if not isinstance(name, str):
+            raise ValueError(f"handoffs: expected participant names or agents, got {target!r}")
+        if name in names:
+            raise ValueError(f"handoffs: {name!r} is listed twice; each target gets one transfer tool")
+        names.append(name)
+    return names

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from agentnb.team import TeamResult
+    from agentnb.result import TeamResult
 
 
 class AgentnbError(Exception):
@@ -15,8 +16,20 @@ class AgentnbError(Exception):
         return [f"{type(self).__name__}: {self}"]
 
 
-class StructuredOutputError(AgentnbError):
-    """An agent's reply did not match its ``output_type``, even after one retry."""
+class RunError(AgentnbError):
+    """A run ended because of an error; ``result`` keeps everything that happened before it."""
+
+    def __init__(self, message: str, result: TeamResult | Any = None) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class StructuredOutputError(RunError):
+    """An agent's reply did not match its ``output_type``, even after one retry.
+
+    Raised by the run that hit it (so ``except StructuredOutputError`` works around
+    ``team.run``), with ``result`` holding the transcript up to the failure.
+    """
 
     def __init__(self, agent: str, output_name: str, problems: str, text: str) -> None:
         self.agent, self.output_name, self.problems, self.text = agent, output_name, problems, text
@@ -31,9 +44,23 @@ class TeamBusyError(AgentnbError, RuntimeError):
     """A second run of a team was started while the first is still going."""
 
 
-class RunError(AgentnbError):
-    """A run ended because of an error; ``result`` keeps everything that happened before it."""
+class UnknownParticipantError(AgentnbError, KeyError):
+    """A name that is not one of the team's participants."""
 
-    def __init__(self, message: str, result: TeamResult | Any) -> None:
-        super().__init__(message)
-        self.result = result
+    def __str__(self) -> str:  # KeyError would show the message with quotes around it
+        return str(self.args[0]) if self.args else ""
+
+
+class CheckpointError(AgentnbError, IndexError):
+    """A checkpoint number that does not exist, or a saved state that does not fit the team."""
+
+
+class RunInterrupted(asyncio.CancelledError):
+    """``await team.run(...)`` was interrupted (a kernel interrupt, or the task was cancelled).
+
+    A `CancelledError`, so cancellation still works as asyncio expects; notebooks show it
+    as one line, and the transcript so far is in ``team.last_result``.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"RunInterrupted: {self}"]

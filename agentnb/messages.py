@@ -13,7 +13,7 @@ import json
 import time
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter
 
 from agentnb.plan import Plan
 
@@ -84,6 +84,7 @@ class TextMessage(_ModelOutput):
     type: Literal["text"] = "text"
     content: str
     data: dict[str, Any] | None = None
+    _output: Any = PrivateAttr(default=None)  # the validated object behind ``data``, in memory only
 
 
 class ToolCalls(_ModelOutput):
@@ -154,6 +155,18 @@ class ErrorEvent(_ModelOutput):
     content: str
 
 
+class ContextSummary(_ModelOutput):
+    """An agent's model summarized the older part of its context (see `context.Summarize`).
+
+    ``covers`` is how many of the agent's context messages (after its system prompt) the
+    summary replaces; it is the agent's own memo, not part of the chat.
+    """
+
+    type: Literal["summary"] = "summary"
+    content: str
+    covers: int
+
+
 class PlanCreated(_Event):
     """A plan to run: written by hand or by the planner (``source``)."""
 
@@ -219,6 +232,7 @@ Event = Annotated[
     | TokenDelta
     | SpeakerSelected
     | ErrorEvent
+    | ContextSummary
     | PlanCreated
     | Replanned
     | StepStarted

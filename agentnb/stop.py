@@ -3,12 +3,18 @@
 A condition sees every transcript event of a run and returns a reason (a sentence) once it
 is met; it stays met until `StopCondition.reset`, which the team calls at the start of each
 run. ``a | b`` stops when either is met, ``a & b`` when both are.
+
+A condition's state is part of a run's state: `snapshot` and `restore` let checkpoints,
+rewinds and forks put it back exactly (a custom condition with mutable state overrides
+``_snapshot``/``_restore``; the default copies its attributes).
 """
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
+from typing import Any
 
 from agentnb.messages import Event, Handoff, TextMessage
 
@@ -45,6 +51,20 @@ class StopCondition:
     def _reset(self) -> None:
         """Clear state kept between events; nothing by default."""
 
+    def snapshot(self) -> Any:
+        """This condition's state as a value that `restore` can put back."""
+        return (self.reason, self._snapshot())
+
+    def restore(self, snapshot: Any) -> None:
+        self.reason, inner = snapshot
+        self._restore(inner)
+
+    def _snapshot(self) -> Any:
+        return {k: copy.copy(v) for k, v in vars(self).items() if k != "reason"}
+
+    def _restore(self, state: Any) -> None:
+        vars(self).update({k: copy.copy(v) for k, v in state.items()})
+
     def timeouts(self) -> list[float]:
         """Seconds after which the run must be cut even mid-call (only through ``|``)."""
         return []
@@ -77,6 +97,13 @@ class AnyOf(StopCondition):
         for part in self.parts:
             part.reset()
 
+    def _snapshot(self) -> Any:
+        return tuple(part.snapshot() for part in self.parts)
+
+    def _restore(self, state: Any) -> None:
+        for part, snapshot in zip(self.parts, state, strict=True):
+            part.restore(snapshot)
+
     def timeouts(self) -> list[float]:
         return [t for part in self.parts for t in part.timeouts()]
 
@@ -103,6 +130,13 @@ class AllOf(StopCondition):
     def _reset(self) -> None:
         for part in self.parts:
             part.reset()
+
+    def _snapshot(self) -> Any:
+        return tuple(part.snapshot() for part in self.parts)
+
+    def _restore(self, state: Any) -> None:
+        for part, snapshot in zip(self.parts, state, strict=True):
+            part.restore(snapshot)
 
     def externals(self) -> list[ExternalStop]:
         return [e for part in self.parts for e in part.externals()]
@@ -131,6 +165,12 @@ class MaxTurns(StopCondition):
     def _reset(self) -> None:
         self.turns = 0
 
+    def _snapshot(self) -> Any:
+        return self.turns
+
+    def _restore(self, state: Any) -> None:
+        self.turns = state
+
     def __repr__(self) -> str:
         return f"MaxTurns({self.n})"
 
@@ -140,8 +180,10 @@ class TextMention(StopCondition):
 
     def __init__(self, text: str, sources: list[str] | None = None) -> None:
         super().__init__()
-        if not text:
-            raise ValueError("until/TextMention needs non-empty text to look for")
+        if not isinstance(text, str) or not text:
+            raise ValueError(f"TextMention: expected non-empty text to look for, got {text!r}")
+        if sources is not None and (isinstance(sources, str) or not all(isinstance(s, str) for s in sources)):
+            raise ValueError(f"TextMention sources: expected a list of participant names, got {sources!r}")
         self.text = text
         self.sources = set(sources) if sources else None
 
@@ -156,6 +198,12 @@ class TextMention(StopCondition):
             return f"{event.source} said {self.text!r}"
         return None
 
+    def _snapshot(self) -> Any:
+        return None
+
+    def _restore(self, state: Any) -> None:
+        pass
+
     def __repr__(self) -> str:
         return f"TextMention({self.text!r})"
 
@@ -165,8 +213,8 @@ class TokenBudget(StopCondition):
 
     def __init__(self, max_tokens: int) -> None:
         super().__init__()
-        if max_tokens <= 0:
-            raise ValueError(f"token budget must be positive, got {max_tokens!r}")
+        if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens <= 0:
+            raise ValueError(f"TokenBudget: expected a positive whole number of tokens, got {max_tokens!r}")
         self.max_tokens = max_tokens
         self.used = 0
 
@@ -181,6 +229,12 @@ class TokenBudget(StopCondition):
     def _reset(self) -> None:
         self.used = 0
 
+    def _snapshot(self) -> Any:
+        return self.used
+
+    def _restore(self, state: Any) -> None:
+        self.used = state
+
     def __repr__(self) -> str:
         return f"TokenBudget({self.max_tokens})"
 
@@ -190,8 +244,8 @@ class Timeout(StopCondition):
 
     def __init__(self, seconds: float) -> None:
         super().__init__()
-        if seconds <= 0:
-            raise ValueError(f"timeout must be positive seconds, got {seconds!r}")
+        if not isinstance(seconds, int | float) or isinstance(seconds, bool) or not seconds > 0:
+            raise ValueError(f"Timeout: expected a positive number of seconds, got {seconds!r}")
         self.seconds = seconds
         self.started = time.monotonic()
 
@@ -209,6 +263,12 @@ class Timeout(StopCondition):
     def timeouts(self) -> list[float]:
         return [self.seconds]
 
+    def _snapshot(self) -> Any:
+        return None
+
+    def _restore(self, state: Any) -> None:
+        self.started = time.monotonic()  # a resumed run gets its full time again
+
     def __repr__(self) -> str:
         return f"Timeout({self.seconds:g})"
 
@@ -218,6 +278,8 @@ class Predicate(StopCondition):
 
     def __init__(self, fn: Callable[[Event], bool | str], name: str | None = None) -> None:
         super().__init__()
+        if not callable(fn):
+            raise ValueError(f"Predicate: expected a function of an event, got {fn!r}")
         self.fn = fn
         self.name = name or getattr(fn, "__name__", "predicate")
 
@@ -226,6 +288,12 @@ class Predicate(StopCondition):
         if isinstance(verdict, str) and verdict:
             return verdict
         return f"{self.name} returned true" if verdict else None
+
+    def _snapshot(self) -> Any:
+        return None
+
+    def _restore(self, state: Any) -> None:
+        pass
 
     def __repr__(self) -> str:
         return f"Predicate({self.name})"
@@ -253,6 +321,15 @@ class ExternalStop(StopCondition):
 
     def externals(self) -> list[ExternalStop]:
         return [self]
+
+    def _snapshot(self) -> Any:
+        return self.requested
+
+    def _restore(self, state: Any) -> None:
+        self.requested = state
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ExternalStop:
+        return self  # one switch: a forked team listens to the same one
 
     def __repr__(self) -> str:
         return "ExternalStop()"

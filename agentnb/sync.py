@@ -8,6 +8,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+POLL_SECONDS = 0.05
 
 
 def run_in_thread(make: Callable[[], Coroutine[Any, Any, T]], on_interrupt: Callable[[], None]) -> T:
@@ -15,23 +16,29 @@ def run_in_thread(make: Callable[[], Coroutine[Any, Any, T]], on_interrupt: Call
 
     Jupyter already runs a loop in the main thread, so ``asyncio.run`` cannot be used
     there. A KeyboardInterrupt (a kernel interrupt) while waiting calls ``on_interrupt`` —
-    which asks the run to stop cleanly — and keeps waiting for the clean end.
+    which asks the run to stop cleanly — and keeps waiting for the clean end. The wait is
+    on an event the worker sets when it is done, not on ``Thread.join``: an interrupted
+    join can report a thread that is still running as finished (CPython 3.11).
     """
-    box: dict[str, Any] = {}
+    outcome: list[tuple[bool, Any]] = []
+    done = threading.Event()
 
     def target() -> None:
         try:
-            box["value"] = asyncio.run(make())
+            outcome.append((True, asyncio.run(make())))
         except BaseException as exc:  # handed to the caller's thread below
-            box["error"] = exc
+            outcome.append((False, exc))
+        finally:
+            done.set()
 
     worker = threading.Thread(target=target, name="agentnb-run", daemon=True)
     worker.start()
-    while worker.is_alive():
+    while not done.is_set():
         try:
-            worker.join()
+            done.wait(POLL_SECONDS)
         except KeyboardInterrupt:
             on_interrupt()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value

@@ -3,24 +3,33 @@
 A run is an async stream of events (`Team.stream`); `Team.run` and `Team.run_sync` consume
 it and return a `TeamResult`. The transcript lives on the team, so a run can be continued
 with a follow-up task, and nothing is lost when a run is stopped, interrupted or fails.
+Everything else a run depends on is a fold over the transcript (`agentnb.state`), which
+gives checkpoints after every event: `rewind`, `fork`, `save` and `load`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections.abc
-import itertools
+import copy
+import json
+import sys
 import threading
-import warnings
-from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import aclosing
+from pathlib import Path
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from agentnb.agent import Agent, TurnContext, check_name
-from agentnb.errors import RunError, TeamBusyError
-from agentnb.graph import Edge, Graph, run_graph
+from agentnb.context import AgentContext
+from agentnb.errors import (
+    AgentnbError,
+    CheckpointError,
+    RunError,
+    RunInterrupted,
+    TeamBusyError,
+    UnknownParticipantError,
+)
+from agentnb.graph import Edge, Graph, GraphProgress, run_graph
 from agentnb.human import Human
 from agentnb.messages import (
     Event,
@@ -32,13 +41,19 @@ from agentnb.messages import (
     ToolCalls,
     ToolResult,
     Usage,
+    event_from_json,
 )
 from agentnb.models.base import Model
+from agentnb.result import PendingRun, TeamResult
 from agentnb.speakers import HandoffRouter, RoundRobin, Selector
+from agentnb.state import SNAPSHOT_EVERY, Checkpoints, RunState, Snapshot, SnapshotStore, check_index
 from agentnb.stop import USER, MaxTurns, StopCondition, TextMention
-from agentnb.tools import handoff_tool
+from agentnb.transcript import Transcript
 
-MODES = ("round_robin", "selector", "handoff", "sequential", "graph")
+MODES = ("round_robin", "selector", "handoff", "sequential", "graph", "plan")
+STATE_FORMAT = "agentnb-team"
+STATE_VERSION = 1
+INTERRUPTED = "interrupted by the user"
 
 
 class Participant(Protocol):
@@ -47,104 +62,96 @@ class Participant(Protocol):
     name: str
     description: str
 
-    def turn(self, thread: list[Event], ctx: TurnContext) -> AsyncIterator[Event]: ...
+    def turn(self, thread: Sequence[Event], ctx: TurnContext) -> AsyncIterator[Event]: ...
 
     def reset(self) -> None: ...
 
 
-class TeamResult(BaseModel):
-    """What a run produced: its events, the final answer, token usage and why it stopped."""
+def task_messages(task: Any) -> list[TextMessage]:
+    """A run's task as messages: text, a `TextMessage`, or a list of them (None: no new message)."""
+    if task is None or task == "":
+        return []
+    if isinstance(task, str):
+        return [TextMessage(source=USER, content=task)]
+    if isinstance(task, TextMessage):
+        return [task]
+    if isinstance(task, Sequence) and not isinstance(task, bytes | bytearray):
+        out: list[TextMessage] = []
+        for item in task:
+            if isinstance(item, str):
+                out.append(TextMessage(source=USER, content=item))
+            elif isinstance(item, TextMessage):
+                out.append(item)
+            else:
+                raise TypeError(
+                    f"task: a list of messages may hold text and TextMessage objects, got {type(item).__name__}"
+                )
+        return out
+    raise TypeError(
+        f"task: expected text, a TextMessage or a list of them (or None to continue), got "
+        f"{type(task).__name__} {task!r:.60}"
+    )
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    task: str | None
-    messages: list[Event]
-    final: str | None = None
-    output: Any = Field(default=None, exclude=True)  # the last structured reply, validated
-    usage: Usage = Usage()
-    stop_reason: str = ""
-    turns: int = 0
-
-    def __repr__(self) -> str:
-        final = self.final
-        if final is not None and len(final) > 60:
-            final = final[:60] + "…"
-        return (
-            f"TeamResult(turns={self.turns}, stop_reason={self.stop_reason!r}, final={final!r}, "
-            f"messages=[{len(self.messages)} events], usage={self.usage.total_tokens} tokens)"
+def build_condition(until: Any, stop: Any, max_turns: Any) -> StopCondition:
+    """``max_turns`` | ``until`` | ``stop``, each checked, with errors naming the argument."""
+    if not isinstance(max_turns, int) or isinstance(max_turns, bool) or max_turns <= 0:
+        raise ValueError(f"max_turns: expected a positive integer, got {max_turns!r}")
+    condition: StopCondition = MaxTurns(max_turns)
+    if isinstance(until, str):
+        if not until:
+            raise ValueError("until: give the text that ends the run, e.g. until='APPROVED'")
+        condition = condition | TextMention(until)
+    elif isinstance(until, StopCondition):
+        condition = condition | until
+    elif until is not None:
+        raise ValueError(
+            f"until: expected the text that ends the run (e.g. 'APPROVED') or a stop condition, got {until!r}"
         )
-
-    def chat(self) -> list[TextMessage]:
-        """Only the text messages of the top-level conversation."""
-        return [m for m in self.messages if isinstance(m, TextMessage) and not m.scope]
-
-    def __str__(self) -> str:
-        from agentnb.render import render_text
-
-        return render_text(self.messages)
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        from agentnb.render import result_mimebundle
-
-        return result_mimebundle(self)
+    if stop is not None:
+        if not isinstance(stop, StopCondition):
+            hint = f"; for text, write until={stop!r}" if isinstance(stop, str) else ""
+            raise ValueError(
+                f"stop: expected a stop condition such as MaxTurns(5) | TextMention('DONE'), got {stop!r}{hint}"
+            )
+        condition = condition | stop
+    return condition
 
 
-class PendingRun(collections.abc.Coroutine):
-    """What `Team.run` returns: a coroutine to await (or hand to ``asyncio.create_task``).
-
-    Shown un-awaited in a notebook, it explains what to do instead of failing silently.
-    """
-
-    def __init__(self, coro: Coroutine[Any, Any, TeamResult], team_name: str) -> None:
-        self._coro = coro
-        self._team_name = team_name
-        self._awaited = False
-
-    def __await__(self) -> Generator[Any, None, TeamResult]:
-        self._awaited = True
-        return self._coro.__await__()
-
-    def send(self, value: Any) -> Any:
-        self._awaited = True
-        return self._coro.send(value)
-
-    def throw(self, *args: Any) -> Any:
-        return self._coro.throw(*args)
-
-    def close(self) -> None:
-        self._awaited = True
-        self._coro.close()
-
-    def hint(self) -> str:
-        return (
-            f"This run of team {self._team_name!r} has not started: write "
-            "`result = await team.run(...)` in a notebook or async code, or call "
-            "`team.run_sync(...)` anywhere."
+def check_participants(participants: Any) -> list[Participant]:
+    if (
+        isinstance(participants, str)
+        or not isinstance(participants, Sequence)
+        or hasattr(participants, "turn")
+    ):
+        shown = getattr(participants, "name", None)
+        hint = f"; write Team([{shown}])" if shown else ""
+        raise TypeError(
+            f"participants: expected a list of agents, humans or teams, got {participants!r}{hint}"
         )
-
-    def __repr__(self) -> str:
-        return f"<PendingRun: {self.hint()}>"
-
-    def _repr_markdown_(self) -> str:
-        return f"**Not started.** {self.hint()}"
-
-    def __getattr__(self, name: str) -> Any:
-        raise AttributeError(f"PendingRun has no attribute {name!r}. {self.hint()}")
-
-    def __del__(self) -> None:
-        if not self._awaited:
-            self._coro.close()
-            warnings.warn(self.hint(), RuntimeWarning, stacklevel=2)
+    out = list(participants)
+    if not out:
+        raise ValueError("participants: a team needs at least one participant (Agent, Human or Team)")
+    for p in out:
+        if not (hasattr(p, "turn") and isinstance(getattr(p, "name", None), str)):
+            raise ValueError(f"participants: {p!r} is not an Agent, Human or Team")
+    names = [p.name for p in out]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"participants: the name {duplicates[0]!r} is used twice; names must be unique")
+    return out
 
 
 class Team:
     """Participants that take turns until a stop condition is met.
 
     ``mode`` decides who speaks: ``round_robin``, ``selector`` (a model picks from the
-    participants' descriptions), ``handoff`` (agents pass control with generated
-    ``transfer_to_<name>`` tools), ``sequential`` (each once, in order) or ``graph``
-    (``edges``; branches run concurrently). A run stops after ``max_turns`` turns, when a
-    reply contains ``until`` text, or when ``stop`` (a `StopCondition`) is met.
+    participants' descriptions; ``selector_func`` / ``candidate_func`` may decide or
+    narrow it), ``handoff`` (agents pass control with generated ``transfer_to_<name>``
+    tools), ``sequential`` (each once, in order), ``graph`` (``edges``; branches run
+    concurrently) or ``plan`` (a ``planner`` splits the task into steps that run in
+    parallel where they can; see `agentnb.planning`). A run stops after ``max_turns``
+    turns, when a reply contains ``until`` text, or when ``stop`` (a `StopCondition`) is met.
     """
 
     def __init__(
@@ -160,76 +167,60 @@ class Team:
         model: Model | str | None = None,
         edges: Sequence[Edge | tuple[Any, ...]] | None = None,
         selector_prompt: str | None = None,
+        selector_func: Callable[[Sequence[Event]], str | None] | None = None,
+        candidate_func: Callable[[Sequence[Event]], Sequence[str]] | None = None,
         allow_repeated_speaker: bool = False,
         approver: Callable[[str, ToolCall], Any] | None = None,
         stream_tokens: bool = True,
+        planner: Any = None,
+        max_replans: int = 2,
+        step_retries: int = 1,
+        max_parallel: int = 4,
     ) -> None:
+        self.participants = check_participants(participants)
         self.name = check_name(name)
-        self.description = (
-            description or f"A team of {', '.join(getattr(p, 'name', '?') for p in participants)}."
-        )
-        self.participants = list(participants)
-        if not self.participants:
-            raise ValueError("participants: a team needs at least one participant (Agent, Human or Team)")
-        names = [getattr(p, "name", None) for p in self.participants]
-        for p, n in zip(self.participants, names, strict=True):
-            if not (hasattr(p, "turn") and isinstance(n, str)):
-                raise ValueError(f"participants: {p!r} is not an Agent, Human or Team")
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"participants: the name {duplicates[0]!r} is used twice; names must be unique")
+        self.names = [p.name for p in self.participants]
+        self._by_name: dict[str, Participant] = dict(zip(self.names, self.participants, strict=True))
+        self.description = description or f"A team of {', '.join(self.names)}."
         if mode not in MODES:
             raise ValueError(f"mode: {mode!r} is not a team mode; allowed: {', '.join(MODES)}")
-        if not isinstance(max_turns, int) or isinstance(max_turns, bool) or max_turns <= 0:
-            raise ValueError(f"max_turns: expected a positive integer, got {max_turns!r}")
         self.mode = mode
+        self.condition = build_condition(until, stop, max_turns)
         self.max_turns = max_turns
+        if isinstance(model, str):
+            from agentnb.models.spec import check_spec
+
+            check_spec(model)
         self.model = model
         self.stream_tokens = stream_tokens
-        self._by_name: dict[str, Participant] = dict(zip(names, self.participants, strict=True))  # type: ignore[arg-type]
-
-        condition: StopCondition = MaxTurns(max_turns)
-        if isinstance(until, str):
-            condition = condition | TextMention(until)
-        elif until is not None:
-            condition = condition | until
-        if stop is not None:
-            condition = condition | stop
-        self.condition = condition
-
-        self._graph: Graph | None = None
-        if mode in ("sequential", "graph"):
-            if mode == "sequential" and edges is not None:
-                raise ValueError(
-                    "edges: sequential mode runs participants in the order given; use mode='graph' for edges"
-                )
-            if mode == "graph" and not edges:
-                raise ValueError("edges: graph mode needs edges, e.g. edges=[('writer', 'editor')]")
-            chain = list(itertools.pairwise(names)) if mode == "sequential" else list(edges or ())
-            self._graph = Graph(names, chain)  # type: ignore[arg-type]
-        elif edges is not None:
-            raise ValueError(f"edges: only graph mode uses edges (mode is {mode!r})")
-        self._policy: Any = {
-            "round_robin": RoundRobin,
-            "selector": lambda: Selector(selector_prompt, allow_repeated_speaker),
-            "handoff": HandoffRouter,
-        }.get(mode, RoundRobin)()
-
+        self._config = {
+            "mode": mode,
+            "name": name,
+            "description": description,
+            "until": until,
+            "max_turns": max_turns,
+            "stop": stop,
+            "model": model,
+            "edges": edges,
+            "selector_prompt": selector_prompt,
+            "selector_func": selector_func,
+            "candidate_func": candidate_func,
+            "allow_repeated_speaker": allow_repeated_speaker,
+            "approver": approver,
+            "stream_tokens": stream_tokens,
+            "planner": planner,
+            "max_replans": max_replans,
+            "step_retries": step_retries,
+            "max_parallel": max_parallel,
+        }
+        self._policy: Any = self._make_policy(
+            edges, selector_prompt, selector_func, candidate_func, allow_repeated_speaker
+        )
         self._handoff_tools: dict[str, list[Any]] = {}
         if mode == "handoff":
-            for p in self.participants:
-                if isinstance(p, Agent):
-                    targets = p.handoffs if p.handoffs is not None else [n for n in names if n != p.name]
-                    for target in targets:
-                        if target not in self._by_name:
-                            raise ValueError(
-                                f"handoffs: agent {p.name!r} hands off to {target!r}, which is not a "
-                                f"participant; participants are: {', '.join(names)}"
-                            )
-                    self._handoff_tools[p.name] = [
-                        handoff_tool(t, self._by_name[t].description) for t in targets
-                    ]
+            from agentnb.handoff import handoff_tools
 
+            self._handoff_tools = handoff_tools(self.participants, self._by_name)
         humans = [p for p in self.participants if isinstance(p, Human)]
         self._approver_name = humans[0].name if humans and approver is None else "approver"
         self.approver = approver or (humans[0].approve if humans else None)
@@ -240,45 +231,91 @@ class Team:
                         f"participants: {p.name!r}'s tool {t.name!r} requires approval, but the team "
                         "has no Human and no approver= function"
                     )
-
-        self.transcript: list[Event] = []
+        self._resolved: Model | None = None
+        self._agent_models: dict[str, tuple[object, Model]] = {}
+        self._contexts: dict[str, AgentContext] = {}
         self.last_result: TeamResult | None = None
-        self._current_stream: AsyncIterator[Event] | None = None
-        self._running = False
-        self._outer_seen = 0
         self._lock = threading.Lock()
-        self._clear_run_state()
+        self._running = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self._current_stream: AsyncIterator[Event] | None = None
+        self._inside = False
+        self._clear_state()
+
+    def _make_policy(
+        self, edges: Any, prompt: Any, selector_func: Any, candidate_func: Any, repeat: bool
+    ) -> Any:
+        mode, names = self.mode, self.names
+        if edges is not None and mode != "graph":
+            if mode == "sequential":
+                raise ValueError(
+                    "edges: sequential mode runs participants in the order given; use mode='graph'"
+                )
+            raise ValueError(f"edges: only graph mode uses edges (mode is {mode!r})")
+        if (selector_func or candidate_func or prompt is not None) and mode != "selector":
+            raise ValueError(
+                f"selector_prompt/selector_func/candidate_func: only selector mode uses them (mode is {mode!r})"
+            )
+        if mode == "round_robin":
+            return RoundRobin()
+        if mode == "selector":
+            return Selector(prompt, repeat, selector_func=selector_func, candidate_func=candidate_func)
+        if mode == "handoff":
+            humans = [p.name for p in self.participants if isinstance(p, Human)]
+            return HandoffRouter(humans, [n for n in names if n not in humans])
+        if mode == "plan":
+            from agentnb.planning import PlanProgress
+
+            return PlanProgress(self, self._config)
+        chain = list(zip(names, names[1:], strict=False)) if mode == "sequential" else list(edges or ())
+        return GraphProgress(Graph(names, chain))
 
     def __repr__(self) -> str:
-        return f"Team({self.name!r}, mode={self.mode!r}, participants={[p.name for p in self.participants]})"
+        return f"Team({self.name!r}, mode={self.mode!r}, participants={self.names})"
 
     # ----- public --------------------------------------------------------------------------
 
     def participant(self, name: str) -> Participant:
-        return self._by_name[name]
+        """The participant called ``name``."""
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise UnknownParticipantError(
+                f"team {self.name!r} has no participant {name!r}; its participants are: {', '.join(self.names)}"
+            ) from None
 
-    def run(self, task: str | None = None) -> PendingRun:
+    def run(self, task: Any = None) -> PendingRun:
         """Run the team on ``task`` (or continue without a new message); await the result."""
-        return PendingRun(self._run(task), self.name)
+        return PendingRun(self._run(task_messages(task)), self.name)
 
-    def run_sync(self, task: str | None = None) -> TeamResult:
+    def run_sync(self, task: Any = None) -> TeamResult:
         """Run to the end from synchronous code: a script, or a Jupyter cell without ``await``.
 
         Inside a running event loop (Jupyter) the run goes to a worker thread; a keyboard
         interrupt then stops it cleanly and returns what happened so far.
         """
+        messages = task_messages(task)
         try:
             asyncio.get_running_loop()
         except RuntimeError:
             # The coroutine returns nothing: CPython 3.11's asyncio.run reprs its main task
             # (result included) when restoring the SIGINT handler, costly for a long chat.
-            asyncio.run(self._drain(task))
+            asyncio.run(self._drain(messages))
         else:
             from agentnb.sync import run_in_thread
 
-            run_in_thread(lambda: self._drain(task), lambda: self.stop("interrupted by the user"))
+            run_in_thread(lambda: self._drain(messages), lambda: self.stop(INTERRUPTED))
         assert self.last_result is not None
         return self.last_result
+
+    def stream(self, task: Any = None) -> AsyncIterator[Event]:
+        """Yield every event of a run as it happens; the last one is a `Stop`."""
+        messages = task_messages(task)
+        holder: list[AsyncIterator[Event]] = []
+        generator = self._stream(messages, holder)
+        holder.append(generator)
+        return generator
 
     def stop(self, reason: str = "stopped by the user") -> None:
         """End the current run cleanly, cancelling a model or tool call in flight.
@@ -295,30 +332,357 @@ class Team:
         if current is loop:
             self._request_stop(reason)
         else:
-            loop.call_soon_threadsafe(self._request_stop, reason)
+            try:
+                loop.call_soon_threadsafe(self._request_stop, reason)
+            except RuntimeError:  # the run's loop has closed: nothing left to stop
+                pass
 
     def reset(self) -> None:
         """Forget the conversation so the next run starts fresh."""
-        if self._running:
-            raise TeamBusyError(f"team {self.name!r} is running; stop it before reset()")
-        self.transcript = []
+        self._check_idle("reset()")
+        self._clear_state()
         self.last_result = None
-        self._outer_seen = 0
-        self._policy.reset()
         for p in self.participants:
             p.reset()
         reset_model = getattr(self._resolved, "reset", None)
         if callable(reset_model):
             reset_model()
 
-    def stream(self, task: str | None = None) -> AsyncIterator[Event]:
-        """Yield every event of a run as it happens; the last one is a `Stop`."""
-        holder: list[AsyncIterator[Event]] = []
-        generator = self._stream(task, holder)
-        holder.append(generator)
-        return generator
+    def as_tool(self, name: str | None = None, description: str | None = None) -> Any:
+        """This team as a tool an agent can call with a task; each call runs a fresh copy."""
+        from agentnb.tools import tool
 
-    async def _stream(self, task: str | None, holder: list[AsyncIterator[Event]]) -> AsyncIterator[Event]:
+        async def run_team(task: str) -> str:
+            clone = self.fork(0)
+            result = await clone.run(task)
+            return result.final or f"(the team stopped without an answer: {result.stop_reason})"
+
+        return tool(run_team, name=name or self.name, description=description or self.description)
+
+    def context_of(self, name: str) -> AgentContext:
+        """The derived context the agent called ``name`` has in this team."""
+        memo = self._contexts.get(name)
+        if memo is None:
+            participant = self.participant(name)
+            if not isinstance(participant, Agent):
+                raise ValueError(
+                    f"{name!r} is a {type(participant).__name__}, not an Agent: it has no model context"
+                )
+            memo = self._contexts[name] = participant.new_context()
+        return memo
+
+    # ----- checkpoints, rewind, fork, save and load -------------------------------------------
+
+    @property
+    def checkpoints(self) -> Checkpoints:
+        """A checkpoint after every transcript event (0 is the start); see `rewind`, `fork`."""
+        return Checkpoints(self)
+
+    def rewind(self, checkpoint: Any) -> None:
+        """Return the team to a checkpoint: transcript, turns, stop condition, speakers, plan.
+
+        The events after it are no longer part of this team (a fork made earlier keeps
+        them). A run that was going on at that point continues with the next ``run()``;
+        ``run(task)`` starts a new one.
+        """
+        self._check_idle("rewind()")
+        k = self._checkpoint_index(checkpoint)
+        self.transcript = self.transcript.prefix(k)
+        self._snapshots.truncate(k)
+        self._restore(k)
+        self.last_result = None
+
+    def fork(self, checkpoint: Any = None, *, name: str | None = None) -> Team:
+        """An independent team that continues from a checkpoint (default: now); this one is untouched.
+
+        The fork shares the history before the checkpoint (nothing is copied) and gets
+        copies of the agents, so changing an agent's role or model in the fork leaves this
+        team alone. Nested teams are forked too.
+        """
+        k = len(self.transcript) if checkpoint is None else self._checkpoint_index(checkpoint)
+        clone = self._clone(name)
+        clone.transcript = self.transcript.prefix(k)
+        clone._snapshots = self._snapshots.fork(k)
+        clone._restore(k)
+        return clone
+
+    def state(self) -> dict[str, Any]:
+        """The team's state as JSON-ready data: its transcript (everything else folds from it)."""
+        nested = {p.name: p.state() for p in self.participants if isinstance(p, Team)}
+        return {
+            "format": STATE_FORMAT,
+            "version": STATE_VERSION,
+            "name": self.name,
+            "mode": self.mode,
+            "participants": self.names,
+            "config": _saved_config(self._config),
+            "transcript": [e.model_dump(mode="json") for e in self.transcript],
+            "nested": nested,
+        }
+
+    def load_state(self, state: Any) -> None:
+        """Put back a state from `state`; the participants' names and the mode must match."""
+        self._check_idle("load_state()")
+        if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
+            raise CheckpointError("not a saved agentnb team (save one with team.save(path) or team.state())")
+        if state.get("version") != STATE_VERSION:
+            raise CheckpointError(
+                f"this saved team has format version {state.get('version')!r}; this agentnb reads version {STATE_VERSION}"
+            )
+        if state.get("participants") != self.names:
+            raise CheckpointError(
+                f"the saved team had participants {state.get('participants')}, this one has {self.names}; "
+                "build the team with the same participants (agents, tools and models are code, not state)"
+            )
+        if state.get("mode") != self.mode:
+            raise CheckpointError(
+                f"the saved team ran in mode {state.get('mode')!r}, this one is {self.mode!r}"
+            )
+        try:
+            events = [event_from_json(json.dumps(e)) for e in state.get("transcript", [])]
+        except (ValueError, TypeError) as exc:
+            raise CheckpointError(f"the saved transcript is damaged: {str(exc)[:300]}") from None
+        nested = state.get("nested") or {}
+        self._clear_state()
+        for event in events:
+            self._record(event)
+        for p in self.participants:
+            if isinstance(p, Team) and p.name in nested:
+                p.load_state(nested[p.name])
+        self.last_result = None
+
+    def save(self, path: str | Path) -> Path:
+        """Write `state` to a JSON file (atomically); `Team.load` reads it back."""
+        from agentnb.models.stored import write_json
+
+        path = Path(path)
+        try:
+            write_json(path, self.state())
+        except OSError as exc:
+            raise CheckpointError(
+                f"cannot save team {self.name!r} to {path}: {exc.strerror or exc}"
+            ) from None
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, participants: Sequence[Participant], **options: Any) -> Team:
+        """A team built from ``participants`` (and ``options``) with the state saved at ``path``.
+
+        Options saved with the team (mode, name, max_turns, text ``until``, edges without
+        functions, ...) are used unless given; options that are code (a ``stop`` condition
+        object, function edges, an approver) must be passed again.
+        """
+        path = Path(path)
+        try:
+            state = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise CheckpointError(f"cannot read saved team {path}: {exc.strerror or exc}") from None
+        except ValueError as exc:
+            raise CheckpointError(f"{path} is not a saved agentnb team (not JSON: {exc})") from None
+        if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
+            raise CheckpointError(f"{path} is not a saved agentnb team (save one with team.save(path))")
+        config = dict(state.get("config") or {})
+        if config.get("edges") is not None:
+            config["edges"] = [Edge(*edge) for edge in config["edges"]]
+        missing = [k for k in config.pop("code", []) if k not in options]
+        if missing:
+            raise CheckpointError(
+                f"team {state.get('name')!r} was saved with {', '.join(missing)} set to code (a function or a "
+                f"condition object), which is not saved; pass {', '.join(f'{m}=...' for m in missing)} to Team.load"
+            )
+        team = cls(participants, **{**config, **options})
+        team.load_state(state)
+        return team
+
+    # ----- used by the speaker policies, graph and plan executors ------------------------------
+
+    def resolved_model(self) -> Model:
+        """The team's default model (spec strings and ``None`` resolved once)."""
+        if self._resolved is None:
+            from agentnb.models import resolve
+
+            self._resolved = resolve(self.model)
+        return self._resolved
+
+    def turn_context(self, name: str, **overrides: Any) -> TurnContext:
+        participant = self._by_name[name]
+        model = None
+        memo = None
+        if isinstance(participant, Agent):
+            model = self._agent_model(participant)
+            memo = self.context_of(name)
+        elif isinstance(participant, Team) and participant.model is None:
+            model = self.resolved_model()
+        return TurnContext(
+            model=model,
+            extra_tools=self._handoff_tools.get(name, ()),
+            approver=self._approve if self.approver is not None else None,
+            approver_name=self._approver_name,
+            stream_tokens=self.stream_tokens,
+            memo=memo,
+            **overrides,
+        )
+
+    async def _approve(self, agent: str, call: ToolCall) -> tuple[Any, ...]:
+        """Ask the approver (sync or async); it answers (approved, comment[, edited arguments])."""
+        verdict = self.approver(agent, call)  # type: ignore[misc]
+        if asyncio.iscoroutine(verdict) or isinstance(verdict, asyncio.Future):
+            verdict = await verdict
+        if isinstance(verdict, bool):
+            return (verdict, "")
+        if not isinstance(verdict, tuple) or not 1 <= len(verdict) <= 3:
+            raise ValueError(
+                f"approver: expected True/False or (approved, comment[, edited_arguments]), got {verdict!r}"
+            )
+        return verdict
+
+    def next_turn(self) -> int:
+        """The number of the turn about to start (recording its `SpeakerSelected` counts it)."""
+        return self._state.turns + 1
+
+    def should_stop(self) -> bool:
+        return bool(self._finish_reason or self.condition.reason or self._stop_requested)
+
+    def finish(self, reason: str) -> None:
+        if not self._finish_reason:
+            self._finish_reason = reason
+
+    # ----- nested teams: a Team is also a participant --------------------------------------
+
+    async def turn(self, thread: Sequence[Event], ctx: TurnContext) -> AsyncIterator[Event]:
+        """Run this team on what the outer conversation said since its last turn."""
+        if self.model is None and ctx.model is not None:
+            self._resolved = self._resolved or ctx.model
+        news: list[TextMessage] = []
+        for i in range(len(thread) - 1, -1, -1):
+            event = thread[i]
+            if isinstance(event, TextMessage) and not event.scope:
+                if event.source == self.name:
+                    break
+                news.append(event)
+        news.reverse()
+        task = "\n\n".join(e.content if e.source == USER else f"{e.source}: {e.content}" for e in news)
+        async for event in self.stream(task or None):
+            yield event.model_copy(
+                update={"scope": _nest(self.name, event.scope), "step": ctx.step or event.step}
+            )
+        result = self.last_result
+        yield TextMessage(source=self.name, content=(result.final if result else None) or "", step=ctx.step)
+
+    # ----- state ---------------------------------------------------------------------------
+
+    def _clear_state(self) -> None:
+        self.transcript = Transcript()
+        self._state = RunState()
+        self._contexts = {}
+        self._policy.reset()
+        self.condition.reset()
+        self._snapshots = SnapshotStore()
+        self._snapshots.put(self._snapshot(0))
+        self._finish_reason = ""
+        self._stop_requested: str | None = None
+
+    def _snapshot(self, index: int) -> Snapshot:
+        return Snapshot(index, self._state.copy(), self.condition.snapshot(), self._policy.snapshot())
+
+    def _record(self, event: Event) -> Event:
+        """Append an event to the transcript and fold it into the state."""
+        if event.__class__ is not TokenDelta:
+            self.transcript.append(event)
+            index = len(self.transcript)
+            self._apply(event, index - 1)
+            if index % SNAPSHOT_EVERY == 0:
+                self._snapshots.put(self._snapshot(index))
+        return event
+
+    def _apply(self, event: Event, index: int) -> None:
+        """The fold: how one recorded event changes the state (nothing else changes it)."""
+        state = self._state
+        if state.run_start is None:
+            self._begin_run(index)
+        usage = getattr(event, "usage", None)
+        if usage is not None:
+            state.prompt_tokens += usage.prompt_tokens
+            state.completion_tokens += usage.completion_tokens
+        scope = event.scope
+        if scope:
+            child = scope.split("/", 1)[0]
+            state.nested[child] = state.nested.get(child, 0) + 1
+        elif event.__class__ is SpeakerSelected:
+            state.turns = event.turn  # type: ignore[attr-defined]
+        if self.condition.reason is None:
+            self.condition(event)
+        self._policy.observe(event)
+        if event.__class__ is Stop and not scope:
+            state.stop_reason = event.reason  # type: ignore[attr-defined]
+            state.run_start = None
+
+    def _begin_run(self, index: int) -> None:
+        state = self._state
+        state.run_start = index
+        state.turns = state.prompt_tokens = state.completion_tokens = 0
+        state.stop_reason = ""
+        self.condition.reset()
+        self._policy.begin_run()
+
+    def _checkpoint_index(self, checkpoint: Any) -> int:
+        return check_index(checkpoint, len(self.transcript))
+
+    def _restore(self, k: int) -> None:
+        """Make the state the one after the transcript's first ``k`` events (snapshot + fold)."""
+        snapshot = self._snapshots.nearest(k)
+        assert snapshot is not None
+        self._state = snapshot.run.copy()
+        self.condition.restore(snapshot.condition)
+        self._policy.restore(snapshot.policy)
+        for i, event in enumerate(self.transcript[snapshot.index : k], start=snapshot.index):
+            self._apply(event, i)
+        self._contexts = {}
+        self._finish_reason = ""
+        self._stop_requested = None
+        for p in self.participants:
+            if isinstance(p, Team):
+                p.rewind(min(self._state.nested.get(p.name, 0), len(p.transcript)))
+
+    def _run_state_at(self, k: int) -> RunState:
+        if k == len(self.transcript):
+            return self._state.copy()
+        probe = self._clone()
+        probe.transcript = self.transcript.prefix(k)
+        probe._snapshots = self._snapshots.fork(k)
+        probe._restore(k)
+        return probe._state
+
+    def _clone(self, name: str | None = None) -> Team:
+        """A new team with this one's configuration and copies of its participants."""
+        participants = []
+        for p in self.participants:
+            if isinstance(p, Agent):
+                participants.append(p.copy())
+            elif isinstance(p, Team):
+                participants.append(p.fork(min(self._state.nested.get(p.name, 0), len(p.transcript))))
+            else:
+                participants.append(copy.copy(p))
+        config = dict(self._config)
+        for key in ("until", "stop"):
+            config[key] = copy.deepcopy(config[key])
+        if isinstance(config.get("planner"), Agent):
+            config["planner"] = config["planner"].copy()
+        if name is not None:
+            config["name"] = name
+        clone = type(self)(participants, **config)
+        clone._resolved = self._resolved
+        return clone
+
+    def _check_idle(self, what: str) -> None:
+        if self._running:
+            raise TeamBusyError(f"team {self.name!r} is running; stop it before {what}")
+
+    # ----- running -------------------------------------------------------------------------
+
+    async def _stream(
+        self, messages: list[TextMessage], holder: list[AsyncIterator[Event]]
+    ) -> AsyncIterator[Event]:
         previous = self._current_stream
         if self._running and previous is not None and self._abandoned_here():
             # This task stopped reading its earlier stream (a `break` in `async for`) and
@@ -331,21 +695,29 @@ class Team:
                     "team.stop() first (one team cannot run twice at the same time)"
                 )
             self._running = True
-        self._current_stream = holder[0]
-        self._clear_run_state()
-        self._task_text = task
-        self._loop = asyncio.get_running_loop()
-        self._task = asyncio.current_task()
-        self.condition.reset()
-        for external in self.condition.externals():
-            external.listeners.append(self.stop)
-        timeouts = self.condition.timeouts()
-        timer = None
-        if timeouts:
-            seconds = min(timeouts)
-            timer = self._loop.call_later(seconds, self._request_stop, f"timed out after {seconds:g} s")
+        timer: asyncio.TimerHandle | None = None
+        listening = False
+        run_start = len(self.transcript)
         try:
-            async with aclosing(self._produce(task)) as events:
+            self._current_stream = holder[0]
+            self._finish_reason = ""
+            self._stop_requested = None
+            self._loop = asyncio.get_running_loop()
+            self._task = asyncio.current_task()
+            if self._state.run_start is not None and messages:
+                # an open run (after a rewind or a load) and a new task: the old run ends here
+                self._record(Stop(source=self.name, reason="ended: a new task started"))
+            if self._state.run_start is None:
+                self._begin_run(len(self.transcript))
+            run_start = self._state.run_start  # type: ignore[assignment]
+            for external in self.condition.externals():
+                external.listeners.append(self.stop)
+            listening = True
+            timeouts = self.condition.timeouts()
+            if timeouts:
+                seconds = min(timeouts)
+                timer = self._loop.call_later(seconds, self._request_stop, f"timed out after {seconds:g} s")
+            async with aclosing(self._produce(messages, run_start)) as events:
                 self._inside = True
                 async for event in events:
                     self._inside = False
@@ -355,16 +727,17 @@ class Team:
             self._inside = False
             if timer is not None:
                 timer.cancel()
-            for external in self.condition.externals():
-                external.listeners.remove(self.stop)
-            if not self._stop_reason:
-                self._stop_reason = "the consumer stopped reading the stream"
-            self.last_result = self._result()
+            if listening:
+                for external in self.condition.externals():
+                    if self.stop in external.listeners:
+                        external.listeners.remove(self.stop)
+            if self._state.run_start is not None and run_start == self._state.run_start:
+                # the consumer stopped reading (or set-up failed) before the Stop event
+                self._record_closing(self._stop_requested or "the consumer stopped reading the stream")
+            self.last_result = self._result(run_start)
             self._running = False
             self._task = None
             self._current_stream = None
-
-    # ----- used by the speaker policies and the graph executor -----------------------------
 
     def _abandoned_here(self) -> bool:
         """True when the running stream waits at a yield for this very task to read on."""
@@ -373,72 +746,6 @@ class Team:
         except RuntimeError:
             return False
         return not self._inside and self._task is current
-
-    def resolved_model(self) -> Model:
-        """The team's default model (spec strings and ``None`` resolved once)."""
-        if self._resolved is None:
-            from agentnb.models import resolve
-
-            self._resolved = resolve(self.model)
-        return self._resolved
-
-    def turn_context(self, name: str) -> TurnContext:
-        participant = self._by_name[name]
-        model = None
-        if isinstance(participant, Agent):
-            model = self._agent_model(participant)
-        elif isinstance(participant, Team) and participant.model is None:
-            model = self.resolved_model()
-        return TurnContext(
-            model=model,
-            extra_tools=self._handoff_tools.get(name, ()),
-            approver=self.approver,
-            approver_name=self._approver_name,
-            stream_tokens=self.stream_tokens,
-        )
-
-    def next_turn(self) -> int:
-        self._turns += 1
-        return self._turns
-
-    def should_stop(self) -> bool:
-        return bool(self._stop_reason or self._condition_reason or self._stop_requested)
-
-    def finish(self, reason: str) -> None:
-        if not self._stop_reason:
-            self._stop_reason = reason
-
-    # ----- nested teams: a Team is also a participant --------------------------------------
-
-    async def turn(self, thread: list[Event], ctx: TurnContext) -> AsyncIterator[Event]:
-        """Run this team on what the outer conversation said since its last turn."""
-        if self.model is None and ctx.model is not None:
-            self._resolved = self._resolved or ctx.model
-        news = [e for e in thread[self._outer_seen :] if isinstance(e, TextMessage) and e.source != self.name]
-        self._outer_seen = len(thread)
-        task = "\n\n".join(e.content if e.source == USER else f"{e.source}: {e.content}" for e in news)
-        async for event in self.stream(task or None):
-            yield event.model_copy(update={"scope": _nest(self.name, event.scope)})
-        result = self.last_result
-        yield TextMessage(source=self.name, content=(result.final if result else None) or "")
-
-    # ----- the loop ------------------------------------------------------------------------
-
-    def _clear_run_state(self) -> None:
-        self._events: list[Event] = []
-        self._prompt_tokens = 0
-        self._completion_tokens = 0
-        self._turns = 0
-        self._stop_reason = ""
-        self._condition_reason: str | None = None
-        self._stop_requested: str | None = None
-        self._inside = False
-        self._task_text: str | None = None
-        self._loop: asyncio.AbstractEventLoop | None = getattr(self, "_loop", None)
-        self._task: asyncio.Task[Any] | None = None
-        if not hasattr(self, "_resolved"):
-            self._resolved: Model | None = None
-            self._agent_models: dict[str, tuple[object, Model]] = {}
 
     def _agent_model(self, agent: Agent) -> Model:
         """The agent's own model (resolved once per value), or the team's."""
@@ -451,19 +758,6 @@ class Team:
             cached = self._agent_models[agent.name] = (agent.model, resolve(agent.model))
         return cached[1]
 
-    def _record(self, event: Event) -> Event:
-        if event.__class__ is not TokenDelta:
-            self._events.append(event)
-            if not event.scope:
-                self.transcript.append(event)
-            usage = getattr(event, "usage", None)
-            if usage is not None:
-                self._prompt_tokens += usage.prompt_tokens
-                self._completion_tokens += usage.completion_tokens
-            if self._condition_reason is None:
-                self._condition_reason = self.condition(event)
-        return event
-
     def _request_stop(self, reason: str) -> None:
         if not self._running or self._stop_requested:
             return
@@ -472,12 +766,20 @@ class Team:
         if self._inside and task is not None and task is not asyncio.current_task() and not task.done():
             task.cancel()
 
-    async def _produce(self, task: str | None) -> AsyncIterator[Event]:
+    async def _produce(self, messages: list[TextMessage], run_start: int) -> AsyncIterator[Event]:
         error: BaseException | None = None
-        if task:
-            yield self._record(TextMessage(source=USER, content=task))
+        reason = ""
         try:
-            events = run_graph(self, self._graph) if self._graph is not None else self._conversation()
+            for message in messages:
+                yield self._record(message)
+            if self.mode in ("sequential", "graph"):
+                events = run_graph(self, self._policy)
+            elif self.mode == "plan":
+                from agentnb.planning import run_plan
+
+                events = run_plan(self, self._policy)
+            else:
+                events = self._conversation()
             async with aclosing(events) as stream:
                 async for event in stream:
                     yield self._record(event)
@@ -485,29 +787,32 @@ class Team:
                         break
         except asyncio.CancelledError:
             if self._stop_requested is None:
-                self._stop_reason = self._stop_reason or "cancelled"
+                reason = _cancel_reason()
+                self._record_closing(reason)
                 raise
             current = asyncio.current_task()
             if current is not None:
                 current.uncancel()
         except Exception as exc:
             error = exc
-            self._stop_reason = f"error: {exc}"
-        finally:
-            for result in self._close_dangling_calls():
-                self._record(result)
-        if self._stop_requested and not self._stop_reason:
-            self._stop_reason = self._stop_requested
-        if not self._stop_reason:
-            self._stop_reason = self._condition_reason or "finished"
-        yield self._record(Stop(source=self.name, reason=self._stop_reason))
+            reason = f"error: {exc}"
+        reason = reason or self._stop_requested or self._finish_reason or self.condition.reason or "finished"
+        for result in self._dangling_results(reason):
+            yield self._record(result)
+        yield self._record(Stop(source=self.name, reason=reason))
         if error is not None:
-            raise RunError(f"team {self.name!r} stopped with an error: {error}", self._result()) from error
+            raise _run_error(self.name, error, self._result(run_start))
+
+    def _record_closing(self, reason: str) -> None:
+        for result in self._dangling_results(reason):
+            self._record(result)
+        self._record(Stop(source=self.name, reason=reason))
 
     async def _conversation(self) -> AsyncIterator[Event]:
         while True:
-            if self._condition_reason or self._stop_requested:
+            if self.should_stop():
                 return
+            await asyncio.sleep(0)  # a turn always yields to the loop: Stop and Timeout can cut in
             choice = await self._policy.next(self)
             participant = self._by_name[choice.speaker]
             yield SpeakerSelected(
@@ -516,66 +821,148 @@ class Team:
                 turn=self.next_turn(),
                 reason=choice.reason,
                 usage=choice.usage,
+                model=choice.model,
+                started_at=choice.started_at,
             )
             async with aclosing(participant.turn(self.transcript, self.turn_context(choice.speaker))) as turn:
                 async for event in turn:
                     if event.__class__ is Stop and not event.scope:
-                        self.finish(event.reason)
+                        self.finish(event.reason)  # type: ignore[attr-defined]
                         return
                     yield event
                     if self._stop_requested:
                         return
 
-    def _close_dangling_calls(self) -> list[ToolResult]:
+    def _dangling_results(self, reason: str) -> list[ToolResult]:
         """Tool calls cut off by a stop get an error result, so the chat stays well formed."""
-        answered = {e.call_id for e in self._events if isinstance(e, ToolResult)}
-        why = self._stop_requested or "stopped"
+        start = self._state.run_start or 0
+        events = self.transcript[start:]
+        answered = {e.call_id for e in events if isinstance(e, ToolResult)}
         missing: list[ToolResult] = []
-        for event in self._events:
-            if isinstance(event, ToolCalls) and not event.scope:
+        for event in events:
+            if isinstance(event, ToolCalls):
                 for call in event.calls:
                     if call.id not in answered:
                         missing.append(
                             ToolResult(
                                 source=event.source,
+                                scope=event.scope,
+                                step=event.step,
                                 call_id=call.id,
                                 name=call.name,
                                 is_error=True,
-                                content=f"Error: cancelled because the run stopped ({why}).",
+                                content=f"Error: cancelled because the run stopped ({reason}).",
                             )
                         )
         return missing
 
-    def _result(self) -> TeamResult:
+    def _result(self, run_start: int) -> TeamResult:
+        """The result of the run that began at ``run_start`` (never raises)."""
+        events = self.transcript[run_start:]
         final = None
         output = None
-        for event in reversed(self._events):
+        for event in reversed(events):
             if isinstance(event, TextMessage) and not event.scope and event.source != USER:
                 final = event.content
-                participant = self._by_name.get(event.source)
-                output_type = getattr(participant, "output_type", None)
-                if event.data is not None and output_type is not None:
-                    output = output_type.model_validate(event.data)
+                output = _output_of(event, self._by_name.get(event.source))
                 break
+        tasks = [e.content for e in events if isinstance(e, TextMessage) and e.source == USER and not e.scope]
+        usage = Usage()
+        turns = 0
+        stop_reason = ""
+        for event in events:
+            u = getattr(event, "usage", None)
+            if u is not None:
+                usage = usage + u
+            if not event.scope:
+                if event.__class__ is SpeakerSelected:
+                    turns = event.turn  # type: ignore[attr-defined]
+                elif event.__class__ is Stop:
+                    stop_reason = event.reason  # type: ignore[attr-defined]
         return TeamResult(
-            task=self._task_text,
-            messages=list(self._events),
+            task="\n\n".join(tasks) if tasks else None,
+            messages=events,
             final=final,
             output=output,
-            usage=Usage(prompt_tokens=self._prompt_tokens, completion_tokens=self._completion_tokens),
-            stop_reason=self._stop_reason,
-            turns=self._turns,
+            usage=usage,
+            stop_reason=stop_reason,
+            turns=turns,
+            participants=list(self.names),
+            start=run_start,
         )
 
-    async def _drain(self, task: str | None) -> None:
-        async for _ in self.stream(task):
+    async def _drain(self, messages: list[TextMessage]) -> None:
+        async for _ in self._stream(messages, [None]):  # type: ignore[list-item]
             pass
 
-    async def _run(self, task: str | None) -> TeamResult:
-        await self._drain(task)
+    async def _run(self, messages: list[TextMessage]) -> TeamResult:
+        try:
+            await self._drain(messages)
+        except asyncio.CancelledError:
+            result = self.last_result
+            why = result.stop_reason if result is not None else "cancelled"
+            raise RunInterrupted(
+                f"team {self.name!r}: {why}; the transcript so far is in team.last_result"
+            ) from None
         assert self.last_result is not None
         return self.last_result
 
 
 def _nest(name: str, scope: str) -> str:
     return f"{name}/{scope}" if scope else name
+
+
+def _output_of(event: TextMessage, participant: Any) -> Any:
+    """The validated object behind a structured reply (validated again from JSON after a load)."""
+    if event.data is None:
+        return None
+    if event._output is not None:
+        return event._output
+    output_type = getattr(participant, "output_type", None)
+    if output_type is None:
+        return None
+    try:
+        return output_type.model_validate_json(json.dumps(event.data))
+    except Exception:
+        return None
+
+
+def _run_error(team: str, error: BaseException, result: TeamResult) -> RunError:
+    """The error a failed run raises: the run's own error when it is one, with the result attached."""
+    if isinstance(error, RunError):
+        error.result = result
+        return error
+    if isinstance(error, AgentnbError):
+        wrapped = RunError(f"team {team!r} stopped with an error: {error}", result)
+    else:
+        wrapped = RunError(f"team {team!r} stopped with an error: {type(error).__name__}: {error}", result)
+    wrapped.__cause__ = error
+    return wrapped
+
+
+def _cancel_reason() -> str:
+    """Why a run was cancelled: a notebook's interrupt, or code that cancelled the task."""
+    task = asyncio.current_task()
+    coro = task.get_coro() if task is not None else None
+    if "ipykernel" in sys.modules and "run_cell" in getattr(coro, "__qualname__", ""):
+        return INTERRUPTED
+    return "cancelled"
+
+
+def _saved_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The options that can be saved as data; ``code`` lists those that must be passed again."""
+    saved: dict[str, Any] = {}
+    code: list[str] = []
+    for key, value in config.items():
+        if value is None or isinstance(value, bool | int | float | str):
+            saved[key] = value
+        elif key == "edges":
+            edges = [Edge(*e) if isinstance(e, tuple) else e for e in value]
+            if all(e.condition is None or isinstance(e.condition, str | dict) for e in edges):
+                saved[key] = [[e.source, e.target, e.condition, e.join] for e in edges]
+            else:
+                code.append(key)
+        else:
+            code.append(key)
+    saved["code"] = code
+    return saved

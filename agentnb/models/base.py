@@ -19,6 +19,38 @@ ChatMessage = dict[str, Any]
 ToolChoice = Literal["auto", "required", "none"] | str  # or the name of one tool to force
 
 
+SETTINGS = {
+    "temperature": "sampling temperature (0 = always the most likely token)",
+    "top_p": "nucleus sampling: keep the most likely tokens up to this probability mass",
+    "max_tokens": "the longest reply, in tokens",
+    "seed": "a seed for repeatable sampling",
+    "repeat_penalty": "penalise tokens already in the text (1.0 = off; local models)",
+    "frequency_penalty": "penalise tokens by how often they appeared (OpenAI-style)",
+    "presence_penalty": "penalise tokens that appeared at all (OpenAI-style)",
+    "stop": "a list of strings that end the reply",
+}
+
+
+def check_settings(settings: Any, what: str = "model_settings") -> dict[str, Any]:
+    """Validate an agent's sampling settings: known names, sensible values."""
+    if settings is None:
+        return {}
+    if not isinstance(settings, dict):
+        raise ValueError(f"{what}: expected a dict such as {{'temperature': 0.7}}, got {settings!r}")
+    for key, value in settings.items():
+        if key not in SETTINGS:
+            raise ValueError(f"{what}: unknown setting {key!r}; known: {', '.join(SETTINGS)}")
+        if key == "stop":
+            if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                raise ValueError(f"{what}: stop must be a list of strings, got {value!r}")
+        elif key in ("max_tokens", "seed"):
+            if not isinstance(value, int) or isinstance(value, bool) or (key == "max_tokens" and value < 1):
+                raise ValueError(f"{what}: {key} must be a whole number, got {value!r}")
+        elif not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"{what}: {key} must be a number >= 0, got {value!r}")
+    return dict(settings)
+
+
 class ModelError(Exception):
     """A model could not produce a reply (network, server, script); the message says why."""
 
@@ -31,6 +63,8 @@ class ModelRequest:
     ``tools`` are OpenAI function-tool schemas. ``output_schema`` is a JSON schema the reply
     text must satisfy (``output_name`` names it). ``prompt_tokens`` is agentnb's running
     estimate of the context size, kept incrementally so offline models need not re-count.
+    ``settings`` are the agent's sampling settings (`SETTINGS`: temperature, max_tokens,
+    ...); each model applies the ones it supports.
     """
 
     agent: str
@@ -40,6 +74,7 @@ class ModelRequest:
     output_schema: dict[str, Any] | None = None
     output_name: str = "output"
     prompt_tokens: int = 0
+    settings: dict[str, Any] = field(default_factory=dict)
 
     def tool_names(self) -> list[str]:
         return [t["function"]["name"] for t in self.tools]
@@ -53,6 +88,7 @@ class ModelRequest:
             "tool_choice": self.tool_choice,
             "output_schema": self.output_schema,
             "output_name": self.output_name,
+            **({"settings": self.settings} if self.settings else {}),
         }
 
 

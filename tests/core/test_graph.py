@@ -80,17 +80,24 @@ def test_conditional_edges_loop_until_approved():
 
 
 def test_graph_respects_max_turns():
-    model = ScriptedModel({"ping": ["ping"] * 10, "pong": ["pong"] * 10})
+    model = ScriptedModel({"ping": ["ping"] * 10, "pong": ["pong, ping"] * 10})
     team = Team(
         [Agent("ping"), Agent("pong")],
         mode="graph",
-        edges=[("ping", "pong"), ("pong", "ping")],
+        edges=[("ping", "pong"), ("pong", "ping", "ping")],
         model=model,
         max_turns=3,
     )
     result = team.run_sync("go")
     assert names(result) == ["ping", "pong", "ping"]
     assert result.stop_reason == "max turns reached (3)"
+
+
+def test_a_loop_without_any_condition_is_rejected_when_the_team_is_built():
+    import pytest
+
+    with pytest.raises(ValueError, match="ping -> pong -> ping is a loop with no condition"):
+        Team([Agent("ping"), Agent("pong")], mode="graph", edges=[("ping", "pong"), ("pong", "ping")])
 
 
 def test_graph_branch_errors_end_the_run_with_the_transcript():

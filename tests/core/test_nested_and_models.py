@@ -31,7 +31,13 @@ def test_a_nested_team_takes_a_turn_and_its_events_are_scoped():
     assert top == [("user", "What about A?"), ("research", "summary of A"), ("lead", "thanks")]
     scoped = [m for m in result.messages if isinstance(m, TextMessage) and m.scope == "research"]
     assert [m.source for m in scoped] == ["user", "researcher", "summarizer"]
-    assert all(not e.scope for e in outer.transcript)
+    # the outer transcript keeps the inner events (scoped), so checkpoints cover them too
+    assert [e.source for e in outer.transcript if e.scope == "research" and isinstance(e, TextMessage)] == [
+        "user",
+        "researcher",
+        "summarizer",
+    ]
+    assert len(inner.transcript) == sum(1 for e in outer.transcript if e.scope == "research")
     assert result.usage.completion_tokens > 0
 
 

@@ -22,7 +22,7 @@ def test_selector_model_picks_the_next_speaker_from_descriptions():
             "*": ["text"] * 5,
         }
     )
-    team = Team(agents("writer", "editor"), mode="selector", model=model, max_turns=3)
+    team = Team(agents("writer", "editor", "critic"), mode="selector", model=model, max_turns=3)
     result = team.run_sync("go")
     assert [s for s, _ in chosen(result)] == ["writer", "editor", "writer"]
     assert all(reason == "chosen by the selector model" for _, reason in chosen(result))

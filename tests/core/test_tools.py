@@ -139,15 +139,18 @@ def test_unknown_tool_and_bad_arguments_go_back_to_the_model_and_the_run_continu
         "The answer is 6.",
     ]
     agent = Agent("worker", tools=[add], model=ScriptedModel({"worker": model_script}))
-    result = Team([agent], max_turns=1).run_sync("add 1 and 5")
+    team = Team([agent], max_turns=1)
+    result = team.run_sync("add 1 and 5")
     results = [m for m in result.messages if isinstance(m, ToolResult)]
     assert [r.is_error for r in results] == [True, True, False]
     assert "unknown tool 'nope'. Available tools: add" in results[0].content
     assert "not valid JSON" in results[1].content
     assert results[2].content == "6"
     assert result.final == "The answer is 6."
-    sent = agent.context(Team([agent]).transcript)  # rebuilt context is well formed
-    assert sent[0]["role"] == "system"
+    fresh = agent.new_context()  # the context rebuilt from the transcript is well formed
+    fresh.update(team.transcript)
+    roles = [m["role"] for m in fresh.messages]
+    assert roles == ["system", "user", "assistant", "tool", "tool", "assistant", "tool", "assistant"]
 
 
 def test_several_tool_calls_in_one_reply_run_concurrently():

@@ -1,0 +1,60 @@
+"""Structured replies as text people (and small models) read easily.
+
+An agent with an ``output_type`` replies with JSON; the chat, the other agents and
+``until=`` read it as short markdown instead: the object's own ``__str__`` when its class
+defines one, else one ``Field: value`` line per field (lists as bullets). The JSON stays
+in the event's ``data``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+
+def readable(value: BaseModel) -> str:
+    """The reply as text: the class's own ``__str__``, or its fields as markdown lines."""
+    if type(value).__str__ is not BaseModel.__str__:
+        return str(value)
+    return describe(value.model_dump(mode="json"))
+
+
+def describe(data: Any, depth: int = 0) -> str:
+    """JSON data as compact markdown: ``**Field:** value`` lines, bullets for lists."""
+    pad = "  " * depth
+    if isinstance(data, dict):
+        lines = []
+        for key, value in data.items():
+            label = _label(key)
+            if isinstance(value, dict | list) and value:
+                lines.append(f"{pad}**{label}:**")
+                lines.append(describe(value, depth + 1))
+            else:
+                lines.append(f"{pad}**{label}:** {_scalar(value)}")
+        return "\n".join(lines)
+    if isinstance(data, list):
+        lines = []
+        for item in data:
+            if isinstance(item, dict):
+                parts = "; ".join(f"{_label(k)}: {_scalar(v)}" for k, v in item.items())
+                lines.append(f"{pad}- {parts}")
+            else:
+                lines.append(f"{pad}- {_scalar(item)}")
+        return "\n".join(lines)
+    return f"{pad}{_scalar(data)}"
+
+
+def _label(key: str) -> str:
+    words = str(key).replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | dict):
+        return ", ".join(_scalar(v) for v in value) if isinstance(value, list) else str(value)
+    return str(value)
