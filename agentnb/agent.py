@@ -199,28 +199,31 @@ class Agent:
 
     # ----- what the model sees -----------------------------------------------------------------
 
-    def _memory_note(self, memo: AgentContext) -> ChatMessage | None:
+    def _memory_note(self, memo: AgentContext) -> str | None:
+        """What the agent's memory recalls for the latest message (None without memory)."""
         if self.memory is None:
             return None
         query = next(
             (
-                m.get("content")
+                m["content"]
                 for m in reversed(memo.messages)
-                if m.get("role") in ("user", "assistant") and m.get("content")
+                if m.get("role") == "user" and isinstance(m.get("content"), str) and m["content"].strip()
             ),
             None,
         )
-        note = self.memory.context_note(query or self.role)
-        return {"role": "system", "content": note} if note else None
+        return self.memory.context_note(query or self.role)
 
-    def _request_messages(self, memo: AgentContext) -> tuple[list[ChatMessage], int]:
-        """The messages of the next model call and their estimated tokens."""
+    def _request_messages(self, memo: AgentContext, note: str | None) -> tuple[list[ChatMessage], int]:
+        """The messages of the next model call and their estimated tokens.
+
+        A memory note joins the system prompt (some chat templates take one system message).
+        """
         selection = self.context.select(memo)
         messages, tokens = selection.messages(memo), selection.tokens(memo)
-        note = self._memory_note(memo)
-        if note is not None:
-            messages = [messages[0], note, *messages[1:]]
-            tokens += message_tokens(note)
+        if note:
+            system = {"role": "system", "content": f"{messages[0]['content']}\n\n{note}"}
+            tokens += message_tokens(system) - message_tokens(messages[0])
+            messages = [system, *messages[1:]]
         return messages, tokens
 
     def context_preview(self, team: Team | None = None) -> ContextPreview:
@@ -231,7 +234,8 @@ class Agent:
         memo = team.context_of(self.name)
         memo.update(team.transcript)
         note = self._memory_note(memo)
-        return preview(memo, self.context.select(memo), self.context, [note] if note else [])
+        extra = [{"role": "system", "name": "memory", "content": note}] if note else []
+        return preview(memo, self.context.select(memo), self.context, extra)
 
     # ----- one turn ------------------------------------------------------------------------
 
@@ -260,6 +264,8 @@ class Agent:
             memo.update(thread)
             async for event in self._summarize(memo, model, ctx):
                 yield event
+        memo.update(thread)
+        note = await asyncio.to_thread(self._memory_note, memo) if self.memory is not None else None
         failures = 0
         structured_retry_used = False
         iteration = 0
@@ -267,7 +273,7 @@ class Agent:
             await asyncio.sleep(0)  # every round yields to the loop: Stop and Timeout can cut in
             offer = iteration < self.max_tool_iterations
             memo.update(thread)
-            messages, prompt_tokens = self._request_messages(memo)
+            messages, prompt_tokens = self._request_messages(memo, note)
             request = ModelRequest(
                 agent=name,
                 messages=messages,

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, create_model, field_serializer, model_validator
 
 from agentnb.errors import AgentnbError
 
@@ -43,6 +43,28 @@ class Step(BaseModel):
     depends_on: tuple[str, ...] = ()
     expected_output: dict[str, Any] | None = None
     check: Check | None = Field(default=None)
+    _output_type: type[BaseModel] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _output_class(cls, data: Any, handler: Any) -> Step:
+        """``expected_output`` may be a pydantic class: kept for validation, saved as its schema."""
+        output_type = None
+        if isinstance(data, dict):
+            given = data.get("expected_output")
+            if isinstance(given, type) and issubclass(given, BaseModel):
+                output_type = given
+                data = {**data, "expected_output": given.model_json_schema()}
+        step = handler(data)
+        if output_type is not None:
+            step._output_type = output_type
+        return step
+
+    def output_type(self) -> type[BaseModel] | None:
+        """The pydantic class the step's result must fit (built from the schema if need be)."""
+        if self._output_type is None and self.expected_output is not None:
+            self._output_type = schema_model(self.id, self.expected_output)
+        return self._output_type
 
     @model_validator(mode="after")
     def _valid_id(self) -> Step:
@@ -133,6 +155,28 @@ class Plan(BaseModel):
                     f"step {step.id!r} is assigned to {step.assignee!r}, who is not a participant "
                     f"(participants: {', '.join(known)})"
                 )
+
+
+_JSON_TYPES: dict[str, Any] = {
+    "string": str,
+    "integer": int,
+    "number": float,
+    "boolean": bool,
+    "array": list,
+    "object": dict,
+}
+
+
+def schema_model(step_id: str, schema: dict[str, Any]) -> type[BaseModel]:
+    """A pydantic class for a JSON object schema's top-level fields (a plan loaded from JSON)."""
+    properties = schema.get("properties") or {}
+    required = set(schema.get("required") or ())
+    fields: dict[str, Any] = {}
+    for name, spec in properties.items():
+        kind = _JSON_TYPES.get(spec.get("type"), Any) if isinstance(spec, dict) else Any
+        fields[name] = (kind, ...) if name in required else (kind | None, None)
+    title = str(schema.get("title") or f"{step_id}_output")
+    return create_model(re.sub(r"\W", "_", title), **fields)
 
 
 def find_cycle(deps: dict[str, Sequence[str]]) -> list[str] | None:

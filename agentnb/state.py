@@ -39,6 +39,7 @@ class RunState:
     completion_tokens: int = 0
     stop_reason: str = ""
     nested: dict[str, int] = field(default_factory=dict)  # events each nested team has recorded
+    open_turn: str | None = None  # a speaker whose turn began and has not ended
 
     def copy(self) -> RunState:
         return RunState(
@@ -48,6 +49,7 @@ class RunState:
             self.completion_tokens,
             self.stop_reason,
             dict(self.nested),
+            self.open_turn,
         )
 
 

@@ -51,7 +51,7 @@ def _label(key: str) -> str:
 
 
 def _scalar(value: Any) -> str:
-    if value is None:
+    if value is None or value == [] or value == {}:
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"

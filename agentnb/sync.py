@@ -16,7 +16,8 @@ def run_in_thread(make: Callable[[], Coroutine[Any, Any, T]], on_interrupt: Call
 
     Jupyter already runs a loop in the main thread, so ``asyncio.run`` cannot be used
     there. A KeyboardInterrupt (a kernel interrupt) while waiting calls ``on_interrupt`` —
-    which asks the run to stop cleanly — and keeps waiting for the clean end. The wait is
+    which asks the run to stop cleanly, and must do nothing when called again — and keeps
+    waiting for the clean end. The wait is
     on an event the worker sets when it is done, not on ``Thread.join``: an interrupted
     join can report a thread that is still running as finished (CPython 3.11).
     """
@@ -31,13 +32,19 @@ def run_in_thread(make: Callable[[], Coroutine[Any, Any, T]], on_interrupt: Call
         finally:
             done.set()
 
+    interrupted = False
     worker = threading.Thread(target=target, name="agentnb-run", daemon=True)
-    worker.start()
+    try:
+        worker.start()
+    except KeyboardInterrupt:  # the thread runs; it is told to stop below
+        interrupted = True
     while not done.is_set():
         try:
+            if interrupted:
+                on_interrupt()  # again at every poll: the run may not have started when it came
             done.wait(POLL_SECONDS)
         except KeyboardInterrupt:
-            on_interrupt()
+            interrupted = True
     ok, value = outcome[0]
     if not ok:
         raise value

@@ -47,7 +47,7 @@ from agentnb.models.base import Model
 from agentnb.result import PendingRun, TeamResult
 from agentnb.speakers import HandoffRouter, RoundRobin, Selector
 from agentnb.state import SNAPSHOT_EVERY, Checkpoints, RunState, Snapshot, SnapshotStore, check_index
-from agentnb.stop import USER, MaxTurns, StopCondition, TextMention
+from agentnb.stop import USER, MaxTurns, StopCondition, TextMention, ends_turn
 from agentnb.transcript import Transcript
 
 MODES = ("round_robin", "selector", "handoff", "sequential", "graph", "plan")
@@ -298,14 +298,17 @@ class Team:
         messages = task_messages(task)
         try:
             asyncio.get_running_loop()
+            in_loop = True
         except RuntimeError:
-            # The coroutine returns nothing: CPython 3.11's asyncio.run reprs its main task
-            # (result included) when restoring the SIGINT handler, costly for a long chat.
-            asyncio.run(self._drain(messages))
-        else:
+            in_loop = False
+        if in_loop:
             from agentnb.sync import run_in_thread
 
             run_in_thread(lambda: self._drain(messages), lambda: self.stop(INTERRUPTED))
+        else:
+            # The coroutine returns nothing: CPython 3.11's asyncio.run reprs its main task
+            # (result included) when restoring the SIGINT handler, costly for a long chat.
+            asyncio.run(self._drain(messages))
         assert self.last_result is not None
         return self.last_result
 
@@ -458,9 +461,9 @@ class Team:
         path = Path(path)
         try:
             write_json(path, self.state())
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             raise CheckpointError(
-                f"cannot save team {self.name!r} to {path}: {exc.strerror or exc}"
+                f"cannot save team {self.name!r} to {path}: {getattr(exc, 'strerror', None) or exc}"
             ) from None
         return path
 
@@ -513,15 +516,16 @@ class Team:
             memo = self.context_of(name)
         elif isinstance(participant, Team) and participant.model is None:
             model = self.resolved_model()
-        return TurnContext(
-            model=model,
-            extra_tools=self._handoff_tools.get(name, ()),
-            approver=self._approve if self.approver is not None else None,
-            approver_name=self._approver_name,
-            stream_tokens=self.stream_tokens,
-            memo=memo,
-            **overrides,
-        )
+        options: dict[str, Any] = {
+            "model": model,
+            "extra_tools": self._handoff_tools.get(name, ()),
+            "approver": self._approve if self.approver is not None else None,
+            "approver_name": self._approver_name,
+            "stream_tokens": self.stream_tokens,
+            "memo": memo,
+        }
+        options.update(overrides)
+        return TurnContext(**options)
 
     async def _approve(self, agent: str, call: ToolCall) -> tuple[Any, ...]:
         """Ask the approver (sync or async); it answers (approved, comment[, edited arguments])."""
@@ -610,12 +614,16 @@ class Team:
             state.nested[child] = state.nested.get(child, 0) + 1
         elif event.__class__ is SpeakerSelected:
             state.turns = event.turn  # type: ignore[attr-defined]
+            state.open_turn = event.speaker  # type: ignore[attr-defined]
+        elif state.open_turn is not None and ends_turn(event):
+            state.open_turn = None
         if self.condition.reason is None:
             self.condition(event)
         self._policy.observe(event)
         if event.__class__ is Stop and not scope:
             state.stop_reason = event.reason  # type: ignore[attr-defined]
             state.run_start = None
+            state.open_turn = None
 
     def _begin_run(self, index: int) -> None:
         state = self._state
@@ -813,18 +821,21 @@ class Team:
             if self.should_stop():
                 return
             await asyncio.sleep(0)  # a turn always yields to the loop: Stop and Timeout can cut in
-            choice = await self._policy.next(self)
-            participant = self._by_name[choice.speaker]
-            yield SpeakerSelected(
-                source=self.name,
-                speaker=choice.speaker,
-                turn=self.next_turn(),
-                reason=choice.reason,
-                usage=choice.usage,
-                model=choice.model,
-                started_at=choice.started_at,
-            )
-            async with aclosing(participant.turn(self.transcript, self.turn_context(choice.speaker))) as turn:
+            speaker = self._state.open_turn  # a turn cut off at a checkpoint goes on first
+            if speaker is None:
+                choice = await self._policy.next(self)
+                speaker = choice.speaker
+                yield SpeakerSelected(
+                    source=self.name,
+                    speaker=speaker,
+                    turn=self.next_turn(),
+                    reason=choice.reason,
+                    usage=choice.usage,
+                    model=choice.model,
+                    started_at=choice.started_at,
+                )
+            participant = self._by_name[speaker]
+            async with aclosing(participant.turn(self.transcript, self.turn_context(speaker))) as turn:
                 async for event in turn:
                     if event.__class__ is Stop and not event.scope:
                         self.finish(event.reason)  # type: ignore[attr-defined]
