@@ -220,11 +220,14 @@ class PlanDraft(BaseModel):
 
     steps: list[DraftStep]
 
-    def to_plan(self, goal: str = "") -> Plan:
-        return Plan(
-            goal=goal,
-            steps=tuple(
-                Step(id=s.id, description=s.description, assignee=s.assignee, depends_on=tuple(s.depends_on))
-                for s in self.steps
-            ),
-        )
+    def to_plan(self, goal: str = "", kept: Sequence[Step] = ()) -> Plan:
+        """The plan; ``kept`` (finished steps of a plan being revised) come first and stay as they are."""
+        kept_ids = {s.id for s in kept}
+        new = [
+            Step(id=s.id, description=s.description, assignee=s.assignee, depends_on=tuple(s.depends_on))
+            for s in self.steps
+            if s.id not in kept_ids
+        ]
+        if not new:
+            raise PlanError("the revised plan has no new steps; the remaining work needs at least one")
+        return Plan(goal=goal, steps=(*kept, *new))

@@ -206,8 +206,13 @@ class _StepFailure(Exception):
     """A step did not produce a usable result; the message says why."""
 
 
-async def _plan_with_agent(team: Team, planner: Agent, prompt: str, queue: asyncio.Queue[Any]) -> Plan:
-    """Ask the planner agent for a plan; one retry shows it what was wrong with its draft."""
+async def _plan_with_agent(
+    team: Team, planner: Agent, prompt: str, queue: asyncio.Queue[Any], kept: tuple[Step, ...] = ()
+) -> Plan:
+    """Ask the planner agent for a plan; one retry shows it what was wrong with its draft.
+
+    ``kept`` are finished steps a revised plan keeps (its new steps may depend on them).
+    """
     thread = Transcript([TextMessage(source=USER, content=prompt)])
     memo = planner.new_context()
     model = team._agent_model(planner)
@@ -231,9 +236,9 @@ async def _plan_with_agent(team: Team, planner: Agent, prompt: str, queue: async
         if reply is None or reply.data is None:
             raise _StepFailure(f"the planner {planner.name!r} returned no plan")
         try:
-            plan = PlanDraft.model_validate(reply.data).to_plan(goal=_task_text(team))
-            plan.check_assignees(team.names)
-            return plan
+            draft = PlanDraft.model_validate(reply.data).to_plan(goal=_task_text(team), kept=kept)
+            draft.check_assignees(team.names)
+            return draft
         except (PlanError, ValueError) as exc:
             problem = str(exc)
             if attempt == 1:
@@ -332,7 +337,8 @@ async def run_plan(team: Team, progress: PlanProgress) -> AsyncIterator[Event]:
                 f"fixed (give the team a planner agent to replan): {error[:300]}"
             )
             return
-        task = asyncio.create_task(_plan_with_agent(team, planner, prompt, events))
+        kept = tuple(s for s in progress.plan.steps if s.id in progress.done) if replan and progress.plan else ()
+        task = asyncio.create_task(_plan_with_agent(team, planner, prompt, events, kept))
         try:
             while True:
                 getter = asyncio.create_task(events.get())
@@ -357,17 +363,9 @@ async def run_plan(team: Team, progress: PlanProgress) -> AsyncIterator[Event]:
         if replan is None:
             yield PlanCreated(source=planner.name, plan=plan)
             return
-        kept = [s for s in progress.plan.steps if s.id in progress.done] if progress.plan else []
-        kept_ids = {s.id for s in kept}
-        steps = [*kept, *(s for s in plan.steps if s.id not in kept_ids)]
-        try:
-            full = Plan(goal=plan.goal, steps=tuple(steps))
-        except PlanError as exc:
-            team.finish(f"gave up: the revised plan cannot run ({exc})")
-            return
         yield Replanned(
             source=planner.name,
-            plan=full,
+            plan=plan,
             revision=progress.revision + 1,
             reason=f"step {replan[0]!r} failed: {replan[1][:300]}",
             kept=[s.id for s in kept],
