@@ -19,7 +19,10 @@ from typing import Any
 
 from agentnb.memory.records import MemoryStoreError
 
-WORD = re.compile(r"\w+")
+WORD = re.compile(r"\w")
+# Spaces, ASCII control characters and ASCII punctuation ('"' included): FTS5 separates words
+# there too. Other characters stay inside a piece, for FTS5's own tokenizer to split.
+SEPARATORS = re.compile(r"[\s\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]+")
 MAX_TERMS = 32
 FUSION_K = 60  # the usual reciprocal-rank-fusion constant: damps the weight of the top ranks
 
@@ -33,21 +36,26 @@ STOP_WORDS = frozenset(
     ourselves out over own same she should so some such than that the their theirs them
     themselves then there these they this those through to too under until up very was we were
     what when where which while who whom why will with would you your yours yourself
-    yourselves""".split()  # noqa: SIM905 (a word list reads better as text)
+    yourselves s t d ll m re ve""".split()  # noqa: SIM905 (a word list reads better as text)
 )
 
 
 def match_expression(text: str) -> str | None:
-    """An FTS5 query matching facts that share any word with ``text``; None if it has no words.
+    """An FTS5 query matching facts that share any word with ``text``; None if it has none.
 
-    Every word is quoted, so quotes, ``-``, ``*``, ``:``, ``AND`` or ``NEAR`` in the text are
-    plain words, never FTS5 syntax. At most `MAX_TERMS` distinct words are used.
+    The text is cut at spaces and ASCII punctuation, and each piece is quoted, so quotes,
+    ``-``, ``*``, ``:``, ``AND`` or ``NEAR`` are never FTS5 syntax. FTS5 splits a piece into
+    words exactly as it split the facts (a piece with other punctuation is a phrase). Common
+    English words are left out unless nothing else remains; at most `MAX_TERMS` pieces are used.
     """
-    words = list(dict.fromkeys(w.casefold() for w in WORD.findall(text)))
-    content = [w for w in words if w not in STOP_WORDS] or words
+    pieces: dict[str, str] = {}
+    for piece in SEPARATORS.split(text):
+        if WORD.search(piece):
+            pieces.setdefault(piece.casefold(), piece)
+    content = [p for key, p in pieces.items() if key not in STOP_WORDS] or list(pieces.values())
     if not content:
         return None
-    return " OR ".join('"' + w.replace('"', '""') + '"' for w in content[:MAX_TERMS])
+    return " OR ".join(f'"{p}"' for p in content[:MAX_TERMS])
 
 
 def fuse(*rankings: Sequence[int], k: int = FUSION_K) -> list[tuple[int, float]]:

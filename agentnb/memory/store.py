@@ -76,7 +76,7 @@ class MemoryStore:
     ``path`` is a file (created with its directory if missing; reopening restores everything)
     or ``":memory:"``. ``embed`` maps a text to a vector (any length, the same for every call);
     with it, recall also finds facts that share no word with the query (see `recall`).
-    Semantic candidates below ``min_similarity`` (cosine) are ignored. ``read_only=True``
+    Semantic candidates must be more similar (cosine) than ``min_similarity``. ``read_only=True``
     opens an existing file for recall only.
     """
 
@@ -428,12 +428,12 @@ class MemoryStore:
             n *= 4
 
     def _semantic(self, query: str, k: int) -> list[tuple[Fact, float]]:
-        """(current fact, cosine) pairs, most similar first, at least ``min_similarity``."""
+        """(current fact, cosine) pairs, most similar first, above ``min_similarity``."""
         query_vector = check_vector(self.embed(query), f"the query {short(query, 60)!r}")  # type: ignore[misc]
         index = self._synced_vectors(len(query_vector))
         n = max(MIN_CANDIDATES, 4 * k)
         while True:
-            hits = [(i, s) for i, s in index.search(query_vector, n) if s >= self.min_similarity]
+            hits = [(i, s) for i, s in index.search(query_vector, n) if s > self.min_similarity]
             found = self._current(hits)
             if len(found) >= k or n >= len(index):
                 return found
