@@ -104,8 +104,21 @@ def connect(path: str | os.PathLike[str], *, read_only: bool) -> tuple[sqlite3.C
                 f"cannot create memory store {label}: its directory cannot be created "
                 f"({exc.strerror}). {WHAT_TO_DO}"
             ) from None
-    mode = "ro" if read_only else "rwc"
-    uri = f"file:{urllib.parse.quote(label)}?mode={mode}"
+    if not read_only:
+        return open_uri(label, "mode=rwc", read_only=False), label
+    try:
+        return open_uri(label, "mode=ro", read_only=True), label
+    except MemoryStoreError:
+        if unwritable_reason(label) is None:
+            raise
+    # Even reading a WAL database writes a shared-memory file beside it; where that is not
+    # possible, read the file as a snapshot that no other program changes meanwhile.
+    return open_uri(label, "mode=ro&immutable=1", read_only=True), label
+
+
+def open_uri(label: str, parameters: str, *, read_only: bool) -> sqlite3.Connection:
+    """Connect to the file ``label`` with SQLite URI ``parameters`` and check or create the schema."""
+    uri = f"file:{urllib.parse.quote(label)}?{parameters}"
     try:
         conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
     except sqlite3.Error as exc:
@@ -115,7 +128,7 @@ def connect(path: str | os.PathLike[str], *, read_only: bool) -> tuple[sqlite3.C
     except BaseException:
         conn.close()
         raise
-    return conn, label
+    return conn
 
 
 def prepare(conn: sqlite3.Connection, label: str, *, read_only: bool) -> None:
@@ -228,7 +241,12 @@ def translate(exc: sqlite3.Error, label: str) -> MemoryStoreError:
         )
     if "readonly" in text or "read-only" in text or "unable to open" in text:
         reason = unwritable_reason(label) or text
-        return MemoryStoreError(f"cannot use memory store {label}: {reason}. {WHAT_TO_DO}")
+        recall_only = (
+            " To recall from it without writing, open it with read_only=True."
+            if label != ":memory:" and Path(label).is_file()
+            else ""
+        )
+        return MemoryStoreError(f"cannot use memory store {label}: {reason}. {WHAT_TO_DO}{recall_only}")
     if "locked" in text or "busy" in text:
         return MemoryStoreError(
             f"memory store {label} is locked by another process that is writing to it ({text}). "
