@@ -97,14 +97,16 @@ def to_otel(
     return len(made)
 
 
-def emit(source: Trace | Iterable[Event] | Any, *, capture_content: bool | None = None) -> int:
-    """Emit a run's spans through the global tracer provider, under the current span (if any).
+def emit(
+    source: Trace | Iterable[Event] | Any, *, tracer_provider: Any = None, capture_content: bool | None = None
+) -> int:
+    """Emit a run's spans under the current span (if any), through the global tracer provider.
 
     ``source`` is a `Trace`, a `TeamResult` or a list of events. Inside an eval task (or any
     active span) the run's spans become its children, which is what span-reading
     evaluators (pydantic-evals' ``ToolCorrectness`` and the like) look at.
     """
-    return to_otel(as_trace(source), capture_content=capture_content)
+    return to_otel(as_trace(source), tracer_provider, capture_content=capture_content)
 
 
 def export_otlp(

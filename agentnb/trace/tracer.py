@@ -38,7 +38,8 @@ class Trace:
     pattern -> `Price` or ``(input, output)`` dollars per million tokens).
     ``capture_content`` keeps message text, tool arguments and results on the spans (for
     the view and for exports that allow it); by default it follows
-    ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``.
+    ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``. ``secrets`` are values to scrub
+    besides the usual shapes and the ``*_KEY``/``*_TOKEN``/``*_SECRET`` environment variables.
     """
 
     def __init__(
@@ -47,12 +48,14 @@ class Trace:
         name: str | None = None,
         prices: Mapping[str, Price | tuple[float | str, float | str]] | None = None,
         capture_content: bool | None = None,
+        secrets: Iterable[str] = (),
     ) -> None:
         self._builder = SpanBuilder(name)
         self.feed = self._builder.feed
         self.capture_content = capture_from_env() if capture_content is None else capture_content
         self._pricer = Pricer(prices)
         self._priced = 0
+        self._secrets = list(secrets)
         self._scrubber: Scrubber | None = None
 
     @classmethod
@@ -63,9 +66,10 @@ class Trace:
         name: str | None = None,
         prices: Mapping[str, Price | tuple[float | str, float | str]] | None = None,
         capture_content: bool | None = None,
+        secrets: Iterable[str] = (),
     ) -> Trace:
         """The trace of a finished run (``result.messages``) or of any list of events."""
-        trace = cls(name=name, prices=prices, capture_content=capture_content)
+        trace = cls(name=name, prices=prices, capture_content=capture_content, secrets=secrets)
         feed = trace.feed
         for event in events:
             feed(event)
@@ -134,7 +138,7 @@ class Trace:
     @property
     def scrubber(self) -> Scrubber:
         if self._scrubber is None:
-            self._scrubber = Scrubber()
+            self._scrubber = Scrubber(self._secrets)
         return self._scrubber
 
     def _price(self) -> None:
