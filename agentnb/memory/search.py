@@ -79,7 +79,7 @@ def check_vector(value: Any, what: str) -> list[float]:
             f"the embedding function returned {type(value).__name__} for {what}; it must return "
             "a list of numbers"
         ) from None
-    if not vector or not all(math.isfinite(x) for x in vector):
+    if not vector or not all(map(math.isfinite, vector)):
         raise MemoryStoreError(
             f"the embedding function returned an empty or non-finite vector for {what}; it must "
             "return a non-empty list of finite numbers"
@@ -137,25 +137,35 @@ class VectorIndex:
 
     def add(self, fact_id: int, vector: Sequence[float]) -> None:
         """Index ``vector`` (any length > 0; all vectors of one index have the same length)."""
-        if self.dim is None:
-            self.dim = len(vector)
-        elif len(vector) != self.dim:
+        self.extend([fact_id], [encode(vector)])
+
+    def extend(self, ids: Sequence[int], blobs: Sequence[bytes]) -> None:
+        """Index many vectors at once, as stored (`encode`): loading a store's vectors is one step."""
+        if not ids:
+            return
+        dim = self.dim or len(blobs[0]) // 4
+        wrong = next((len(b) // 4 for b in blobs if len(b) != 4 * dim), None)
+        if wrong is not None:
             raise MemoryStoreError(
-                f"the embedding function returned {len(vector)} numbers, but earlier vectors have "
-                f"{self.dim}; use one embedding function per store"
+                f"the embedding function returned {wrong} numbers, but earlier vectors have "
+                f"{dim}; use one embedding function per store"
             )
-        row = unit(vector)
+        self.dim = dim
         if self._np is None:
-            self._rows.append(row)
+            self._rows.extend(unit(decode(b)) for b in blobs)
         else:
-            size = len(self.ids)
-            if self._matrix is None or size == len(self._matrix):
-                grown = self._np.zeros((max(1024, 2 * size), self.dim), dtype=self._np.float32)
+            np = self._np
+            rows = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), dim)
+            norms = np.linalg.norm(rows, axis=1, keepdims=True)
+            rows = np.divide(rows, norms, out=np.zeros_like(rows), where=norms > 0)
+            size, needed = len(self.ids), len(self.ids) + len(blobs)
+            if self._matrix is None or needed > len(self._matrix):
+                grown = np.zeros((max(1024, 2 * needed), dim), dtype=np.float32)
                 if self._matrix is not None:
-                    grown[:size] = self._matrix
+                    grown[:size] = self._matrix[:size]
                 self._matrix = grown
-            self._matrix[size] = row
-        self.ids.append(fact_id)
+            self._matrix[size:needed] = rows
+        self.ids.extend(ids)
 
     def search(self, query: Sequence[float], n: int) -> list[tuple[int, float]]:
         """The ``n`` most similar (fact id, cosine) pairs, most similar first."""
@@ -169,7 +179,9 @@ class VectorIndex:
             return [(fact_id, similarity) for similarity, fact_id in best]
         np = self._np
         size = len(self.ids)
-        sims = self._matrix[:size] @ np.asarray(q, dtype=np.float32)
+        # einsum, not '@': BLAS spreads a matrix-vector product over threads that spin when
+        # the cores are busy (a shared classroom server): 2 ms steady instead of 0.5-10 ms.
+        sims = np.einsum("ij,j->i", self._matrix[:size], np.asarray(q, dtype=np.float32))
         n = min(n, size)
         top = np.argpartition(-sims, n - 1)[:n] if n < size else np.arange(size)
         pairs = [(self.ids[i], float(sims[i])) for i in top.tolist()]

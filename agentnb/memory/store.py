@@ -21,11 +21,10 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 
 from agentnb.memory.database import connect, translate
-from agentnb.memory.records import Change, Fact, MemoryStoreError, UnknownFactError
+from agentnb.memory.records import Change, Fact, MemoryStoreError, Status, UnknownFactError
 from agentnb.memory.search import (
     VectorIndex,
     check_vector,
-    decode,
     encode,
     fuse,
     match_expression,
@@ -300,7 +299,7 @@ class MemoryStore:
         """Make a forgotten fact active again."""
         return self._set_status(fact_id, "active", by=by, why=why)
 
-    def _set_status(self, fact_id: int, status: str, *, by: str, why: str) -> Fact:
+    def _set_status(self, fact_id: int, status: Status, *, by: str, why: str) -> Fact:
         by = self._check_by(by)
         with self._write() as conn:
             fact = self._get(conn, fact_id)
@@ -319,7 +318,7 @@ class MemoryStore:
                 self._log(conn, "forget", fact.id, by, why, at, old_text=fact.text)
             else:
                 self._log(conn, "restore", fact.id, by, why, at, new_text=fact.text)
-        return replace(fact, status=status, changed_at=at)  # type: ignore[arg-type]
+        return replace(fact, status=status, changed_at=at)
 
     @staticmethod
     def _check_text(text: Any) -> str:
@@ -407,7 +406,7 @@ class MemoryStore:
         lexical = self._lexical(expression, k) if expression else []
         if self.embed is None:
             return [replace(fact, score=-rank) for fact, rank in lexical[:k]]
-        semantic = self._semantic(query, k)
+        semantic = self._semantic(query, k, self.embed)
         by_id = {fact.id: fact for fact, _ in (*lexical, *semantic)}
         fused = fuse([f.id for f, _ in lexical], [f.id for f, _ in semantic])
         return [replace(by_id[fact_id], score=score) for fact_id, score in fused[:k]]
@@ -427,10 +426,10 @@ class MemoryStore:
                 return found
             n *= 4
 
-    def _semantic(self, query: str, k: int) -> list[tuple[Fact, float]]:
+    def _semantic(self, query: str, k: int, embed: Embed) -> list[tuple[Fact, float]]:
         """(current fact, cosine) pairs, most similar first, above ``min_similarity``."""
-        query_vector = check_vector(self.embed(query), f"the query {short(query, 60)!r}")  # type: ignore[misc]
-        index = self._synced_vectors(len(query_vector))
+        query_vector = check_vector(embed(query), f"the query {short(query, 60)!r}")
+        index = self._synced_vectors(embed, len(query_vector))
         n = max(MIN_CANDIDATES, 4 * k)
         while True:
             hits = [(i, s) for i, s in index.search(query_vector, n) if s > self.min_similarity]
@@ -457,7 +456,7 @@ class MemoryStore:
         heads: dict[int, Fact] = {}
         pending = {i: facts[i] for i in ids if i in facts}
         while pending:
-            newer = self._load([f.superseded_by for f in pending.values() if f.status == "superseded"])  # type: ignore[misc]
+            newer = self._load([f.superseded_by for f in pending.values() if f.superseded_by is not None])
             still: dict[int, Fact] = {}
             for origin, fact in pending.items():
                 if fact.status == "active":
@@ -478,7 +477,7 @@ class MemoryStore:
                     found[row[0]] = to_fact(row)
         return found
 
-    def _synced_vectors(self, dim: int) -> VectorIndex:
+    def _synced_vectors(self, embed: Embed, dim: int) -> VectorIndex:
         """The vector index, with every fact written since the last recall added.
 
         Facts stored without a vector (written before ``embed`` was given, or by another
@@ -489,19 +488,21 @@ class MemoryStore:
                 self._vectors = VectorIndex()
             with self._read() as conn:
                 rows = conn.execute(
-                    "SELECT id, text, vector FROM facts WHERE id > ? ORDER BY id", (self._vectors_seen,)
+                    "SELECT id, vector FROM facts WHERE id > ? ORDER BY id", (self._vectors_seen,)
                 ).fetchall()
-            missing: list[tuple[int, bytes]] = []
-            for fact_id, text, blob in rows:
-                vector = decode(blob) if blob is not None else None
-                if vector is None or len(vector) != dim:
-                    vector = check_vector(self.embed(text), f"fact #{fact_id}")  # type: ignore[misc]
-                    missing.append((fact_id, encode(vector)))
-                self._vectors.add(fact_id, vector)
-                self._vectors_seen = fact_id
+            ids = [fact_id for fact_id, _ in rows]
+            blobs: list[bytes] = [blob for _, blob in rows]
+            missing: list[tuple[bytes, int]] = []
+            for i, blob in enumerate(blobs):
+                if blob is None or len(blob) != 4 * dim:
+                    blobs[i] = encode(check_vector(embed(self.get(ids[i]).text), f"fact #{ids[i]}"))
+                    missing.append((blobs[i], ids[i]))
+            self._vectors.extend(ids, blobs)
+            if ids:
+                self._vectors_seen = ids[-1]
             if missing and not self.read_only:
                 with self._write() as conn:
-                    conn.executemany("UPDATE facts SET vector = ? WHERE id = ?", [(v, i) for i, v in missing])
+                    conn.executemany("UPDATE facts SET vector = ? WHERE id = ?", missing)
             return self._vectors
 
     # ----- what agents see -----------------------------------------------------------------
