@@ -1,14 +1,15 @@
 """What a trace view shows: rows of spans and groups, within a budget of rows.
 
 A run of 10,000 spans cannot be shown span by span. Children beyond `FANOUT` are gathered
-into groups (``turns 1–84``) with the totals of everything inside, groups into groups if
-need be, and rows are given out level by level (breadth first) until ``max_rows`` is
-reached: the top of the tree is always there, and what does not fit says how to see it
-(``trace.view(focus=ID)``).
+into groups (``#1–125``) with the totals of everything inside, groups into groups if need
+be, and rows are handed out until ``max_rows`` is reached: first along the paths to failed
+spans, then level by level (breadth first). The top of the tree is always there, and what
+does not fit says how to see it (``trace.view(focus=ID)``).
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -97,13 +98,13 @@ class Row:
 def group_title(members: list[Span], first: int) -> str:
     kinds = Counter(s.operation for s in members)
     what = ", ".join(f"{n} {op}" for op, n in kinds.most_common())
-    return f"#{first + 1}–{first + len(members)} ({what})"
+    return f"#{first + 1}–{first + len(members)} ({what}; span ids {members[0].id}–{members[-1].id})"
 
 
 def _rows_for(spans: list[Span], depth: int, totals: list[Aggregate], offset: int = 0) -> list[Row]:
     if len(spans) <= FANOUT:
         return [Row(depth, span=s, total=totals[s.id]) for s in spans]
-    size = math.ceil(len(spans) / FANOUT)
+    size = max(FANOUT, math.ceil(len(spans) / FANOUT))
     rows = []
     for i in range(0, len(spans), size):
         members = spans[i : i + size]
@@ -116,14 +117,16 @@ def _rows_for(spans: list[Span], depth: int, totals: list[Aggregate], offset: in
 
 
 def layout(tops: list[Span], totals: list[Aggregate], max_rows: int) -> list[Row]:
-    """Rows for ``tops`` and below, expanded breadth first while the budget lasts."""
+    """Rows for ``tops`` and below, expanded while the budget lasts (paths to failures first)."""
     rows = _rows_for(tops, 0, totals)
     budget = max_rows - len(rows)
-    queue = list(rows)
-    i = 0
-    while i < len(queue):
-        row = queue[i]
-        i += 1
+    order = 0
+    queue: list[tuple[int, int, int, Row]] = []
+    for row in rows:
+        order += 1
+        heapq.heappush(queue, (0 if row.total.errors else 1, row.depth, order, row))
+    while queue:
+        row = heapq.heappop(queue)[3]
         if row.span is not None:
             kids = row.span.children or []
             if not kids:
@@ -137,5 +140,7 @@ def layout(tops: list[Span], totals: list[Aggregate], max_rows: int) -> list[Row
             continue
         budget -= len(children)
         row.children = children
-        queue.extend(children)
+        for child in children:
+            order += 1
+            heapq.heappush(queue, (0 if child.total.errors else 1, child.depth, order, child))
     return rows

@@ -69,6 +69,12 @@ def totals_cost(total: Totals) -> str:
     return cost_text(total.cost)
 
 
+def span_label(span: Span) -> str:
+    """The span's name, with the agent it worked for when the name does not say it."""
+    who = f" · {span.path}" if span.operation in (CHAT, TOOL, APPROVAL, STEP) and span.path else ""
+    return f"{span.name}{who}"
+
+
 class TraceView:
     """A rendering of a `Trace` (see `Trace.view`); shows itself in Jupyter."""
 
@@ -77,6 +83,7 @@ class TraceView:
     ) -> None:
         self.trace = trace
         self.times = times
+        self.focus = focus
         spans = trace.spans
         if focus is not None and not 0 <= focus < len(spans):
             raise ValueError(f"focus: the trace has spans 0 to {len(spans) - 1}, not {focus!r}")
@@ -116,11 +123,7 @@ class TraceView:
     # ----- text pieces shared by every format ----------------------------------------------
 
     def _label(self, row: Row) -> str:
-        span = row.span
-        if span is None:
-            return row.title
-        who = f" · {span.path}" if span.operation in (CHAT, TOOL, APPROVAL, STEP) and span.path else ""
-        return f"{span.name}{who}"
+        return row.title if row.span is None else span_label(row.span)
 
     def _label_html(self, row: Row) -> str:
         return "▸ " + self._label(row)
@@ -162,11 +165,13 @@ class TraceView:
         found["span id"] = span.id
         return found
 
+    def _error(self, span: Span) -> str:
+        return short(self.trace.scrubber.text(span.error), 200)
+
     def _hint(self, row: Row) -> str:
         if row.span is not None:
             return f"{row.more:,} more spans inside: trace.view(focus={row.span.id}) shows them"
-        first, last = row.members[0].id, row.members[-1].id
-        return f"{row.more:,} spans not shown: trace.view(focus=ID) shows one (ids {first}…{last})"
+        return f"{row.more:,} spans not shown: trace.view(focus=ID) shows one span's subtree"
 
     # ----- HTML ----------------------------------------------------------------------------
 
@@ -180,13 +185,12 @@ class TraceView:
         ]
         if s.slowest and self.times:
             items = "".join(
-                f"<li>{e(sp.name)} · {e(sp.path)} — {seconds(sp.duration)} (span {sp.id})</li>"
-                for sp in s.slowest
+                f"<li>{e(span_label(sp))} — {seconds(sp.duration)} (span {sp.id})</li>" for sp in s.slowest
             )
             parts.append(f'<div class="agentnb-trace-slowest"><b>Slowest</b><ol {LIST}>{items}</ol></div>')
         if s.failed:
             items = "".join(
-                f'<li style="color:{ERROR_COLOR}">{e(sp.name)} · {e(sp.path)}: {e(short(sp.error, 200))} '
+                f'<li style="color:{ERROR_COLOR}">{e(span_label(sp))}: {e(self._error(sp))} '
                 f"(span {sp.id})</li>"
                 for sp in s.failed[:LIST_LIMIT]
             )
@@ -212,6 +216,8 @@ class TraceView:
         if self.times:
             bits.append(seconds(s.duration))
         bits += [f"{s.spans:,} spans", f"{s.total.tokens:,} tokens", f"cost {totals_cost(s.total)}"]
+        if self.focus is not None:
+            bits.append(f"showing span {self.focus}")
         return " · ".join(bits)
 
     def _agent_rows(self) -> list[Totals]:
@@ -344,7 +350,7 @@ class TraceView:
             lines.append("| " + " | ".join(values) + " |")
         if s.failed:
             lines += ["", "**Failed**", ""]
-            lines += [f"- `{sp.name}` ({sp.path}): {short(sp.error, 200)}" for sp in s.failed[:LIST_LIMIT]]
+            lines += [f"- `{span_label(sp)}`: {self._error(sp)}" for sp in s.failed[:LIST_LIMIT]]
         lines.append("")
         for row in self.rows:
             self._row_lines(row, lines, markdown=True)
@@ -359,7 +365,7 @@ class TraceView:
                 f"  {t.name}: {t.turns} turns, {timing}{calls}, {t.tokens:,} tokens, cost {totals_cost(t)}"
             )
         for sp in self.summary.failed[:LIST_LIMIT]:
-            lines.append(f"  ✗ {sp.name} ({sp.path}): {short(sp.error, 200)}")
+            lines.append(f"  ✗ {span_label(sp)}: {self._error(sp)}")
         for row in self.rows:
             self._row_lines(row, lines, markdown=False)
         return "\n".join(lines)
@@ -374,7 +380,7 @@ class TraceView:
             lines.append("  " * (row.depth + 1) + text)
         for child in row.children or ():
             self._row_lines(child, lines, markdown=markdown)
-        if row.more:
+        if row.more and row.span is not None:  # a group's title already names its span ids
             pad = "  " * (row.depth + 1)
             lines.append(pad + ("- " if markdown else "  ") + f"… {self._hint(row)}")
 
