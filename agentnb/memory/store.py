@@ -16,57 +16,19 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BeforeValidator
-
+from agentnb.memory import rows
+from agentnb.memory.agents import context_note, memory_tools
 from agentnb.memory.database import connect, translate
-from agentnb.memory.records import Change, Fact, MemoryStoreError, Status, UnknownFactError
-from agentnb.memory.search import (
-    VectorIndex,
-    check_vector,
-    encode,
-    fuse,
-    match_expression,
-)
-from agentnb.memory.tables import AuditLog, FactTable, one_line
+from agentnb.memory.records import Fact, MemoryStoreError, Status
+from agentnb.memory.search import VectorIndex, check_vector, encode, fuse, match_expression
+from agentnb.memory.tables import AuditLog, FactTable
 from agentnb.render import short
-from agentnb.tools import Tool, tool
+from agentnb.tools import Tool
 
 Embed = Callable[[str], Sequence[float]]
-FACT_COLUMNS = "id, text, author, why, at, status, changed_at, tags, replaces, superseded_by"
-CHANGE_COLUMNS = "seq, at, action, fact_id, author, why, old_text, new_text, previous_id"
-MIN_CANDIDATES = 20
-
-
-def normalize(text: str) -> str:
-    """The key under which two texts count as the same fact (case and spacing ignored)."""
-    return " ".join(text.split()).casefold()
-
-
-def strip_hash(value: Any) -> Any:
-    """Models copy ids as written in the context note ("#3"); accept that for 3."""
-    return value.strip().lstrip("#") if isinstance(value, str) else value
-
-
-def clean_tags(tags: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(one_line(t) for t in tags if t.strip()))
-
-
-def to_fact(row: Sequence[Any]) -> Fact:
-    fid, text, by, why, at, status, changed_at, tags, replaces, superseded_by = row
-    return Fact(
-        id=fid,
-        text=text,
-        by=by,
-        why=why,
-        at=at,
-        status=status,
-        changed_at=changed_at,
-        tags=tuple(tags.split("\n")) if tags else (),
-        replaces=replaces,
-        superseded_by=superseded_by,
-    )
+MIN_CANDIDATES = 20  # hits fetched per ranking before resolving versions and statuses
 
 
 class MemoryStore:
@@ -157,56 +119,10 @@ class MemoryStore:
                     raise translate(exc, self.path) from None
                 raise
 
-    def _vector_for(self, text: str, what: str) -> bytes | None:
-        return encode(check_vector(self.embed(text), what)) if self.embed is not None else None
-
-    @staticmethod
-    def _get(conn: sqlite3.Connection, fact_id: int) -> Fact:
-        row = conn.execute(f"SELECT {FACT_COLUMNS} FROM facts WHERE id = ?", (fact_id,)).fetchone()
-        if row is None:
-            raise UnknownFactError(
-                f"there is no fact #{fact_id} in this memory; recalled facts show their ids as #id"
-            )
-        return to_fact(row)
-
-    @staticmethod
-    def _log(
-        conn: sqlite3.Connection, action: str, fact_id: int, by: str, why: str, at: float, **texts: Any
-    ) -> None:
-        conn.execute(
-            "INSERT INTO audit(at, action, fact_id, author, why, old_text, new_text, previous_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                at,
-                action,
-                fact_id,
-                by,
-                why,
-                texts.get("old_text"),
-                texts.get("new_text"),
-                texts.get("previous_id"),
-            ),
-        )
-
-    @staticmethod
-    def _insert(
-        conn: sqlite3.Connection,
-        text: str,
-        by: str,
-        why: str,
-        tags: tuple[str, ...],
-        at: float,
-        vector: bytes | None,
-        replaces: int | None = None,
-    ) -> Fact:
-        cursor = conn.execute(
-            "INSERT INTO facts(text, norm, tags, author, why, at, changed_at, replaces, vector) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (text, normalize(text), "\n".join(tags), by, why, at, at, replaces, vector),
-        )
-        fact_id = cursor.lastrowid
-        assert fact_id is not None
-        return Fact(id=fact_id, text=text, by=by, why=why, at=at, changed_at=at, tags=tags, replaces=replaces)
+    def _vector_for(self, text: str) -> bytes | None:
+        if self.embed is None:
+            return None
+        return encode(check_vector(self.embed(text), f"fact {short(text, 60)!r}"))
 
     # ----- writes --------------------------------------------------------------------------
 
@@ -221,42 +137,37 @@ class MemoryStore:
     def _remember(self, text: str, *, by: str, why: str, tags: Iterable[str]) -> tuple[Fact, bool]:
         """`remember`, also saying whether the fact is new."""
         text, by = self._check_text(text), self._check_by(by)
-        found = self._active_with_text(text)
+        with self._read() as conn:
+            found = rows.active_with_text(conn, text)
         if found is not None:
             return found, False
-        vector = self._vector_for(text, f"fact {short(text, 60)!r}")
+        vector = self._vector_for(text)
         with self._write() as conn:
-            existing = conn.execute(
-                f"SELECT {FACT_COLUMNS} FROM facts WHERE norm = ? AND status = 'active' LIMIT 1",
-                (normalize(text),),
-            ).fetchone()
-            if existing is not None:
-                return to_fact(existing), False
+            found = rows.active_with_text(conn, text)
+            if found is not None:
+                return found, False
             at = time.time()
-            fact = self._insert(conn, text, by, why, clean_tags(tags), at, vector)
-            self._log(conn, "remember", fact.id, by, why, at, new_text=text)
+            fact = rows.insert_fact(
+                conn, text, by=by, why=why, tags=rows.clean_tags(tags), at=at, vector=vector
+            )
+            rows.log_change(conn, "remember", fact.id, by=by, why=why, at=at, new_text=text)
         return fact, True
 
     def remember_many(
         self, texts: Iterable[str], *, by: str, why: str = "", tags: Iterable[str] = ()
     ) -> list[Fact]:
         """`remember` each text, in one transaction (much faster for bulk loads)."""
-        by, tags = self._check_by(by), clean_tags(tags)
+        by, tags = self._check_by(by), rows.clean_tags(tags)
         batch = [self._check_text(t) for t in texts]
-        vectors = [self._vector_for(t, f"fact {short(t, 60)!r}") for t in batch]
+        vectors = [self._vector_for(t) for t in batch]
         facts: list[Fact] = []
         with self._write() as conn:
             at = time.time()
             for text, vector in zip(batch, vectors, strict=True):
-                existing = conn.execute(
-                    f"SELECT {FACT_COLUMNS} FROM facts WHERE norm = ? AND status = 'active' LIMIT 1",
-                    (normalize(text),),
-                ).fetchone()
-                if existing is not None:
-                    facts.append(to_fact(existing))
-                    continue
-                fact = self._insert(conn, text, by, why, tags, at, vector)
-                self._log(conn, "remember", fact.id, by, why, at, new_text=text)
+                fact = rows.active_with_text(conn, text)
+                if fact is None:
+                    fact = rows.insert_fact(conn, text, by=by, why=why, tags=tags, at=at, vector=vector)
+                    rows.log_change(conn, "remember", fact.id, by=by, why=why, at=at, new_text=text)
                 facts.append(fact)
         return facts
 
@@ -267,27 +178,37 @@ class MemoryStore:
         finds the new version (also through the old one's words) and shows what it replaced.
         """
         text, by = self._check_text(text), self._check_by(by)
-        vector = self._vector_for(text, f"fact {short(text, 60)!r}")
+        vector = self._vector_for(text)
         with self._write() as conn:
-            old = self._get(conn, fact_id)
-            if old.status == "superseded":
-                newer = self._get(conn, old.superseded_by or 0)
+            old = rows.get_fact(conn, fact_id)
+            if old.superseded_by is not None:
+                newer = rows.get_fact(conn, old.superseded_by)
                 raise MemoryStoreError(
                     f"fact #{old.id} was already replaced by #{newer.id} ({short(newer.text, 100)!r}, "
                     f"by {newer.by}); update #{newer.id} instead"
                 )
             if old.status == "forgotten":
                 raise MemoryStoreError(f"fact #{old.id} is forgotten; restore it before updating it")
-            if normalize(text) == normalize(old.text):
+            if rows.normalize(text) == rows.normalize(old.text):
                 return old
             at = time.time()
-            fact = self._insert(conn, text, by, why, old.tags, at, vector, replaces=old.id)
+            fact = rows.insert_fact(
+                conn, text, by=by, why=why, tags=old.tags, at=at, vector=vector, replaces=old.id
+            )
             conn.execute(
                 "UPDATE facts SET status = 'superseded', superseded_by = ?, changed_at = ? WHERE id = ?",
                 (fact.id, at, old.id),
             )
-            self._log(
-                conn, "update", fact.id, by, why, at, old_text=old.text, new_text=text, previous_id=old.id
+            rows.log_change(
+                conn,
+                "update",
+                fact.id,
+                by=by,
+                why=why,
+                at=at,
+                old_text=old.text,
+                new_text=text,
+                previous_id=old.id,
             )
         return fact
 
@@ -302,7 +223,7 @@ class MemoryStore:
     def _set_status(self, fact_id: int, status: Status, *, by: str, why: str) -> Fact:
         by = self._check_by(by)
         with self._write() as conn:
-            fact = self._get(conn, fact_id)
+            fact = rows.get_fact(conn, fact_id)
             if fact.status == status:
                 return fact
             if fact.status == "superseded":
@@ -315,9 +236,9 @@ class MemoryStore:
             at = time.time()
             conn.execute("UPDATE facts SET status = ?, changed_at = ? WHERE id = ?", (status, at, fact.id))
             if status == "forgotten":
-                self._log(conn, "forget", fact.id, by, why, at, old_text=fact.text)
+                rows.log_change(conn, "forget", fact.id, by=by, why=why, at=at, old_text=fact.text)
             else:
-                self._log(conn, "restore", fact.id, by, why, at, new_text=fact.text)
+                rows.log_change(conn, "restore", fact.id, by=by, why=why, at=at, new_text=fact.text)
         return replace(fact, status=status, changed_at=at)
 
     @staticmethod
@@ -332,30 +253,26 @@ class MemoryStore:
             raise ValueError(f"by: name who makes the change (an agent or a person), got {by!r}")
         return by.strip()
 
-    def _active_with_text(self, text: str) -> Fact | None:
-        with self._read() as conn:
-            row = conn.execute(
-                f"SELECT {FACT_COLUMNS} FROM facts WHERE norm = ? AND status = 'active' LIMIT 1",
-                (normalize(text),),
-            ).fetchone()
-        return to_fact(row) if row is not None else None
-
     # ----- reads ---------------------------------------------------------------------------
 
     def get(self, fact_id: int) -> Fact:
         """The fact with this id, whatever its status."""
         with self._read() as conn:
-            return self._get(conn, fact_id)
+            return rows.get_fact(conn, fact_id)
+
+    def get_many(self, ids: Iterable[int]) -> dict[int, Fact]:
+        """The facts with these ids, by id; unknown ids are left out."""
+        with self._read() as conn:
+            return rows.load_facts(conn, ids)
 
     def history(self, fact_id: int, *, times: bool = True) -> FactTable:
         """Every version of the fact ``fact_id`` belongs to, oldest first."""
         with self._read() as conn:
-            fact = self._get(conn, fact_id)
-            versions = [fact]
+            versions = [rows.get_fact(conn, fact_id)]
             while versions[0].replaces is not None:
-                versions.insert(0, self._get(conn, versions[0].replaces))
+                versions.insert(0, rows.get_fact(conn, versions[0].replaces))
             while versions[-1].superseded_by is not None:
-                versions.append(self._get(conn, versions[-1].superseded_by))
+                versions.append(rows.get_fact(conn, versions[-1].superseded_by))
         return FactTable(versions, times=times)
 
     def facts(
@@ -365,25 +282,20 @@ class MemoryStore:
         statuses = ["active"] + ["forgotten"] * include_forgotten + ["superseded"] * include_superseded
         marks = ", ".join("?" * len(statuses))
         with self._read() as conn:
-            rows = conn.execute(
-                f"SELECT {FACT_COLUMNS} FROM facts WHERE status IN ({marks}) ORDER BY id", statuses
+            found = conn.execute(
+                f"SELECT {rows.FACT_COLUMNS} FROM facts WHERE status IN ({marks}) ORDER BY id", statuses
             ).fetchall()
-        return FactTable(map(to_fact, rows), times=times)
+        return FactTable(map(rows.to_fact, found), times=times)
 
     def audit(self, limit: int | None = None, *, times: bool = True) -> AuditLog:
         """Every change (or the last ``limit``), oldest first: what, which fact, who, why, when."""
         with self._read() as conn:
-            rows = conn.execute(
-                f"SELECT * FROM (SELECT {CHANGE_COLUMNS} FROM audit ORDER BY seq DESC LIMIT ?) ORDER BY seq",
+            found = conn.execute(
+                f"SELECT * FROM (SELECT {rows.CHANGE_COLUMNS} FROM audit ORDER BY seq DESC LIMIT ?) "
+                "ORDER BY seq",
                 (-1 if limit is None else limit,),
             ).fetchall()
-        return AuditLog(
-            (
-                Change(seq, at, action, fact_id, by, why, old_text, new_text, previous_id)
-                for seq, at, action, fact_id, by, why, old_text, new_text, previous_id in rows
-            ),
-            times=times,
-        )
+        return AuditLog(map(rows.to_change, found), times=times)
 
     # ----- recall --------------------------------------------------------------------------
 
@@ -452,11 +364,11 @@ class MemoryStore:
 
     def _heads(self, ids: list[int]) -> dict[int, Fact]:
         """The active current version of each id's fact (missing when it is forgotten)."""
-        facts = self._load(ids)
+        facts = self.get_many(ids)
         heads: dict[int, Fact] = {}
         pending = {i: facts[i] for i in ids if i in facts}
         while pending:
-            newer = self._load([f.superseded_by for f in pending.values() if f.superseded_by is not None])
+            newer = self.get_many(f.superseded_by for f in pending.values() if f.superseded_by is not None)
             still: dict[int, Fact] = {}
             for origin, fact in pending.items():
                 if fact.status == "active":
@@ -465,17 +377,6 @@ class MemoryStore:
                     still[origin] = newer[fact.superseded_by]
             pending = still
         return heads
-
-    def _load(self, ids: list[int]) -> dict[int, Fact]:
-        found: dict[int, Fact] = {}
-        unique = list(dict.fromkeys(ids))
-        with self._read() as conn:
-            for start in range(0, len(unique), 500):
-                chunk = unique[start : start + 500]
-                marks = ", ".join("?" * len(chunk))
-                for row in conn.execute(f"SELECT {FACT_COLUMNS} FROM facts WHERE id IN ({marks})", chunk):
-                    found[row[0]] = to_fact(row)
-        return found
 
     def _synced_vectors(self, embed: Embed, dim: int) -> VectorIndex:
         """The vector index, with every fact written since the last recall added.
@@ -512,19 +413,7 @@ class MemoryStore:
 
         None when nothing is recalled. Deterministic: no times, no scores.
         """
-        facts = self.recall(query, k)
-        if not facts:
-            return None
-        earlier = self._load([f.replaces for f in facts if f.replaces is not None])
-        lines = ["Things you remember (long-term memory, most relevant first):"]
-        for fact in facts:
-            notes = [f"from {fact.by}"]
-            if fact.replaces in earlier:
-                notes.append(
-                    f'replaces #{fact.replaces}: "{short(one_line(earlier[fact.replaces].text), 120)}"'
-                )
-            lines.append(f"- #{fact.id} {one_line(fact.text)} ({'; '.join(notes)})")
-        return "\n".join(lines)
+        return context_note(self, query, k)
 
     def tools(self, agent: str, *, forget: bool = True) -> list[Tool]:
         """Tools that let ``agent`` write to this store, recorded as written by ``agent``.
@@ -533,49 +422,4 @@ class MemoryStore:
         ``replaces`` (a correction or contradiction: the old text stays as history);
         ``forget(fact_id, why)`` (left out with ``forget=False``) stops recalling one.
         """
-        agent = self._check_by(agent)
-        store = self
-
-        def remember(
-            fact: Annotated[str, "the fact, as one sentence that makes sense on its own later"],
-            why: Annotated[str, "why it is worth remembering"],
-            replaces: Annotated[
-                int | None,
-                BeforeValidator(strip_hash),
-                "the id (#id) of a remembered fact that this one corrects or contradicts; "
-                "the old fact is kept as history",
-            ] = None,
-        ) -> str:
-            if replaces is not None:
-                saved = store.update(replaces, fact, by=agent, why=why)
-                if saved.id == replaces:
-                    return f"#{replaces} already says that; nothing changed."
-                return f"Remembered as #{saved.id}; it replaces #{replaces}, which is kept as history."
-            saved, new = store._remember(fact, by=agent, why=why, tags=())
-            return f"Remembered as #{saved.id}." if new else f"Already remembered as #{saved.id}."
-
-        def forget_fact(
-            fact_id: Annotated[int, BeforeValidator(strip_hash), "the id (#id) of the remembered fact"],
-            why: Annotated[str, "why it should no longer be recalled"],
-        ) -> str:
-            store.forget(fact_id, by=agent, why=why)
-            return f"Forgot #{fact_id}; a person can restore it."
-
-        tools = [
-            tool(
-                remember,
-                description="Save a fact to long-term memory, so that you and your team recall it in "
-                "later turns and runs. To correct or contradict a remembered fact, pass its id as "
-                "`replaces`.",
-            )
-        ]
-        if forget:
-            tools.append(
-                tool(
-                    forget_fact,
-                    name="forget",
-                    description="Stop recalling a remembered fact that is wrong or no longer useful "
-                    "(it is kept, and a person can restore it).",
-                )
-            )
-        return tools
+        return memory_tools(self, self._check_by(agent), forget=forget)
