@@ -143,3 +143,28 @@ def test_await_run_sync_and_a_forgotten_await_in_a_kernel(kernel: Kernel) -> Non
     assert (
         shown["text/markdown"].startswith("**Not started.**") and "await team.run" in shown["text/markdown"]
     )
+
+
+def test_a_broken_chat_stops_the_team_with_one_line_and_the_team_runs_again(kernel: Kernel) -> None:
+    kernel.execute(
+        "from agentnb.notebook.widget import ChatWidget\n"
+        "feed = ChatWidget.feed\n"
+        "def broken(self, event):\n"
+        "    if len(self.events) > 3:\n"
+        "        raise ZeroDivisionError('the chat broke')\n"
+        "    feed(self, event)\n"
+        "ChatWidget.feed = broken\n"
+        "team = slow_team(latency=0.02)"
+    )
+    messages, reply = kernel.execute("%%agentteam team --out partial\nGo.")
+    kernel.execute("ChatWidget.feed = feed")
+    (error,) = [m["content"] for m in messages if m["msg_type"] == "error"]
+    assert error["ename"] == "ServeError" and len(error["traceback"]) == 1
+    assert "because ChatWidget.feed(" in error["evalue"]
+    assert "ZeroDivisionError: the chat broke" in error["evalue"]
+    (closing,) = outputs(messages, "update_display_data")
+    assert "alpha beta" in closing["text/plain"]  # the transcript so far stays in view
+    messages, _ = kernel.execute("print(partial.stop_reason.endswith(' failed'), partial.turns < 30)")
+    assert stream_text(messages) == "True True\n"
+    messages, reply = kernel.execute("%%agentteam team\nGo on.")
+    assert reply["content"]["status"] == "ok"  # not TeamBusyError: the team had ended
