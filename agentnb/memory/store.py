@@ -312,7 +312,9 @@ class MemoryStore:
         """
         if not isinstance(k, int) or isinstance(k, bool) or k < 0:
             raise ValueError(f"k: expected an integer >= 0, got {k!r}")
-        if k == 0 or not isinstance(query, str) or not query.strip():
+        if not isinstance(query, str):
+            raise TypeError(f"query: expected text, got {type(query).__name__}")
+        if k == 0 or not query.strip():
             return []
         expression = match_expression(query)
         lexical = self._lexical(expression, k) if expression else []

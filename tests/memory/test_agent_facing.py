@@ -53,6 +53,21 @@ def test_the_forget_tool_is_restorable_and_can_be_left_out(store):
     assert [t.name for t in store.tools("editor", forget=False)] == ["remember"]
 
 
+def test_tools_called_concurrently_from_asyncio_tasks_all_land(store):
+    remember, _ = store.tools("writer")
+
+    async def many() -> list:
+        calls = [
+            remember.run(json.dumps({"fact": f"Note {i} on the harbour", "why": "t"})) for i in range(40)
+        ]
+        recalls = [asyncio.to_thread(store.recall, "harbour") for _ in range(10)]
+        return await asyncio.gather(*calls, *recalls)
+
+    outcomes = asyncio.run(many())
+    assert not any(o.is_error for o in outcomes[:40])
+    assert len(store) == 40 and {c.by for c in store.audit()} == {"writer"}
+
+
 def test_tool_schemas_ask_for_a_reason(store):
     remember, forget = store.tools("writer")
     assert remember.schema["function"]["parameters"]["required"] == ["fact", "why"]

@@ -62,6 +62,8 @@ def test_recall_returns_at_most_k_facts_and_nothing_for_empty_queries(newsroom):
     assert newsroom.recall("") == [] and newsroom.recall("   ") == []
     with pytest.raises(ValueError, match="k: expected an integer"):
         newsroom.recall("park", k=-1)
+    with pytest.raises(TypeError, match="query: expected text, got NoneType"):
+        newsroom.recall(None)
 
 
 def test_recall_looks_past_forgotten_matches_to_fill_k():
