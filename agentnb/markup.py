@@ -39,6 +39,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _BLOCK_START = re.compile(r"\n[ \t]*\n(?=\S)")  # a blank line, then an unindented line
 _CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
+_REFERENCE = re.compile(r"^ {0,3}\[[^\]]+\]:", re.M)
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _FENCE_CLOSE = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*")
 _DOLLAR = re.compile(r"(\\*)\$")
@@ -201,6 +202,17 @@ def to_html(text: str) -> str:
     if len(text) > MARKDOWN_LIMIT:
         return plain_html(text)
     return _parser().render(text)
+
+
+@never_raises(lambda text, start, head_html: to_html(text))
+def to_html_after(text: str, start: int, head_html: str) -> str:
+    """``to_html(text)``, given ``head_html = to_html(text[:start])`` for a `settled_end` point ``start``.
+
+    Only the rest is parsed: a streamed reply's finished blocks are not rendered twice.
+    """
+    if start <= 0 or len(text) > MARKDOWN_LIMIT or _REFERENCE.search(text):
+        return to_html(text)  # a link reference definition reaches across blocks
+    return head_html + to_html(text[start:])
 
 
 @never_raises(lambda text, start=0, since=None: start)

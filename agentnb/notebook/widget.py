@@ -18,7 +18,7 @@ from typing import Any
 import ipywidgets as widgets
 from ipywidgets.widgets.widget_string import HTMLStyle
 
-from agentnb.markup import never_raises, settled_end, to_html
+from agentnb.markup import MARKDOWN_LIMIT, never_raises, settled_end, to_html, to_html_after
 from agentnb.messages import (
     Event,
     SpeakerSelected,
@@ -80,9 +80,9 @@ class _Reply:
 
     @never_raises(lambda self: raw_html(self.text()))
     def html(self) -> str:
-        if self.content is not None:  # the same markup as in the saved transcript
-            return html_bubble(self.source, self.content, self.color)
         text = "".join(self.pieces)
+        if self.content is not None:  # the same markup as in the saved transcript
+            return html_bubble(self.source, self.content, self.color, body_html=self._finished_body(text))
         end = settled_end(text, self.settled, since=self.scanned)
         self.scanned = text.rfind("\n") + 1
         if end > self.settled:  # render finished blocks once, not at every redraw
@@ -93,6 +93,13 @@ class _Reply:
         tail = html.escape(text[self.settled :]).replace("\n", "<br>")
         body = self.settled_html + (f"<p>{tail}</p>" if tail else "")
         return html_bubble(self.source, text, self.color, streaming=True, body_html=body)
+
+    def _finished_body(self, streamed: str) -> str | None:
+        """The final text's HTML from the blocks already rendered while it streamed, when they still hold."""
+        content, done = self.content or "", self.settled
+        if not done or len(content) > MARKDOWN_LIMIT or content[:done] != streamed[:done]:
+            return None  # html_bubble renders the whole text
+        return to_html_after(content, self.settled, self.settled_html)
 
 
 @dataclass(eq=False)

@@ -20,6 +20,7 @@ from agentnb.markup import (
     never_raises,
     settled_end,
     to_html,
+    to_html_after,
 )
 from tests.conftest import require
 
@@ -147,6 +148,13 @@ def test_finished_blocks_render_as_they_will_in_the_whole_reply(document: str):
             assert to_html(document[:end]) + to_html(document[end:]) == to_html(document)
             settled = end
     assert settled > 0
+
+
+@pytest.mark.parametrize("document", [*DOCUMENTS, "[a]: https://x.org\n\nsee [a]\n\nend\n"])
+def test_a_finished_reply_reuses_its_settled_blocks_and_renders_the_same(document: str):
+    end = settled_end(document[:-2])
+    assert 0 < end < len(document)
+    assert to_html_after(document, end, to_html(document[:end])) == to_html(document)
 
 
 def test_a_code_fence_is_never_cut():
