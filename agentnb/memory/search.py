@@ -2,7 +2,7 @@
 
 Lexical recall is SQLite's BM25 over the words of the query. Semantic recall (when the
 store has an embedding function) is a brute-force cosine search over every fact's vector:
-numpy makes 100,000 vectors of 64 numbers about a millisecond; plain Python is the fallback.
+with numpy, about 2 ms for 100,000 vectors of 64 numbers; plain Python (0.3 s) is the fallback.
 The two rankings are merged by reciprocal rank fusion, which needs no score calibration.
 """
 
