@@ -343,12 +343,14 @@ class MemoryStore:
     def _semantic(self, query: str, k: int, embed: Embed) -> list[tuple[Fact, float]]:
         """(current fact, cosine) pairs, most similar first, above ``min_similarity``."""
         query_vector = check_vector(embed(query), f"the query {short(query, 60)!r}")
-        index = self._synced_vectors(embed, len(query_vector))
         n = max(MIN_CANDIDATES, 4 * k)
         while True:
-            hits = [(i, s) for i, s in index.search(query_vector, n) if s > self.min_similarity]
+            with self._vector_lock:
+                index = self._synced_vectors(embed, len(query_vector))
+                hits = [(i, s) for i, s in index.search(query_vector, n) if s > self.min_similarity]
+                size = len(index)
             found = self._current(hits)
-            if len(found) >= k or n >= len(index):
+            if len(found) >= k or n >= size:
                 return found
             n *= 4
 
@@ -381,32 +383,31 @@ class MemoryStore:
         return heads
 
     def _synced_vectors(self, embed: Embed, dim: int) -> VectorIndex:
-        """The vector index, with every fact written since the last recall added.
+        """The vector index, with every fact written since the last call added (hold _vector_lock).
 
         Facts stored without a vector (written before ``embed`` was given, or by another
         embedding function of a different length) are embedded now and their vectors saved.
         """
-        with self._vector_lock:
-            if self._vectors is None:
-                self._vectors = VectorIndex()
-            with self._read() as conn:
-                rows = conn.execute(
-                    "SELECT id, vector FROM facts WHERE id > ? ORDER BY id", (self._vectors_seen,)
-                ).fetchall()
-            ids = [fact_id for fact_id, _ in rows]
-            blobs: list[bytes] = [blob for _, blob in rows]
-            missing: list[tuple[bytes, int]] = []
-            for i, blob in enumerate(blobs):
-                if blob is None or len(blob) != 4 * dim:
-                    blobs[i] = encode(check_vector(embed(self.get(ids[i]).text), f"fact #{ids[i]}"))
-                    missing.append((blobs[i], ids[i]))
-            self._vectors.extend(ids, blobs)
-            if ids:
-                self._vectors_seen = ids[-1]
-            if missing and not self.read_only:
-                with self._write() as conn:
-                    conn.executemany("UPDATE facts SET vector = ? WHERE id = ?", missing)
-            return self._vectors
+        if self._vectors is None:
+            self._vectors = VectorIndex()
+        with self._read() as conn:
+            stored = conn.execute(
+                "SELECT id, vector FROM facts WHERE id > ? ORDER BY id", (self._vectors_seen,)
+            ).fetchall()
+        ids = [fact_id for fact_id, _ in stored]
+        blobs: list[bytes] = [blob for _, blob in stored]
+        missing: list[tuple[bytes, int]] = []
+        for i, blob in enumerate(blobs):
+            if blob is None or len(blob) != 4 * dim:
+                blobs[i] = encode(check_vector(embed(self.get(ids[i]).text), f"fact #{ids[i]}"))
+                missing.append((blobs[i], ids[i]))
+        self._vectors.extend(ids, blobs)
+        if ids:
+            self._vectors_seen = ids[-1]
+        if missing and not self.read_only:
+            with self._write() as conn:
+                conn.executemany("UPDATE facts SET vector = ? WHERE id = ?", missing)
+        return self._vectors
 
     # ----- what agents see -----------------------------------------------------------------
 

@@ -10,6 +10,8 @@ import pytest
 from agentnb.errors import AgentnbError
 from agentnb.memory import MemoryStore, MemoryStoreError, UnknownFactError
 
+from .conftest import fake_embed
+
 
 def test_a_file_store_restores_facts_history_and_audit_after_reopening(store_path):
     with MemoryStore(store_path) as store:
@@ -168,7 +170,9 @@ def test_the_database_itself_refuses_to_delete_or_rewrite_facts_and_audit_rows(s
     assert store.get(1).text == "Keep me" and store.audit()[0].why == ""
 
 
-def test_many_threads_writing_and_recalling_at_once_lose_nothing(store):
+@pytest.mark.parametrize("embed", [None, fake_embed], ids=["bm25", "embeddings"])
+def test_many_threads_writing_and_recalling_at_once_lose_nothing(store_path, embed):
+    store = MemoryStore(store_path, embed=embed)
     errors: list[BaseException] = []
 
     def work(worker: int) -> None:
