@@ -28,6 +28,16 @@ def live_chat_available(shell: Any) -> bool:
     return getattr(shell, "kernel", None) is not None
 
 
+def person_can_answer(shell: Any) -> bool:
+    """False when the running cell came from a front end nobody answers in (nbclient, nbconvert).
+
+    Such front ends send execute requests with ``allow_stdin=False`` (ipykernel keeps it as
+    ``_allow_stdin``); JupyterLab, Notebook and VS Code send True. A question in the chat
+    would otherwise wait for nobody until the cell times out.
+    """
+    return bool(getattr(getattr(shell, "kernel", None), "_allow_stdin", True))
+
+
 def title(team: Team) -> str:
     names = ", ".join(p.name for p in team.participants)
     label = "team" if team.name == "team" else f"team {team.name}"  # not "team team"

@@ -14,7 +14,7 @@ from agentnb.human import Human
 from agentnb.models import record, resolve, set_default
 from agentnb.models.base import Model, ModelError
 from agentnb.notebook.build import TeamOptions, declared_team, find_human, named_team, option_tools
-from agentnb.notebook.live import live_chat_available, run_with_chat
+from agentnb.notebook.live import live_chat_available, person_can_answer, run_with_chat
 from agentnb.notebook.parse import interpolate, parse_body
 from agentnb.notebook.runner import run_blocking
 from agentnb.notebook.settings import AgentTeam
@@ -145,6 +145,12 @@ class AgentMagics(Magics):
             humans = [p for p in team.participants if isinstance(p, Human)]
         if not chat:
             humans = []
+        elif humans and not person_can_answer(self.shell):
+            raise UsageError(
+                f"--human {humans[0].name}: a person must answer in the chat, but this cell runs "
+                "without one (nbclient, jupyter nbconvert --execute, papermill); run it in JupyterLab "
+                "or Jupyter Notebook, or leave the person out of the team"
+            )
 
         try:
             if chat:
