@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BeforeValidator
@@ -11,18 +12,23 @@ from agentnb.render import short
 from agentnb.tools import Tool, tool
 
 if TYPE_CHECKING:
+    from agentnb.memory.records import Fact
     from agentnb.memory.store import MemoryStore
 
 NOTE_TITLE = "Things you remember (long-term memory, most relevant first):"
 
 
 def context_note(store: MemoryStore, query: str, k: int = 5) -> str | None:
-    """Facts recalled for ``query`` as a short list with ids and writers; None if none.
+    """Facts recalled for ``query`` as a short list with ids and writers; None if none."""
+    return render_note(store, store.recall(query, k))
+
+
+def render_note(store: MemoryStore, facts: Sequence[Fact]) -> str | None:
+    """The note for already recalled ``facts`` (for a caller that also reports their ids).
 
     A fact that replaced another shows the text it replaced, so an agent knows the older
     statement is outdated. Deterministic: no times, no scores.
     """
-    facts = store.recall(query, k)
     if not facts:
         return None
     earlier = store.get_many(f.replaces for f in facts if f.replaces is not None)

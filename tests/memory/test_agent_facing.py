@@ -9,6 +9,7 @@ import pytest
 
 from agentnb import Agent, Team
 from agentnb.memory import MemoryStore
+from agentnb.memory.agents import render_note
 from agentnb.models import ScriptedModel, call
 
 
@@ -99,6 +100,13 @@ def test_the_context_note_lists_recalled_facts_with_ids_writers_and_replaced_tex
     )
     assert store.context_note("weather forecast") is None
     assert store.context_note("") is None
+
+
+def test_a_note_can_be_rendered_from_facts_already_recalled(store):
+    store.remember("The park vote is on Friday", by="writer")
+    facts = store.recall("park")
+    assert render_note(store, facts) == store.context_note("park")
+    assert render_note(store, []) is None
 
 
 def test_the_context_note_is_the_same_for_the_same_store_contents():
