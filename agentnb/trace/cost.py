@@ -11,12 +11,13 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from agentnb.messages import Usage
 
 MILLION = Decimal(1_000_000)
+PICO = 10**12  # costs are summed as integer picodollars: exact, and fast enough for every model call
 DATED = re.compile(r"-(?:\d{4}-\d{2}-\d{2}|\d{4})$")  # gpt-4o-mini-2024-07-18, gpt-4-0613
 
 
@@ -26,11 +27,24 @@ class Price:
 
     input_per_million: Decimal
     output_per_million: Decimal
+    input_pico: int = field(init=False, repr=False, compare=False)  # picodollars per token
+    output_pico: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "input_pico", int(Decimal(self.input_per_million) * 1_000_000))
+        object.__setattr__(self, "output_pico", int(Decimal(self.output_per_million) * 1_000_000))
 
     def cost(self, usage: Usage) -> Decimal:
-        return (
-            usage.prompt_tokens * self.input_per_million + usage.completion_tokens * self.output_per_million
-        ) / MILLION
+        """The cost of one call, in dollars."""
+        return dollars(self.cost_pico(usage))
+
+    def cost_pico(self, usage: Usage) -> int:
+        return usage.prompt_tokens * self.input_pico + usage.completion_tokens * self.output_pico
+
+
+def dollars(pico: int) -> Decimal:
+    """Integer picodollars as a `Decimal` amount of dollars."""
+    return Decimal(pico) / PICO
 
 
 def price(input_per_million: float | str | Decimal, output_per_million: float | str | Decimal) -> Price:
@@ -122,8 +136,8 @@ class Pricer:
         self.overrides = overrides
         self._cache: dict[str | None, Price | None] = {}
 
-    def cost(self, model: str | None, usage: Usage | None) -> Decimal | None:
-        """The cost of one call; ``None`` when the model has no known price or no usage was reported."""
+    def cost_pico(self, model: str | None, usage: Usage | None) -> int | None:
+        """The cost of one call in picodollars; ``None`` when the model has no known price or no usage."""
         if usage is None:
             return None
         try:
@@ -131,4 +145,4 @@ class Pricer:
         except KeyError:
             table = price_table(self.overrides) if self.overrides else PRICES
             found = self._cache[model] = lookup(model, table)
-        return None if found is None else found.cost(usage)
+        return None if found is None else found.cost_pico(usage)

@@ -1,8 +1,8 @@
 """A trace as JSON lines: a header line, then one span per line (parents before children).
 
 Plain data any tool can read (``jq``, pandas); `loads` rebuilds a `Trace` that views,
-sums and exports like the original. Content is included only when the trace captured it,
-and every string is scrubbed of secrets on the way out.
+sums and exports like the original. Content (message text, tool arguments and results) is
+written only when asked, as for OpenTelemetry, and every string is scrubbed of secrets.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from agentnb.messages import Usage
+from agentnb.trace.cost import PICO
 from agentnb.trace.spans import Span
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ FORMAT = "agentnb-trace"
 VERSION = 1
 
 
-def span_record(trace: Trace, span: Span) -> dict[str, Any]:
+def span_record(trace: Trace, span: Span, capture_content: bool) -> dict[str, Any]:
     usage = span.usage
     record: dict[str, Any] = {
         "id": span.id,
@@ -46,17 +47,18 @@ def span_record(trace: Trace, span: Span) -> dict[str, Any]:
         "first_token": span.first_token,
         "attributes": trace.attributes(span),
     }
-    found = trace.content(span)
+    found = trace.content_of(span) if capture_content else None
     if found:
         record["content"] = found
     return record
 
 
-def dumps(trace: Trace) -> str:
+def dumps(trace: Trace, capture_content: bool) -> str:
     scrub = trace.scrubber.data
-    header = {"format": FORMAT, "version": VERSION, "capture_content": trace.capture_content}
+    header = {"format": FORMAT, "version": VERSION, "capture_content": capture_content}
     lines = [json.dumps(header)]
-    lines += [json.dumps(scrub(span_record(trace, span)), ensure_ascii=False) for span in trace.spans]
+    records = (span_record(trace, span, capture_content) for span in trace.spans)
+    lines += [json.dumps(scrub(record), ensure_ascii=False) for record in records]
     return "\n".join(lines) + "\n"
 
 
@@ -86,7 +88,7 @@ def loads(text: str, cls: type[Trace]) -> Trace:
         builder.spans.append(span)
         if span.parent is None:
             builder.roots.append(span)
-        builder.last_at = max(builder.last_at, span.end or span.start)
+        builder.end_hint = max(builder.end_hint, span.end or span.start)
     trace._priced = len(builder.spans)
     return trace
 
@@ -115,7 +117,7 @@ def _span(record: dict[str, Any], spans: list[Span]) -> Span:
     usage = record.get("usage")
     if usage is not None:
         span.usage = Usage(prompt_tokens=usage["input_tokens"], completion_tokens=usage["output_tokens"])
-    span.cost = None if record.get("cost") is None else Decimal(record["cost"])
+    span.cost_pico = None if record.get("cost") is None else int(Decimal(record["cost"]) * PICO)
     span.priced = True
     span.first_token = record.get("first_token")
     span._attributes = record.get("attributes") or {}

@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from agentnb.trace.cost import dollars
 from agentnb.trace.spans import CHAT, Span
 
 FANOUT = 40  # at most this many rows under one parent before grouping
@@ -27,7 +28,7 @@ class Aggregate:
     spans: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
-    cost: Decimal = Decimal(0)
+    pico: int = 0  # picodollars of the priced model calls
     unpriced: int = 0
     errors: int = 0
 
@@ -35,13 +36,14 @@ class Aggregate:
         self.spans += other.spans
         self.input_tokens += other.input_tokens
         self.output_tokens += other.output_tokens
-        self.cost += other.cost
+        self.pico += other.pico
         self.unpriced += other.unpriced
         self.errors += other.errors
 
     @property
-    def total_cost(self) -> Decimal | None:
-        return None if self.unpriced else self.cost
+    def cost(self) -> Decimal:
+        """Dollars of the priced calls (`unpriced` counts the others)."""
+        return dollars(self.pico)
 
 
 def aggregates(spans: list[Span]) -> list[Aggregate]:
@@ -56,10 +58,10 @@ def aggregates(spans: list[Span]) -> list[Aggregate]:
             if span.usage is not None:
                 mine.input_tokens += span.usage.prompt_tokens
                 mine.output_tokens += span.usage.completion_tokens
-            if span.cost is None:
+            if span.cost_pico is None:
                 mine.unpriced += 1
             else:
-                mine.cost += span.cost
+                mine.pico += span.cost_pico
         if span.parent is not None:
             out[span.parent.id].add(mine)
     return out

@@ -91,7 +91,7 @@ def to_otel(
             start_time=_ns(span.start),
         )
         if span.status == "error":
-            otel_span.set_status(Status(StatusCode.ERROR, span.error or None))
+            otel_span.set_status(Status(StatusCode.ERROR, trace.scrubber.text(span.error) or None))
         otel_span.end(end_time=_ns(span.end if span.end is not None else max(now, span.start)))
         made[span.id] = otel_span
     return len(made)

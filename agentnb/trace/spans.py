@@ -38,6 +38,7 @@ from agentnb.messages import (
 )
 from agentnb.models.secrets import Scrubber
 from agentnb.stop import USER
+from agentnb.trace.cost import dollars
 
 WORKFLOW = "invoke_workflow"  # a team's run (nested teams included)
 AGENT = "invoke_agent"  # one participant's turn
@@ -62,7 +63,7 @@ class Span:
     ``execute_tool``, …) and ``label`` what it applies to (agent, model, tool, step).
     Times are epoch seconds; ``end`` is ``None`` while the span is still open. ``seq`` and
     ``end_seq`` are positions in the event stream, a clock that is the same on every run
-    (deterministic views use it). ``cost`` is filled by the trace: ``None`` means unknown.
+    (deterministic views use it). ``cost_pico`` is filled by the trace: ``None`` means unknown.
     """
 
     __slots__ = (
@@ -71,7 +72,7 @@ class Span:
         "agent",
         "call",
         "children",
-        "cost",
+        "cost_pico",
         "cursor",
         "cursor_seq",
         "end",
@@ -105,6 +106,7 @@ class Span:
         scope: str = "",
         step: str = "",
         agent: str = "",
+        opener: Event | None = None,
     ) -> None:
         self.id = id
         self.operation = operation
@@ -115,33 +117,33 @@ class Span:
         self.scope = scope
         self.step = step
         self.agent = agent
+        self.opener = opener
         self.end: float | None = None
         self.end_seq: int | None = None
+        self.event: Event | None = None
         self.status = "ok"
         self.error = ""
         self.model: str | None = None
         self.usage: Usage | None = None
-        self.cost: Decimal | None = None
+        self.cost_pico: int | None = None
         self.priced = False
-        self.opener: Event | None = None
-        self.event: Event | None = None
         self.call: ToolCall | None = None
-        self.children: list[Span] | None = None
+        self.children: list[Span] | None = None  # filled by `SpanBuilder.link`, off the hot path
         self.cursor = start  # turns: when the agent's previous event happened (a model call's start)
         self.cursor_seq = seq
         self.first_token: float | None = None
         self._attributes: dict[str, Any] | None = None
         self._content: dict[str, Any] | None = None
-        if parent is not None:
-            if parent.children is None:
-                parent.children = [self]
-            else:
-                parent.children.append(self)
 
     @property
     def name(self) -> str:
         """The span name the GenAI conventions use: ``"{operation} {label}"``."""
         return f"{self.operation} {self.label}" if self.label else self.operation
+
+    @property
+    def cost(self) -> Decimal | None:
+        """What the model call cost in dollars (set by the trace); ``None``: unknown, or not a model call."""
+        return None if self.cost_pico is None else dollars(self.cost_pico)
 
     @property
     def duration(self) -> float | None:
@@ -192,15 +194,25 @@ class _Scope:
 
 
 class SpanBuilder:
-    """Grows a span tree from events fed one at a time (`feed`), in stream order."""
+    """Grows a span tree from events, in stream order.
+
+    `feed` only queues the event (a list append: a traced run pays next to nothing per
+    event); `update` turns the queued events into spans when someone reads the tree, so a
+    live view that redraws once a second builds each span once, in a tight batch. The
+    common events — a speaker chosen, a reply — are handled in one flat function each.
+    """
 
     def __init__(self, name: str | None = None) -> None:
         self.name = name
         self.spans: list[Span] = []
         self.roots: list[Span] = []
-        self.last_at = 0.0
+        self.last: Event | None = None
+        self.end_hint = 0.0  # when there are no events (a trace read from a file): its last time
+        self.pending: list[Event] = []
+        self.feed = self.pending.append
         self._scopes: dict[str, _Scope] = {}
         self._seq = 0
+        self._linked = 0
         self._handlers: dict[type, Callable[[Any, int], None]] = {
             TokenDelta: self._token,
             TextMessage: self._text,
@@ -218,36 +230,62 @@ class SpanBuilder:
             Replanned: self._plan,
         }
 
-    def feed(self, event: Event) -> None:
-        """Add one event; unknown event kinds are ignored (a newer stream stays readable)."""
-        handler = self._handlers.get(event.__class__)
-        if handler is not None:
-            self._seq += 1
-            handler(event, self._seq)
-            if event.at > self.last_at:
-                self.last_at = event.at
+    def update(self) -> None:
+        """Build the spans of the events fed since the last update, and link them into the tree."""
+        pending = self.pending
+        if pending:
+            handlers = self._handlers
+            seq = self._seq
+            for event in pending:
+                handler = handlers.get(
+                    event.__class__
+                )  # unknown kinds are skipped: newer streams stay readable
+                if handler is not None:
+                    seq += 1
+                    self._seq = seq
+                    handler(event, seq)
+            self.last = pending[-1]
+            pending.clear()
+        self._link()
+
+    @property
+    def last_at(self) -> float:
+        """The time of the latest event: where spans still open end for now."""
+        self.update()
+        return self.last.at if self.last is not None else self.end_hint
+
+    def _link(self) -> None:
+        """Fill ``children`` for the spans added since the last call (parents come first)."""
+        spans = self.spans
+        for span in spans[self._linked :]:
+            parent = span.parent
+            if parent is not None:
+                if parent.children is None:
+                    parent.children = [span]
+                else:
+                    parent.children.append(span)
+        self._linked = len(spans)
 
     # ----- structure ---------------------------------------------------------------------
 
     def _new(
         self, operation: str, label: str | None, parent: Span | None, start: float, seq: int, event: Event
     ) -> Span:
-        span = Span(len(self.spans), operation, label, parent, start, seq, event.scope, event.step)
-        self.spans.append(span)
+        spans = self.spans
+        span = Span(len(spans), operation, label, parent, start, seq, event.scope, event.step)
+        spans.append(span)
         return span
 
-    def _scope(self, event: Event, seq: int) -> _Scope:
-        scope = self._scopes.get(event.scope)
-        if scope is None:
-            name = event.scope.rpartition("/")[2] if event.scope else self.name
-            parent = self._turn_of(event.scope) if event.scope else None
-            run = self._new(WORKFLOW, name, parent, event.at, seq, event)
-            run.opener = event
-            run.agent = name or ""
-            run.scope = event.scope.rpartition("/")[0]
-            if parent is None:
-                self.roots.append(run)
-            scope = self._scopes[event.scope] = _Scope(run)
+    def _open_scope(self, event: Event, seq: int) -> _Scope:
+        name = event.scope.rpartition("/")[2] if event.scope else self.name
+        parent = self._turn_of(event.scope) if event.scope else None
+        run = self._new(WORKFLOW, name, parent, event.at, seq, event)
+        run.opener = event
+        run.agent = name or ""
+        run.scope = event.scope.rpartition("/")[0]
+        if parent is None:
+            self.roots.append(run)
+        scope = self._scopes[event.scope] = _Scope(run)
         return scope
 
     def _turn_of(self, scope: str) -> Span | None:
@@ -261,9 +299,9 @@ class SpanBuilder:
                 return turn
         return outer_scope.run
 
-    def _turn(self, scope: _Scope, event: Event, seq: int, source: str | None = None) -> Span:
+    def _turn(self, scope: _Scope, event: Event, seq: int) -> Span:
         """The open turn an event belongs to; one is opened when the event arrives outside any."""
-        source = source or event.source
+        source = event.source
         key = (event.step, source) if event.step else source
         turn = scope.turns.get(key)
         if turn is None:
@@ -278,19 +316,28 @@ class SpanBuilder:
 
     def _model_call(self, turn: Span, event: Any, seq: int, label: str | None = None) -> Span:
         """A ``chat`` span for the model call that produced ``event`` (which ends it)."""
-        model = event.model
-        started = getattr(event, "started_at", None)
-        span = self._new(
-            CHAT, label or model, turn, started if started is not None else turn.cursor, seq, event
+        spans = self.spans
+        started = event.started_at
+        span = Span(
+            len(spans),
+            CHAT,
+            label or event.model,
+            turn,
+            turn.cursor if started is None else started,
+            turn.cursor_seq,
+            event.scope,
+            event.step,
+            turn.agent,
         )
-        span.seq = turn.cursor_seq
-        span.agent = turn.agent
-        span.model = model
+        spans.append(span)
+        span.end = event.at
+        span.end_seq = seq
+        span.event = event
+        span.model = event.model
         span.usage = event.usage
-        first = getattr(event, "first_token_at", None)
-        span.first_token = first if first is not None else turn.first_token
+        first = getattr(event, "first_token_at", None)  # a selector's choice has none
+        span.first_token = turn.first_token if first is None else first
         turn.first_token = None
-        span.close(event.at, seq, event)
         return span
 
     # ----- handlers, one per event kind ----------------------------------------------------
@@ -303,17 +350,56 @@ class SpanBuilder:
                 turn.first_token = event.at
 
     def _text(self, event: TextMessage, seq: int) -> None:
-        scope = self._scope(event, seq)
-        if event.source != USER:  # the task opened the run; it is the run's input
-            turn = self._turn(scope, event, seq)
+        scope = self._scopes.get(event.scope) or self._open_scope(event, seq)
+        source = event.source
+        at = event.at
+        if source != USER:  # the task opened the run: it is the run's input
+            key = (event.step, source) if event.step else source
+            turn = scope.turns.pop(key, None)
+            if turn is None:  # a reply outside any turn (no SpeakerSelected before it)
+                turn = self._turn(scope, event, seq)
+                del scope.turns[key]
             if event.usage is not None or event.model is not None:
                 self._model_call(turn, event, seq)
-            turn.close(event.at, seq, event)
-            self._end_turn(scope, turn)
+            if turn.end is None:
+                turn.end = at if at > turn.start else turn.start
+                turn.end_seq = seq
+                turn.event = event
+        scope.cursor = at
+
+    def _speaker(self, event: SpeakerSelected, seq: int) -> None:
+        scope = self._scopes.get(event.scope) or self._open_scope(event, seq)
+        run = scope.run
+        if run.label is None and not event.scope:
+            run.label = run.agent = event.source
+        step = event.step
+        parent = scope.steps.get(step, run) if step else run
+        if event.usage is not None or event.model is not None or event.started_at is not None:
+            self._selection(scope, parent, event, seq)
+        speaker = event.speaker
+        key = (step, speaker) if step else speaker
+        previous = scope.turns.get(key)
+        if previous is not None and previous.end is None:
+            previous.end = event.at
+            previous.end_seq = seq
+        spans = self.spans
+        turn = Span(len(spans), AGENT, speaker, parent, event.at, seq, event.scope, step, speaker, event)
+        spans.append(turn)
+        scope.turns[key] = turn
         scope.cursor = event.at
 
+    def _selection(self, scope: _Scope, parent: Span, event: SpeakerSelected, seq: int) -> None:
+        """A selector's choice: a span with the selector's model call inside."""
+        start = event.started_at if event.started_at is not None else scope.cursor
+        select = self._new(SELECT, event.source, parent, start, seq, event)
+        select.agent = "selector"
+        select.opener = event
+        if event.usage is not None or event.model is not None:
+            self._model_call(select, event, seq, label=event.model or "selector")
+        select.close(event.at, seq, event)
+
     def _tool_calls(self, event: ToolCalls, seq: int) -> None:
-        scope = self._scope(event, seq)
+        scope = self._scopes.get(event.scope) or self._open_scope(event, seq)
         turn = self._turn(scope, event, seq)
         self._model_call(turn, event, seq)
         for call in event.calls:
@@ -322,7 +408,7 @@ class SpanBuilder:
         turn.cursor_seq = seq
 
     def _tool_result(self, event: ToolResult, seq: int) -> None:
-        scope = self._scope(event, seq)
+        scope = self._scopes.get(event.scope) or self._open_scope(event, seq)
         pending = scope.calls.pop(event.call_id, None)
         turn = pending[0] if pending is not None else self._turn(scope, event, seq)
         span = self._new(TOOL, event.name, turn, event.at - event.duration, seq, event)
@@ -336,31 +422,8 @@ class SpanBuilder:
         turn.cursor = scope.cursor = event.at
         turn.cursor_seq = seq
 
-    def _speaker(self, event: SpeakerSelected, seq: int) -> None:
-        scope = self._scope(event, seq)
-        if not event.scope and scope.run.label is None:
-            scope.run.label = scope.run.agent = event.source
-        parent = scope.steps.get(event.step, scope.run) if event.step else scope.run
-        if event.usage is not None or event.model is not None or event.started_at is not None:
-            start = event.started_at if event.started_at is not None else scope.cursor
-            select = self._new(SELECT, event.source, parent, start, seq, event)
-            select.agent = "selector"
-            select.opener = event
-            if event.usage is not None or event.model is not None:
-                self._model_call(select, event, seq, label=event.model or "selector")
-            select.close(event.at, seq, event)
-        key = (event.step, event.speaker) if event.step else event.speaker
-        previous = scope.turns.pop(key, None)
-        if previous is not None:
-            previous.close(event.at, seq)
-        turn = self._new(AGENT, event.speaker, parent, event.at, seq, event)
-        turn.agent = event.speaker
-        turn.opener = event
-        scope.turns[key] = turn
-        scope.cursor = event.at
-
     def _error(self, event: ErrorEvent, seq: int) -> None:
-        scope = self._scope(event, seq)
+        scope = self._scopes.get(event.scope) or self._open_scope(event, seq)
         turn = self._turn(scope, event, seq)
         call = self._model_call(turn, event, seq)
         call.fail(event.content)
@@ -368,14 +431,14 @@ class SpanBuilder:
         turn.cursor_seq = seq
 
     def _handoff(self, event: Handoff, seq: int) -> None:
-        scope = self._scope(event, seq)
+        scope = self._scopes.get(event.scope) or self._open_scope(event, seq)
         turn = self._turn(scope, event, seq)
         turn.close(event.at, seq, event)
         self._end_turn(scope, turn)
         scope.cursor = event.at
 
     def _approval(self, event: Approval, seq: int) -> None:
-        scope = self._scope(event, seq)
+        scope = self._scopes.get(event.scope) or self._open_scope(event, seq)
         pending = scope.calls.get(event.call_id)
         parent = pending[0] if pending is not None else scope.run
         start = event.started_at if event.started_at is not None else parent.cursor
@@ -387,7 +450,7 @@ class SpanBuilder:
         scope.cursor = event.at
 
     def _step_started(self, event: StepStarted, seq: int) -> None:
-        scope = self._scope(event, seq)
+        scope = self._scopes.get(event.scope) or self._open_scope(event, seq)
         if not event.scope and scope.run.label is None:
             scope.run.label = scope.run.agent = event.source
         span = self._new(STEP, event.step_id, scope.run, event.at, seq, event)
@@ -398,7 +461,7 @@ class SpanBuilder:
         scope.cursor = event.at
 
     def _step_ended(self, event: StepFinished | StepFailed, seq: int) -> None:
-        scope = self._scope(event, seq)
+        scope = self._scopes.get(event.scope) or self._open_scope(event, seq)
         span = scope.steps.pop(event.step_id, None)
         if span is None:  # no StepStarted seen: the event's duration says when it began
             span = self._new(STEP, event.step_id, scope.run, event.at - event.duration, seq, event)
@@ -412,7 +475,7 @@ class SpanBuilder:
         scope.cursor = event.at
 
     def _plan(self, event: PlanCreated | Replanned, seq: int) -> None:
-        scope = self._scope(event, seq)
+        scope = self._scopes.get(event.scope) or self._open_scope(event, seq)
         key = (event.step, event.source) if event.step else event.source
         turn = scope.turns.pop(key, None)
         if turn is not None and turn.opener is None:
@@ -427,7 +490,7 @@ class SpanBuilder:
         scope.cursor = event.at
 
     def _stop(self, event: Stop, seq: int) -> None:
-        scope = self._scope(event, seq)
+        scope = self._scopes.get(event.scope) or self._open_scope(event, seq)
         run = scope.run
         if not event.scope and run.label is None:
             run.label = run.agent = event.source

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import heapq
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from agentnb.trace.cost import dollars
 from agentnb.trace.spans import AGENT, CHAT, PLAN, SELECT, TOOL, WORKFLOW, Span
 
 TURN_OPERATIONS = (AGENT, PLAN, SELECT)
@@ -22,13 +23,18 @@ class Totals:
     tool_calls: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
-    known_cost: Decimal = Decimal(0)
+    known_pico: int = 0  # picodollars of the priced calls
     unpriced_calls: int = 0
     errors: int = 0
 
     @property
     def tokens(self) -> int:
         return self.input_tokens + self.output_tokens
+
+    @property
+    def known_cost(self) -> Decimal:
+        """Dollars of the calls whose model has a price."""
+        return dollars(self.known_pico)
 
     @property
     def cost(self) -> Decimal | None:
@@ -39,10 +45,10 @@ class Totals:
         if span.usage is not None:
             self.input_tokens += span.usage.prompt_tokens
             self.output_tokens += span.usage.completion_tokens
-        if span.cost is None:
+        if span.cost_pico is None:
             self.unpriced_calls += 1
         else:
-            self.known_cost += span.cost
+            self.known_pico += span.cost_pico
 
 
 @dataclass
@@ -59,57 +65,53 @@ class Summary:
     failed: list[Span] = field(default_factory=list)
 
 
-def summarize(roots: list[Span], spans: Iterable[Span], *, now: float, slowest: int = 5) -> Summary:
+def summarize(roots: list[Span], spans: list[Span], *, now: float, slowest: int = 5) -> Summary:
     """One pass over ``spans`` (costs already filled) for totals; open spans count up to ``now``."""
     total = Totals("all")
     agents: dict[str, Totals] = {}
     failed: list[Span] = []
-    timed: list[tuple[float, int, Span]] = []
-    count = 0
     for span in spans:
-        count += 1
         op = span.operation
-        end = span.end if span.end is not None else now
-        duration = max(0.0, end - span.start)
         if span.status == "error":
             failed.append(span)
         if op == WORKFLOW:
             continue
-        timed.append((duration, -span.id, span))
-        key = span.path or "?"
+        key = span.path if span.scope else span.agent or "?"
         totals = agents.get(key)
         if totals is None:
             totals = agents[key] = Totals(key)
         if span.status == "error":
             totals.errors += 1
-        if op in TURN_OPERATIONS:
-            totals.turns += 1
-            totals.time += duration
-        elif op == CHAT:
+        if op == CHAT:
             totals.add_call(span)
             total.add_call(span)
         elif op == TOOL:
             totals.tool_calls += 1
             total.tool_calls += 1
+        elif op in TURN_OPERATIONS:
+            totals.turns += 1
+            totals.time += (span.end if span.end is not None else now) - span.start
     total.turns = sum(t.turns for t in agents.values())
     total.errors = len(failed)
+    ends = [r.end if r.end is not None else now for r in roots]
     start = min((r.start for r in roots), default=0.0)
-    end = max((r.end if r.end is not None else now for r in roots), default=start)
-    total.time = sum(max(0.0, (r.end if r.end is not None else now) - r.start) for r in roots)
-    timed.sort(key=lambda item: (item[0], item[1]), reverse=True)
-    status = (
-        "error"
-        if any(r.status == "error" for r in roots)
-        else ("running" if any(r.end is None for r in roots) else "ok")
+    total.time = sum(max(0.0, end - r.start) for r, end in zip(roots, ends, strict=True))
+    timed = heapq.nlargest(
+        slowest,
+        (s for s in spans if s.operation != WORKFLOW),
+        key=lambda s: ((s.end if s.end is not None else now) - s.start, -s.id),
     )
-    name = ", ".join(dict.fromkeys(r.label or "run" for r in roots)) or "empty trace"
+    if any(r.status == "error" for r in roots):
+        status = "error"
+    else:
+        status = "running" if any(r.end is None for r in roots) else "ok"
     return Summary(
-        name=name,
+        name=", ".join(dict.fromkeys(r.label or "run" for r in roots)) or "empty trace",
         status=status,
-        duration=max(0.0, end - start),
-        spans=count,
+        duration=max(0.0, max(ends, default=start) - start),
+        spans=len(spans),
         total=total,
         agents=sorted(agents.values(), key=lambda t: (-t.time, t.name)),
-        slowest=[s for _, _, s in timed[:slowest]],
+        slowest=timed,
         failed=failed,
     )

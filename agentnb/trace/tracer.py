@@ -36,9 +36,10 @@ class Trace:
 
     ``prices`` adds to or overrides the price table for this trace only (model name or
     pattern -> `Price` or ``(input, output)`` dollars per million tokens).
-    ``capture_content`` keeps message text, tool arguments and results on the spans (for
-    the view and for exports that allow it); by default it follows
-    ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``. ``secrets`` are values to scrub
+    ``capture_content`` makes the view show message text, tool arguments and results when a
+    span is opened (default: the ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``
+    variable). Exports decide for themselves (their own ``capture_content``), so showing
+    content in your notebook never sends it anywhere. ``secrets`` are values to scrub
     besides the usual shapes and the ``*_KEY``/``*_TOKEN``/``*_SECRET`` environment variables.
     """
 
@@ -70,9 +71,7 @@ class Trace:
     ) -> Trace:
         """The trace of a finished run (``result.messages``) or of any list of events."""
         trace = cls(name=name, prices=prices, capture_content=capture_content, secrets=secrets)
-        feed = trace.feed
-        for event in events:
-            feed(event)
+        trace._builder.pending.extend(events)
         return trace
 
     async def follow(self, stream: AsyncIterable[Event]) -> AsyncIterator[Event]:
@@ -87,12 +86,14 @@ class Trace:
     @property
     def spans(self) -> list[Span]:
         """Every span, in the order it started (its ``id`` is its index here)."""
+        self._builder.update()
         self._price()
         return self._builder.spans
 
     @property
     def roots(self) -> list[Span]:
         """One span per team run (``invoke_workflow``)."""
+        self._builder.update()
         return self._builder.roots
 
     @property
@@ -144,10 +145,10 @@ class Trace:
     def _price(self) -> None:
         """Price the model calls added since the last look (costs are fixed once computed)."""
         spans = self._builder.spans
-        cost = self._pricer.cost
+        cost = self._pricer.cost_pico
         for span in spans[self._priced :]:
             if span.operation == CHAT and not span.priced:
-                span.cost = cost(span.model, span.usage)
+                span.cost_pico = cost(span.model, span.usage)
                 span.priced = True
         self._priced = len(spans)
 
@@ -164,11 +165,15 @@ class Trace:
 
         return TraceView(self, times=times, max_rows=max_rows, focus=focus)
 
-    def to_jsonl(self, path: str | Path | None = None) -> str:
-        """The spans as JSON lines (written to ``path`` when given); `Trace.from_jsonl` reads them."""
+    def to_jsonl(self, path: str | Path | None = None, *, capture_content: bool | None = None) -> str:
+        """The spans as JSON lines (written to ``path`` when given); `Trace.from_jsonl` reads them.
+
+        Content is included when ``capture_content`` is true (default: the
+        ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` variable), as for OpenTelemetry.
+        """
         from agentnb.trace.jsonl import dumps
 
-        text = dumps(self)
+        text = dumps(self, capture_from_env() if capture_content is None else capture_content)
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
@@ -189,7 +194,7 @@ class Trace:
         return to_otel(self, tracer_provider, capture_content=capture_content)
 
     def __len__(self) -> int:
-        return len(self._builder.spans)
+        return len(self.spans)
 
     def __repr__(self) -> str:
         s = self.summary()

@@ -35,7 +35,7 @@ def fields(trace: Trace) -> list[tuple]:
 def test_a_trace_round_trips_through_jsonl(tmp_path):
     original = Trace.from_events(round_robin_with_tool(), capture_content=True)
     path = tmp_path / "run.jsonl"
-    text = original.to_jsonl(path)
+    text = original.to_jsonl(path, capture_content=True)
     assert path.read_text(encoding="utf-8") == text
     lines = text.splitlines()
     assert json.loads(lines[0])["format"] == "agentnb-trace" and len(lines) == len(original.spans) + 1
@@ -47,9 +47,12 @@ def test_a_trace_round_trips_through_jsonl(tmp_path):
     assert Trace.from_jsonl(text).summary().total == original.summary().total
 
 
-def test_content_is_saved_only_when_the_trace_captured_it():
-    text = Trace.from_events(round_robin_with_tool()).to_jsonl()
+def test_content_is_saved_only_when_asked(monkeypatch):
+    trace = Trace.from_events(round_robin_with_tool(), capture_content=True)
+    text = trace.to_jsonl()
     assert "park" not in text and '"content"' not in text
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "true")
+    assert "park" in trace.to_jsonl()
 
 
 @pytest.mark.parametrize(
