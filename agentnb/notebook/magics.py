@@ -14,6 +14,7 @@ from agentnb.human import Human
 from agentnb.models import record, resolve, set_default
 from agentnb.models.base import Model, ModelError
 from agentnb.notebook.build import TeamOptions, declared_team, find_human, named_team, option_tools
+from agentnb.notebook.busy import reported_busy
 from agentnb.notebook.live import live_chat_available, person_can_answer, run_with_chat
 from agentnb.notebook.parse import interpolate, parse_body
 from agentnb.notebook.runner import run_blocking
@@ -153,12 +154,13 @@ class AgentMagics(Magics):
             )
 
         try:
-            if chat:
-                result = run_with_chat(
-                    self.shell, team, task, humans=humans, max_rate=self.settings.max_updates_per_second
-                )
-            else:
-                result = run_blocking(team, task)
+            with reported_busy(getattr(self.shell, "kernel", None)):
+                if chat:
+                    result = run_with_chat(
+                        self.shell, team, task, humans=humans, max_rate=self.settings.max_updates_per_second
+                    )
+                else:
+                    result = run_blocking(team, task)
         except RunError as exc:
             if args.out:
                 ns[args.out] = exc.result

@@ -168,3 +168,31 @@ def test_a_broken_chat_stops_the_team_with_one_line_and_the_team_runs_again(kern
     assert stream_text(messages) == "True True\n"
     messages, reply = kernel.execute("%%agentteam team\nGo on.")
     assert reply["content"]["status"] == "ok"  # not TeamBusyError: the team had ended
+
+
+def test_the_kernel_reports_busy_until_the_cell_ends_while_other_requests_are_answered(
+    kernel: Kernel,
+) -> None:
+    # JupyterLab shows the state of the last status message, whatever request it is about; its
+    # widget manager sends create_subshell_request on the control channel when a chat appears.
+    kernel.execute("team = slow_team(latency=0.02, turns=6)")
+    control: list[str] = []
+
+    def on_message(msg: Message) -> None:
+        if len(control) < 2 and "epsilon" in str(msg["content"]):
+            control.append(kernel.send_control("kernel_info_request"))
+
+    messages, reply = kernel.execute("%%agentteam team\nGo.", on_message=on_message, every=True)
+    assert reply["content"]["status"] == "ok"
+    cell = reply["parent_header"]["msg_id"]
+    statuses = [
+        (m["content"]["execution_state"], m["parent_header"].get("msg_id"))
+        for m in messages
+        if m["msg_type"] == "status"
+    ]
+    assert statuses[0] == ("busy", cell) and statuses[-1] == ("idle", cell)
+    during = statuses[1:-1]
+    assert any(state == "idle" and parent in control for state, parent in during)  # answered meanwhile
+    for index, (state, _) in enumerate(during):
+        if state != "busy":  # another request's end: the very next status says the cell is busy
+            assert during[index + 1 : index + 2] == [("busy", cell)], statuses
