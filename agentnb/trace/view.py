@@ -36,6 +36,15 @@ PRE = f"margin:0;white-space:pre-wrap;{MONO}"
 KEY_CELL = 'style="color:#64748b;padding:0 6px;vertical-align:top"'
 LIST = 'style="margin:2px 0"'
 BAR = "position:absolute;min-width:2px;top:0;bottom:0;border-radius:2px"
+SUMMARY = (
+    "display:flex;align-items:center;gap:6px;cursor:pointer;list-style:none;padding:1px 0;"
+    "border-bottom:1px solid rgba(127,127,127,0.12)"
+)
+# border-box: the indent is inside the 40%, so every row's bar starts at the same place
+LABEL = "flex:0 0 40%;box-sizing:border-box;overflow:hidden;white-space:nowrap;text-overflow:ellipsis"
+TRACK = "flex:1;position:relative;height:10px;background:rgba(127,127,127,0.08)"
+FIGURES = "flex:0 0 22%;text-align:right;color:#475569;font-size:11px;white-space:nowrap"
+DETAIL = "margin:2px 0 4px 0;font-size:11px;background:rgba(127,127,127,0.06);border-radius:4px"
 CONTENT_LIMIT = 2000
 HIDDEN_KEYS = ("agentnb.time_to_first_token",)  # clock readings: left out when times=False
 LIST_LIMIT = 10
@@ -280,17 +289,14 @@ class TraceView:
             for m in self._marks(row)
         )
         is_open = " open" if span is not None and span.operation == WORKFLOW else ""
+        status = span.status if span is not None else "group"
         parts.append(
-            f'<details class="agentnb-span" data-op="{op}" data-status="{span.status if span else "group"}"'
-            f'{is_open} style="margin:0"><summary style="display:flex;align-items:center;gap:6px;'
-            'cursor:pointer;list-style:none;padding:1px 0;border-bottom:1px solid rgba(127,127,127,0.12)">'
-            f'<span style="flex:0 0 40%;padding-left:{row.depth * 14}px;overflow:hidden;white-space:nowrap;'
-            f'text-overflow:ellipsis">{e(self._label_html(row))}{marks}</span>'
-            '<span style="flex:1;position:relative;height:10px;background:rgba(127,127,127,0.08)">'
-            f'<span style="{BAR};left:{left:.2f}%;width:{width:.2f}%;background:{color};opacity:{opacity}">'
-            "</span></span>"
-            f'<span style="flex:0 0 22%;text-align:right;color:#475569;font-size:11px;white-space:nowrap">'
-            f"{e(self._figures(row))}</span></summary>"
+            f'<details class="agentnb-span" data-op="{op}" data-status="{status}"{is_open} style="margin:0">'
+            f'<summary style="{SUMMARY}"><span style="{LABEL};padding-left:{row.depth * 14}px">'
+            f"{e(self._label_html(row))}{marks}</span>"
+            f'<span style="{TRACK}"><span style="{BAR};left:{left:.2f}%;width:{width:.2f}%;'
+            f'background:{color};opacity:{opacity}"></span></span>'
+            f'<span style="{FIGURES}">{e(self._figures(row))}</span></summary>'
         )
         if span is not None:
             parts.append(self._detail_html(span, row.depth))
@@ -318,8 +324,8 @@ class TraceView:
                 f'<pre style="{PRE}">{e(short(text, CONTENT_LIMIT))}</pre></td></tr>'
             )
         return (
-            f'<div class="agentnb-span-detail" style="margin:2px 0 4px {depth * 14 + 14}px;font-size:11px;'
-            f'background:rgba(127,127,127,0.06);border-radius:4px"><table>{"".join(items)}</table></div>'
+            f'<div class="agentnb-span-detail" style="{DETAIL};margin-left:{depth * 14 + 14}px">'
+            f'<table style="font-size:inherit">{"".join(items)}</table></div>'
         )
 
     # ----- markdown and text ---------------------------------------------------------------

@@ -13,7 +13,7 @@ from agentnb.trace import Trace
 from tests.trace.test_spans import round_robin_with_tool
 
 ROW = re.compile(
-    r'<details class="agentnb-span" data-op="([a-z_]+)".*?ellipsis">▸ ([^<]*?)\s*<'
+    r'<details class="agentnb-span" data-op="([a-z_]+)".*?px">▸ ([^<]*?)\s*<'
     r".*?left:([\d.]+)%;width:([\d.]+)%"
 )
 
