@@ -1,10 +1,10 @@
 """Spans built from a run's events: a run, its turns, model calls, tool calls, plan steps.
 
-`SpanBuilder` reads events one at a time (live, or from a finished run's list) and grows a
-tree of `Span`s. It is a consumer of the stream and nothing more: every fact it shows is
-in the events. A span keeps references to the events that opened and closed it; names,
+`SpanBuilder` reads events (live, or from a finished run's list) and grows a tree of
+`Span`s. It is a consumer of the stream and nothing more: every fact it shows is in the
+events. A span keeps references to the events that opened and closed it; names,
 OpenTelemetry attributes and content are derived from them only when someone asks, so
-feeding an event costs about a microsecond.
+building a span costs a couple of microseconds.
 
 Where an event lacks a time the builder falls back: a model call without ``started_at``
 starts at the previous event of its turn, and its first token is the first `TokenDelta`

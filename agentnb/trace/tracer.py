@@ -34,6 +34,8 @@ def capture_from_env() -> bool:
 class Trace:
     """Spans of a run: a tree per team run (``roots``), every span in start order (``spans``).
 
+    ``trace.feed(event)`` records one event as it happens (a list append, so a traced run
+    pays next to nothing); the spans are built, in one batch, whenever the trace is read.
     ``prices`` adds to or overrides the price table for this trace only (model name or
     pattern -> `Price` or ``(input, output)`` dollars per million tokens).
     ``capture_content`` makes the view show message text, tool arguments and results when a
