@@ -5,6 +5,9 @@ The main thread — the one a cell runs in — waits on that queue: it feeds eve
 view, lets the kernel handle widget messages (`agentnb.notebook.pump`), and redraws at a
 bounded rate. Only the main thread touches widgets. A kernel interrupt stops the team
 cleanly; the transcript so far is kept and the kernel stays usable.
+
+The run's last event, its `Stop`, reaches the view once the run has ended well: a run that
+fails raises an error that says why, and the view does not say it a second time.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from agentnb.errors import RunError
-from agentnb.messages import Event
+from agentnb.messages import Event, Stop
 from agentnb.notebook.bridge import Ask
 from agentnb.team import Team, TeamResult
 
@@ -86,15 +89,18 @@ def run_blocking(
     worker = threading.Thread(target=work, name="agentnb-run", daemon=True)
     worker.start()
     done = False
+    held: list[Stop] = []  # the run's own Stop, shown once the run has ended without an error
     try:
         while not done and (worker.is_alive() or not inbox.empty()):  # also ends if an interrupt ate _Done
             try:
                 ended.wait(POLL_SECONDS)  # wakes early when the run ends, never per event
-                done = _serve(inbox, view, pump)
+                done = _serve(inbox, view, pump, held)
             except KeyboardInterrupt:
                 team.stop(INTERRUPTED)
         _wait_for_end(worker)
         if view is not None:
+            if "error" not in box:
+                _feed(view, held)
             _flush(view, force=True)
     except _Failed as failed:
         reason = f"{failed.where} failed"
@@ -136,8 +142,11 @@ def _discard(inbox: queue.SimpleQueue[Any]) -> None:
             inbox.get_nowait()
 
 
-def _serve(inbox: queue.SimpleQueue[Any], view: View | None, pump: Callable[[], object] | None) -> bool:
-    """One round: hand everything queued to the view, serve the kernel, maybe redraw."""
+def _serve(
+    inbox: queue.SimpleQueue[Any], view: View | None, pump: Callable[[], object] | None, held: list[Stop]
+) -> bool:
+    """One round: hand everything queued to the view (but the run's `Stop`: ``held``), serve the
+    kernel, maybe redraw."""
     done = False
     item: Any = None
     try:
@@ -148,6 +157,8 @@ def _serve(inbox: queue.SimpleQueue[Any], view: View | None, pump: Callable[[], 
             elif view is not None:
                 if isinstance(item, Ask):
                     view.ask(item)
+                elif item.__class__ is Stop and not item.scope:
+                    held.append(item)
                 else:
                     view.feed(item)
             item = inbox.get_nowait()
@@ -164,6 +175,14 @@ def _serve(inbox: queue.SimpleQueue[Any], view: View | None, pump: Callable[[], 
     if view is not None and not done:
         _flush(view)
     return done
+
+
+def _feed(view: View, events: list[Stop]) -> None:
+    for event in events:
+        try:
+            view.feed(event)
+        except Exception as exc:
+            raise _Failed(f"{type(view).__name__}.feed({type(event).__name__})", exc) from exc
 
 
 def _flush(view: View, *, force: bool = False) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 from collections.abc import Iterator
@@ -196,3 +197,13 @@ def test_the_kernel_reports_busy_until_the_cell_ends_while_other_requests_are_an
     for index, (state, _) in enumerate(during):
         if state != "busy":  # another request's end: the very next status says the cell is busy
             assert during[index + 1 : index + 2] == [("busy", cell)], statuses
+
+
+def test_a_run_error_is_shown_once_below_the_transcript(kernel: Kernel) -> None:
+    kernel.execute("team = Team([Agent('a'), Agent('b')], model=models.ScriptedModel({'a': ['fine']}))")
+    messages, _ = kernel.execute("%%agentteam team\nGo.")
+    (error,) = [m["content"] for m in messages if m["msg_type"] == "error"]
+    assert error["ename"] == "RunError" and "has no script for agent 'b'" in error["evalue"]
+    (closing,) = outputs(messages, "update_display_data")
+    assert "a:\nfine" in closing["text/plain"]  # what happened before the error stays in view
+    assert "no script" not in json.dumps(closing) and "Stopped" not in closing["text/html"]

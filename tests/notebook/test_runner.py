@@ -102,11 +102,15 @@ def test_approval_requests_go_to_the_view(verdict: bool, content: str) -> None:
     assert content in outcome.content
 
 
-def test_run_errors_reach_the_caller_with_the_partial_result() -> None:
+def test_run_errors_reach_the_caller_with_the_partial_result_and_only_there() -> None:
     team = Team([Agent("a"), Agent("b")], model=models.ScriptedModel({"a": ["fine"]}), max_turns=4)
+    view = Recorder()
     with pytest.raises(RunError) as caught:
-        run_blocking(team, "go", view=Recorder())
-    assert [m.content for m in caught.value.result.chat()] == ["go", "fine"]
+        run_blocking(team, "go", view=view)
+    result = caught.value.result
+    assert [m.content for m in result.chat()] == ["go", "fine"] and isinstance(result.messages[-1], Stop)
+    shown = [e for e in view.events if not isinstance(e, TokenDelta)]
+    assert shown == result.messages[:-1]  # the error says why the run stopped; the view does not
 
 
 class Broken(Recorder):
