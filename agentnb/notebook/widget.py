@@ -18,7 +18,7 @@ from typing import Any
 import ipywidgets as widgets
 from ipywidgets.widgets.widget_string import HTMLStyle
 
-from agentnb.markup import MARKDOWN_LIMIT, never_raises, settled_end, to_html, to_html_after
+from agentnb.markup import MARKDOWN_LIMIT, md_text, never_raises, settled_end, to_html, to_html_after
 from agentnb.messages import (
     Event,
     SpeakerSelected,
@@ -352,7 +352,7 @@ class ChatWidget(widgets.VBox):
         markdown = render_markdown(self.events)
         return {
             "text/plain": self.heading + (f"\n{text}" if text else ""),
-            "text/markdown": f"*{self.heading}*" + (f"\n\n{markdown}" if markdown else ""),
+            "text/markdown": f"*{md_text(self.heading)}*" + (f"\n\n{markdown}" if markdown else ""),
             "text/html": self.header_html() + body,
         }
 

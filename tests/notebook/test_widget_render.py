@@ -98,3 +98,13 @@ def test_a_tool_panel_with_deeply_nested_arguments_is_drawn(chat: ChatWidget):
     chat.flush(force=True)
     (panel,) = values(chat)
     assert 'data-status="ok"' in panel and "{&quot;a&quot;: {&quot;a&quot;:" in panel
+
+
+def test_the_chats_markdown_shows_its_title_and_data_literally():
+    chat = ChatWidget("agentnb · team $big_team")
+    chat.feed(ToolCalls(source="w", calls=[ToolCall(id="c", name="f", arguments='{"cost": "$4 and $5"}')]))
+    chat.feed(ToolResult(source="w", call_id="c", name="f", content="*$3.9 million*"))
+    markdown = chat.static_bundle()["text/markdown"]
+    chat.dispose()
+    assert markdown.startswith("*agentnb · team <span>&#36;</span>big\\_team*")
+    assert '`f({"cost": "$4 and $5"})`' in markdown and "`*$3.9 million*`" in markdown
