@@ -47,8 +47,8 @@ def provider(model: str | None) -> str | None:
     return None
 
 
-def attributes(span: Span, scrub: Scrubber) -> dict[str, Any]:
-    """The span's attributes (no content): what any export may carry."""
+def attributes(span: Span) -> dict[str, Any]:
+    """The span's attributes (no content): what any export may carry, before scrubbing."""
     op = span.operation
     out: dict[str, Any] = {"gen_ai.operation.name": op}
     if span.scope:
@@ -120,7 +120,7 @@ def attributes(span: Span, scrub: Scrubber) -> dict[str, Any]:
         out["error.type"] = ERROR_TYPES.get(op, "run_error")
         if span.error:
             out["agentnb.error"] = span.error
-    return scrub.data(out)
+    return out
 
 
 def content(span: Span, scrub: Scrubber) -> dict[str, Any]:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from agentnb.trace.tracer import Trace
 
 FORMAT = "agentnb-trace"
+PLAIN_FIELDS = ("label", "name", "agent", "scope", "step", "error", "model")  # strings not yet scrubbed
 VERSION = 1
 
 
@@ -54,11 +55,29 @@ def span_record(trace: Trace, span: Span, capture_content: bool) -> dict[str, An
 
 
 def dumps(trace: Trace, capture_content: bool) -> str:
-    scrub = trace.scrubber.data
+    """The trace as JSONL text; every string scrubbed of secrets.
+
+    Attributes and content come scrubbed from the trace; the other strings (names, labels,
+    models, errors) repeat from span to span, so each distinct one is scrubbed once.
+    """
+    scrub = trace.scrubber.text
+    seen: dict[str, str] = {}
+
+    def clean(text: str | None) -> str | None:
+        if text is None:
+            return None
+        found = seen.get(text)
+        if found is None:
+            found = seen[text] = scrub(text)
+        return found
+
     header = {"format": FORMAT, "version": VERSION, "capture_content": capture_content}
     lines = [json.dumps(header)]
-    records = (span_record(trace, span, capture_content) for span in trace.spans)
-    lines += [json.dumps(scrub(record), ensure_ascii=False) for record in records]
+    for span in trace.spans:
+        record = span_record(trace, span, capture_content)
+        for key in PLAIN_FIELDS:
+            record[key] = clean(record[key])
+        lines.append(json.dumps(record, ensure_ascii=False))
     return "\n".join(lines) + "\n"
 
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from agentnb.trace.view import TraceView
 
 CAPTURE_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+SHORT = 200  # strings up to this length are remembered once scrubbed
 
 
 def capture_from_env() -> bool:
@@ -60,6 +61,7 @@ class Trace:
         self._priced = 0
         self._secrets = list(secrets)
         self._scrubber: Scrubber | None = None
+        self._scrubbed: dict[str, str] = {}
 
     @classmethod
     def from_events(
@@ -120,7 +122,7 @@ class Trace:
         found = span._attributes
         if found is None:
             self._price()
-            found = attrs.attributes(span, self.scrubber)
+            found = {key: self._clean(value) for key, value in attrs.attributes(span).items()}
             if span.end is not None:  # an open span's attributes still change
                 span._attributes = found
         return found
@@ -137,6 +139,19 @@ class Trace:
             if span.end is not None:
                 span._content = found
         return found
+
+    def _clean(self, value: Any) -> Any:
+        """An attribute value scrubbed; short strings repeat (names, models), so each is scrubbed once."""
+        if isinstance(value, str):
+            found = self._scrubbed.get(value)
+            if found is None:
+                found = self.scrubber.text(value)
+                if len(value) <= SHORT:
+                    self._scrubbed[value] = found
+            return found
+        if isinstance(value, list):
+            return [self._clean(v) for v in value]
+        return value
 
     @property
     def scrubber(self) -> Scrubber:
