@@ -236,16 +236,16 @@ class SpanBuilder:
         if pending:
             handlers = self._handlers
             seq = self._seq
-            for event in pending:
-                handler = handlers.get(
-                    event.__class__
-                )  # unknown kinds are skipped: newer streams stay readable
-                if handler is not None:
-                    seq += 1
-                    self._seq = seq
-                    handler(event, seq)
             self.last = pending[-1]
-            pending.clear()
+            try:
+                for event in pending:  # kinds without a handler are skipped: newer streams stay readable
+                    handler = handlers.get(event.__class__)
+                    if handler is not None:
+                        seq += 1
+                        handler(event, seq)
+            finally:  # an event is never handled twice, even if one fails
+                self._seq = seq
+                pending.clear()
         self._link()
 
     @property
