@@ -35,6 +35,7 @@ CELL_STYLE = "border:1px solid rgba(127,127,127,0.4);padding:2px 8px"
 DOLLAR = "<span>&#36;</span>"  # a $ that neither JupyterLab's MathJax nor GitHub reads as math
 
 _log = logging.getLogger(__name__)
+_reported: set[tuple[str, str]] = set()
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _BLOCK_START = re.compile(r"\n[ \t]*\n(?=\S)")  # a blank line, then an unindented line
@@ -66,8 +67,8 @@ def never_raises(fallback: Callable[P, R]) -> Callable[[Callable[P, R]], Callabl
         def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
             try:
                 out = render(*args, **kwargs)
-            except Exception:
-                _log.debug("%s failed; showing its input as text", render.__qualname__, exc_info=True)
+            except Exception as exc:
+                _report(render.__qualname__, exc)
                 try:
                     out = fallback(*args, **kwargs)
                 except Exception:  # a fallback is kept trivial; this is the last resort
@@ -78,6 +79,15 @@ def never_raises(fallback: Callable[P, R]) -> Callable[[Callable[P, R]], Callabl
         return guarded
 
     return decorate
+
+
+def _report(renderer: str, exc: Exception) -> None:
+    """Log a renderer's failure: a warning the first time (it is a bug to report), then quietly."""
+    key = (renderer, type(exc).__name__)
+    first = key not in _reported
+    _reported.add(key)
+    level = logging.WARNING if first else logging.DEBUG
+    _log.log(level, "agentnb could not render with %s; its input is shown as text", renderer, exc_info=exc)
 
 
 def _cleaned(out: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
 import re
 
 import pytest
@@ -112,7 +113,7 @@ def test_invalid_unicode_is_repaired_not_raised():
     assert clean("ok") == "ok"
 
 
-def test_a_renderer_that_fails_shows_its_fallback():
+def test_a_renderer_that_fails_shows_its_fallback_and_is_reported_once(caplog: pytest.LogCaptureFixture):
     @never_raises(lambda text: f"<pre>{text}</pre>")
     def broken(text: str) -> str:
         raise RecursionError("too deep")
@@ -121,8 +122,12 @@ def test_a_renderer_that_fails_shows_its_fallback():
     def hopeless(text: str) -> str:
         raise ValueError
 
-    assert broken("raw \ud800") == "<pre>raw \ufffd</pre>"
-    assert hopeless("x") == ""
+    with caplog.at_level(logging.WARNING, logger="agentnb.markup"):
+        assert broken("raw \ud800") == "<pre>raw \ufffd</pre>"
+        assert broken("again") == "<pre>again</pre>"
+        assert hopeless("x") == ""
+    warned = [r.getMessage() for r in caplog.records]
+    assert len(warned) == 2 and "broken" in warned[0] and "hopeless" in warned[1]  # once per renderer
 
 
 # ----- finished blocks of a streamed reply ---------------------------------------------------------
