@@ -191,7 +191,9 @@ def test_malformed_body_reports_line_number_line_and_expectation(
 ) -> None:
     with pytest.raises(CellError) as caught:
         run(ip, "", "writer: ok\neditor - edits\n---\ntask")
-    assert str(caught.value).startswith("line 3: 'editor - edits': expected an agent line 'name: role'")
+    assert str(caught.value).startswith(
+        "line 3: 'editor - edits': if this is an agent, write ':' after its name, not '-' ('editor: edits')"
+    )
 
 
 def test_unknown_tool_in_body_names_its_line(ip: InteractiveShell, ns: dict[str, Any]) -> None:
