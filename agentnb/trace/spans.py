@@ -128,7 +128,7 @@ class Span:
         self.cost_pico: int | None = None
         self.priced = False
         self.call: ToolCall | None = None
-        self.children: list[Span] | None = None  # filled by `SpanBuilder.link`, off the hot path
+        self.children: list[Span] | None = None  # filled by `SpanBuilder.link` when a tree is needed
         self.cursor = start  # turns: when the agent's previous event happened (a model call's start)
         self.cursor_seq = seq
         self.first_token: float | None = None
@@ -231,7 +231,7 @@ class SpanBuilder:
         }
 
     def update(self) -> None:
-        """Build the spans of the events fed since the last update, and link them into the tree."""
+        """Build the spans of the events fed since the last update (`link` makes the tree)."""
         pending = self.pending
         if pending:
             handlers = self._handlers
@@ -246,7 +246,6 @@ class SpanBuilder:
             finally:  # an event is never handled twice, even if one fails
                 self._seq = seq
                 pending.clear()
-        self._link()
 
     @property
     def last_at(self) -> float:
@@ -254,8 +253,12 @@ class SpanBuilder:
         self.update()
         return self.last.at if self.last is not None else self.end_hint
 
-    def _link(self) -> None:
-        """Fill ``children`` for the spans added since the last call (parents come first)."""
+    def link(self) -> None:
+        """Fill ``children`` for the spans added since the last call (parents come first).
+
+        Only views and walks need the tree; totals do not, so they skip this step.
+        """
+        self.update()
         spans = self.spans
         for span in spans[self._linked :]:
             parent = span.parent

@@ -96,8 +96,9 @@ class Trace:
 
     @property
     def roots(self) -> list[Span]:
-        """One span per team run (``invoke_workflow``)."""
-        self._builder.update()
+        """One span per team run (``invoke_workflow``), with ``children`` filled down the tree."""
+        self._builder.link()
+        self._price()
         return self._builder.roots
 
     @property
@@ -107,6 +108,7 @@ class Trace:
 
     def find(self, operation: str | None = None, label: str | None = None) -> list[Span]:
         """Spans of one operation (``"execute_tool"``) and/or about one thing (``"search"``)."""
+        self._builder.link()
         return [
             s
             for s in self.spans

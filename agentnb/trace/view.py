@@ -93,12 +93,13 @@ class TraceView:
         self.trace = trace
         self.times = times
         self.focus = focus
+        roots = trace.roots  # links the tree
         spans = trace.spans
         if focus is not None and not 0 <= focus < len(spans):
             raise ValueError(f"focus: the trace has spans 0 to {len(spans) - 1}, not {focus!r}")
         self.summary: Summary = trace.summary()
         self.totals = aggregates(spans)
-        self.tops = [spans[focus]] if focus is not None else trace.roots
+        self.tops = [spans[focus]] if focus is not None else roots
         self.rows = layout(self.tops, self.totals, max_rows)
         self.now = trace.now
         self.last_seq = max((s.end_seq or s.seq for s in spans), default=0)
