@@ -4,32 +4,90 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
 import os
+import re
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from agentnb.demo import NEWSROOM_TASK, newsroom
 from agentnb.errors import AgentnbError
+from agentnb.messages import Stop
+from agentnb.models.base import Model, ModelError
 from agentnb.render import TerminalPrinter
 
+OPTION = re.compile(r"--?[A-Za-z][\w-]*(=.*)?")  # what a typed option looks like (not a value like '-3')
 
-async def run_demo(model: str | None, task: str, color: bool, max_turns: int) -> int:
-    """Stream the newsroom run to stdout as it happens; return a process exit code."""
-    from agentnb import models
 
-    if model:
-        models.set_default(model)
-    choice = models.describe_default()
-    team = newsroom(models.default(), max_turns=max_turns)  # resolved now: its notice comes first
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a mistyped option in its own (sub)command's usage, with the closest match.
+
+    Plain argparse lets a subcommand's unknown options travel up to the top-level parser,
+    which shows its own usage and no hint. ``commands`` maps subcommand names to their parsers.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands: dict[str, Parser] = {}
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        words = list(sys.argv[1:] if args is None else args)
+        for word in words:  # the options before the first other word: checked before argparse's errors
+            if not OPTION.fullmatch(word):
+                break
+            self._check_option(word)
+        known, extras = super().parse_known_args(words, namespace)
+        for word in extras:
+            if OPTION.fullmatch(word):
+                self._check_option(word)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return known, extras
+
+    def _check_option(self, word: str) -> None:
+        name = word.partition("=")[0]
+        own = list(self._option_string_actions)  # every spelling this parser accepts
+        if any(option.startswith(name) for option in own):  # argparse takes unique prefixes
+            return
+        elsewhere = {
+            option: f"{self.prog} {command} {option}"
+            for command, sub in self.commands.items()
+            for option in sub._option_string_actions
+        }
+        close = difflib.get_close_matches(name, own, n=1) or difflib.get_close_matches(name, elsewhere, n=1)
+        if close:
+            hint = f"did you mean {elsewhere.get(close[0], close[0])}?"
+        else:
+            hint = f"the options are {', '.join(sorted(own))}"
+        self.error(f"unrecognized option {name}: {hint}")
+
+
+async def run_demo(model: Model, label: str, task: str, color: bool, max_turns: int) -> int:
+    """Stream the newsroom run to stdout as it happens; return a process exit code.
+
+    The run's closing line waits for the end: a run that fails says why once, on stderr.
+    """
+    team = newsroom(model, max_turns=max_turns)
     printer = TerminalPrinter(sys.stdout, color=color)
-    print(printer.paint(f"agentnb demo · newsroom · model {choice.spec} ({choice.source})", code=90))
+    print(printer.paint(f"agentnb demo · newsroom · model {label}", code=90))
+    stop: Stop | None = None
     try:
         async for event in team.stream(task):
+            if isinstance(event, Stop) and not event.scope:
+                stop = event
+                continue
             printer.feed(event)
             sys.stdout.flush()
     except AgentnbError as exc:
-        print(f"\nagentnb: {exc}", file=sys.stderr)
+        if printer.streaming is not None:
+            print(flush=True)  # end the reply cut short
+        print(f"agentnb: {exc}", file=sys.stderr)
         return 1
+    if stop is not None:
+        printer.feed(stop)
     result = team.last_result
     if result is not None:
         summary = f"{result.turns} turns · {result.usage.total_tokens} tokens"
@@ -37,23 +95,45 @@ async def run_demo(model: str | None, task: str, color: bool, max_turns: int) ->
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="agentnb", description="Teams of AI agents, in notebooks.")
-    commands = parser.add_subparsers(dest="command", required=True)
+def demo_model(spec: str | None) -> tuple[Model, str]:
+    """The model for the demo, and its spec with where the choice came from."""
+    from agentnb import models
+
+    if spec:
+        return models.resolve(spec), f"{spec} (from --model)"
+    choice = models.describe_default()
+    return models.default(), f"{choice.spec} ({choice.source})"  # resolved now: its notice comes first
+
+
+def parser() -> Parser:
+    from agentnb import __version__
+
+    top = Parser(prog="agentnb", description="Teams of AI agents, in notebooks.")
+    top.add_argument("--version", action="version", version=f"agentnb {__version__}")
+    commands = top.add_subparsers(dest="command", required=True, parser_class=Parser)
+    top.commands = commands.choices
     demo = commands.add_parser("demo", help="run the newsroom team: writer, fact-checker, editor, publisher")
     demo.add_argument("--model", help="model spec, e.g. scripted:newsroom, local, openai:gpt-4o-mini")
     demo.add_argument("--task", default=NEWSROOM_TASK, help="what the newsroom should write")
     demo.add_argument("--max-turns", type=int, default=12, help="stop after this many turns (default 12)")
     demo.add_argument("--color", action=argparse.BooleanOptionalAction, default=None,
-                      help="colour the transcript (default: when printing to a terminal)")
-    args = parser.parse_args(argv)
+                      help="colour the transcript (default: when printing to a terminal)")  # fmt: skip
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    top = parser()
+    args = top.parse_args(argv)
+    demo = top.commands["demo"]
     if args.max_turns <= 0:
-        parser.error("--max-turns must be a positive integer")
+        demo.error("--max-turns must be a positive integer")
     color = args.color if args.color is not None else sys.stdout.isatty() and "NO_COLOR" not in os.environ
     try:
-        return asyncio.run(run_demo(args.model, args.task, color, args.max_turns))
-    except ValueError as exc:  # a bad model spec
-        parser.error(str(exc))
+        model, label = demo_model(args.model)
+    except (ValueError, ModelError) as exc:  # a bad model spec, or a model that cannot load
+        demo.error(f"--model: {exc}" if args.model else str(exc))
+    try:
+        return asyncio.run(run_demo(model, label, args.task, color, args.max_turns))
     except KeyboardInterrupt:
         print("\nagentnb: interrupted", file=sys.stderr)
         return 130

@@ -2,13 +2,15 @@
 
 ``@tool`` reads a function's signature: type hints become a JSON schema (through a pydantic
 model), ``Annotated[str, "what it is"]`` or a docstring ``Args:`` section describe each
-parameter, and the docstring's first paragraph describes the tool. Arguments are validated
-before the call; every failure becomes an error result the model can read and act on.
+parameter, and the docstring's first paragraph describes the tool. ``functools.partial``
+objects and callable objects work too. Arguments are validated before the call; every
+failure becomes an error result the model can read and act on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import json
 import re
@@ -17,9 +19,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PydanticUserError,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+)
 
 from agentnb.messages import ToolCall
+
+TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")  # what OpenAI-compatible APIs accept
+HANDOFF_PREFIX = "transfer_to_"
 
 
 @dataclass(slots=True)
@@ -54,7 +67,9 @@ class Tool:
             "type": "function",
             "function": {"name": self.name, "description": self.description, "parameters": parameters},
         }
-        self._is_async = inspect.iscoroutinefunction(self.fn)
+        self._is_async = inspect.iscoroutinefunction(self.fn) or inspect.iscoroutinefunction(
+            call_target(self.fn)
+        )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Call the underlying function directly (handy in notebooks and tests)."""
@@ -132,18 +147,62 @@ def tool(
     """
 
     def build(f: Callable[..., Any]) -> Tool:
-        summary, param_docs = parse_docstring(inspect.getdoc(f) or "")
+        if not callable(f):
+            raise TypeError(f"tool: expected a function or a callable object, got {type(f).__name__}")
+        tool_name = check_tool_name(name if name is not None else default_name(f))
+        summary, param_docs = parse_docstring(documentation(f))
         return Tool(
-            name=name or f.__name__,
+            name=tool_name,
             description=description or summary,
             fn=f,
-            arguments_model=arguments_model(f, param_docs),
+            arguments_model=arguments_model(f, param_docs, tool_name),
             timeout=timeout,
             requires_approval=requires_approval,
             blocking=blocking,
         )
 
     return build(fn) if fn is not None else build
+
+
+def check_tool_name(name: Any) -> str:
+    """Tool names go to model APIs, which accept 1-64 letters, digits, '_' and '-'."""
+    if isinstance(name, str) and TOOL_NAME.match(name):
+        return name
+    if name == "<lambda>":
+        fix = "a lambda has no name of its own: pass one, e.g. tool(lambda: ..., name='today')"
+    else:
+        fix = "pass name= with letters, digits, '_' or '-' (at most 64), e.g. name='search_archive'"
+    raise ValueError(f"tool name {name!r} is not allowed; {fix}")
+
+
+def _unwrapped(fn: Any) -> Any:
+    """``fn`` without any ``functools.partial`` layers."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    return fn
+
+
+def call_target(fn: Any) -> Any:
+    """The function that really runs: a partial's wrapped one, a callable object's ``__call__``."""
+    fn = _unwrapped(fn)
+    if inspect.isroutine(fn) or inspect.isclass(fn):
+        return fn
+    return type(fn).__call__ if callable(fn) else fn
+
+
+def default_name(fn: Any) -> str:
+    """A function's name (a partial's wrapped function's), else the object's class in snake case."""
+    fn = _unwrapped(fn)
+    name = getattr(fn, "__name__", None)
+    if isinstance(name, str):
+        return name
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", type(fn).__name__).lower()
+
+
+def documentation(fn: Any) -> str:
+    """The docstring that describes ``fn``: its own, a partial's wrapped callable's, or ``__call__``'s."""
+    fn = _unwrapped(fn)
+    return inspect.getdoc(fn) or inspect.getdoc(call_target(fn)) or ""
 
 
 def as_tool(obj: Tool | Callable[..., Any]) -> Tool:
@@ -157,9 +216,16 @@ def as_tool(obj: Tool | Callable[..., Any]) -> Tool:
 
 def handoff_tool(target: str, description: str) -> Tool:
     """The generated ``transfer_to_<target>`` tool of handoff mode."""
-    model = create_model(f"transfer_to_{target}_arguments", __config__=ConfigDict(extra="ignore"))
+    name = HANDOFF_PREFIX + target
+    if not TOOL_NAME.match(name):
+        longest = 64 - len(HANDOFF_PREFIX)
+        raise ValueError(
+            f"handoffs: the tool {name!r} that hands off to {target!r} is not a valid tool name; "
+            f"an agent others hand off to needs a name of at most {longest} letters, digits, '_' or '-'"
+        )
+    model = create_model(f"{name}_arguments", __config__=ConfigDict(extra="ignore"))
     return Tool(
-        name=f"transfer_to_{target}",
+        name=name,
         description=f"Hand the conversation to {target}: {description}".strip(" :"),
         fn=lambda: f"Transferred to {target}.",
         arguments_model=model,
@@ -168,15 +234,21 @@ def handoff_tool(target: str, description: str) -> Tool:
     )
 
 
-def arguments_model(fn: Callable[..., Any], param_docs: dict[str, str]) -> type[BaseModel]:
-    """A pydantic model of ``fn``'s parameters, with descriptions."""
+def arguments_model(fn: Callable[..., Any], param_docs: dict[str, str], name: str) -> type[BaseModel]:
+    """A pydantic model of ``fn``'s parameters, with descriptions; ``name`` is the tool's."""
     signature = inspect.signature(fn)
-    hints = get_type_hints(fn, include_extras=True)
+    try:
+        hints = get_type_hints(call_target(fn), include_extras=True)
+    except (NameError, TypeError) as exc:
+        raise TypeError(
+            f"tool {name!r}: cannot read its type hints ({type(exc).__name__}: {exc}); define the "
+            "types its parameters use at module level, before the tool"
+        ) from None
     fields: dict[str, Any] = {}
     for param in signature.parameters.values():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             raise TypeError(
-                f"tool {fn.__name__!r}: *args and **kwargs cannot be described to a model; "
+                f"tool {name!r}: *args and **kwargs cannot be described to a model; "
                 "list the parameters explicitly"
             )
         annotation = hints.get(param.name, Any)
@@ -190,7 +262,27 @@ def arguments_model(fn: Callable[..., Any], param_docs: dict[str, str]) -> type[
                 annotation = Annotated[(base, *extras)] if extras else base
         default = ... if param.default is param.empty else param.default
         fields[param.name] = (annotation, Field(default, description=doc))
-    return create_model(f"{fn.__name__}_arguments", **fields)
+    try:
+        model = create_model(f"{name}_arguments", **fields)
+        model.model_json_schema()
+    except PydanticUserError:
+        raise _schema_error(name, fields) from None
+    return model
+
+
+def _schema_error(name: str, fields: dict[str, Any]) -> TypeError:
+    """Name the parameter whose type cannot become a JSON schema, and what to do."""
+    for param, (annotation, _) in fields.items():
+        try:
+            TypeAdapter(annotation).json_schema()
+        except PydanticUserError:
+            shown = getattr(annotation, "__name__", None) or repr(annotation)
+            return TypeError(
+                f"tool {name!r}: parameter {param!r} has type {shown}, which cannot be described to "
+                "a model as JSON; use a JSON-friendly type (str, int, float, bool, a list or dict of "
+                "those, a pydantic model or a dataclass) and build the object inside the tool"
+            )
+    return TypeError(f"tool {name!r}: its parameters cannot be described to a model as a JSON schema")
 
 
 _ARGS_HEADER = re.compile(r"^\s*(Args|Arguments|Parameters):\s*$")

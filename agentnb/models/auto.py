@@ -2,8 +2,9 @@
 
 On an agent's first call in a turn it calls the offered tools with arguments generated from
 their JSON schemas; once tool results are back (or when there are no tools) it answers with
-text, or with JSON that satisfies the requested output schema. Handoff tools are left alone
-unless ``handoffs=True``. Useful to smoke-test tool wiring and schemas without writing replies.
+text, or with JSON that satisfies the requested output schema, or, when handoff tools
+(``transfer_to_<name>``) are offered, hands off instead. Useful to smoke-test tool wiring,
+schemas and handoff routing without writing replies.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from agentnb.messages import ToolCall
 from agentnb.models.base import ModelReply, ModelRequest, OfflineModel
-from agentnb.models.scripted import HANDOFF_PREFIX
+from agentnb.tools import HANDOFF_PREFIX
 
 _WORDS = ("alpha", "brook", "cedar", "delta", "ember", "fjord", "grove", "harbor", "iris")
 
@@ -66,9 +67,16 @@ class SchemaValueGenerator:
 
 
 class AutoModel(OfflineModel):
-    """Calls offered tools with schema-valid arguments, then replies; same seed, same run."""
+    """Calls offered tools with schema-valid arguments, then replies; same seed, same run.
 
-    def __init__(self, seed: int = 0, *, handoffs: bool = False, **options: Any) -> None:
+    In a handoff team (``transfer_to_<name>`` tools offered) it hands off where it would
+    otherwise reply: once its other tools have run, or at once when it has none, it calls
+    one transfer tool, picked from the seed. ``handoffs=False`` makes it reply with text
+    and leave transfer tools alone. The default is on so that a handoff team run on
+    ``auto`` visibly passes control (its ``max_turns`` ends the run).
+    """
+
+    def __init__(self, seed: int = 0, *, handoffs: bool = True, **options: Any) -> None:
         super().__init__(**options)
         self.seed = seed
         self.handoffs = handoffs
@@ -77,24 +85,36 @@ class AutoModel(OfflineModel):
     async def reply(self, request: ModelRequest) -> ModelReply:
         rng = random.Random(f"{self.seed}:{request.agent}:{self.calls}")
         last = request.messages[-1] if request.messages else {}
-        if request.tools and request.tool_choice != "none" and last.get("role") != "tool":
-            calls = self._tool_calls(request, rng)
-            if calls:
-                return ModelReply(tool_calls=calls)
+        functions = self._functions_to_call(request, last, rng)
+        if functions:
+            return ModelReply(tool_calls=self._calls(functions, rng))
         if request.output_schema is not None:
             generator = SchemaValueGenerator(rng, request.output_schema)
             return ModelReply(text=json.dumps(generator.value(request.output_schema)))
         return ModelReply(text=self._text(request, last))
 
-    def _tool_calls(self, request: ModelRequest, rng: random.Random) -> list[ToolCall]:
-        forced = request.tool_choice not in ("auto", "required", "none")
+    def _functions_to_call(
+        self, request: ModelRequest, last: dict[str, Any], rng: random.Random
+    ) -> list[dict[str, Any]]:
+        """The offered functions to call now; none means reply."""
+        if not request.tools or request.tool_choice == "none":
+            return []
+        functions = [t["function"] for t in request.tools]
+        first = last.get("role") != "tool"  # no tool results back yet in this turn
+        if request.tool_choice not in ("auto", "required"):
+            return [fn for fn in functions if fn["name"] == request.tool_choice] if first else []
+        own = [fn for fn in functions if not fn["name"].startswith(HANDOFF_PREFIX)]
+        transfers = [fn for fn in functions if fn["name"].startswith(HANDOFF_PREFIX)]
+        if own and first:
+            return own
+        if transfers and self.handoffs:
+            return [rng.choice(transfers)]
+        return []
+
+    def _calls(self, functions: list[dict[str, Any]], rng: random.Random) -> list[ToolCall]:
+        """One call of each function, with arguments generated from its parameter schema."""
         calls = []
-        for tool in request.tools:
-            fn = tool["function"]
-            if forced and fn["name"] != request.tool_choice:
-                continue
-            if not forced and not self.handoffs and fn["name"].startswith(HANDOFF_PREFIX):
-                continue
+        for fn in functions:
             params = fn.get("parameters", {})
             args = SchemaValueGenerator(rng, params).value(params)
             calls.append(

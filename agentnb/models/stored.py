@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
 from agentnb.messages import ToolCall, Usage
 from agentnb.models.base import ModelError, ModelReply, ModelRequest
 from agentnb.models.secrets import Scrubber
@@ -55,29 +57,56 @@ def encode(
     }
 
 
-def decode(entry: dict[str, Any], where: str) -> tuple[list[str], ModelReply]:
+class StoredResponse(BaseModel):
+    """The reply part of a stored interaction."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    text: str = ""
+    tool_calls: list[ToolCall] = []
+    usage: Usage = Usage()
+    model: str = ""
+
+
+class StoredInteraction(BaseModel):
+    """The shape `decode` accepts: what `encode` writes (the request is not needed to replay)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    key: str = ""
+    response: StoredResponse
+    chunks: list[str] = []
+
+
+def decode(entry: Any, where: str) -> tuple[list[str], ModelReply]:
     """The chunks and reply of a stored interaction; ``where`` names it in errors."""
+    if not isinstance(entry, dict):
+        raise ModelError(f"{where}: not a stored model interaction (a {_json_kind(entry)}, not an object)")
     try:
-        response = entry["response"]
-        reply = ModelReply(
-            text=response.get("text", ""),
-            tool_calls=[ToolCall.model_validate(c) for c in response.get("tool_calls", [])],
-            usage=Usage.model_validate(response.get("usage", {})),
-            model=response.get("model", ""),
+        stored = StoredInteraction.model_validate(entry)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'interaction'}: {e['msg']}"
+            for e in exc.errors(include_url=False)
         )
-        chunks = [str(c) for c in entry.get("chunks", [])]
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        raise ModelError(f"{where}: not a stored model interaction ({exc})") from exc
-    return chunks, reply
+        raise ModelError(f"{where}: not a stored model interaction ({problems})") from None
+    response = stored.response
+    reply = ModelReply(
+        text=response.text, tool_calls=response.tool_calls, usage=response.usage, model=response.model
+    )
+    return stored.chunks, reply
+
+
+def _json_kind(value: Any) -> str:
+    names = {list: "list", str: "string", bool: "boolean", int: "number", float: "number", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
 
 
 async def replay_chunks(chunks: list[str], reply: ModelReply) -> AsyncIterator[str | ModelReply]:
     """Stream a stored reply: its recorded deltas, then a fresh copy of the reply."""
     for chunk in chunks:
         yield chunk
-    yield ModelReply(
-        text=reply.text, tool_calls=list(reply.tool_calls), usage=reply.usage, model=reply.model
-    )
+    yield ModelReply(text=reply.text, tool_calls=list(reply.tool_calls), usage=reply.usage, model=reply.model)
 
 
 def write_json(path: Path, data: Any) -> None:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 
 from agentnb.errors import RunError
 from agentnb.human import Human
 from agentnb.models import record, resolve, set_default
 from agentnb.models.base import Model, ModelError
 from agentnb.notebook.build import TeamOptions, declared_team, find_human, named_team, option_tools
-from agentnb.notebook.live import live_chat_available, run_with_chat
+from agentnb.notebook.busy import reported_busy
+from agentnb.notebook.live import live_chat_available, person_can_answer, run_with_chat
 from agentnb.notebook.parse import interpolate, parse_body
 from agentnb.notebook.runner import run_blocking
 from agentnb.notebook.settings import AgentTeam
@@ -22,6 +24,15 @@ from agentnb.team import MODES, TeamResult
 
 CELL_MODES = [m for m in MODES if m != "graph"]  # graph teams need edges: build them in Python
 TEAM_SHAPE_OPTIONS = ("model", "mode", "max_turns", "until", "tools", "record", "replay")
+TEXT_OPTIONS = {  # options that take free text, with an example value for error messages
+    "model": "scripted:newsroom",
+    "until": "APPROVED",
+    "tools": "search_archive,calc",
+    "human": "alice",
+    "out": "result",
+    "record": "run.json",
+    "replay": "run.json",
+}
 
 
 def _spec_model(spec: str, option: str) -> Model:
@@ -31,16 +42,20 @@ def _spec_model(spec: str, option: str) -> Model:
         raise UsageError(f"{option}: {exc}") from None
 
 
-def _unquoted(args: Any) -> Any:
-    """Drop one pair of surrounding quotes from string options.
+def _options_of(magic: Any, line: str) -> Any:
+    """The options of a magic's ``line``, split like a shell line but keeping backslashes.
 
-    IPython splits magic lines without removing quotes, so ``--until "ALL DONE"`` would
-    otherwise look for the text with its quote marks.
+    IPython's own splitter keeps the quotes (``--until "ALL DONE"`` would look for the quote
+    marks too) and reports an unclosed quote as a bare ``ValueError``: a traceback in the
+    notebook. Backslashes stay as typed, so Windows paths need no escaping.
     """
-    for name, value in vars(args).items():
-        if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            setattr(args, name, value[1:-1])
-    return args
+    lexer = shlex.shlex(line, posix=True)
+    lexer.whitespace_split, lexer.escape, lexer.commenters = True, "", ""
+    try:
+        words = list(lexer)
+    except ValueError as exc:  # "No closing quotation"
+        raise UsageError(f"{exc} in the options {line.strip()}: close the quote, or remove it") from None
+    return magic.parser.parse_args(words)
 
 
 @magics_class
@@ -92,8 +107,12 @@ class AgentMagics(Magics):
         transcript so far is kept. Defaults: ``%config AgentTeam`` (model, mode, max_turns,
         stream, max_updates_per_second).
         """
-        args = _unquoted(parse_argstring(self.agentteam, line))
+        args = _options_of(self.agentteam, line)
         ns = self.shell.user_ns
+        for name, example in TEXT_OPTIONS.items():
+            value = getattr(args, name)
+            if value is not None and not value.strip():
+                raise UsageError(f"--{name} is empty; give it a value, e.g. --{name} {example}")
         if args.out is not None and not args.out.isidentifier():
             raise UsageError(f"--out: {args.out!r} is not a variable name")
         if args.record and args.replay:
@@ -109,7 +128,7 @@ class AgentMagics(Magics):
             raise UsageError(f"--human {args.human} answers in the live chat; drop --no-stream / --quiet")
 
         humans: list[Human] = []
-        if args.team:
+        if args.team is not None:
             given = [f"--{o.replace('_', '-')}" for o in TEAM_SHAPE_OPTIONS if getattr(args, o) is not None]
             if given:
                 raise UsageError(
@@ -127,14 +146,21 @@ class AgentMagics(Magics):
             humans = [p for p in team.participants if isinstance(p, Human)]
         if not chat:
             humans = []
+        elif humans and not person_can_answer(self.shell):
+            raise UsageError(
+                f"--human {humans[0].name}: a person must answer in the chat, but this cell runs "
+                "without one (nbclient, jupyter nbconvert --execute, papermill); run it in JupyterLab "
+                "or Jupyter Notebook, or leave the person out of the team"
+            )
 
         try:
-            if chat:
-                result = run_with_chat(
-                    self.shell, team, task, humans=humans, max_rate=self.settings.max_updates_per_second
-                )
-            else:
-                result = run_blocking(team, task)
+            with reported_busy(getattr(self.shell, "kernel", None)):
+                if chat:
+                    result = run_with_chat(
+                        self.shell, team, task, humans=humans, max_rate=self.settings.max_updates_per_second
+                    )
+                else:
+                    result = run_blocking(team, task)
         except RunError as exc:
             if args.out:
                 ns[args.out] = exc.result
@@ -151,8 +177,6 @@ class AgentMagics(Magics):
             model = _spec_model(
                 args.model or self.settings.model, "--model" if args.model else "AgentTeam.model"
             )
-        if args.until is not None and not args.until.strip():
-            raise UsageError("--until: give the text that ends the run, e.g. --until APPROVED")
         if args.record:
             own = [a.name for a in agents if a.model]
             if own:
@@ -180,7 +204,7 @@ class AgentMagics(Magics):
         ``%agentnb`` shows the status; ``%agentnb model SPEC`` makes SPEC the default model
         (``agentnb.models.set_default``) for every team that names none.
         """
-        args = _unquoted(parse_argstring(self.agentnb, line))
+        args = _options_of(self.agentnb, line)
         if args.spec is not None and args.command != "model":
             raise UsageError("usage: %agentnb [status] | %agentnb model SPEC")
         if args.command == "model" and args.spec is not None:

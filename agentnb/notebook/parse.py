@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentnb.agent import NAME_PATTERN, check_name
 from agentnb.errors import AgentnbError
 
 SEPARATOR = "---"
@@ -30,12 +31,15 @@ ATTRIBUTES = {
     "handoffs": "comma-separated agent names this agent may hand off to (handoff mode)",
 }
 _AGENT_LINE = re.compile(r"^([^\s:#][^\s:]*)\s*:(.*)$")
+_LIST_MARKER = re.compile(r"^\s*([-*+]|\d+[.)])\s")
+_SEPARATOR_NOT_COLON = re.compile(r"^(\S+?)(\s*(?:->|=>|[–—=])\s*|\s+-\s+|;\s*)(.+)$")  # 'writer - writes'
 _TRAILING_ATTRIBUTE = re.compile(r"(^|\s)([a-z_]+)=(\S+)$")
 _PLACEHOLDER = re.compile(r"\{\{([A-Za-z_]\w*)\}\}|\{([A-Za-z_]\w*)\}")
 EXPECTED = (
     "expected an agent line 'name: role', an indented line continuing the role above, "
     f"or '{SEPARATOR}' followed by the task"
 )
+TASK_HINT = f"if it is the task, put a line '{SEPARATOR}' before it"
 
 
 class CellError(AgentnbError, ValueError):
@@ -97,14 +101,18 @@ def parse_body(body: str, *, first_line_no: int = 2) -> CellSpec:
             continue
         if line[0].isspace():
             if not agents:
-                raise CellError(line_no, line, f"an indented line before any agent; {EXPECTED}")
+                indented = "an agent line starts at column 0" if _AGENT_LINE.match(line.strip()) else EXPECTED
+                raise CellError(line_no, line, f"an indented line before any agent; {indented}")
             role_lines.append(line.strip())
             continue
         match = _AGENT_LINE.match(line)
         if match is None:
-            raise CellError(line_no, line, EXPECTED)
-        close_agent()
+            raise CellError(line_no, line, not_an_agent_line(line))
         name = match[1]
+        problem = name_problem(name)
+        if problem is not None:
+            raise CellError(line_no, line, problem)
+        close_agent()
         if any(a.name == name for a in agents):
             raise CellError(line_no, line, f"agent {name!r} is declared twice; names must be unique")
         agents.append(AgentSpec(name=name, role="", line_no=line_no))
@@ -117,6 +125,43 @@ def parse_body(body: str, *, first_line_no: int = 2) -> CellSpec:
     raise CellError(
         first_line_no + last, lines[last], f"expected a line '{SEPARATOR}' and then the task after the agents"
     )
+
+
+def not_an_agent_line(line: str) -> str:
+    """What is wrong with a line at column 0 that is no agent line, as specifically as it shows."""
+    head, colon, _ = line.partition(":")
+    words = head.split()
+    if colon and not words:
+        return f"the agent's name is missing before the ':'; {EXPECTED}"
+    if colon and _LIST_MARKER.match(head):
+        return f"an agent line starts with the name, without a list marker: write '{words[-1]}: ...'"
+    if colon:
+        blanks = "spaces or tabs" if "\t" in head else "spaces"
+        hint = f"; {TASK_HINT}" if len(words) > 2 else ""
+        return f"agent names cannot contain {blanks}: write '{'_'.join(words)}: ...'{hint}"
+    match = _SEPARATOR_NOT_COLON.match(line)
+    if match and NAME_PATTERN.match(match[1]):
+        return (
+            f"if this is an agent, write ':' after its name, not {match[2].strip()!r} "
+            f"('{match[1]}: {match[3]}'); {TASK_HINT}"
+        )
+    first, _, role = line.strip().partition(" ")
+    if NAME_PATTERN.match(first):
+        example = f"{first}: {role.strip() or '<role>'}"
+        return f"if this is an agent, put ':' after its name ('{example}'); {TASK_HINT}"
+    return EXPECTED
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name an agent (agents' names become chat and tool names), or None."""
+    try:
+        check_name(name, "agent name")
+    except ValueError as exc:
+        odd = next((c for c in name if not (c.isascii() and (c.isalnum() or c in "_-"))), None)
+        if odd is not None:
+            return f"agent name {name!r} has {odd!r}; names use letters, digits, '_' or '-'"
+        return str(exc)
+    return None
 
 
 def finish_agent(agent: AgentSpec, role_lines: list[str]) -> None:

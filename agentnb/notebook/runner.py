@@ -5,17 +5,22 @@ The main thread — the one a cell runs in — waits on that queue: it feeds eve
 view, lets the kernel handle widget messages (`agentnb.notebook.pump`), and redraws at a
 bounded rate. Only the main thread touches widgets. A kernel interrupt stops the team
 cleanly; the transcript so far is kept and the kernel stays usable.
+
+The run's last event, its `Stop`, reaches the view once the run has ended well: a run that
+fails raises an error that says why, and the view does not say it a second time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from agentnb.messages import Event
+from agentnb.errors import RunError
+from agentnb.messages import Event, Stop
 from agentnb.notebook.bridge import Ask
 from agentnb.team import Team, TeamResult
 
@@ -33,6 +38,18 @@ class View(Protocol):
     def flush(self, *, force: bool = False) -> None: ...
 
 
+class ServeError(RunError):
+    """Serving a run failed (the view or the kernel pump): the team was stopped, and it has ended."""
+
+
+class _Failed(Exception):
+    """Raised inside the main thread's loop: what failed (``where``) and its exception."""
+
+    def __init__(self, where: str, error: Exception) -> None:
+        super().__init__(where)
+        self.where, self.error = where, error
+
+
 class _Done:
     """Posted last by the worker thread."""
 
@@ -48,7 +65,9 @@ def run_blocking(
     """Run ``team`` on ``task`` and wait, serving ``view`` and ``pump`` while waiting.
 
     ``inbox`` is the queue the worker posts to; pass one to let other code (a `HumanBridge`)
-    post `Ask` objects into the same stream. Errors of the run are raised here.
+    post `Ask` objects into the same stream. Errors of the run are raised here. When the view
+    or the pump fails, the team is stopped and waited for, and `ServeError` says what failed:
+    the team never keeps running unseen (its next run would find it busy).
     """
     inbox = inbox if inbox is not None else queue.SimpleQueue()
     box: dict[str, BaseException] = {}
@@ -70,24 +89,66 @@ def run_blocking(
     worker = threading.Thread(target=work, name="agentnb-run", daemon=True)
     worker.start()
     done = False
-    while not done and (worker.is_alive() or not inbox.empty()):  # also ends if an interrupt ate _Done
-        try:
-            ended.wait(POLL_SECONDS)  # wakes early when the run ends, never per event
-            done = _serve(inbox, view, pump)
-        except KeyboardInterrupt:
-            team.stop(INTERRUPTED)
-    worker.join()
-    if view is not None:
-        view.flush(force=True)
+    held: list[Stop] = []  # the run's own Stop, shown once the run has ended without an error
+    try:
+        while not done and (worker.is_alive() or not inbox.empty()):  # also ends if an interrupt ate _Done
+            try:
+                ended.wait(POLL_SECONDS)  # wakes early when the run ends, never per event
+                done = _serve(inbox, view, pump, held)
+            except KeyboardInterrupt:
+                team.stop(INTERRUPTED)
+        _wait_for_end(worker)
+        if view is not None:
+            if "error" not in box:
+                _feed(view, held)
+            _flush(view, force=True)
+    except _Failed as failed:
+        reason = f"{failed.where} failed"
+        _wait_for_end(worker, stop=lambda: _stop(team, reason))
+        _discard(inbox)  # what the view never saw, and the worker's _Done: a reused inbox starts empty
+        raise ServeError(
+            f"team {team.name!r} was stopped because {failed.where} failed: "
+            f"{type(failed.error).__name__}: {failed.error}. The transcript so far is kept "
+            "(team.transcript) and the team can run again; %%agentteam --no-stream runs "
+            "without the live chat.",
+            team.last_result,
+        ) from failed.error
     if "error" in box:
         raise box["error"]
     assert team.last_result is not None
     return team.last_result
 
 
-def _serve(inbox: queue.SimpleQueue[Any], view: View | None, pump: Callable[[], object] | None) -> bool:
-    """One round: hand everything queued to the view, serve the kernel, maybe redraw."""
+def _wait_for_end(worker: threading.Thread, stop: Callable[[], None] | None = None) -> None:
+    """Join the worker; an interrupt only repeats the wait. ``stop`` is asked again each round,
+    since a run that had not begun when first asked does not hear it."""
+    while worker.is_alive():
+        try:
+            if stop is not None:
+                stop()
+            worker.join(POLL_SECONDS)
+        except KeyboardInterrupt:
+            pass
+
+
+def _stop(team: Team, reason: str) -> None:
+    with contextlib.suppress(RuntimeError):  # a run just starting still holds its last run's closed loop
+        team.stop(reason)
+
+
+def _discard(inbox: queue.SimpleQueue[Any]) -> None:
+    with contextlib.suppress(queue.Empty):
+        while True:
+            inbox.get_nowait()
+
+
+def _serve(
+    inbox: queue.SimpleQueue[Any], view: View | None, pump: Callable[[], object] | None, held: list[Stop]
+) -> bool:
+    """One round: hand everything queued to the view (but the run's `Stop`: ``held``), serve the
+    kernel, maybe redraw."""
     done = False
+    item: Any = None
     try:
         item = inbox.get_nowait()
         while True:
@@ -96,13 +157,36 @@ def _serve(inbox: queue.SimpleQueue[Any], view: View | None, pump: Callable[[], 
             elif view is not None:
                 if isinstance(item, Ask):
                     view.ask(item)
+                elif item.__class__ is Stop and not item.scope:
+                    held.append(item)
                 else:
                     view.feed(item)
             item = inbox.get_nowait()
     except queue.Empty:
         pass
+    except Exception as exc:
+        method = "ask" if isinstance(item, Ask) else "feed"
+        raise _Failed(f"{type(view).__name__}.{method}({type(item).__name__})", exc) from exc
     if pump is not None:
-        pump()
+        try:
+            pump()
+        except Exception as exc:
+            raise _Failed(f"the kernel pump ({type(pump).__name__})", exc) from exc
     if view is not None and not done:
-        view.flush()
+        _flush(view)
     return done
+
+
+def _feed(view: View, events: list[Stop]) -> None:
+    for event in events:
+        try:
+            view.feed(event)
+        except Exception as exc:
+            raise _Failed(f"{type(view).__name__}.feed({type(event).__name__})", exc) from exc
+
+
+def _flush(view: View, *, force: bool = False) -> None:
+    try:
+        view.flush(force=force)
+    except Exception as exc:
+        raise _Failed(f"{type(view).__name__}.flush()", exc) from exc

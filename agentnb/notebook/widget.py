@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import html
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import ipywidgets as widgets
 from ipywidgets.widgets.widget_string import HTMLStyle
 
-from agentnb.markup import settled_end, to_html
+from agentnb.markup import MARKDOWN_LIMIT, md_text, never_raises, settled_end, to_html, to_html_after
 from agentnb.messages import (
     Event,
     SpeakerSelected,
@@ -32,9 +32,12 @@ from agentnb.messages import (
 from agentnb.notebook.bridge import Ask
 from agentnb.render import (
     CHAT_OPEN,
+    PALETTE,
+    Colors,
     html_bubble,
     html_note,
     html_tool,
+    raw_html,
     render_html,
     render_markdown,
     render_text,
@@ -65,16 +68,23 @@ class _Reply:
     """A reply being streamed (pieces) or complete (content)."""
 
     source: str
+    color: str = PALETTE[0]
     pieces: list[str] = field(default_factory=list)
     content: str | None = None
     settled: int = 0  # characters whose blocks are finished and rendered into settled_html
     settled_html: str = ""
+    scanned: int = 0  # the text up to here was already looked at for finished blocks
 
+    def text(self) -> str:
+        return self.content if self.content is not None else "".join(self.pieces)
+
+    @never_raises(lambda self: raw_html(self.text()))
     def html(self) -> str:
-        if self.content is not None:
-            return html_bubble(self.source, self.content)
         text = "".join(self.pieces)
-        end = settled_end(text, self.settled)
+        if self.content is not None:  # the same markup as in the saved transcript
+            return html_bubble(self.source, self.content, self.color, body_html=self._finished_body(text))
+        end = settled_end(text, self.settled, since=self.scanned)
+        self.scanned = text.rfind("\n") + 1
         if end > self.settled:  # render finished blocks once, not at every redraw
             self.settled_html += to_html(text[self.settled : end])
             self.settled = end
@@ -82,7 +92,14 @@ class _Reply:
         # markdown form once finished, so a long reply costs the same at every redraw.
         tail = html.escape(text[self.settled :]).replace("\n", "<br>")
         body = self.settled_html + (f"<p>{tail}</p>" if tail else "")
-        return html_bubble(self.source, text, streaming=True, body_html=body)
+        return html_bubble(self.source, text, self.color, streaming=True, body_html=body)
+
+    def _finished_body(self, streamed: str) -> str | None:
+        """The final text's HTML from the blocks already rendered while it streamed, when they still hold."""
+        content, done = self.content or "", self.settled
+        if not done or len(content) > MARKDOWN_LIMIT or content[:done] != streamed[:done]:
+            return None  # html_bubble renders the whole text
+        return to_html_after(content, self.settled, self.settled_html)
 
 
 @dataclass(eq=False)
@@ -98,7 +115,8 @@ class ChatWidget(widgets.VBox):
     """A live view of one team run; the runner calls `feed`, `ask` and `flush` from the main thread.
 
     ``title`` heads the static renderings; ``max_turns`` and ``model`` fill the status line;
-    ``on_stop`` is called by the Stop button (give it ``team.stop``).
+    ``on_stop`` is called by the Stop button (give it ``team.stop``); ``participants`` (the
+    team's order) fixes each agent's colour, as in the saved transcript.
     """
 
     def __init__(
@@ -110,6 +128,7 @@ class ChatWidget(widgets.VBox):
         on_stop: Callable[[str], None] | None = None,
         max_rate: float = 20.0,
         clock: Callable[[], float] = time.monotonic,
+        participants: Sequence[str] = (),
     ) -> None:
         self.heading = title
         self.max_turns = max_turns
@@ -117,6 +136,7 @@ class ChatWidget(widgets.VBox):
         self.on_stop = on_stop
         self.interval = 1.0 / max_rate if max_rate > 0 else 0.0
         self.clock = clock
+        self.colors = Colors(participants)
         self.started = clock()
         self.events: list[Event] = []
         self.flushes = 0
@@ -131,10 +151,12 @@ class ChatWidget(widgets.VBox):
         self._asks: list[Ask] = []
 
         # Every entry shares one layout and one style: a new entry costs a single comm_open.
-        self._item_layout = widgets.Layout()
+        # No widget margins, and JupyterLab's rendered-HTML styles: a finished entry lays out
+        # exactly as in the static transcript that replaces the chat when the run ends.
+        self._item_layout = widgets.Layout(margin="0")
         self._item_style = HTMLStyle()
         self.status_line = widgets.HTML(value=self._status_html(), _dom_classes=["agentnb-status"])
-        self.thread = widgets.VBox(_dom_classes=["agentnb-chat"])
+        self.thread = widgets.VBox(_dom_classes=["agentnb-chat", "jp-RenderedHTMLCommon"])
         self.stop_button = _button("Stop", "agentnb-stop-button", self._stop_clicked, icon="stop")
         self.prompt = widgets.HTML()
         self.text = widgets.Text(placeholder="Type your answer", _dom_classes=["agentnb-input"])
@@ -168,7 +190,7 @@ class ChatWidget(widgets.VBox):
         if kind is TokenDelta:
             stream = self._streams.get(event.source)
             if stream is None:
-                reply = _Reply(event.source)
+                reply = _Reply(event.source, self.colors.html(event.source))
                 stream = self._streams[event.source] = (reply, self._add(reply.html))
             stream[0].pieces.append(event.text)  # type: ignore[union-attr]
             stream[1].dirty = True
@@ -211,8 +233,9 @@ class ChatWidget(widgets.VBox):
         """Close ``source``'s streamed reply with its final text (or a bubble for new text)."""
         stream = self._streams.pop(source, None)
         if stream is None:
+            color = self.colors.html(source)  # speakers get colours in order, with or without text
             if content and content.strip():
-                self._add(_Reply(source, content=content).html)
+                self._add(_Reply(source, color, content=content).html)
             return
         reply, item = stream
         reply.content = content if content is not None else "".join(reply.pieces)
@@ -246,6 +269,7 @@ class ChatWidget(widgets.VBox):
             self.status_line.value = status
         return True
 
+    @never_raises(lambda self: "")
     def _status_html(self) -> str:
         turns = f"turn {self.turn} of {self.max_turns}" if self.max_turns else f"turn {self.turn}"
         elapsed = self.clock() - self.started
@@ -322,12 +346,13 @@ class ChatWidget(widgets.VBox):
 
     def static_bundle(self) -> dict[str, str]:
         """The transcript so far as deterministic HTML, markdown and text (no ids, no times)."""
-        body = render_html(self.events) if self.events else CHAT_OPEN + "</div>"
-        text = render_text(self.events)
+        speakers = self.colors.names()  # the colours the live chat used
+        body = render_html(self.events, participants=speakers) if self.events else CHAT_OPEN + "</div>"
+        text = render_text(self.events, participants=speakers)
         markdown = render_markdown(self.events)
         return {
             "text/plain": self.heading + (f"\n{text}" if text else ""),
-            "text/markdown": f"*{self.heading}*" + (f"\n\n{markdown}" if markdown else ""),
+            "text/markdown": f"*{md_text(self.heading)}*" + (f"\n\n{markdown}" if markdown else ""),
             "text/html": self.header_html() + body,
         }
 

@@ -6,9 +6,13 @@ import os
 import subprocess
 import sys
 
+import agentnb
+
 
 def run(*args, env_model="scripted:newsroom"):
     env = {**os.environ, "AGENTNB_MODEL": env_model, "NO_COLOR": "1"}
+    env.pop("OPENAI_API_KEY", None)
+    env.pop("OPENAI_BASE_URL", None)
     return subprocess.run(
         [sys.executable, "-m", "agentnb.cli", *args], capture_output=True, text=True, env=env, timeout=120
     )
@@ -22,7 +26,7 @@ def test_demo_prints_the_newsroom_chat():
         assert speaker in out
     assert "fact_checker calls search_archive(" in out
     assert "14 acres" in out
-    assert "── stopped: publisher said 'PUBLISHED'" in out
+    assert out.count("stopped: publisher said 'PUBLISHED'") == 1
     assert "\033[" not in out  # no colour codes when not a terminal
 
 
@@ -36,6 +40,39 @@ def test_demo_rejects_a_bad_model_spec_with_a_usage_error():
     assert proc.returncode == 2
     assert "'gpt-nonsense'" in proc.stderr and "openai:gpt-4o-mini" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_version_prints_the_package_version():
+    proc = run("--version")
+    assert proc.returncode == 0 and proc.stdout == f"agentnb {agentnb.__version__}\n"
+
+
+def test_a_mistyped_option_is_named_with_the_closest_one_in_its_commands_usage():
+    proc = run("demo", "--modle", "x")
+    assert proc.returncode == 2 and proc.stderr.startswith("usage: agentnb demo ")
+    assert "agentnb demo: error: unrecognized option --modle: did you mean --model?" in proc.stderr
+    proc = run("--modle", "x")  # before the command: the option is one of demo's
+    assert "agentnb: error: unrecognized option --modle: did you mean agentnb demo --model?" in proc.stderr
+    proc = run("--verison")
+    assert proc.returncode == 2 and "did you mean --version?" in proc.stderr
+    assert run("demo", "--max", "1", "--task", "-3 words").returncode == 0  # prefixes and dash values work
+
+
+def test_demo_says_the_model_came_from_its_model_option():
+    proc = run("demo", "--model", "auto:3", "--max-turns", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("agentnb demo · newsroom · model auto:3 (from --model)\n")
+    assert "set explicitly" not in proc.stdout + proc.stderr
+
+
+def test_a_failed_run_says_why_once_on_stderr():
+    proc = run("demo", "--model", "openai:gpt-4o-mini")
+    assert proc.returncode == 1
+    assert (proc.stdout + proc.stderr).count("no API key") == 1
+    assert proc.stderr.startswith(
+        "agentnb: team 'newsroom' stopped with an error: openai:gpt-4o-mini: no API key"
+    )
+    assert "stopped" not in proc.stdout and "Traceback" not in proc.stderr
 
 
 def test_import_agentnb_loads_neither_openai_nor_jupyter():

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import socket
 import time
+from collections.abc import Callable
 from typing import Annotated
 
 import pytest
@@ -13,6 +16,7 @@ from pydantic import BaseModel, Field
 from agentnb import Agent, Team, tool
 from agentnb.messages import ToolCall, ToolResult
 from agentnb.models import ModelReply, ScriptedModel, call
+from agentnb.tools import handoff_tool
 
 
 @tool
@@ -204,3 +208,110 @@ def test_repeated_tool_failures_end_the_run_with_a_reason():
     result = Team([agent], max_turns=3).run_sync("go")
     assert "2 tool-call rounds in a row failed" in result.stop_reason
     assert "not valid JSON" in result.stop_reason
+
+
+def _power(base: int, exponent: int) -> int:
+    """Raise a number to a power.
+
+    Args:
+        base: the number
+        exponent: how many times to multiply it
+    """
+    return base**exponent
+
+
+async def _slow_echo(text: str, times: int) -> str:
+    """Echo text after yielding to the event loop."""
+    await asyncio.sleep(0)
+    return text * times
+
+
+def test_a_partial_is_a_tool_named_and_described_by_its_function():
+    square = tool(functools.partial(_power, exponent=2))
+    fn = square.schema["function"]
+    assert fn["name"] == "_power" and fn["description"] == "Raise a number to a power."
+    assert fn["parameters"]["properties"]["base"] == {"type": "integer", "description": "the number"}
+    assert run(square.run('{"base": 7}')).content == "49"
+    assert tool(functools.partial(_power, 3), name="power_of_three").name == "power_of_three"
+
+
+def test_a_partial_of_an_async_function_is_awaited():
+    twice = tool(functools.partial(_slow_echo, times=2), name="twice")
+    assert run(twice.run('{"text": "ab"}')).content == "abab"
+
+
+class WeatherLookup:
+    """Today's weather in a city."""
+
+    def __init__(self, forecasts: dict[str, str]) -> None:
+        self.forecasts = forecasts
+
+    def __call__(self, city: Annotated[str, "the city"]) -> str:
+        return self.forecasts.get(city, "unknown")
+
+
+class AsyncHTTPFetcher:
+    async def __call__(self, url: str) -> str:
+        """Fetch a page (pretend)."""
+        await asyncio.sleep(0)
+        return f"<html>{url}</html>"
+
+
+def test_a_callable_object_is_a_tool_named_after_its_class():
+    weather = tool(WeatherLookup({"Riverside": "sunny"}))
+    fn = weather.schema["function"]
+    assert fn["name"] == "weather_lookup" and fn["description"] == "Today's weather in a city."
+    assert fn["parameters"]["properties"]["city"]["description"] == "the city"
+    assert run(weather.run('{"city": "Riverside"}')).content == "sunny"
+    fetch = tool(AsyncHTTPFetcher())
+    assert fetch.name == "async_http_fetcher" and fetch.description == "Fetch a page (pretend)."
+    assert run(fetch.run('{"url": "x.org"}')).content == "<html>x.org</html>"  # awaited, not a coroutine
+    assert tool(WeatherLookup({}), name="weather").name == "weather"
+
+
+def test_a_parameter_type_without_a_json_schema_names_the_tool_and_parameter():
+    def send(to: str, sock: socket.socket) -> str:
+        return "sent"
+
+    with pytest.raises(TypeError) as info:
+        tool(send)
+    message = str(info.value)
+    assert "tool 'send': parameter 'sock' has type socket" in message
+    assert "use a JSON-friendly type" in message
+
+    def schedule(when: str, then: Callable[[], None]) -> str:
+        return "ok"
+
+    with pytest.raises(TypeError, match="tool 'later': parameter 'then'"):
+        tool(schedule, name="later")
+
+
+def test_a_type_hint_that_cannot_be_resolved_names_the_tool():
+    def lookup(item: NotDefinedAnywhere) -> str:  # noqa: F821
+        return ""
+
+    with pytest.raises(TypeError, match=r"tool 'lookup': cannot read its type hints .*NotDefinedAnywhere"):
+        tool(lookup)
+
+
+def test_a_lambda_needs_a_name():
+    with pytest.raises(ValueError, match=r"tool name '<lambda>' is not allowed; .*pass one, e.g\. tool\("):
+        tool(lambda: "today")
+    assert tool(lambda: "today", name="today").name == "today"
+
+
+@pytest.mark.parametrize("bad", ["bad name!", "", "x" * 65, "dots.not.allowed"])
+def test_tool_names_follow_the_model_apis_rule(bad):
+    with pytest.raises(ValueError, match="is not allowed; pass name= with letters, digits"):
+        tool(add.fn, name=bad)
+
+
+def test_an_agent_name_too_long_for_its_handoff_tool_says_so():
+    with pytest.raises(ValueError, match="at most 52 letters"):
+        handoff_tool("x" * 60, "a very long name")
+    assert handoff_tool("x" * 52, "").name == "transfer_to_" + "x" * 52
+
+
+def test_something_not_callable_is_not_a_tool():
+    with pytest.raises(TypeError, match="expected a function or a callable object, got int"):
+        tool(42)

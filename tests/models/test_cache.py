@@ -85,6 +85,14 @@ def test_a_corrupt_entry_is_a_miss_not_an_error(tmp_path: Path) -> None:
     assert json.loads(model.path_for(request).read_text())["response"]["text"] == "answer to x"
 
 
+def test_an_entry_of_the_wrong_shape_is_a_miss_not_an_error(tmp_path: Path) -> None:
+    model = cached(Counting(), tmp_path)
+    request = ask("x")
+    model.path_for(request).write_text(json.dumps({"response": {"text": ["not", "text"]}}))
+    assert asyncio.run(complete(model, request)).text == "answer to x"
+    assert (model.hits, model.misses) == (0, 1)
+
+
 def test_failed_calls_are_not_cached(tmp_path: Path) -> None:
     def flaky(request: ModelRequest) -> str:
         raise RuntimeError("server down")

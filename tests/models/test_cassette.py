@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from agentnb import Agent, RunError, Team, tool
 from agentnb.messages import Event
@@ -223,3 +225,67 @@ def test_replay_model_is_named_after_its_file(tmp_path: Path) -> None:
     assert (reply.text, reply.model) == ("hi", "scripted")
     model.reset()
     assert asyncio.run(complete(model, ask("a"))).text == "hi"
+
+
+def write_cassette(path: Path, interactions: Any) -> Path:
+    path.write_text(json.dumps({"format": "agentnb-cassette", "version": 1, "interactions": interactions}))
+    return path
+
+
+GOOD = {"key": "k", "request": {}, "response": {"text": "hi"}, "chunks": ["hi"]}
+
+
+@pytest.mark.parametrize(
+    ("bad", "problem"),
+    [
+        ("just text", "a string, not an object"),
+        ([GOOD], "a list, not an object"),
+        ({"key": "k"}, "response: Field required"),
+        ({**GOOD, "response": ["hi"]}, "response:"),
+        ({**GOOD, "response": {"text": 7}}, "response.text:"),
+        ({**GOOD, "chunks": "hi"}, "chunks:"),
+        ({**GOOD, "key": ["k"]}, "key:"),
+        ({**GOOD, "response": {"tool_calls": [{"name": "x"}]}}, "response.tool_calls.0.id:"),
+    ],
+)
+def test_a_corrupt_interaction_is_named_by_file_and_number(tmp_path: Path, bad: Any, problem: str) -> None:
+    path = write_cassette(tmp_path / "run.json", [GOOD, bad])
+    with pytest.raises(ModelError) as info:
+        replay(path)
+    message = str(info.value)
+    assert f"cassette {path} interaction 2: not a stored model interaction" in message
+    assert problem in message
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+INTERACTION = st.fixed_dictionaries(
+    {},
+    optional={
+        "key": JSON | st.text(max_size=5),
+        "request": JSON,
+        "response": JSON
+        | st.fixed_dictionaries(
+            {},
+            optional={"text": JSON, "tool_calls": JSON, "usage": JSON, "model": JSON},
+        ),
+        "chunks": JSON | st.lists(st.text(max_size=3), max_size=3),
+    },
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(interactions=st.lists(INTERACTION | JSON, max_size=3))
+def test_any_cassette_content_replays_or_fails_with_a_model_error(tmp_path: Path, interactions: Any) -> None:
+    path = write_cassette(tmp_path / "fuzz.json", interactions)
+    try:
+        model = replay(path, strict=False)
+    except ModelError as exc:
+        assert str(path) in str(exc)
+        return
+    for _ in interactions:  # every interaction the loader accepted replays
+        reply = asyncio.run(complete(model, ask("anything")))
+        assert isinstance(reply.text, str) and isinstance(reply.model, str)

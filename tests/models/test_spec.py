@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -182,6 +183,108 @@ def test_importing_models_loads_neither_openai_nor_llama_cpp() -> None:
     code = (
         "import sys, agentnb, agentnb.models as m; m.resolve('local'); m.resolve('auto');"
         "print(sorted(k for k in sys.modules if k.split('.')[0] in ('openai', 'llama_cpp', 'llm')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_newsroom_script_fails_for_an_agent_it_has_no_script_for() -> None:
+    from agentnb.models import ModelError, ModelRequest, complete
+
+    model = spec.resolve("scripted:newsroom")
+    request = ModelRequest(agent="poet", messages=[{"role": "user", "content": "a haiku"}])
+    with pytest.raises(ModelError) as info:
+        asyncio.run(complete(model, request))
+    message = str(info.value)
+    assert "no script for agent 'poet'" in message
+    assert "editor, fact_checker, publisher, writer" in message
+    assert "model='auto'" in message  # says what to use instead
+
+
+def test_a_script_file_fails_for_an_unscripted_agent_too(tmp_path: Path) -> None:
+    from agentnb.models import ModelError, ModelRequest, complete
+
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps({"writer": ["hello"]}))
+    request = ModelRequest(agent="editor", messages=[{"role": "user", "content": "go"}])
+    with pytest.raises(ModelError, match=r"no script for agent 'editor' \(scripts exist for: writer\)"):
+        asyncio.run(complete(spec.resolve(f"scripted:{path}"), request))
+
+
+@pytest.mark.parametrize(
+    "good",
+    [
+        "openai:gpt-4o-mini",
+        "openai:llama3.2@http://localhost:11434/v1",
+        "scripted:newsroom",
+        "scripted",
+        "auto",
+        "auto:7",
+        " auto:-3 ",
+    ],
+)
+def test_check_spec_accepts_good_specs(good: str) -> None:
+    spec.check_spec(good)
+
+
+def test_check_spec_lets_models_and_none_through() -> None:
+    spec.check_spec(AutoModel())
+    spec.check_spec(None)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "gpt-4o-mini",
+        "openai:",
+        "openai:llama3.2@localhost:11434",
+        "auto:x",
+        "replay:",
+        "local:extra",
+        "scripted:nonesuch",
+        "scripted:missing.json",
+    ],
+)
+def test_check_spec_raises_what_resolve_raises(bad: str) -> None:
+    with pytest.raises(ValueError) as checked:
+        spec.check_spec(bad)
+    with pytest.raises(ValueError) as resolved:
+        spec.resolve(bad)
+    assert str(checked.value) == str(resolved.value)
+    assert repr(bad) in str(checked.value) or f"'{bad.strip()}'" in str(checked.value)
+
+
+def test_check_spec_wants_replay_and_script_files_to_exist(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no such cassette file") as info:
+        spec.check_spec(f"replay:{tmp_path / 'gone.json'}")
+    assert "models.record" in str(info.value)
+    with pytest.raises(ValueError, match="no such script file"):
+        spec.check_spec(f"scripted:{tmp_path / 'gone.json'}")
+    (tmp_path / "run.json").write_text("{}")
+    spec.check_spec(f"replay:{tmp_path / 'run.json'}")  # exists: its content is read when it is used
+
+
+def test_check_spec_for_local_needs_the_extra_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    without_local(monkeypatch)
+    with pytest.raises(ValueError, match=r"not installed; pip install 'agentnb\[local\]'"):
+        spec.check_spec("local")
+    monkeypatch.setattr(local, "find_spec", lambda name: object())
+    spec.check_spec("local")
+
+
+def test_check_spec_rejects_what_is_not_a_spec() -> None:
+    with pytest.raises(ValueError, match="expected a Model or a spec string"):
+        spec.check_spec(42)  # type: ignore[arg-type]
+
+
+def test_check_spec_builds_nothing_and_imports_neither_openai_nor_llama_cpp() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from agentnb.models import spec;"
+        "[spec.check_spec(s) for s in ('openai:gpt-4o-mini', 'openai:m@http://x/v1', 'auto:1', 'scripted')];"
+        "print(sorted(k for k in sys.modules if k.split('.')[0] in ('openai', 'llama_cpp', 'httpx')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -24,33 +24,53 @@ class Kernel:
         self.km.shutdown_kernel(now=True)
 
     def execute(
-        self, code: str, *, on_message: Callable[[Message], None] | None = None, timeout: float = 60
+        self,
+        code: str,
+        *,
+        on_message: Callable[[Message], None] | None = None,
+        timeout: float = 60,
+        every: bool = False,
     ) -> tuple[list[Message], Message]:
-        """Run ``code``; returns this request's iopub messages (comms included) and its reply."""
+        """Run ``code``; returns this request's iopub messages (comms included) and its reply.
+
+        ``every`` keeps the iopub messages of other requests too (e.g. their status messages).
+        """
         msg_id = self.kc.execute(code)
-        return self.collect(msg_id, on_message=on_message, timeout=timeout)
+        return self.collect(msg_id, on_message=on_message, timeout=timeout, every=every)
 
     def collect(
-        self, msg_id: str, *, on_message: Callable[[Message], None] | None = None, timeout: float = 60
+        self,
+        msg_id: str,
+        *,
+        on_message: Callable[[Message], None] | None = None,
+        timeout: float = 60,
+        every: bool = False,
     ) -> tuple[list[Message], Message]:
         messages: list[Message] = []
         deadline = time.monotonic() + timeout
         while True:
             msg = self.kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
             kind = msg["msg_type"]
+            own = msg["parent_header"].get("msg_id") == msg_id
             if kind.startswith("comm"):
                 self._track(msg)
-            elif msg["parent_header"].get("msg_id") != msg_id:
+            elif not (own or every):
                 continue
             messages.append(msg)
             if on_message is not None:
                 on_message(msg)
-            if kind == "status" and msg["content"]["execution_state"] == "idle":
+            if own and kind == "status" and msg["content"]["execution_state"] == "idle":
                 break
         while True:
             reply = self.kc.get_shell_msg(timeout=timeout)
             if reply["parent_header"].get("msg_id") == msg_id:
                 return messages, reply
+
+    def send_control(self, msg_type: str) -> str:
+        """Send a request on the control channel (answered even while a cell runs); its msg_id."""
+        msg = self.kc.session.msg(msg_type, {})
+        self.kc.control_channel.send(msg)
+        return msg["header"]["msg_id"]
 
     def _track(self, msg: Message) -> None:
         content = msg["content"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 from collections.abc import Iterator
@@ -143,3 +144,66 @@ def test_await_run_sync_and_a_forgotten_await_in_a_kernel(kernel: Kernel) -> Non
     assert (
         shown["text/markdown"].startswith("**Not started.**") and "await team.run" in shown["text/markdown"]
     )
+
+
+def test_a_broken_chat_stops_the_team_with_one_line_and_the_team_runs_again(kernel: Kernel) -> None:
+    kernel.execute(
+        "from agentnb.notebook.widget import ChatWidget\n"
+        "feed = ChatWidget.feed\n"
+        "def broken(self, event):\n"
+        "    if len(self.events) > 3:\n"
+        "        raise ZeroDivisionError('the chat broke')\n"
+        "    feed(self, event)\n"
+        "ChatWidget.feed = broken\n"
+        "team = slow_team(latency=0.02)"
+    )
+    messages, reply = kernel.execute("%%agentteam team --out partial\nGo.")
+    kernel.execute("ChatWidget.feed = feed")
+    (error,) = [m["content"] for m in messages if m["msg_type"] == "error"]
+    assert error["ename"] == "ServeError" and len(error["traceback"]) == 1
+    assert "because ChatWidget.feed(" in error["evalue"]
+    assert "ZeroDivisionError: the chat broke" in error["evalue"]
+    (closing,) = outputs(messages, "update_display_data")
+    assert "alpha beta" in closing["text/plain"]  # the transcript so far stays in view
+    messages, _ = kernel.execute("print(partial.stop_reason.endswith(' failed'), partial.turns < 30)")
+    assert stream_text(messages) == "True True\n"
+    messages, reply = kernel.execute("%%agentteam team\nGo on.")
+    assert reply["content"]["status"] == "ok"  # not TeamBusyError: the team had ended
+
+
+def test_the_kernel_reports_busy_until_the_cell_ends_while_other_requests_are_answered(
+    kernel: Kernel,
+) -> None:
+    # JupyterLab shows the state of the last status message, whatever request it is about; its
+    # widget manager sends create_subshell_request on the control channel when a chat appears.
+    kernel.execute("team = slow_team(latency=0.02, turns=6)")
+    control: list[str] = []
+
+    def on_message(msg: Message) -> None:
+        if len(control) < 2 and "epsilon" in str(msg["content"]):
+            control.append(kernel.send_control("kernel_info_request"))
+
+    messages, reply = kernel.execute("%%agentteam team\nGo.", on_message=on_message, every=True)
+    assert reply["content"]["status"] == "ok"
+    cell = reply["parent_header"]["msg_id"]
+    statuses = [
+        (m["content"]["execution_state"], m["parent_header"].get("msg_id"))
+        for m in messages
+        if m["msg_type"] == "status"
+    ]
+    assert statuses[0] == ("busy", cell) and statuses[-1] == ("idle", cell)
+    during = statuses[1:-1]
+    assert any(state == "idle" and parent in control for state, parent in during)  # answered meanwhile
+    for index, (state, _) in enumerate(during):
+        if state != "busy":  # another request's end: the very next status says the cell is busy
+            assert during[index + 1 : index + 2] == [("busy", cell)], statuses
+
+
+def test_a_run_error_is_shown_once_below_the_transcript(kernel: Kernel) -> None:
+    kernel.execute("team = Team([Agent('a'), Agent('b')], model=models.ScriptedModel({'a': ['fine']}))")
+    messages, _ = kernel.execute("%%agentteam team\nGo.")
+    (error,) = [m["content"] for m in messages if m["msg_type"] == "error"]
+    assert error["ename"] == "RunError" and "has no script for agent 'b'" in error["evalue"]
+    (closing,) = outputs(messages, "update_display_data")
+    assert "a:\nfine" in closing["text/plain"]  # what happened before the error stays in view
+    assert "no script" not in json.dumps(closing) and "Stopped" not in closing["text/html"]

@@ -161,7 +161,11 @@ def test_config_model_is_used_when_a_cell_names_none(
         ("--replay b.json --model auto", "drop --model"),
         ("--tools missing_fn", "--tools: no variable 'missing_fn'"),
         ("--model nope:x", "--model: model spec 'nope:x'"),
-        ("--until ''", "--until: give the text that ends the run"),
+        ("--until ''", "--until is empty; give it a value, e.g. --until APPROVED"),
+        ("--replay ''", "--replay is empty"),
+        ("--model ' '", "--model is empty"),
+        ("--until 'ALL DONE", "No closing quotation in the options --until 'ALL DONE: close the quote"),
+        ("''", "'' is not a variable name"),
     ],
 )
 def test_bad_options_are_usage_errors(
@@ -187,7 +191,9 @@ def test_malformed_body_reports_line_number_line_and_expectation(
 ) -> None:
     with pytest.raises(CellError) as caught:
         run(ip, "", "writer: ok\neditor - edits\n---\ntask")
-    assert str(caught.value).startswith("line 3: 'editor - edits': expected an agent line 'name: role'")
+    assert str(caught.value).startswith(
+        "line 3: 'editor - edits': if this is an agent, write ':' after its name, not '-' ('editor: edits')"
+    )
 
 
 def test_unknown_tool_in_body_names_its_line(ip: InteractiveShell, ns: dict[str, Any]) -> None:
@@ -213,9 +219,11 @@ def test_errors_show_one_line_in_the_shell(
 ) -> None:
     ip.run_cell("%%agentteam --model scripted:newsroom\nwriter - bad\n---\nt")
     ip.run_cell("%%agentteam --bogus\nw: x\n---\nt")
+    ip.run_cell("%%agentteam --until 'ALL DONE\nw: x\n---\nt")
     err = capsys.readouterr()
     shown = err.out + err.err
     assert "CellError: line 2: 'writer - bad'" in shown and "UsageError: unrecognized arguments" in shown
+    assert "UsageError: No closing quotation" in shown
     assert "Traceback" not in shown
 
 
@@ -303,3 +311,9 @@ def test_quoted_option_values_lose_their_quotes(
     cell = "writer: You write.\neditor: You edit.\n---\nGo."
     result = run(ip, f'--model "scripted:{script}" --until "ALL DONE" --max-turns 5', cell)
     assert result.stop_reason == "editor said 'ALL DONE'"
+    assert run(ip, f"--model='scripted:{script}' --mode 'sequential'", cell).turns == 2
+
+
+def test_an_unclosed_quote_in_agentnb_is_a_usage_error(ip: InteractiveShell) -> None:
+    with pytest.raises(UsageError, match="No closing quotation in the options model 'auto"):
+        ip.run_line_magic("agentnb", "model 'auto")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agentnb.notebook.parse import CellError, interpolate, parse_body
 
@@ -40,7 +42,48 @@ def test_attributes_may_sit_on_their_own_continuation_line() -> None:
 @pytest.mark.parametrize(
     ("body", "line_no", "line", "expected"),
     [
-        ("writer - writes\n---\ntask", 2, "writer - writes", "expected an agent line 'name: role'"),
+        (
+            "writer - writes\n---\ntask",
+            2,
+            "writer - writes",
+            "not '-' ('writer: writes')",
+        ),
+        (
+            "lead writer: x\n---\nt",
+            2,
+            "lead writer: x",
+            "cannot contain spaces: write 'lead_writer: ...'",
+        ),
+        (
+            "lead\twriter: x\n---\nt",
+            2,
+            "lead\twriter: x",
+            "spaces or tabs: write 'lead_writer",
+        ),
+        ("writer!: x\n---\nt", 2, "writer!: x", "agent name 'writer!' has '!'; names use letters, digits"),
+        (
+            "1st: x\n---\nt",
+            2,
+            "1st: x",
+            "'1st' is not allowed; use letters, digits",
+        ),
+        ("user: x\n---\nt", 2, "user: x", "'user' is reserved"),
+        (
+            "writer You write.\n---\nt",
+            2,
+            "writer You write.",
+            "put ':' after its name ('writer: You",
+        ),
+        ("writer; x\n---\nt", 2, "writer; x", "not ';' ('writer: x'); if it is the task, put a line '---'"),
+        ("- writer: x\n---\nt", 2, "- writer: x", "without a list marker: write 'writer: ...'"),
+        (": x\n---\nt", 2, ": x", "the agent's name is missing before the ':'"),
+        (
+            "\twriter: x\n---\nt",
+            2,
+            "writer: x",
+            "an agent line starts at column 0",
+        ),
+        ("Hello, world\n---\nt", 2, "Hello, world", "expected an agent line 'name: role'"),
         ("  indented\n---\ntask", 2, "indented", "an indented line before any agent"),
         ("a: x\n---\n\n", 3, "---", "expected the task"),
         ("a: x\na: y\n---\nt", 3, "a: y", "declared twice"),
@@ -76,3 +119,20 @@ def test_cell_errors_render_as_one_line_without_traceback() -> None:
     with pytest.raises(CellError) as caught:
         parse_body("oops\n---\nt")
     assert caught.value._render_traceback_() == [f"CellError: {caught.value}"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["writer: x", "a b: c", " cont", "\tx", "---", "#", "", "w - x", ": y", "é:"])
+        | st.text()
+    )
+)
+def test_any_body_parses_or_names_its_line(lines: list[str] | str) -> None:
+    body = lines if isinstance(lines, str) else "\n".join(lines)
+    try:
+        spec = parse_body(body)
+    except CellError as error:
+        assert 2 <= error.line_no <= body.count("\n") + 2 and error.problem
+    else:
+        assert spec.agents and spec.task

@@ -11,7 +11,7 @@ from agentnb import Agent, Human, Team, models, tool
 from agentnb.errors import RunError
 from agentnb.messages import Approval, Event, Stop, TextMessage, TokenDelta, ToolResult
 from agentnb.notebook.bridge import Ask, HumanBridge
-from agentnb.notebook.runner import INTERRUPTED, run_blocking
+from agentnb.notebook.runner import INTERRUPTED, ServeError, run_blocking
 
 
 class Recorder:
@@ -102,8 +102,80 @@ def test_approval_requests_go_to_the_view(verdict: bool, content: str) -> None:
     assert content in outcome.content
 
 
-def test_run_errors_reach_the_caller_with_the_partial_result() -> None:
+def test_run_errors_reach_the_caller_with_the_partial_result_and_only_there() -> None:
     team = Team([Agent("a"), Agent("b")], model=models.ScriptedModel({"a": ["fine"]}), max_turns=4)
+    view = Recorder()
     with pytest.raises(RunError) as caught:
-        run_blocking(team, "go", view=Recorder())
-    assert [m.content for m in caught.value.result.chat()] == ["go", "fine"]
+        run_blocking(team, "go", view=view)
+    result = caught.value.result
+    assert [m.content for m in result.chat()] == ["go", "fine"] and isinstance(result.messages[-1], Stop)
+    shown = [e for e in view.events if not isinstance(e, TokenDelta)]
+    assert shown == result.messages[:-1]  # the error says why the run stopped; the view does not
+
+
+class Broken(Recorder):
+    """A view whose ``method`` raises once it has seen ``after`` events."""
+
+    def __init__(self, method: str, after: int = 0, answers: list[Any] | None = None) -> None:
+        super().__init__(answers)
+        self.method, self.after = method, after
+
+    def _maybe_fail(self, method: str) -> None:
+        if method == self.method and len(self.events) >= self.after:
+            raise ZeroDivisionError("the view broke")
+
+    def feed(self, event: Event) -> None:
+        self._maybe_fail("feed")
+        super().feed(event)
+
+    def ask(self, ask: Ask) -> None:
+        self._maybe_fail("ask")
+        super().ask(ask)
+
+    def flush(self, *, force: bool = False) -> None:
+        self._maybe_fail("flush")
+        super().flush(force=force)
+
+
+@pytest.mark.parametrize(
+    ("method", "after", "where"),
+    [
+        ("feed", 0, "Broken.feed(TextMessage)"),  # the very first event: the run has barely begun
+        ("feed", 8, "Broken.feed("),
+        ("flush", 8, "Broken.flush()"),
+    ],
+)
+def test_a_failing_view_stops_the_team_and_says_what_failed(method: str, after: int, where: str) -> None:
+    team = two_agents(token_latency=0.01)
+    with pytest.raises(ServeError) as caught:
+        run_blocking(team, "go", view=Broken(method, after))
+    message = str(caught.value)
+    assert message.startswith(f"team 'team' was stopped because {where}")
+    assert "failed: ZeroDivisionError: the view broke" in message and "--no-stream" in message
+    result = caught.value.result
+    assert result.stop_reason.startswith(where) and result.stop_reason.endswith(" failed")
+    assert result.turns < 6 and result.chat()[0].content == "go" and team.transcript == result.messages
+    assert team.run_sync("again").turns == 6  # ended, not left running: no TeamBusyError
+
+
+def test_a_failing_pump_stops_the_team_and_says_so() -> None:
+    team = two_agents(token_latency=0.01)
+
+    def pump() -> None:
+        raise OSError("socket closed")
+
+    with pytest.raises(ServeError, match=r"the kernel pump \(function\) failed: OSError: socket closed"):
+        run_blocking(team, "go", view=Recorder(), pump=pump)
+    assert team.run_sync("again").turns == 6
+
+
+def test_a_view_failing_on_a_question_stops_a_team_waiting_for_its_answer() -> None:
+    inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    human = Human("alice")
+    team = Team([Agent("a"), human], model=models.ScriptedModel({"a": ["Question?"] * 4}), max_turns=4)
+    with HumanBridge(inbox.put).attached(human), pytest.raises(ServeError, match=r"Broken\.ask\(Ask\)"):
+        run_blocking(team, "go", inbox=inbox, view=Broken("ask"))
+    assert team.last_result is not None and team.last_result.stop_reason == "Broken.ask(Ask) failed"
+    with HumanBridge(inbox.put).attached(human):
+        again = run_blocking(team, None, inbox=inbox, view=Recorder(answers=["fine"] * 2))
+    assert again.chat()[-1].content == "fine"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 CELLS = [
     "%load_ext agentnb\nfrom agentnb.demo import NEWSROOM_TASK, search_archive",
@@ -41,3 +43,21 @@ def test_agentteam_cell_saves_the_same_widget_free_transcript_every_time() -> No
     assert strip == [{k: v for k, v in o.items() if k != "execution_count"} for o in second.cells[1].outputs]
     assert first.cells[2].outputs[0].data["text/plain"] == "\"publisher said 'PUBLISHED'\""
     assert "widgets" not in first.metadata
+
+
+def test_a_human_cell_run_by_nbclient_fails_at_once_saying_a_person_is_needed() -> None:
+    cells = [
+        "%load_ext agentnb",
+        "%%agentteam --model scripted:newsroom --max-turns 2 --human alice\n"
+        "writer: You write.\n---\nA story.",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    client = NotebookClient(nb, kernel_name="python3", timeout=60, store_widget_state=False)
+    # Without the check, the chat waits for alice's answer until this timeout: CellTimeoutError.
+    with pytest.raises(CellExecutionError) as caught:
+        client.execute()
+    (shown,) = [o.text for o in nb.cells[1].outputs if o.output_type == "stream"]
+    assert shown.startswith(
+        "UsageError: --human alice: a person must answer in the chat, but this cell runs without one"
+    )
+    assert "Traceback" not in str(caught.value)

@@ -10,11 +10,16 @@ work: draining events, drawing, sending widget messages, serving the kernel), th
 notebook's size, and whether the front end ended up with every token. Targets (issue 4):
 <= 20 redraws a second, <= 20 us of chat CPU per token, no text lost. A benchmark, never
 a timed assertion in the test suite.
+
+The kernel run streams plain words; a second table measures, in this process (no kernel,
+no comms), what drawing costs for replies written in markdown (headings, lists, a table,
+highlighted code) and how long the worst markdown the chat will parse takes.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import sys
 import time
@@ -23,7 +28,7 @@ from typing import Any
 import nbformat
 from nbclient import NotebookClient
 
-from agentnb.markup import to_html
+from agentnb.markup import MARKDOWN_LIMIT, to_html
 
 TOKENS = 10_000
 AGENTS = ("anna", "ben", "cleo")
@@ -142,14 +147,85 @@ def one_run() -> dict[str, float]:
     }
 
 
-def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
-    results = [one_run() for _ in range(runs)]
-    print(f"chat widget, {TOKENS:,} tokens from {len(AGENTS)} agents, real kernel, median of {runs} runs")
+MARKDOWN_REPLY = """## Findings for {name}
+
+The council voted **7-2** to turn the rail yard into a park; see [the minutes](https://example.org/m).
+Funding comes from two sources, and the *state grant* covers most of it.
+
+- Budget: $4.5 million in total
+  - $3.9 million from the state parks grant
+  - the rest from the city
+- Size: 14 acres on the east side
+
+| source | amount |
+|--------|-------:|
+| state  | 3.9    |
+| city   | 0.6    |
+
+```python
+def share(part, total):
+    return round(100 * part / total, 1)  # percent
+```
+
+Next, the editor checks the quotes and the publisher decides.
+"""
+
+
+def in_process(replies: int = 30, tokens_per_second: float = 50.0) -> dict[str, float]:
+    """Feed and draw markdown replies token by token in a `ChatWidget` with a simulated clock."""
+    from agentnb.messages import TextMessage, TokenDelta
+    from agentnb.notebook.widget import ChatWidget
+
+    now = [0.0]
+    chat = ChatWidget("bench", participants=AGENTS, clock=lambda: now[0])
+    tokens = 0
+    started = time.process_time()
+    for r in range(replies):
+        name = AGENTS[r % len(AGENTS)]
+        reply = MARKDOWN_REPLY.format(name=f"{name} {r}")
+        for token in re.findall(r"\s*\S+", reply):
+            chat.feed(TokenDelta(source=name, text=token))
+            chat.flush()
+            now[0] += 1 / tokens_per_second
+            tokens += 1
+        chat.feed(TextMessage(source=name, content=reply))
+        chat.flush(force=True)
+    cpu = time.process_time() - started
+    chat.dispose()
+    hostile = {
+        "stars": "*" * MARKDOWN_LIMIT,
+        "brackets": "[" * MARKDOWN_LIMIT,
+        "links": "[a](" * (MARKDOWN_LIMIT // 4),
+        "emphasis": "*a **b " * (MARKDOWN_LIMIT // 7),
+    }
+    worst, size = {}, MARKDOWN_LIMIT // 1000
+    for label, text in hostile.items():
+        started = time.process_time()
+        to_html(text)
+        worst[label] = time.process_time() - started
+    return {
+        "tokens": tokens,
+        "redraws": chat.flushes,
+        "chat CPU us / token (feed + draw, markdown replies)": 1e6 * cpu / tokens,
+        **{f"to_html of {size} KB of {k}, ms": 1e3 * v for k, v in worst.items()},
+    }
+
+
+def print_table(title: str, results: list[dict[str, float]]) -> None:
+    print(title)
     width = max(len(k) for k in results[0])
     for key in results[0]:
         value = statistics.median(r[key] for r in results)
         print(f"  {key:<{width}}  {value:>10,.1f}")
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    results = [one_run() for _ in range(runs)]
+    kernel = f"chat widget, {TOKENS:,} tokens from {len(AGENTS)} agents, real kernel, median of {runs} runs"
+    print_table(kernel, results)
+    local = [in_process() for _ in range(runs)]
+    print_table(f"markdown replies drawn in this process (no kernel), median of {runs} runs", local)
 
 
 if __name__ == "__main__":

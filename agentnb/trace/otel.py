@@ -1,0 +1,171 @@
+"""OpenTelemetry export: a trace's spans as real SDK spans with GenAI attributes.
+
+Needs ``pip install 'agentnb[trace]'`` (opentelemetry-sdk and the OTLP/HTTP exporter);
+imported only when used. `to_otel` replays the spans through a tracer with their recorded
+start and end times and parent links; `emit` does it under the current OpenTelemetry
+context, so an eval framework's task span becomes the parent; `export_otlp` sends a trace
+to an OTLP/HTTP receiver such as Arize Phoenix (``http://127.0.0.1:6006/v1/traces``).
+Message content, tool arguments and results are sent only when asked (``capture_content``
+or ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true``), scrubbed of secrets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from agentnb.messages import Event
+from agentnb.trace import attributes as attrs
+from agentnb.trace.spans import CHAT
+from agentnb.trace.tracer import Trace, capture_from_env
+
+if TYPE_CHECKING:
+    from opentelemetry.context import Context
+
+PHOENIX_ENDPOINT = "http://127.0.0.1:6006/v1/traces"
+INSTALL_HINT = "OpenTelemetry export needs the trace extra: pip install 'agentnb[trace]'"
+
+
+def _otel() -> Any:
+    try:
+        from opentelemetry import trace as otel_trace
+    except ImportError:
+        raise ImportError(INSTALL_HINT) from None
+    return otel_trace
+
+
+def _ns(seconds: float) -> int:
+    return int(seconds * 1_000_000_000)
+
+
+def as_trace(source: Trace | Iterable[Event] | Any) -> Trace:
+    """A `Trace`, from a trace, a `TeamResult` (its ``messages``) or a list of events."""
+    if isinstance(source, Trace):
+        return source
+    messages = getattr(source, "messages", None)
+    if messages is not None:
+        return Trace.from_events(messages)
+    try:
+        return Trace.from_events(source)
+    except (TypeError, AttributeError):
+        raise TypeError(
+            f"expected a Trace, a TeamResult or a list of events, got {type(source).__name__}"
+        ) from None
+
+
+def to_otel(
+    trace: Trace,
+    tracer_provider: Any = None,
+    *,
+    capture_content: bool | None = None,
+    context: Context | None = None,
+) -> int:
+    """Create one OpenTelemetry span per trace span; returns how many were created.
+
+    ``tracer_provider`` defaults to the global one. Root spans start under ``context``
+    (default: the current context, so an active span becomes their parent; pass
+    ``opentelemetry.context.Context()`` for new traces).
+    """
+    otel_trace = _otel()
+    from opentelemetry.trace import SpanKind, Status, StatusCode
+
+    provider = tracer_provider if tracer_provider is not None else otel_trace.get_tracer_provider()
+    tracer = provider.get_tracer("agentnb")
+    capture = capture_from_env() if capture_content is None else capture_content
+    spans = trace.spans
+    made: dict[int, Any] = {}
+    now = trace.now
+    for span in spans:
+        attributes = dict(trace.attributes(span))
+        if capture:
+            found = trace.content_of(span)
+            if found:
+                attributes.update(attrs.otel_content(span, found))
+        parent = made.get(span.parent.id) if span.parent is not None else None
+        where = otel_trace.set_span_in_context(parent) if parent is not None else context
+        otel_span = tracer.start_span(
+            span.name,
+            context=where,
+            kind=SpanKind.CLIENT if span.operation == CHAT else SpanKind.INTERNAL,
+            attributes=_clean(attributes),
+            start_time=_ns(span.start),
+        )
+        if span.status == "error":
+            otel_span.set_status(Status(StatusCode.ERROR, trace.scrubber.text(span.error) or None))
+        otel_span.end(end_time=_ns(span.end if span.end is not None else max(now, span.start)))
+        made[span.id] = otel_span
+    return len(made)
+
+
+def emit(
+    source: Trace | Iterable[Event] | Any, *, tracer_provider: Any = None, capture_content: bool | None = None
+) -> int:
+    """Emit a run's spans under the current span (if any), through the global tracer provider.
+
+    ``source`` is a `Trace`, a `TeamResult` or a list of events. Inside an eval task (or any
+    active span) the run's spans become its children, which is what span-reading
+    evaluators (pydantic-evals' ``ToolCorrectness`` and the like) look at.
+    """
+    return to_otel(as_trace(source), tracer_provider, capture_content=capture_content)
+
+
+def export_otlp(
+    source: Trace | Iterable[Event] | Any,
+    endpoint: str = PHOENIX_ENDPOINT,
+    *,
+    headers: Mapping[str, str] | None = None,
+    service_name: str = "agentnb",
+    project: str | None = None,
+    capture_content: bool | None = None,
+    timeout: float = 10.0,
+) -> int:
+    """Send a trace to an OTLP/HTTP receiver (Phoenix, a Collector, …) and wait until it is sent.
+
+    ``project`` names the Phoenix project the spans land in (``openinference.project.name``).
+    """
+    _otel()
+    try:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    except ImportError:
+        raise ImportError(INSTALL_HINT) from None
+    from opentelemetry.context import Context
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    resource = {"service.name": service_name}
+    if project:
+        resource["openinference.project.name"] = project
+    provider = TracerProvider(resource=Resource.create(resource))
+    collected = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(collected))
+    to_otel(as_trace(source), provider, capture_content=capture_content, context=Context())
+    spans = collected.get_finished_spans()
+    exporter = OTLPSpanExporter(endpoint=endpoint, headers=dict(headers or {}), timeout=timeout)
+    try:
+        result = exporter.export(spans)
+    finally:
+        exporter.shutdown()
+        provider.shutdown()
+    if result is not SpanExportResult.SUCCESS:
+        raise ConnectionError(
+            f"could not send the trace to {endpoint}: is an OTLP/HTTP receiver (e.g. Phoenix) running there?"
+        )
+    return len(spans)
+
+
+def _clean(attributes: dict[str, Any]) -> dict[str, Any]:
+    """OpenTelemetry takes str, bool, int, float and lists of one of those; other values become JSON text."""
+    import json
+
+    out: dict[str, Any] = {}
+    for key, value in attributes.items():
+        if value is None:
+            continue
+        plain = isinstance(value, str | bool | int | float)
+        if plain or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            out[key] = value
+        else:
+            out[key] = json.dumps(value, ensure_ascii=False)
+    return out

@@ -1,0 +1,226 @@
+"""`Trace`: the spans of one or more team runs, built from their events, with costs and views.
+
+Build one from a finished run (``Trace.from_events(result.messages)``) or live, by feeding
+events as they arrive (``async for event in trace.follow(team.stream(task))``). The same
+object prices the model calls, sums them per agent, renders the trace view and exports to
+OpenTelemetry or JSONL.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agentnb.messages import Event
+from agentnb.models.secrets import Scrubber
+from agentnb.trace import attributes as attrs
+from agentnb.trace.cost import Price, Pricer
+from agentnb.trace.spans import CHAT, Span, SpanBuilder
+from agentnb.trace.summary import Summary, summarize
+
+if TYPE_CHECKING:
+    from agentnb.trace.view import TraceView
+
+CAPTURE_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+SHORT = 200  # strings up to this length are remembered once scrubbed
+
+
+def capture_from_env() -> bool:
+    """Whether the OpenTelemetry GenAI content-capture variable is set to true."""
+    return os.environ.get(CAPTURE_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+class Trace:
+    """Spans of a run: a tree per team run (``roots``), every span in start order (``spans``).
+
+    ``trace.feed(event)`` records one event as it happens (a list append, so a traced run
+    pays next to nothing); the spans are built, in one batch, whenever the trace is read.
+    ``prices`` adds to or overrides the price table for this trace only (model name or
+    pattern -> `Price` or ``(input, output)`` dollars per million tokens).
+    ``capture_content`` makes the view show message text, tool arguments and results when a
+    span is opened (default: the ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``
+    variable). Exports decide for themselves (their own ``capture_content``), so showing
+    content in your notebook never sends it anywhere. ``secrets`` are values to scrub
+    besides the usual shapes and the ``*_KEY``/``*_TOKEN``/``*_SECRET`` environment variables.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        prices: Mapping[str, Price | tuple[float | str, float | str]] | None = None,
+        capture_content: bool | None = None,
+        secrets: Iterable[str] = (),
+    ) -> None:
+        self._builder = SpanBuilder(name)
+        self.feed = self._builder.feed
+        self.capture_content = capture_from_env() if capture_content is None else capture_content
+        self._pricer = Pricer(prices)
+        self._priced = 0
+        self._secrets = list(secrets)
+        self._scrubber: Scrubber | None = None
+        self._scrubbed: dict[str, str] = {}
+
+    @classmethod
+    def from_events(
+        cls,
+        events: Iterable[Event],
+        *,
+        name: str | None = None,
+        prices: Mapping[str, Price | tuple[float | str, float | str]] | None = None,
+        capture_content: bool | None = None,
+        secrets: Iterable[str] = (),
+    ) -> Trace:
+        """The trace of a finished run (``result.messages``) or of any list of events."""
+        trace = cls(name=name, prices=prices, capture_content=capture_content, secrets=secrets)
+        trace._builder.pending.extend(events)
+        return trace
+
+    async def follow(self, stream: AsyncIterable[Event]) -> AsyncIterator[Event]:
+        """Pass a run's events through unchanged, tracing each on the way."""
+        feed = self.feed
+        async for event in stream:
+            feed(event)
+            yield event
+
+    # ----- reading -------------------------------------------------------------------------
+
+    @property
+    def spans(self) -> list[Span]:
+        """Every span, in the order it started (its ``id`` is its index here)."""
+        self._builder.update()
+        self._price()
+        return self._builder.spans
+
+    @property
+    def roots(self) -> list[Span]:
+        """One span per team run (``invoke_workflow``), with ``children`` filled down the tree."""
+        self._builder.link()
+        self._price()
+        return self._builder.roots
+
+    @property
+    def now(self) -> float:
+        """The time of the latest event: where spans still open end for now."""
+        return self._builder.last_at
+
+    def find(self, operation: str | None = None, label: str | None = None) -> list[Span]:
+        """Spans of one operation (``"execute_tool"``) and/or about one thing (``"search"``)."""
+        self._builder.link()
+        return [
+            s
+            for s in self.spans
+            if (operation is None or s.operation == operation) and (label is None or s.label == label)
+        ]
+
+    def summary(self, *, slowest: int = 5) -> Summary:
+        """Totals per agent and overall, the slowest and the failed spans."""
+        return summarize(self.roots, self.spans, now=self.now, slowest=slowest)
+
+    def attributes(self, span: Span) -> dict[str, Any]:
+        """The span's OpenTelemetry GenAI attributes, secrets scrubbed (no content)."""
+        found = span._attributes
+        if found is None:
+            self._price()
+            found = {key: self._clean(value) for key, value in attrs.attributes(span).items()}
+            if span.end is not None:  # an open span's attributes still change
+                span._attributes = found
+        return found
+
+    def content(self, span: Span) -> dict[str, Any]:
+        """The span's content (text, tool arguments and results), scrubbed; empty unless captured."""
+        return self.content_of(span) if self.capture_content else {}
+
+    def content_of(self, span: Span) -> dict[str, Any]:
+        """The span's content whatever ``capture_content`` says (exports that opt in use it)."""
+        found = span._content
+        if found is None:
+            found = attrs.content(span, self.scrubber)
+            if span.end is not None:
+                span._content = found
+        return found
+
+    def _clean(self, value: Any) -> Any:
+        """An attribute value scrubbed; short strings repeat (names, models), so each is scrubbed once."""
+        if isinstance(value, str):
+            found = self._scrubbed.get(value)
+            if found is None:
+                found = self.scrubber.text(value)
+                if len(value) <= SHORT:
+                    self._scrubbed[value] = found
+            return found
+        if isinstance(value, list):
+            return [self._clean(v) for v in value]
+        return value
+
+    @property
+    def scrubber(self) -> Scrubber:
+        if self._scrubber is None:
+            self._scrubber = Scrubber(self._secrets)
+        return self._scrubber
+
+    def _price(self) -> None:
+        """Price the model calls added since the last look (costs are fixed once computed)."""
+        spans = self._builder.spans
+        cost = self._pricer.cost_pico
+        for span in spans[self._priced :]:
+            if span.operation == CHAT and not span.priced:
+                span.cost_pico = cost(span.model, span.usage)
+                span.priced = True
+        self._priced = len(spans)
+
+    # ----- views and exports ---------------------------------------------------------------
+
+    def view(self, *, times: bool = True, max_rows: int = 400, focus: int | None = None) -> TraceView:
+        """The trace view: waterfall, tree, per-agent totals, slowest and failed spans.
+
+        ``times=False`` hides clock times and durations and lays the waterfall out in event
+        order, so a saved notebook's output is the same on every run. ``focus`` shows the
+        subtree of one span (its id) when the whole trace is too large to show at once.
+        """
+        from agentnb.trace.view import TraceView
+
+        return TraceView(self, times=times, max_rows=max_rows, focus=focus)
+
+    def to_jsonl(self, path: str | Path | None = None, *, capture_content: bool | None = None) -> str:
+        """The spans as JSON lines (written to ``path`` when given); `Trace.from_jsonl` reads them.
+
+        Content is included when ``capture_content`` is true (default: the
+        ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` variable), as for OpenTelemetry.
+        """
+        from agentnb.trace.jsonl import dumps
+
+        text = dumps(self, capture_from_env() if capture_content is None else capture_content)
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    @classmethod
+    def from_jsonl(cls, source: str | Path) -> Trace:
+        """A trace saved by `to_jsonl`: a file path, or the JSONL text itself (it starts with ``{``)."""
+        from agentnb.trace.jsonl import loads
+
+        if isinstance(source, Path) or not source.lstrip().startswith("{"):
+            source = Path(source).read_text(encoding="utf-8")
+        return loads(source, cls)
+
+    def to_otel(self, tracer_provider: Any = None, *, capture_content: bool | None = None) -> int:
+        """Emit the spans through OpenTelemetry (see `agentnb.trace.otel.to_otel`); returns the count."""
+        from agentnb.trace.otel import to_otel
+
+        return to_otel(self, tracer_provider, capture_content=capture_content)
+
+    def __len__(self) -> int:
+        return len(self.spans)
+
+    def __repr__(self) -> str:
+        s = self.summary()
+        return (
+            f"Trace({s.name!r}, spans={s.spans}, status={s.status!r}, duration={s.duration:.3f}s, "
+            f"tokens={s.total.tokens}, cost={attrs.cost_text(s.total.cost)})"
+        )
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return self.view()._repr_mimebundle_()
