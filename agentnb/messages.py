@@ -244,6 +244,10 @@ Event = Annotated[
 
 
 
+TIMING_FIELDS = frozenset({"at", "started_at", "first_token_at", "duration"})
+"""Fields that hold clock times: leave them out to compare two runs (``model_dump(exclude=...)``)."""
+
+
 @functools.cache
 def _adapter(kind: Any) -> TypeAdapter[Any]:
     """Built on first use: building validators for the whole union costs import time."""

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from agentnb.markup import math_safe, md_code, md_text, never_raises, to_html
 from agentnb.messages import (
     Approval,
+    ContextSummary,
     ErrorEvent,
     Event,
     Handoff,
@@ -204,6 +205,8 @@ def note_text(event: Event) -> str:
         return f"step {event.step_id} started: {event.assignee}{attempt}"
     if isinstance(event, StepFinished):
         return f"step {event.step_id} done by {event.assignee}: {short(event.output, 200)}"
+    if isinstance(event, ContextSummary):
+        return f"{event.source} summarized its older context: {short(event.content, 200)}"
     if isinstance(event, StepFailed):
         retry = "; retrying" if event.retrying else ""
         where = f"{event.assignee}, attempt {event.attempt}"
@@ -219,6 +222,7 @@ NOTE_MARKS = {
     StepStarted: "▶",
     StepFinished: "✔",
     StepFailed: "✗",
+    ContextSummary: "≡",
 }
 
 
@@ -483,6 +487,7 @@ NOTE_KINDS = {
     StepStarted: "step",
     StepFinished: "step",
     StepFailed: "step",
+    ContextSummary: "summary",
 }
 
 

@@ -43,7 +43,7 @@ from agentnb.messages import (
     Usage,
     event_from_json,
 )
-from agentnb.models.base import Model
+from agentnb.models.base import Model, ModelError
 from agentnb.result import PendingRun, TeamResult
 from agentnb.speakers import HandoffRouter, RoundRobin, Selector
 from agentnb.state import SNAPSHOT_EVERY, Checkpoints, RunState, Snapshot, SnapshotStore, check_index
@@ -943,7 +943,7 @@ def _run_error(team: str, error: BaseException, result: TeamResult) -> RunError:
     if isinstance(error, RunError):
         error.result = result
         return error
-    if isinstance(error, AgentnbError):
+    if isinstance(error, AgentnbError | ModelError):
         wrapped = RunError(f"team {team!r} stopped with an error: {error}", result)
     else:
         wrapped = RunError(f"team {team!r} stopped with an error: {type(error).__name__}: {error}", result)

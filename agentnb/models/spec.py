@@ -167,27 +167,6 @@ def resolve(spec: str | Model | None) -> Model:
     return LocalModel()
 
 
-def check_spec(spec: str) -> None:
-    """Raise the same clear error as `resolve` for a malformed spec, without building it."""
-    if not isinstance(spec, str):
-        raise ValueError(f"model: expected a Model or a spec string ({FORMS}), got {type(spec).__name__}")
-    kind, colon, rest = spec.strip().partition(":")
-    rest = rest.strip()
-    if kind == "openai":
-        name, at, base_url = rest.partition("@")
-        if not name.strip():
-            raise _bad(spec, "name the model after 'openai:'")
-        if at and not base_url.startswith(("http://", "https://")):
-            raise _bad(spec, "the server after '@' must be an http:// or https:// URL")
-    elif kind == "local" and not colon:
-        if not local.available():
-            raise _bad(spec, f"the embedded model is not installed ({local.INSTALL_HINT})")
-    elif kind in ("scripted", "replay", "auto"):
-        resolve(spec)
-    else:
-        raise _bad(spec, "unknown kind of model")
-
-
 def set_default(spec: str | Model | None) -> None:
     """Set the model used when none is given (``None`` goes back to automatic choice)."""
     global _explicit

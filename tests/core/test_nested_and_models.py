@@ -137,8 +137,8 @@ def test_auto_model_returns_schema_valid_structured_output_deterministically():
     assert first.role in ("writer", "editor")
 
 
-def test_auto_model_leaves_handoff_tools_alone_by_default():
-    team = Team([Agent("a"), Agent("b")], mode="handoff", model=AutoModel(), max_turns=1)
+def test_auto_model_leaves_handoff_tools_alone_when_told_to():
+    team = Team([Agent("a"), Agent("b")], mode="handoff", model=AutoModel(handoffs=False), max_turns=1)
     result = team.run_sync("hi")
     assert not [m for m in result.messages if m.type == "handoff"]
     assert result.final

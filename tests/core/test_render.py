@@ -13,6 +13,7 @@ from agentnb.demo import NEWSROOM_TASK, newsroom
 from agentnb.markup import DOLLAR
 from agentnb.messages import (
     Approval,
+    ContextSummary,
     ErrorEvent,
     Event,
     Handoff,
@@ -78,6 +79,7 @@ ONE_OF_EACH: list[Event] = [
     Approval(source="alice", call_id="c2", tool="publish", approved=True, arguments='{"title": "Park"}'),
     Handoff(source="writer", target="editor"),
     ErrorEvent(source="writer", content="reply was not valid JSON", started_at=3.0),
+    ContextSummary(source="writer", content="they agreed on the park", covers=4),
     TextMessage(source="editor", content="APPROVED", usage=Usage(prompt_tokens=3, completion_tokens=1)),
     Stop(source="team", reason="text 'APPROVED' found"),
 ]
@@ -124,6 +126,7 @@ def test_every_event_kind_renders_in_every_format(fmt: str):
         "editor",  # handoff
         "not valid JSON",  # feedback error
         "APPROVED",
+        "summarized its older context",
     ]:
         assert expected in out, expected
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agentnb import Agent, RunError, Team, tool
-from agentnb.messages import Event
+from agentnb.messages import TIMING_FIELDS, Event
 from agentnb.models import FunctionModel, ModelError, ModelRequest, ScriptedModel, call, complete
 from agentnb.models.cassette import RecordingModel, ReplayModel, load, record, replay
 from agentnb.models.openai_compat import OpenAIModel
@@ -47,7 +47,7 @@ def run_events(model: Any, task: str = "Write about the park vote") -> list[dict
     async def go() -> list[Event]:
         return [event async for event in make_team(model).stream(task)]
 
-    return [event.model_dump(exclude={"at", "duration"}) for event in asyncio.run(go())]
+    return [event.model_dump(exclude=TIMING_FIELDS) for event in asyncio.run(go())]
 
 
 def ask(text: str, agent: str = "writer") -> ModelRequest:

@@ -11,7 +11,7 @@ import pytest
 from pydantic import BaseModel
 
 from agentnb import Agent, Team
-from agentnb.messages import TextMessage
+from agentnb.messages import TIMING_FIELDS, TextMessage
 from agentnb.models import ModelReply, ModelRequest, complete, local
 from tests.conftest import require
 from tests.models.schemas import ADD
@@ -218,7 +218,7 @@ def test_a_recorded_local_run_replays_offline_to_the_same_events(
         team = Team([Agent("writer", "You write one short sentence.")], model=team_model, max_turns=1)
 
         async def go() -> list[dict[str, object]]:
-            return [e.model_dump(exclude={"at"}) async for e in team.stream("A new park opens.")]
+            return [e.model_dump(exclude=TIMING_FIELDS) async for e in team.stream("A new park opens.")]
 
         return asyncio.run(go())
 

@@ -47,7 +47,7 @@ def test_a_nested_teams_spans_sit_inside_the_outer_turn():
 
 def test_a_selector_teams_choices_are_spans_with_their_tokens():
     model = ScriptedModel({"selector": ["b", "a"], "a": ["from a"], "b": ["from b"]})
-    team = Team([Agent("a"), Agent("b")], mode="selector", model=model, max_turns=2)
+    team = Team([Agent("a"), Agent("b"), Agent("c")], mode="selector", model=model, max_turns=2)
     trace = Trace.from_events(team.run_sync("go").messages)
     selects = trace.find(SELECT)
     assert [s.opener.speaker for s in selects] == ["b", "a"]
