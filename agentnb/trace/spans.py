@@ -7,8 +7,8 @@ OpenTelemetry attributes and content are derived from them only when someone ask
 building a span costs a couple of microseconds.
 
 Where an event lacks a time the builder falls back: a model call without ``started_at``
-starts at the previous event of its turn, and its first token is the first `TokenDelta`
-seen live (a finished run's messages hold no deltas).
+starts at the previous event of its turn. Token deltas are not read (the time to first
+token is the reply's ``first_token_at``): a traced run keeps none of them alive.
 """
 
 from __future__ import annotations
@@ -196,10 +196,10 @@ class _Scope:
 class SpanBuilder:
     """Grows a span tree from events, in stream order.
 
-    `feed` only queues the event (a list append: a traced run pays next to nothing per
-    event); `update` turns the queued events into spans when someone reads the tree, so a
-    live view that redraws once a second builds each span once, in a tight batch. The
-    common events — a speaker chosen, a reply — are handled in one flat function each.
+    `feed` only queues the event (token deltas are dropped: a traced run pays next to
+    nothing per event); `update` turns the queued events into spans when someone reads the
+    tree, so a live view that redraws once a second builds each span once, in a tight batch.
+    The common events — a speaker chosen, a reply — are handled in one flat function each.
     """
 
     def __init__(self, name: str | None = None) -> None:
@@ -209,12 +209,10 @@ class SpanBuilder:
         self.last: Event | None = None
         self.end_hint = 0.0  # when there are no events (a trace read from a file): its last time
         self.pending: list[Event] = []
-        self.feed = self.pending.append
         self._scopes: dict[str, _Scope] = {}
         self._seq = 0
         self._linked = 0
         self._handlers: dict[type, Callable[[Any, int], None]] = {
-            TokenDelta: self._token,
             TextMessage: self._text,
             ToolCalls: self._tool_calls,
             ToolResult: self._tool_result,
@@ -229,6 +227,11 @@ class SpanBuilder:
             PlanCreated: self._plan,
             Replanned: self._plan,
         }
+
+    def feed(self, event: Event) -> None:
+        """Queue one event for the next `update` (token deltas are dropped, not kept alive)."""
+        if event.__class__ is not TokenDelta:
+            self.pending.append(event)
 
     def update(self) -> None:
         """Build the spans of the events fed since the last update (`link` makes the tree)."""
@@ -338,19 +341,10 @@ class SpanBuilder:
         span.event = event
         span.model = event.model
         span.usage = event.usage
-        first = getattr(event, "first_token_at", None)  # a selector's choice has none
-        span.first_token = turn.first_token if first is None else first
-        turn.first_token = None
+        span.first_token = getattr(event, "first_token_at", None)  # a selector's choice has none
         return span
 
     # ----- handlers, one per event kind ----------------------------------------------------
-
-    def _token(self, event: TokenDelta, seq: int) -> None:
-        scope = self._scopes.get(event.scope)
-        if scope is not None:
-            turn = scope.turns.get((event.step, event.source) if event.step else event.source)
-            if turn is not None and turn.first_token is None:
-                turn.first_token = event.at
 
     def _text(self, event: TextMessage, seq: int) -> None:
         scope = self._scopes.get(event.scope) or self._open_scope(event, seq)
