@@ -57,6 +57,7 @@ def run_with_chat(
         model=team.resolved_model().name,
         on_stop=team.stop,
         max_rate=max_rate,
+        participants=[p.name for p in team.participants],
     )
     opening = chat.static_bundle()
     handle = display(chat, display_id=True)

@@ -85,6 +85,17 @@ class TraceWidget(widgets.HTML):
         self.redraws += 1
         return True
 
+    def finish(self, result: Any = None) -> None:
+        """The run is over: draw its final state, from ``result.messages`` when given.
+
+        The result holds every event of the run, including any the view was not fed (the
+        closing `Stop` of a run that failed), so the final drawing is always complete.
+        """
+        if result is not None:
+            self.trace = Trace.from_events(result.messages, capture_content=self.trace.capture_content)
+            self._dirty = True
+        self.flush(force=True)
+
     def static_bundle(self) -> dict[str, str]:
         """The trace without clock times: what a saved notebook keeps (the same on every run)."""
         return self.trace.view(times=False, max_rows=self.max_rows)._repr_mimebundle_()

@@ -7,8 +7,8 @@ OpenTelemetry attributes and content are derived from them only when someone ask
 building a span costs a couple of microseconds.
 
 Where an event lacks a time the builder falls back: a model call without ``started_at``
-starts at the previous event of its turn, and its first token is the first `TokenDelta`
-seen live (a finished run's messages hold no deltas).
+starts at the previous event of its turn. Token deltas are not read (the time to first
+token is the reply's ``first_token_at``): a traced run keeps none of them alive.
 """
 
 from __future__ import annotations
@@ -196,10 +196,10 @@ class _Scope:
 class SpanBuilder:
     """Grows a span tree from events, in stream order.
 
-    `feed` only queues the event (a list append: a traced run pays next to nothing per
-    event); `update` turns the queued events into spans when someone reads the tree, so a
-    live view that redraws once a second builds each span once, in a tight batch. The
-    common events — a speaker chosen, a reply — are handled in one flat function each.
+    `feed` only queues the event (token deltas are dropped: a traced run pays next to
+    nothing per event); `update` turns the queued events into spans when someone reads the
+    tree, so a live view that redraws once a second builds each span once, in a tight batch.
+    The common events — a speaker chosen, a reply — are handled in one flat function each.
     """
 
     def __init__(self, name: str | None = None) -> None:
@@ -209,12 +209,10 @@ class SpanBuilder:
         self.last: Event | None = None
         self.end_hint = 0.0  # when there are no events (a trace read from a file): its last time
         self.pending: list[Event] = []
-        self.feed = self.pending.append
         self._scopes: dict[str, _Scope] = {}
         self._seq = 0
         self._linked = 0
         self._handlers: dict[type, Callable[[Any, int], None]] = {
-            TokenDelta: self._token,
             TextMessage: self._text,
             ToolCalls: self._tool_calls,
             ToolResult: self._tool_result,
@@ -229,6 +227,11 @@ class SpanBuilder:
             PlanCreated: self._plan,
             Replanned: self._plan,
         }
+
+    def feed(self, event: Event) -> None:
+        """Queue one event for the next `update` (token deltas are dropped, not kept alive)."""
+        if event.__class__ is not TokenDelta:
+            self.pending.append(event)
 
     def update(self) -> None:
         """Build the spans of the events fed since the last update (`link` makes the tree)."""
@@ -317,53 +320,50 @@ class SpanBuilder:
             scope.turns[key] = turn
         return turn
 
-    def _model_call(self, turn: Span, event: Any, seq: int, label: str | None = None) -> Span:
+    def _model_call(
+        self, turn: Span, event: Any, seq: int, model: str | None, label: str | None = None
+    ) -> Span:
         """A ``chat`` span for the model call that produced ``event`` (which ends it)."""
         spans = self.spans
         started = event.started_at
         span = Span(
             len(spans),
             CHAT,
-            label or event.model,
+            label or model,
             turn,
             turn.cursor if started is None else started,
             turn.cursor_seq,
-            event.scope,
-            event.step,
+            turn.scope,
+            turn.step,
             turn.agent,
         )
         spans.append(span)
         span.end = event.at
         span.end_seq = seq
         span.event = event
-        span.model = event.model
+        span.model = model
         span.usage = event.usage
-        first = getattr(event, "first_token_at", None)  # a selector's choice has none
-        span.first_token = turn.first_token if first is None else first
-        turn.first_token = None
+        span.first_token = getattr(event, "first_token_at", None)  # a selector's choice has none
         return span
 
     # ----- handlers, one per event kind ----------------------------------------------------
-
-    def _token(self, event: TokenDelta, seq: int) -> None:
-        scope = self._scopes.get(event.scope)
-        if scope is not None:
-            turn = scope.turns.get((event.step, event.source) if event.step else event.source)
-            if turn is not None and turn.first_token is None:
-                turn.first_token = event.at
+    # (the hot ones read each event field once: a pydantic attribute read is not free)
 
     def _text(self, event: TextMessage, seq: int) -> None:
-        scope = self._scopes.get(event.scope) or self._open_scope(event, seq)
+        where = event.scope
+        scope = self._scopes.get(where) or self._open_scope(event, seq)
         source = event.source
         at = event.at
         if source != USER:  # the task opened the run: it is the run's input
-            key = (event.step, source) if event.step else source
+            step = event.step
+            key = (step, source) if step else source
             turn = scope.turns.pop(key, None)
             if turn is None:  # a reply outside any turn (no SpeakerSelected before it)
                 turn = self._turn(scope, event, seq)
                 del scope.turns[key]
-            if event.usage is not None or event.model is not None:
-                self._model_call(turn, event, seq)
+            model = event.model
+            if model is not None or event.usage is not None:
+                self._model_call(turn, event, seq, model)
             if turn.end is None:
                 turn.end = at if at > turn.start else turn.start
                 turn.end_seq = seq
@@ -371,25 +371,27 @@ class SpanBuilder:
         scope.cursor = at
 
     def _speaker(self, event: SpeakerSelected, seq: int) -> None:
-        scope = self._scopes.get(event.scope) or self._open_scope(event, seq)
+        where = event.scope
+        scope = self._scopes.get(where) or self._open_scope(event, seq)
         run = scope.run
-        if run.label is None and not event.scope:
+        if run.label is None and not where:
             run.label = run.agent = event.source
         step = event.step
         parent = scope.steps.get(step, run) if step else run
         if event.usage is not None or event.model is not None or event.started_at is not None:
             self._selection(scope, parent, event, seq)
         speaker = event.speaker
+        at = event.at
         key = (step, speaker) if step else speaker
         previous = scope.turns.get(key)
         if previous is not None and previous.end is None:
-            previous.end = event.at
+            previous.end = at
             previous.end_seq = seq
         spans = self.spans
-        turn = Span(len(spans), AGENT, speaker, parent, event.at, seq, event.scope, step, speaker, event)
+        turn = Span(len(spans), AGENT, speaker, parent, at, seq, where, step, speaker, event)
         spans.append(turn)
         scope.turns[key] = turn
-        scope.cursor = event.at
+        scope.cursor = at
 
     def _selection(self, scope: _Scope, parent: Span, event: SpeakerSelected, seq: int) -> None:
         """A selector's choice: a span with the selector's model call inside."""
@@ -398,13 +400,13 @@ class SpanBuilder:
         select.agent = "selector"
         select.opener = event
         if event.usage is not None or event.model is not None:
-            self._model_call(select, event, seq, label=event.model or "selector")
+            self._model_call(select, event, seq, event.model, label=event.model or "selector")
         select.close(event.at, seq, event)
 
     def _tool_calls(self, event: ToolCalls, seq: int) -> None:
         scope = self._scopes.get(event.scope) or self._open_scope(event, seq)
         turn = self._turn(scope, event, seq)
-        self._model_call(turn, event, seq)
+        self._model_call(turn, event, seq, event.model)
         for call in event.calls:
             scope.calls[call.id] = (turn, call, seq)
         turn.cursor = scope.cursor = event.at
@@ -428,7 +430,7 @@ class SpanBuilder:
     def _error(self, event: ErrorEvent, seq: int) -> None:
         scope = self._scopes.get(event.scope) or self._open_scope(event, seq)
         turn = self._turn(scope, event, seq)
-        call = self._model_call(turn, event, seq)
+        call = self._model_call(turn, event, seq, event.model)
         call.fail(event.content)
         turn.cursor = scope.cursor = event.at
         turn.cursor_seq = seq

@@ -84,14 +84,19 @@ def summarize(roots: list[Span], spans: list[Span], *, now: float, slowest: int 
             totals.errors += 1
         if op == CHAT:
             totals.add_call(span)
-            total.add_call(span)
         elif op == TOOL:
             totals.tool_calls += 1
-            total.tool_calls += 1
         elif op in TURN_OPERATIONS:
             totals.turns += 1
             totals.time += (span.end if span.end is not None else now) - span.start
-    total.turns = sum(t.turns for t in agents.values())
+    for totals in agents.values():
+        total.turns += totals.turns
+        total.model_calls += totals.model_calls
+        total.tool_calls += totals.tool_calls
+        total.input_tokens += totals.input_tokens
+        total.output_tokens += totals.output_tokens
+        total.known_pico += totals.known_pico
+        total.unpriced_calls += totals.unpriced_calls
     total.errors = len(failed)
     ends = [r.end if r.end is not None else now for r in roots]
     start = min((r.start for r in roots), default=0.0)

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentnb.messages import Event
+from agentnb.messages import Event, TokenDelta
 from agentnb.models.secrets import Scrubber
 from agentnb.trace import attributes as attrs
 from agentnb.trace.cost import Price, Pricer
@@ -35,8 +35,9 @@ def capture_from_env() -> bool:
 class Trace:
     """Spans of a run: a tree per team run (``roots``), every span in start order (``spans``).
 
-    ``trace.feed(event)`` records one event as it happens (a list append, so a traced run
-    pays next to nothing); the spans are built, in one batch, whenever the trace is read.
+    ``trace.feed(event)`` records one event as it happens (a list append; token deltas are
+    dropped), so a traced run pays next to nothing; the spans are built, in one batch,
+    whenever the trace is read.
     ``prices`` adds to or overrides the price table for this trace only (model name or
     pattern -> `Price` or ``(input, output)`` dollars per million tokens).
     ``capture_content`` makes the view show message text, tool arguments and results when a
@@ -80,9 +81,10 @@ class Trace:
 
     async def follow(self, stream: AsyncIterable[Event]) -> AsyncIterator[Event]:
         """Pass a run's events through unchanged, tracing each on the way."""
-        feed = self.feed
+        keep = self._builder.pending.append
         async for event in stream:
-            feed(event)
+            if event.__class__ is not TokenDelta:  # `feed`, inlined: this runs for every event
+                keep(event)
             yield event
 
     # ----- reading -------------------------------------------------------------------------

@@ -5,6 +5,11 @@ folder; the test opens a notebook in headless Debian Chromium through Playwright
 cells, and reads the rendered page. Outputs are only looked for inside
 ``.jp-OutputArea-output``: the cell source mentions the same names. A screenshot is left in
 test-artifacts/ for people to look at. Every wait is bounded.
+
+While the fixture lives, the tests' process and everything it starts (JupyterLab, its
+kernels, Playwright's Chromium) have a temp home (HOME, the Jupyter and XDG folders,
+IPYTHONDIR): workspaces, settings, runtime files, npm logs and browser profiles stay there,
+and the fixture checks that nothing appeared or changed where they write in the real home.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -48,7 +54,10 @@ UI_TIMEOUT_MS = 60_000  # the notebook UI and kernel: ~7 s from a cold start
 RUN_TIMEOUT_MS = 60_000  # a scripted run takes well under a second once the kernel is up
 
 # JupyterLab's news and update check opens a pop-up that covers the notebook in screenshots.
-NO_NEWS = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
+NO_NEWS = ("@jupyterlab/apputils-extension", "notification", {"fetchNews": "false", "checkForUpdates": False})
+# Where JupyterLab, IPython, npm (JupyterLab asks it for its prefix) and Chromium write by default.
+HOME_PLACES = (".jupyter", ".local/share/jupyter", ".ipython", ".npm/_logs", ".config", ".cache", ".pki")
+SHARED_BY_EVERY_KERNEL = ("kernel-*.json", "history.sqlite*")  # other processes' kernels touch these
 
 AGENTS = ("writer", "fact_checker", "editor", "publisher")
 NOTEBOOK_CELLS = [
@@ -65,10 +74,11 @@ NOTEBOOK_CELLS = [
 
 @dataclass(frozen=True)
 class Lab:
-    """A running JupyterLab: its base URL and the folder it serves."""
+    """A running JupyterLab: its base URL, the folder it serves, and where it keeps workspaces."""
 
     url: str
     root: Path
+    workspaces: Path
 
 
 def free_port() -> int:
@@ -77,15 +87,39 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def suppress_news_popup() -> None:
-    """Merge the no-news setting into the venv's JupyterLab overrides (kept if already there)."""
-    settings = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings"
-    overrides = settings / "overrides.json"
-    current = json.loads(overrides.read_text(encoding="utf-8")) if overrides.exists() else {}
-    merged = {**current, **NO_NEWS}
-    if merged != current:
-        settings.mkdir(parents=True, exist_ok=True)
-        overrides.write_text(json.dumps(merged, indent=2), encoding="utf-8")
+def private_home(home: Path) -> dict[str, str]:
+    """Environment variables that keep what Jupyter, IPython, npm and Chromium write under ``home``."""
+    folders = {
+        "HOME": home,
+        "JUPYTER_CONFIG_DIR": home / ".jupyter",
+        "JUPYTER_DATA_DIR": home / ".local" / "share" / "jupyter",
+        "JUPYTER_RUNTIME_DIR": home / ".local" / "share" / "jupyter" / "runtime",
+        "IPYTHONDIR": home / ".ipython",
+        "XDG_CONFIG_HOME": home / ".config",
+        "XDG_CACHE_HOME": home / ".cache",
+        "XDG_DATA_HOME": home / ".local" / "share",
+    }
+    for folder in folders.values():
+        folder.mkdir(parents=True, exist_ok=True)
+    return {name: str(folder) for name, folder in folders.items()}
+
+
+def suppress_news_popup(user_settings: Path) -> None:
+    """The user setting that turns JupyterLab's news and update check off."""
+    extension, plugin, values = NO_NEWS
+    path = user_settings / extension / f"{plugin}.jupyterlab-settings"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(values), encoding="utf-8")
+
+
+def home_state(home: Path) -> dict[str, float]:
+    """Path -> modification time of everything in the places of ``home`` the lab would write to."""
+    state = {}
+    for place in HOME_PLACES:
+        for path in [home / place, *(home / place).rglob("*")]:
+            if path.exists() and not any(fnmatch(path.name, shared) for shared in SHARED_BY_EVERY_KERNEL):
+                state[str(path.relative_to(home))] = path.stat().st_mtime
+    return state
 
 
 def wait_until_up(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
@@ -104,16 +138,35 @@ def wait_until_up(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    """JupyterLab from this venv, on 127.0.0.1, serving a fresh temp folder; stopped afterwards."""
+    """JupyterLab from this venv, on 127.0.0.1, serving a fresh temp folder; stopped afterwards.
+
+    Everything it writes stays in a temp home; the user's home is checked afterwards.
+    """
     require(os.path.exists(CHROMIUM), "Debian's chromium (/usr/bin/chromium)")
     require(find_spec("playwright") is not None, "the playwright Python package")
     require(find_spec("jupyterlab") is not None, "jupyterlab")
     require(find_spec("ipywidgets") is not None, "ipywidgets")
     jupyter = Path(sys.prefix) / "bin" / "jupyter"
     require(jupyter.exists(), f"the venv's jupyter ({jupyter})")
-    suppress_news_popup()
 
     root = tmp_path_factory.mktemp("lab")
+    home = tmp_path_factory.mktemp("home")
+    workspaces, user_settings = home / "lab-workspaces", home / "lab-settings"
+    suppress_news_popup(user_settings)
+    real_home = Path.home()
+    before = home_state(real_home)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in private_home(home).items():
+            patch.setenv(name, value)  # also for Chromium: Playwright's driver inherits it
+        yield from serve(root, workspaces, user_settings)
+    after = home_state(real_home)
+    changed = sorted(path for path, mtime in after.items() if before.get(path) != mtime)
+    assert not changed, f"the browser tests wrote into {real_home}: {changed}"
+
+
+def serve(root: Path, workspaces: Path, user_settings: Path) -> Iterator[Lab]:
+    """Run JupyterLab on ``root`` until the generator is closed."""
+    jupyter = Path(sys.prefix) / "bin" / "jupyter"
     log = root.parent / "jupyterlab.log"
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -121,12 +174,13 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         str(jupyter), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
         "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
         "--ServerApp.port_retries=0", "--allow-root", f"--notebook-dir={root}",
+        f"--LabApp.workspaces_dir={workspaces}", f"--LabApp.user_settings_dir={user_settings}",
     ]  # fmt: skip
     with log.open("wb") as out:
         server = subprocess.Popen(command, cwd=root, env=offline_env(), stdout=out, stderr=subprocess.STDOUT)
     try:
         wait_until_up(url, server, log)
-        yield Lab(url, root)
+        yield Lab(url, root, workspaces)
     finally:
         server.terminate()
         try:
@@ -191,3 +245,5 @@ def test_agentteam_cell_renders_a_bubble_per_agent_and_a_tool_panel(lab: Lab) ->
         finally:
             browser.close()
     assert SCREENSHOT.stat().st_size > 10_000
+    # JupyterLab saved the layout of the opened notebook: in the temp home, not the user's.
+    assert list(lab.workspaces.glob("*.jupyterlab-workspace"))

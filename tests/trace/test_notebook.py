@@ -107,6 +107,17 @@ def test_the_live_trace_redraws_at_most_once_per_interval():
     assert widget.flush(force=True) and widget.redraws == 3
 
 
+def test_the_live_trace_ends_with_the_whole_run_even_if_it_missed_events():
+    widget = trace_view.TraceWidget()
+    team = run_team()
+    for event in team.last_result.messages[:-1]:  # the runner may hold back a failed run's Stop
+        widget.feed(event)
+    widget.flush(force=True)
+    assert "running" in widget.value
+    widget.finish(team.last_result)
+    assert "running" not in widget.value and "trace desk · ok" in widget.value
+
+
 def test_the_live_traces_saved_output_has_no_clock_times():
     widget = trace_view.TraceWidget()
     for event in round_robin_with_tool():

@@ -106,17 +106,19 @@ def test_a_model_call_without_a_start_time_starts_at_its_agents_previous_event()
     assert [(c.start, c.end) for c in calls] == [(1.0, 2.0), (3.0, 4.0)]
 
 
-def test_the_first_streamed_token_gives_the_time_to_first_token_when_the_event_lacks_it():
-    trace = Trace()
-    for event in [
+def test_token_deltas_are_not_kept_and_change_nothing():
+    events = [
         SpeakerSelected(source="t", speaker="a", turn=1, at=1.0),
         TokenDelta(source="a", text="he", at=1.25),
-        TokenDelta(source="a", text="llo", at=1.5),
-        TextMessage(source="a", content="hello", usage=U, model="m", at=2.0),
-    ]:
+        TextMessage(source="a", content="hello", usage=U, model="m", first_token_at=1.2, at=2.0),
+    ]
+    trace = Trace()
+    for event in events:
         trace.feed(event)
+    assert trace._builder.pending == [events[0], events[2]]  # a traced run keeps no deltas alive
     (call,) = trace.find(CHAT)
-    assert trace.attributes(call)["agentnb.time_to_first_token"] == 0.25
+    assert trace.attributes(call)["agentnb.time_to_first_token"] == 0.2
+    assert [s.name for s in Trace.from_events(events).spans] == [s.name for s in trace.spans]
 
 
 def test_chat_spans_carry_gen_ai_model_and_usage_attributes():
