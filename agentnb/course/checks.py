@@ -1,0 +1,100 @@
+"""Exercise checks: a registry of graders, and the verdict a notebook shows.
+
+A grader is a plain function of the student's answer returning None (right) or a hint
+(what to look at, never the solution). A grader that trips over an answer of the wrong
+kind is itself a hint: the verdict says what kind of answer was expected. Verdicts render
+the same every time (HTML, markdown, text), so lessons keep deterministic saved outputs.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+Grader = Callable[[Any], "str | None"]
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: its id (``"02.1"``: lesson 02, exercise 1), a title, what to pass, a grader."""
+
+    id: str
+    title: str
+    expects: str
+    grade: Grader
+
+
+EXERCISES: dict[str, Exercise] = {}
+
+
+def exercise(id: str, title: str, *, expects: str) -> Callable[[Grader], Grader]:
+    """Register ``grade`` as the grader of exercise ``id`` (``expects`` says what to pass to check)."""
+
+    def register(grade: Grader) -> Grader:
+        EXERCISES[id] = Exercise(id, title, expects, grade)
+        return grade
+
+    return register
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What `check` says: right, or a hint."""
+
+    exercise: str
+    title: str
+    ok: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        mark = "✓" if self.ok else "✗"
+        return f"{mark} Exercise {self.exercise} ({self.title}): {self.message}"
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_markdown_(self) -> str:
+        mark = "✅" if self.ok else "💡"
+        return f"{mark} **Exercise {self.exercise}** ({self.title}): {self.message}"
+
+    def _repr_html_(self) -> str:
+        colour, mark = ("#15803d", "✓") if self.ok else ("#b45309", "Hint:")
+        return (
+            f'<div class="agentnb-check tex2jax_ignore mathjax_ignore" style="border-left:4px solid {colour};'
+            f'padding:4px 10px;font-family:system-ui,sans-serif;font-size:14px">'
+            f"<b>Exercise {html.escape(self.exercise)}</b> · {html.escape(self.title)}<br>"
+            f'<span style="color:{colour}"><b>{mark}</b></span> {html.escape(self.message)}</div>'
+        )
+
+
+def _load(exercise_id: str) -> Exercise:
+    lesson = exercise_id.split(".", 1)[0]
+    if exercise_id not in EXERCISES:
+        try:
+            importlib.import_module(f"agentnb.course.lesson{lesson}")
+        except ModuleNotFoundError:
+            pass
+    if exercise_id not in EXERCISES:
+        known = ", ".join(sorted(EXERCISES)) or "none loaded"
+        raise KeyError(f"there is no exercise {exercise_id!r} (exercises: {known})")
+    return EXERCISES[exercise_id]
+
+
+def check(exercise_id: str, answer: Any = ...) -> Verdict:
+    """Grade ``answer`` for exercise ``exercise_id``: a ✓, or a hint saying what to look at."""
+    ex = _load(exercise_id)
+    if answer is ... or answer is None:
+        return Verdict(ex.id, ex.title, False, f"no answer yet: pass {ex.expects} to check.")
+    try:
+        hint = ex.grade(answer)
+    except Exception as exc:  # the answer is not the kind of thing the grader reads
+        hint = f"this check needs {ex.expects}; what was passed did not work ({type(exc).__name__}: {exc})"
+    if hint:
+        return Verdict(ex.id, ex.title, False, hint)
+    return Verdict(ex.id, ex.title, True, "correct.")
