@@ -93,6 +93,8 @@ class Plan(BaseModel):
 
     goal: str = ""
     steps: tuple[Step, ...]
+    _order: list[Step] | None = PrivateAttr(default=None)
+    _by_id: dict[str, Step] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _valid_graph(self) -> Plan:
@@ -118,16 +120,23 @@ class Plan(BaseModel):
         return self
 
     def step(self, step_id: str) -> Step:
-        for step in self.steps:
-            if step.id == step_id:
-                return step
-        raise KeyError(f"the plan has no step {step_id!r} (steps: {', '.join(self.ids())})")
+        by_id = self._by_id or {s.id: s for s in self.steps}
+        self._by_id = by_id
+        try:
+            return by_id[step_id]
+        except KeyError:
+            raise KeyError(f"the plan has no step {step_id!r} (steps: {', '.join(self.ids())})") from None
 
     def ids(self) -> list[str]:
         return [s.id for s in self.steps]
 
     def order(self) -> list[Step]:
-        """The steps in an order where each comes after its dependencies (stable)."""
+        """The steps in an order where each comes after its dependencies (stable; computed once)."""
+        if self._order is None:
+            self._order = self._topological()
+        return self._order
+
+    def _topological(self) -> list[Step]:
         done: set[str] = set()
         ordered: list[Step] = []
         pending = list(self.steps)

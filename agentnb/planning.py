@@ -276,6 +276,7 @@ async def run_plan(team: Team, progress: PlanProgress) -> AsyncIterator[Event]:
     events: asyncio.Queue[Any] = asyncio.Queue()
     tasks: dict[str, asyncio.Task[None]] = {}
     started_at: dict[str, float] = {}
+    task_text = _task_text(team)  # the run's task: read once, not per step
 
     async def run_step(step: Step, attempt: int) -> None:
         name = step.assignee
@@ -283,7 +284,7 @@ async def run_plan(team: Team, progress: PlanProgress) -> AsyncIterator[Event]:
             participant = team.participant(name)
             thread = Transcript(
                 [
-                    TextMessage(source=USER, content=_task_text(team), step=step.id),
+                    TextMessage(source=USER, content=task_text, step=step.id),
                     TextMessage(source=USER, content=_step_prompt(step, progress), step=step.id),
                 ]
             )
@@ -322,7 +323,7 @@ async def run_plan(team: Team, progress: PlanProgress) -> AsyncIterator[Event]:
 
     def replan_prompt(failed: str, error: str) -> str:
         return REPLAN_INSTRUCTIONS.format(
-            task=_task_text(team), roles=_roles(team), status=progress.status_lines(), failed=failed, error=error
+            task=task_text, roles=_roles(team), status=progress.status_lines(), failed=failed, error=error
         )
 
     async def make_plan(prompt: str, replan: tuple[str, str] | None) -> AsyncIterator[Event]:
@@ -376,10 +377,10 @@ async def run_plan(team: Team, progress: PlanProgress) -> AsyncIterator[Event]:
             team.finish("the plan is already done; give the team a new task")
             return
         if progress.stale or progress.plan is None:
-            if not _task_text(team):
+            if not task_text:
                 team.finish("plan mode needs a task: run the team with one")
                 return
-            prompt = PLAN_INSTRUCTIONS.format(task=_task_text(team), roles=_roles(team))
+            prompt = PLAN_INSTRUCTIONS.format(task=task_text, roles=_roles(team))
             async for event in make_plan(prompt, None):
                 yield event
             if team.should_stop():

@@ -137,8 +137,120 @@ def store_section() -> list[Row]:
     return rows
 
 
+class InstantModel:
+    """Replies at once with a fixed usage, like bench_core's instant model."""
+
+    name = "instant"
+
+    async def stream(self, request):  # type: ignore[no-untyped-def]
+        from agentnb.messages import Usage
+        from agentnb.models.base import ModelReply
+
+        yield ModelReply(text="ok", usage=Usage(prompt_tokens=10, completion_tokens=2), model=self.name)
+
+
+def trio_team(messages: int):  # type: ignore[no-untyped-def]
+    from agentnb import Agent, Team
+
+    agents = [Agent(n, f"You are {n}.") for n in ("a", "b", "c")]
+    return Team(agents, model=InstantModel(), max_turns=messages, stream_tokens=False)
+
+
+def per_message(messages: int) -> float:
+    team = trio_team(messages)
+    started = time.perf_counter()
+    team.run_sync("go")
+    return (time.perf_counter() - started) / messages
+
+
+def deep_size(value: object, seen: set[int] | None = None) -> int:
+    """Bytes held by ``value`` and everything it references (ints and strings included once)."""
+    seen = set() if seen is None else seen
+    if id(value) in seen:
+        return 0
+    seen.add(id(value))
+    size = sys.getsizeof(value)
+    if isinstance(value, dict):
+        size += sum(deep_size(k, seen) + deep_size(v, seen) for k, v in value.items())
+    elif isinstance(value, list | tuple | set | frozenset):
+        size += sum(deep_size(v, seen) for v in value)
+    elif hasattr(value, "__slots__"):
+        size += sum(deep_size(getattr(value, s), seen) for s in value.__slots__ if hasattr(value, s))
+    elif hasattr(value, "__dict__"):
+        size += deep_size(vars(value), seen)
+    return size
+
+
+def checkpoint_section() -> list[Row]:
+    import agentnb.team as team_module
+
+    rows: list[Row] = []
+    n = 10_000
+    on, off = [], []
+    every = team_module.SNAPSHOT_EVERY
+    for _ in range(5):  # alternate, so load changes hit both sides
+        on.append(per_message(n))
+        team_module.SNAPSHOT_EVERY = 10**12
+        try:
+            off.append(per_message(n))
+        finally:
+            team_module.SNAPSHOT_EVERY = every
+    on_us, off_us = statistics.median(on) * 1e6, statistics.median(off) * 1e6
+    rows.append((f"per message, checkpoints on, N={n:,}", f"{on_us:.1f} us", ""))
+    rows.append((f"per message, snapshots off, N={n:,}", f"{off_us:.1f} us", ""))
+    rows.append(("checkpoints on vs off", f"{(on_us / off_us - 1) * 100:+.1f} %", "<= 10 %"))
+
+    team = trio_team(n)
+    team.run_sync("go")
+    held = deep_size(team._snapshots, {id(team.condition), id(team._policy)})
+    rows.append(
+        ("memory per checkpoint (snapshots / checkpoints)", f"{held / len(team.checkpoints):.1f} B", "<= 200 B")
+    )
+
+    rng = random.Random(1)
+    for size in (1_000, 100_000):
+        big = trio_team(size // 2)  # two events per message: a SpeakerSelected and the reply
+        big.run_sync("go")
+        length = len(big.transcript)
+        picks = [rng.randrange(length) for _ in range(50)]
+        forks = [best_of(lambda k=k: big.fork(k)) for k in picks]
+        rewinds = []
+        for k in picks:
+            copy = big.fork()
+            rewinds.append(timed(lambda k=k, copy=copy: copy.rewind(k)))
+        rows.append((f"fork at a random checkpoint, transcript of {length:,} events", ms(forks), "O(1)"))
+        rows.append((f"rewind to a random checkpoint, transcript of {length:,} events", ms(rewinds), "O(1)"))
+    return rows
+
+
+def context_section() -> list[Row]:
+    from agentnb.context import AgentContext, Full, HeadAndTail, LastN, TokenLimit
+    from agentnb.messages import TextMessage
+
+    rows: list[Row] = []
+    policies = [Full(), LastN(20), TokenLimit(2_000), HeadAndTail(5, 20)]
+    for policy in policies:
+        costs = {}
+        for n in (100, 10_000):
+            events = [TextMessage(source="user", content="the task")] + [
+                TextMessage(source="bob" if i % 2 else "me", content=f"message {i} " * 8) for i in range(n)
+            ]
+            ctx = AgentContext("me", "You are me.")
+            ctx.update(events)
+            costs[n] = statistics.median(
+                best_of(lambda ctx=ctx: policy.select(ctx).messages(ctx), 5) for _ in range(30)
+            )
+        ratio = costs[10_000] / costs[100]
+        name = type(policy).__name__
+        rows.append((f"{name}: build the context to send, N=100", f"{costs[100] * 1e6:.1f} us", ""))
+        rows.append((f"{name}: same at N=10,000 (ratio {ratio:.2f}x)", f"{costs[10_000] * 1e6:.1f} us", "same"))
+    return rows
+
+
 SECTIONS: list[tuple[str, Callable[[], list[Row]]]] = [
     ("Long-term store (issue 9)", store_section),
+    ("Checkpoints (issue 9)", checkpoint_section),
+    ("Context policies (issue 9)", context_section),
 ]
 
 
