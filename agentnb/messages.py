@@ -217,10 +217,14 @@ class StepFailed(_Event):
 
 
 class Stop(_Event):
-    """The run ended; ``reason`` says why in words a person can act on."""
+    """The run ended; ``reason`` says why in words a person can act on.
+
+    ``failed`` is True when an error ended it (the run raised `RunError`).
+    """
 
     type: Literal["stop"] = "stop"
     reason: str
+    failed: bool = False
 
 
 Event = Annotated[

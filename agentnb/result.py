@@ -53,10 +53,14 @@ class TeamResult(BaseModel):
         return [m for m in self.messages if isinstance(m, TextMessage) and not m.scope]
 
     def trace(self, **options: Any) -> Trace:
-        """The run as a trace of spans: who did what, how long it took, what it cost."""
+        """The run as a trace of spans: who did what, how long it took, what it cost.
+
+        Shown in the notebook with its content (messages, tool arguments); exports include
+        content only when asked (``capture_content=True``).
+        """
         from agentnb.trace import Trace
 
-        return Trace.from_events(self.messages, **options)
+        return Trace.from_events(self.messages, **{"capture_content": True, **options})
 
     def __str__(self) -> str:
         from agentnb.render import render_text

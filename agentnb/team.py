@@ -807,7 +807,7 @@ class Team:
         reason = reason or self._stop_requested or self._finish_reason or self.condition.reason or "finished"
         for result in self._dangling_results(reason):
             yield self._record(result)
-        yield self._record(Stop(source=self.name, reason=reason))
+        yield self._record(Stop(source=self.name, reason=reason, failed=error is not None))
         if error is not None:
             raise _run_error(self.name, error, self._result(run_start))
 

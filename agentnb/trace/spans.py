@@ -499,7 +499,7 @@ class SpanBuilder:
         run = scope.run
         if not event.scope and run.label is None:
             run.label = run.agent = event.source
-        error = event.reason if event.reason.startswith("error") else ""
+        error = event.reason if event.failed else ""
         for span in [*scope.turns.values(), *scope.steps.values()]:
             span.close(event.at, seq)
             if error:

@@ -89,7 +89,7 @@ def test_failed_spans_have_error_status_and_type(exporter):
 
     events = [
         SpeakerSelected(source="t", speaker="a", turn=1, at=1.0),
-        Stop(source="t", reason="error: server down", at=2.0),
+        Stop(source="t", reason="error: server down", failed=True, at=2.0),
     ]
     Trace.from_events(events).to_otel(exporter.provider)
     run, turn = exporter.get_finished_spans()

@@ -271,7 +271,7 @@ def test_an_error_stop_fails_the_run_and_the_turn_it_interrupted():
     events = [
         SpeakerSelected(source="t", speaker="a", turn=1, at=1.0),
         ErrorEvent(source="a", content="Your reply was empty.", usage=U, model="m", at=1.5),
-        Stop(source="t", reason="error: the model server is down", at=2.0),
+        Stop(source="t", reason="error: the model server is down", failed=True, at=2.0),
     ]
     trace = Trace.from_events(events)
     run, turn, call = trace.spans
