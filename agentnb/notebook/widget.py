@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import ipywidgets as widgets
+import markdown_it  # noqa: F401  # loaded with the chat (~30 ms), not in the middle of its first reply
 from ipywidgets.widgets.widget_string import HTMLStyle
 
 from agentnb.markup import MARKDOWN_LIMIT, md_text, never_raises, settled_end, to_html, to_html_after
