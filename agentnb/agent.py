@@ -132,7 +132,8 @@ class Agent:
         self.description = description or self.role.strip().splitlines()[0]
         if isinstance(tools, Tool) or callable(tools) or isinstance(tools, str):
             raise ValueError(
-                f"tools: expected a list of tools, got {tools!r}; write tools=[{getattr(tools, 'name', 'my_tool')}]"
+                f"tools: expected a list of tools, got {tools!r}; "
+                f"write tools=[{getattr(tools, 'name', 'my_tool')}]"
             )
         self.tools = [as_tool(t) for t in tools]
         names = [t.name for t in self.tools]
@@ -387,7 +388,6 @@ class Agent:
                 step=step,
                 **timing,
             )
-            message._output = parsed
             yield message
             return
 

@@ -407,7 +407,8 @@ class ContextPreview:
     def _repr_markdown_(self) -> str:
         head = (
             f"**context of {self.agent}** · {self.policy} · {len(self.sent)} messages sent, "
-            f"~{self.tokens_sent} tokens · {len(self.cut)} cut\n\n| | role | tokens | content |\n|---|---|---|---|"
+            f"~{self.tokens_sent} tokens · {len(self.cut)} cut\n\n"
+            "| | role | tokens | content |\n|---|---|---|---|"
         )
         rows = []
         for row in self.rows:

@@ -13,7 +13,7 @@ import json
 import time
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from agentnb.plan import Plan
 
@@ -84,7 +84,6 @@ class TextMessage(_ModelOutput):
     type: Literal["text"] = "text"
     content: str
     data: dict[str, Any] | None = None
-    _output: Any = PrivateAttr(default=None)  # the validated object behind ``data``, in memory only
 
 
 class ToolCalls(_ModelOutput):

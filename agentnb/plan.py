@@ -14,7 +14,15 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, create_model, field_serializer, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    create_model,
+    field_serializer,
+    model_validator,
+)
 
 from agentnb.errors import AgentnbError
 

@@ -41,6 +41,7 @@ from agentnb.models.base import ModelError
 from agentnb.plan import Plan, PlanDraft, PlanError, Step
 from agentnb.speakers import Policy
 from agentnb.stop import USER
+from agentnb.structured import parse_data
 from agentnb.transcript import Transcript
 
 if TYPE_CHECKING:
@@ -84,7 +85,9 @@ class PlanProgress(Policy):
         if isinstance(planner, Plan):
             planner.check_assignees(team.names)
         if isinstance(planner, Agent) and planner.name in team.names:
-            raise ValueError(f"planner: {planner.name!r} is also a participant; give the planner its own agent")
+            raise ValueError(
+                f"planner: {planner.name!r} is also a participant; give the planner its own agent"
+            )
         for key in ("max_replans", "step_retries"):
             value = config.get(key)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -219,7 +222,9 @@ async def _plan_with_agent(
     problem = ""
     for attempt in range(2):
         if problem:
-            feedback = ErrorEvent(source=planner.name, content=f"That plan cannot run: {problem}. Write it again.")
+            feedback = ErrorEvent(
+                source=planner.name, content=f"That plan cannot run: {problem}. Write it again."
+            )
             thread.append(feedback)
             queue.put_nowait(feedback)
         ctx = TurnContext(model=model, stream_tokens=team.stream_tokens, memo=memo, output_type=PlanDraft)
@@ -263,7 +268,9 @@ def _check(step: Step, message: TextMessage) -> str | None:
         return None
     if isinstance(check, str):
         return None if check in message.content else f"the result does not contain {check!r}"
-    value = message._output if message._output is not None else (message.data or message.content)
+    output_type = step.output_type()
+    value = parse_data(output_type, message.data) if output_type is not None else None
+    value = value if value is not None else (message.data or message.content)
     verdict = check(value)
     if isinstance(verdict, str):
         return verdict or None
@@ -338,7 +345,8 @@ async def run_plan(team: Team, progress: PlanProgress) -> AsyncIterator[Event]:
                 f"fixed (give the team a planner agent to replan): {error[:300]}"
             )
             return
-        kept = tuple(s for s in progress.plan.steps if s.id in progress.done) if replan and progress.plan else ()
+        done = progress.done
+        kept = tuple(s for s in progress.plan.steps if s.id in done) if replan and progress.plan else ()
         task = asyncio.create_task(_plan_with_agent(team, planner, prompt, events, kept))
         try:
             while True:
@@ -390,7 +398,8 @@ async def run_plan(team: Team, progress: PlanProgress) -> AsyncIterator[Event]:
                 if progress.revision >= progress.max_replans and not isinstance(progress.planner, Plan):
                     step_id, error = next(iter(progress.failed.items()))
                     team.finish(
-                        f"gave up after {progress.revision} replans: step {step_id!r} kept failing ({error[:300]})"
+                        f"gave up after {progress.revision} replans: step {step_id!r} kept failing "
+                        f"({error[:300]})"
                     )
                     return
                 step_id, error = next(iter(progress.failed.items()))
@@ -403,9 +412,18 @@ async def run_plan(team: Team, progress: PlanProgress) -> AsyncIterator[Event]:
                 for step in progress.ready()[: max(0, progress.max_parallel - len(tasks))]:
                     attempt = progress.attempts.get(step.id, 0) + 1
                     yield SpeakerSelected(
-                        source=team.name, speaker=step.assignee, turn=team.next_turn(), reason=f"plan step {step.id}"
+                        source=team.name,
+                        speaker=step.assignee,
+                        turn=team.next_turn(),
+                        reason=f"plan step {step.id}",
                     )
-                    yield StepStarted(source=team.name, step_id=step.id, assignee=step.assignee, attempt=attempt, step=step.id)
+                    yield StepStarted(
+                        source=team.name,
+                        step_id=step.id,
+                        assignee=step.assignee,
+                        attempt=attempt,
+                        step=step.id,
+                    )
                     started_at[step.id] = time.monotonic()
                     tasks[step.id] = asyncio.create_task(run_step(step, attempt))
             if not tasks:

@@ -8,6 +8,7 @@ in the event's ``data``.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pydantic import BaseModel
@@ -58,3 +59,13 @@ def _scalar(value: Any) -> str:
     if isinstance(value, list | dict):
         return ", ".join(_scalar(v) for v in value) if isinstance(value, list) else str(value)
     return str(value)
+
+
+def parse_data(output_type: type[BaseModel], data: Any) -> BaseModel | None:
+    """The object behind a reply's ``data`` (JSON mode, as the reply was validated), or None."""
+    if data is None:
+        return None
+    try:
+        return output_type.model_validate_json(json.dumps(data))
+    except Exception:  # a type changed since the run was recorded: the data stays available
+        return None

@@ -10,7 +10,9 @@ gives checkpoints after every event: `rewind`, `fork`, `save` and `load`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
+import itertools
 import json
 import sys
 import threading
@@ -48,6 +50,7 @@ from agentnb.result import PendingRun, TeamResult
 from agentnb.speakers import HandoffRouter, RoundRobin, Selector
 from agentnb.state import SNAPSHOT_EVERY, Checkpoints, RunState, Snapshot, SnapshotStore, check_index
 from agentnb.stop import USER, MaxTurns, StopCondition, TextMention, ends_turn
+from agentnb.structured import parse_data
 from agentnb.transcript import Transcript
 
 MODES = ("round_robin", "selector", "handoff", "sequential", "graph", "plan")
@@ -84,7 +87,8 @@ def task_messages(task: Any) -> list[TextMessage]:
                 out.append(item)
             else:
                 raise TypeError(
-                    f"task: a list of messages may hold text and TextMessage objects, got {type(item).__name__}"
+                    "task: a list of messages may hold text and TextMessage objects, "
+                    f"got {type(item).__name__}"
                 )
         return out
     raise TypeError(
@@ -112,7 +116,8 @@ def build_condition(until: Any, stop: Any, max_turns: Any) -> StopCondition:
         if not isinstance(stop, StopCondition):
             hint = f"; for text, write until={stop!r}" if isinstance(stop, str) else ""
             raise ValueError(
-                f"stop: expected a stop condition such as MaxTurns(5) | TextMention('DONE'), got {stop!r}{hint}"
+                "stop: expected a stop condition such as MaxTurns(5) | TextMention('DONE'), "
+                f"got {stop!r}{hint}"
             )
         condition = condition | stop
     return condition
@@ -255,7 +260,8 @@ class Team:
             raise ValueError(f"edges: only graph mode uses edges (mode is {mode!r})")
         if (selector_func or candidate_func or prompt is not None) and mode != "selector":
             raise ValueError(
-                f"selector_prompt/selector_func/candidate_func: only selector mode uses them (mode is {mode!r})"
+                "selector_prompt/selector_func/candidate_func: only selector mode uses them "
+                f"(mode is {mode!r})"
             )
         if mode == "round_robin":
             return RoundRobin()
@@ -268,7 +274,7 @@ class Team:
             from agentnb.planning import PlanProgress
 
             return PlanProgress(self, self._config)
-        chain = list(zip(names, names[1:], strict=False)) if mode == "sequential" else list(edges or ())
+        chain = list(itertools.pairwise(names)) if mode == "sequential" else list(edges or ())
         return GraphProgress(Graph(names, chain))
 
     def __repr__(self) -> str:
@@ -282,7 +288,8 @@ class Team:
             return self._by_name[name]
         except KeyError:
             raise UnknownParticipantError(
-                f"team {self.name!r} has no participant {name!r}; its participants are: {', '.join(self.names)}"
+                f"team {self.name!r} has no participant {name!r}; "
+                f"its participants are: {', '.join(self.names)}"
             ) from None
 
     def run(self, task: Any = None) -> PendingRun:
@@ -335,10 +342,8 @@ class Team:
         if current is loop:
             self._request_stop(reason)
         else:
-            try:
+            with contextlib.suppress(RuntimeError):  # a closed loop: nothing left to stop
                 loop.call_soon_threadsafe(self._request_stop, reason)
-            except RuntimeError:  # the run's loop has closed: nothing left to stop
-                pass
 
     def reset(self) -> None:
         """Forget the conversation so the next run starts fresh."""
@@ -430,7 +435,8 @@ class Team:
             raise CheckpointError("not a saved agentnb team (save one with team.save(path) or team.state())")
         if state.get("version") != STATE_VERSION:
             raise CheckpointError(
-                f"this saved team has format version {state.get('version')!r}; this agentnb reads version {STATE_VERSION}"
+                f"this saved team has format version {state.get('version')!r}; "
+                f"this agentnb reads version {STATE_VERSION}"
             )
         if state.get("participants") != self.names:
             raise CheckpointError(
@@ -490,8 +496,9 @@ class Team:
         missing = [k for k in config.pop("code", []) if k not in options]
         if missing:
             raise CheckpointError(
-                f"team {state.get('name')!r} was saved with {', '.join(missing)} set to code (a function or a "
-                f"condition object), which is not saved; pass {', '.join(f'{m}=...' for m in missing)} to Team.load"
+                f"team {state.get('name')!r} was saved with {', '.join(missing)} set to code (a "
+                "function or a condition object), which is not saved; "
+                f"pass {', '.join(f'{m}=...' for m in missing)} to Team.load"
             )
         team = cls(participants, **{**config, **options})
         team.load_state(state)
@@ -820,7 +827,6 @@ class Team:
         while True:
             if self.should_stop():
                 return
-            await asyncio.sleep(0)  # a turn always yields to the loop: Stop and Timeout can cut in
             speaker = self._state.open_turn  # a turn cut off at a checkpoint goes on first
             if speaker is None:
                 choice = await self._policy.next(self)
@@ -924,18 +930,9 @@ def _nest(name: str, scope: str) -> str:
 
 
 def _output_of(event: TextMessage, participant: Any) -> Any:
-    """The validated object behind a structured reply (validated again from JSON after a load)."""
-    if event.data is None:
-        return None
-    if event._output is not None:
-        return event._output
+    """The validated object behind a structured reply (validated from its JSON data)."""
     output_type = getattr(participant, "output_type", None)
-    if output_type is None:
-        return None
-    try:
-        return output_type.model_validate_json(json.dumps(event.data))
-    except Exception:
-        return None
+    return parse_data(output_type, event.data) if output_type is not None else None
 
 
 def _run_error(team: str, error: BaseException, result: TeamResult) -> RunError:

@@ -8,6 +8,7 @@ the same every time (HTML, markdown, text), so lessons keep deterministic saved 
 
 from __future__ import annotations
 
+import contextlib
 import html
 import importlib
 from collections.abc import Callable
@@ -76,10 +77,8 @@ class Verdict:
 def _load(exercise_id: str) -> Exercise:
     lesson = exercise_id.split(".", 1)[0]
     if exercise_id not in EXERCISES:
-        try:
+        with contextlib.suppress(ModuleNotFoundError):
             importlib.import_module(f"agentnb.course.lesson{lesson}")
-        except ModuleNotFoundError:
-            pass
     if exercise_id not in EXERCISES:
         known = ", ".join(sorted(EXERCISES)) or "none loaded"
         raise KeyError(f"there is no exercise {exercise_id!r} (exercises: {known})")

@@ -12,7 +12,16 @@ from agentnb.messages import ContextSummary, TextMessage, ToolCall, ToolCalls, T
 from agentnb.models import FunctionModel, ScriptedModel, call
 from agentnb.tools import tool
 
-POLICIES = [Full(), LastN(1), LastN(3), LastN(10), TokenLimit(20), TokenLimit(200), HeadAndTail(1, 2), HeadAndTail(3, 0)]
+POLICIES = [
+    Full(),
+    LastN(1),
+    LastN(3),
+    LastN(10),
+    TokenLimit(20),
+    TokenLimit(200),
+    HeadAndTail(1, 2),
+    HeadAndTail(3, 0),
+]
 
 
 @st.composite
@@ -150,9 +159,13 @@ def test_context_preview_shows_exactly_what_is_sent_and_what_was_cut():
     team = Team([Agent("a", context=LastN(2)), Agent("b")], model=model, max_turns=5)
     team.run_sync("the task")
     preview = team.participant("a").context_preview(team)
-    assert [m["content"] for m in preview.sent] == ["You are a.", "the task", "y", "three"][: len(preview.sent)]
+    assert [m["content"] for m in preview.sent] == ["You are a.", "the task", "y", "three"][
+        : len(preview.sent)
+    ]
     assert len(preview.rows) == len(team.context_of("a").messages)
-    assert "✂" in str(preview) and "✂" in preview._repr_markdown_() and "line-through" in preview._repr_html_()
+    assert (
+        "✂" in str(preview) and "✂" in preview._repr_markdown_() and "line-through" in preview._repr_html_()
+    )
 
 
 def test_own_tool_calls_survive_trimming_as_a_whole_group():
@@ -167,7 +180,10 @@ def test_own_tool_calls_survive_trimming_as_a_whole_group():
     well_formed(team.participant("a").context_preview(team).sent)
 
 
-@pytest.mark.parametrize("bad", [lambda: LastN(0), lambda: TokenLimit(-1), lambda: HeadAndTail(0, 0), lambda: Agent("a", context=5)])
+@pytest.mark.parametrize(
+    "bad",
+    [lambda: LastN(0), lambda: TokenLimit(-1), lambda: HeadAndTail(0, 0), lambda: Agent("a", context=5)],
+)
 def test_bad_policies_are_clear_errors(bad):
     with pytest.raises(ValueError):
         bad()

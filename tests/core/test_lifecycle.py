@@ -76,7 +76,11 @@ def test_a_failure_while_a_run_is_set_up_leaves_the_team_usable_and_keeps_the_tr
         (lambda t: Agent("lead writer"), ValueError, "names cannot contain spaces"),
         (lambda t: Agent("a", model="opneai:gpt"), ValueError, "unknown kind of model"),
         (lambda t: Team([Agent("a")], model="scripted:no-such-script"), ValueError, "no built-in script"),
-        (lambda t: Agent("a", model_settings={"temprature": 0.5}), ValueError, "unknown setting 'temprature'"),
+        (
+            lambda t: Agent("a", model_settings={"temprature": 0.5}),
+            ValueError,
+            "unknown setting 'temprature'",
+        ),
     ],
 )
 def test_bad_arguments_are_clear_errors_naming_the_argument(make, error, words):

@@ -24,7 +24,9 @@ def speakers(result):
 
 
 def test_a_new_task_after_a_handoff_goes_to_the_target():
-    model = ScriptedModel({"triage": [handoff("billing")], "billing": ["refund sent", "invoice sent", "more"]})
+    model = ScriptedModel(
+        {"triage": [handoff("billing")], "billing": ["refund sent", "invoice sent", "more"]}
+    )
     team = Team(agents("triage", "billing"), mode="handoff", model=model, max_turns=2)
     team.run_sync("I was charged twice")
     result = team.run_sync("Also send me the invoice")
@@ -67,7 +69,10 @@ def test_a_task_given_to_a_team_whose_first_participant_is_a_human_goes_to_the_f
 @pytest.mark.parametrize(
     ("build", "words"),
     [
-        (lambda: Team([Team(agents("x"), name="inner"), *agents("a")], mode="handoff"), "cannot call a transfer tool"),
+        (
+            lambda: Team([Team(agents("x"), name="inner"), *agents("a")], mode="handoff"),
+            "cannot call a transfer tool",
+        ),
         (lambda: Team([Human("h")], mode="handoff"), "needs at least one Agent"),
         (lambda: Agent("a", handoffs=["b", "b"]), "listed twice"),
         (lambda: Agent("a", handoffs="b"), "expected a list of participant names"),
@@ -134,7 +139,13 @@ def test_selector_prompt_supports_history_and_rejects_unknown_placeholders():
         return "ok"
 
     prompt = "Pick from {participants}.\nRoles:\n{roles}\nChat:\n{history}"
-    team = Team(agents("a", "b", "c"), mode="selector", selector_prompt=prompt, model=FunctionModel(reply), max_turns=1)
+    team = Team(
+        agents("a", "b", "c"),
+        mode="selector",
+        selector_prompt=prompt,
+        model=FunctionModel(reply),
+        max_turns=1,
+    )
     team.run_sync("start here")
     system = seen[0][0]["content"]
     assert "Pick from a, b, c." in system and "user: start here" in system
@@ -154,7 +165,9 @@ def test_no_selector_call_when_only_one_candidate_may_speak():
     result = team.run_sync("go")
     assert speakers(result) == ["a", "b", "a", "b"]
     assert calls.count("selector") == 1
-    assert [e.reason for e in result.messages if isinstance(e, SpeakerSelected)][1:] == ["the only candidate"] * 3
+    assert [e.reason for e in result.messages if isinstance(e, SpeakerSelected)][1:] == [
+        "the only candidate"
+    ] * 3
 
 
 def test_selector_func_decides_or_falls_back_to_the_model():
@@ -163,7 +176,9 @@ def test_selector_func_decides_or_falls_back_to_the_model():
         return "critic" if isinstance(last, TextMessage) and last.source == "writer" else None
 
     model = ScriptedModel({"selector": ["writer", "writer"], "*": ["draft"] * 4})
-    team = Team(agents("writer", "critic", "editor"), mode="selector", selector_func=choose, model=model, max_turns=3)
+    team = Team(
+        agents("writer", "critic", "editor"), mode="selector", selector_func=choose, model=model, max_turns=3
+    )
     result = team.run_sync("go")
     assert speakers(result) == ["writer", "critic", "writer"]
     reasons = [e.reason for e in result.messages if isinstance(e, SpeakerSelected)]
@@ -189,7 +204,9 @@ def test_candidate_func_narrows_who_may_speak():
 
 
 def test_a_graph_of_one_node_and_no_edges_runs_it_once():
-    result = Team(agents("solo"), mode="graph", edges=[], model=ScriptedModel({"solo": ["done"]})).run_sync("go")
+    result = Team(agents("solo"), mode="graph", edges=[], model=ScriptedModel({"solo": ["done"]})).run_sync(
+        "go"
+    )
     assert speakers(result) == ["solo"]
     assert result.stop_reason == "graph finished: no edge left to take"
 
@@ -200,8 +217,15 @@ def test_an_any_join_starts_on_the_first_parent_and_ignores_the_rest_of_the_wave
             await asyncio.sleep(0.2)
         return f"{request.agent} done"
 
-    edges = [("start", "fast"), ("start", "slow"), Edge("fast", "join", join="any"), Edge("slow", "join", join="any")]
-    team = Team(agents("start", "fast", "slow", "join"), mode="graph", edges=edges, model=FunctionModel(reply))
+    edges = [
+        ("start", "fast"),
+        ("start", "slow"),
+        Edge("fast", "join", join="any"),
+        Edge("slow", "join", join="any"),
+    ]
+    team = Team(
+        agents("start", "fast", "slow", "join"), mode="graph", edges=edges, model=FunctionModel(reply)
+    )
     result = team.run_sync("go")
     order = speakers(result)
     assert order.count("join") == 1
@@ -217,7 +241,10 @@ def test_dict_conditions_read_structured_replies():
 
     model = ScriptedModel(
         {
-            "editor": [{"json": {"verdict": "REVISE", "note": "fix it"}}, {"json": {"verdict": "APPROVED", "note": "ok"}}],
+            "editor": [
+                {"json": {"verdict": "REVISE", "note": "fix it"}},
+                {"json": {"verdict": "APPROVED", "note": "ok"}},
+            ],
             "writer": ["draft 1", "draft 2"],
             "publisher": ["published"],
         }
@@ -278,11 +305,15 @@ def test_reflect_on_tool_use_false_makes_the_tool_output_the_reply():
 
 
 def test_an_agent_and_a_team_can_be_tools_of_another_agent():
-    researcher = Agent("researcher", "You research.", model=ScriptedModel({"researcher": ["Lisbon is sunny"] * 2}))
+    researcher = Agent(
+        "researcher", "You research.", model=ScriptedModel({"researcher": ["Lisbon is sunny"] * 2})
+    )
     lead_model = ScriptedModel(
         {"lead": [call("researcher", task="weather in Lisbon"), call("desk", task="headline"), "done"]}
     )
-    desk = Team([Agent("editor", model=ScriptedModel({"editor": ["Sunny Lisbon"]}))], name="desk", max_turns=1)
+    desk = Team(
+        [Agent("editor", model=ScriptedModel({"editor": ["Sunny Lisbon"]}))], name="desk", max_turns=1
+    )
     lead = Agent("lead", tools=[researcher.as_tool(), desk.as_tool()], model=lead_model)
     result = Team([lead], max_turns=1).run_sync("go")
     results = [e.content for e in result.messages if isinstance(e, ToolResult)]
@@ -316,8 +347,8 @@ def test_an_edited_approval_runs_what_was_approved_and_records_both():
         max_turns=1,
     )
     result = team.run_sync("clean up")
-    calls = [e for e in result.messages if isinstance(e, ToolCalls)][0]
-    approval = [e for e in result.messages if e.type == "approval"][0]
+    calls = next(e for e in result.messages if isinstance(e, ToolCalls))
+    approval = next(e for e in result.messages if e.type == "approval")
     assert calls.calls[0].arguments == '{"path": "/"}'
     assert approval.arguments == '{"path": "/tmp/x"}' and approval.comment == "narrowed it"
     assert ran == ["/tmp/x"]

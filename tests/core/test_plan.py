@@ -14,7 +14,11 @@ from agentnb.plan import Plan, PlanError, Step
 
 
 def steps(*specs):
-    return {"steps": [{"id": i, "description": d, "assignee": a, "depends_on": list(deps)} for i, d, a, deps in specs]}
+    return {
+        "steps": [
+            {"id": i, "description": d, "assignee": a, "depends_on": list(deps)} for i, d, a, deps in specs
+        ]
+    }
 
 
 TRIP = steps(
@@ -50,9 +54,11 @@ def test_independent_steps_run_in_parallel_and_dependents_see_their_results():
     started = {e.step_id: e.at for e in of(result, StepStarted)}
     finished = {e.step_id: e.at for e in of(result, StepFinished)}
     # the three searches overlap; the itinerary starts after all of them
-    assert max(started[s] for s in ("flights", "hotels", "food")) < min(finished[s] for s in ("flights", "hotels", "food"))
+    assert max(started[s] for s in ("flights", "hotels", "food")) < min(
+        finished[s] for s in ("flights", "hotels", "food")
+    )
     assert started["itinerary"] >= max(finished[s] for s in ("flights", "hotels", "food"))
-    final = [e for e in result.chat() if e.step == "itinerary"][0]
+    final = next(e for e in result.chat() if e.step == "itinerary")
     assert "flights: scout finished flights" in final.content or "food:" in final.content
     assert result.final.startswith("writer finished itinerary")
     assert of(result, PlanCreated)[0].plan.levels() == 2
@@ -77,7 +83,10 @@ def test_max_parallel_bounds_how_many_steps_run_at_once():
 
 def test_a_failing_step_is_retried_then_replanned_and_finished_steps_are_kept():
     attempts = {"hotels": 0}
-    replanned = steps(("hotels2", "find hotels another way", "writer", ()), ("itinerary", "combine", "writer", ("flights", "hotels2", "food")))
+    replanned = steps(
+        ("hotels2", "find hotels another way", "writer", ()),
+        ("itinerary", "combine", "writer", ("flights", "hotels2", "food")),
+    )
 
     async def reply(request):
         content = request.messages[-1]["content"]
@@ -102,7 +111,13 @@ def test_a_failing_step_is_retried_then_replanned_and_finished_steps_are_kept():
 
 
 def test_a_step_that_always_fails_ends_the_run_after_the_replan_limit():
-    team = Team([Agent("scout"), Agent("writer")], mode="plan", model=worker(0, fail={"hotels"}), max_replans=2, step_retries=0)
+    team = Team(
+        [Agent("scout"), Agent("writer")],
+        mode="plan",
+        model=worker(0, fail={"hotels"}),
+        max_replans=2,
+        step_retries=0,
+    )
     result = team.run_sync("Plan a trip")
     assert result.stop_reason.startswith("gave up after 2 replans: step 'hotels' kept failing")
     assert len(of(result, Replanned)) == 2
@@ -114,7 +129,9 @@ def test_a_fixed_plan_that_fails_stops_with_a_reason_instead_of_replanning():
     def reply(request):
         raise ValueError("broken tool")
 
-    result = Team([Agent("w")], mode="plan", planner=plan, model=FunctionModel(reply), step_retries=0).run_sync("go")
+    result = Team(
+        [Agent("w")], mode="plan", planner=plan, model=FunctionModel(reply), step_retries=0
+    ).run_sync("go")
     assert "the plan is fixed" in result.stop_reason and "broken tool" in result.stop_reason
 
 
@@ -125,7 +142,13 @@ def test_checks_and_expected_outputs_fail_a_step_that_does_not_deliver():
     plan = Plan(
         steps=[
             Step(id="words", description="say hi", assignee="w", check="hello"),
-            Step(id="money", description="give a budget", assignee="w", expected_output=Budget, check=lambda b: b.total < 100 or "too expensive"),
+            Step(
+                id="money",
+                description="give a budget",
+                assignee="w",
+                expected_output=Budget,
+                check=lambda b: b.total < 100 or "too expensive",
+            ),
         ]
     )
     model = ScriptedModel({"w": ["hi there", '{"total": 500}', "hi again", '{"total": 900}']})
@@ -138,7 +161,10 @@ def test_checks_and_expected_outputs_fail_a_step_that_does_not_deliver():
 @pytest.mark.parametrize(
     ("plan", "words"),
     [
-        (lambda: Plan(steps=[Step(id="a", description="x", assignee="w", depends_on=["b"])]), "depends on 'b'"),
+        (
+            lambda: Plan(steps=[Step(id="a", description="x", assignee="w", depends_on=["b"])]),
+            "depends on 'b'",
+        ),
         (
             lambda: Plan(
                 steps=[
@@ -150,7 +176,14 @@ def test_checks_and_expected_outputs_fail_a_step_that_does_not_deliver():
         ),
         (lambda: Plan(steps=[Step(id="a", description="x", assignee="w")] * 2), "appears twice"),
         (lambda: Plan(steps=[]), "no steps"),
-        (lambda: Team([Agent("w")], mode="plan", planner=Plan(steps=[Step(id="a", description="x", assignee="ghost")])), "assigned to 'ghost'"),
+        (
+            lambda: Team(
+                [Agent("w")],
+                mode="plan",
+                planner=Plan(steps=[Step(id="a", description="x", assignee="ghost")]),
+            ),
+            "assigned to 'ghost'",
+        ),
     ],
 )
 def test_plans_that_cannot_run_are_clear_errors_naming_the_step(plan, words):

@@ -203,9 +203,8 @@ def checkpoint_section() -> list[Row]:
     team = trio_team(n)
     team.run_sync("go")
     held = deep_size(team._snapshots, {id(team.condition), id(team._policy)})
-    rows.append(
-        ("memory per checkpoint (snapshots / checkpoints)", f"{held / len(team.checkpoints):.1f} B", "<= 200 B")
-    )
+    per_checkpoint = f"{held / len(team.checkpoints):.1f} B"
+    rows.append(("memory per checkpoint (snapshots / checkpoints)", per_checkpoint, "<= 200 B"))
 
     rng = random.Random(1)
     for size in (1_000, 100_000):
@@ -213,7 +212,7 @@ def checkpoint_section() -> list[Row]:
         big.run_sync("go")
         length = len(big.transcript)
         picks = [rng.randrange(length) for _ in range(50)]
-        forks = [best_of(lambda k=k: big.fork(k)) for k in picks]
+        forks = [best_of(lambda k=k, big=big: big.fork(k)) for k in picks]
         rewinds = []
         for k in picks:
             copy = big.fork()
@@ -238,12 +237,13 @@ def context_section() -> list[Row]:
             ctx = AgentContext("me", "You are me.")
             ctx.update(events)
             costs[n] = statistics.median(
-                best_of(lambda ctx=ctx: policy.select(ctx).messages(ctx), 5) for _ in range(30)
+                best_of(lambda ctx=ctx, policy=policy: policy.select(ctx).messages(ctx), 5) for _ in range(30)
             )
         ratio = costs[10_000] / costs[100]
         name = type(policy).__name__
         rows.append((f"{name}: build the context to send, N=100", f"{costs[100] * 1e6:.1f} us", ""))
-        rows.append((f"{name}: same at N=10,000 (ratio {ratio:.2f}x)", f"{costs[10_000] * 1e6:.1f} us", "same"))
+        at_10k = f"{costs[10_000] * 1e6:.1f} us"
+        rows.append((f"{name}: same at N=10,000 (ratio {ratio:.2f}x)", at_10k, "same"))
     return rows
 
 
