@@ -4,7 +4,8 @@
 model), ``Annotated[str, "what it is"]`` or a docstring ``Args:`` section describe each
 parameter, and the docstring's first paragraph describes the tool. ``functools.partial``
 objects and callable objects work too. Arguments are validated before the call; every
-failure becomes an error result the model can read and act on.
+failure becomes an error result the model can read and act on. A tool that has more to
+say than a value (a plot for people, a failure it caught) returns a `ToolOutput`.
 """
 
 from __future__ import annotations
@@ -36,12 +37,38 @@ HANDOFF_PREFIX = "transfer_to_"
 
 
 @dataclass(slots=True)
+class ToolOutput:
+    """What a tool may return to say more than a value: the text the model sees, rich outputs
+    for people (mime bundles such as ``{"image/png": <base64>, "text/plain": "<Figure>"}``,
+    shown in the chat and kept in the transcript) and whether the call failed.
+    """
+
+    text: str
+    display: list[dict[str, str]] = field(default_factory=list)
+    is_error: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.text, str):
+            raise TypeError(f"ToolOutput: text must be a string, got {type(self.text).__name__}")
+        for bundle in self.display:
+            if not isinstance(bundle, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in bundle.items()
+            ):
+                raise TypeError(
+                    "ToolOutput: each display item must be a mime bundle, a dict of mime type to "
+                    f"text (base64 for images), got {bundle!r:.200}"
+                )
+
+
+@dataclass(slots=True)
 class ToolOutcome:
-    """What running one tool call produced: the text the model sees, and whether it failed."""
+    """What running one tool call produced: the text the model sees, whether it failed,
+    and the rich outputs (mime bundles) a `ToolOutput` brought, if any."""
 
     content: str
     is_error: bool
     duration: float
+    display: list[dict[str, str]] | None = None
 
 
 @dataclass(eq=False)
@@ -81,14 +108,14 @@ class Tool:
     async def run(self, arguments: str) -> ToolOutcome:
         """Validate ``arguments`` (raw JSON text) and call the function; never raises."""
         started = time.perf_counter()
-        content, is_error = await self._run(arguments)
-        return ToolOutcome(content, is_error, time.perf_counter() - started)
+        content, is_error, display = await self._run(arguments)
+        return ToolOutcome(content, is_error, time.perf_counter() - started, display)
 
-    async def _run(self, arguments: str) -> tuple[str, bool]:
+    async def _run(self, arguments: str) -> tuple[str, bool, list[dict[str, str]] | None]:
         try:
             parsed = self.arguments_model.model_validate_json(arguments.strip() or "{}")
         except ValidationError as exc:
-            return self._argument_error(arguments, exc), True
+            return self._argument_error(arguments, exc), True, None
         kwargs = {name: getattr(parsed, name) for name in type(parsed).model_fields}
         try:
             if self._is_async:
@@ -96,16 +123,16 @@ class Tool:
             elif self.blocking:
                 pending = asyncio.to_thread(self.fn, **kwargs)
             else:
-                return to_content(self.fn(**kwargs)), False
+                return outcome_of(self.fn(**kwargs))
             if self.timeout is not None:
                 value = await asyncio.wait_for(pending, self.timeout)
             else:
                 value = await pending
         except TimeoutError:
-            return f"Error: tool {self.name!r} timed out after {self.timeout:g} s.", True
+            return f"Error: tool {self.name!r} timed out after {self.timeout:g} s.", True, None
         except Exception as exc:  # the model sees the failure and can try something else
-            return f"Error: tool {self.name!r} raised {type(exc).__name__}: {exc}", True
-        return to_content(value), False
+            return f"Error: tool {self.name!r} raised {type(exc).__name__}: {exc}", True, None
+        return outcome_of(value)
 
     def _argument_error(self, arguments: str, exc: ValidationError) -> str:
         errors = exc.errors(include_url=False)
@@ -119,6 +146,13 @@ class Tool:
         )
         expected = json.dumps(self.schema["function"]["parameters"].get("properties", {}))
         return f"Error: invalid arguments for {self.name!r}: {problems}. Expected: {expected}"
+
+
+def outcome_of(value: Any) -> tuple[str, bool, list[dict[str, str]] | None]:
+    """A tool's return value as (text for the model, failed?, rich outputs or None)."""
+    if isinstance(value, ToolOutput):
+        return value.text, value.is_error, list(value.display) or None
+    return to_content(value), False, None
 
 
 def to_content(value: Any) -> str:

@@ -1,0 +1,105 @@
+"""What one execution in a kernel produced, gathered from its iopub messages within limits.
+
+Text (stdout, stderr, results, the text of displays) is what the model reads, cut at
+``max_output`` characters with a note; images and markdown are kept as mime bundles for
+people. HTML, JavaScript and widget outputs are dropped: the code is untrusted and the
+chat never renders its HTML. Terminal colour codes are stripped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
+RICH_TYPES = ("image/png", "image/jpeg", "image/svg+xml", "text/markdown")
+KEPT_TYPES = (*RICH_TYPES, "text/plain")
+MAX_DISPLAYS = 20
+MAX_DISPLAY_CHARS = 4_000_000  # all rich outputs of one execution together (base64 images)
+MAX_TRACEBACK_CHARS = 4_000
+TRACEBACK_HEADER = re.compile(r"^\w[\w.]*\s+Traceback \(most recent call last\)")
+
+
+def strip_ansi(text: str) -> str:
+    return ANSI_ESCAPE.sub("", text)
+
+
+@dataclass
+class Outputs:
+    """The bounded outputs of one execution: text for the model, rich outputs for people."""
+
+    max_output: int
+    text: list[str] = field(default_factory=list)
+    size: int = 0
+    dropped: int = 0
+    display: list[dict[str, str]] = field(default_factory=list)
+    display_size: int = 0
+    dropped_displays: int = 0
+    error: str = ""
+    error_name: str = ""
+
+    def add(self, msg: dict[str, Any]) -> None:
+        """Take one iopub message (of this execution)."""
+        kind = msg["msg_type"]
+        content = msg["content"]
+        if kind == "stream":
+            self._add_text(strip_ansi(str(content.get("text", ""))))
+        elif kind in ("execute_result", "display_data"):
+            self._add_bundle(content.get("data") or {})
+        elif kind == "error":
+            self.error_name = str(content.get("ename", "Error"))
+            self.error = _error_text(content)
+
+    def _add_text(self, text: str) -> None:
+        room = self.max_output - self.size
+        if room >= len(text):
+            self.text.append(text)
+            self.size += len(text)
+            return
+        if room > 0:
+            self.text.append(text[:room])
+            self.size += room
+        self.dropped += len(text) - max(room, 0)
+
+    def _add_bundle(self, data: dict[str, Any]) -> None:
+        bundle = {k: v for k, v in data.items() if k in KEPT_TYPES and isinstance(v, str)}
+        plain = bundle.get("text/plain")
+        rich = [k for k in RICH_TYPES if k in bundle]
+        if rich:
+            size = sum(len(v) for v in bundle.values())
+            if len(self.display) < MAX_DISPLAYS and self.display_size + size <= MAX_DISPLAY_CHARS:
+                self.display.append(bundle)
+                self.display_size += size
+                shown = f"[{rich[0]} output shown to the user]"
+            else:
+                self.dropped_displays += 1
+                shown = f"[{rich[0]} output not shown: too many or too large]"
+            self._add_text(f"{shown} {plain}\n" if plain else f"{shown}\n")
+        elif plain is not None:
+            self._add_text(strip_ansi(plain) + "\n")
+
+    def output(self) -> str:
+        """All text output, with a note when some of it was cut."""
+        text = "".join(self.text)
+        if self.dropped:
+            text += (
+                f"\n[output truncated: {self.dropped:,} more characters not shown; "
+                "print less, e.g. a summary or the first rows]"
+            )
+        return text
+
+
+def _error_text(content: dict[str, Any]) -> str:
+    """``Name: value``, then the traceback without colours, separators or its repeated ends."""
+    headline = f"{content.get('ename', 'Error')}: {content.get('evalue', '')}".rstrip(": ")
+    lines = strip_ansi("\n".join(str(line) for line in content.get("traceback") or ())).splitlines()
+    lines = [line for line in lines if line.strip("-") or not line]
+    if lines and TRACEBACK_HEADER.match(lines[0]):
+        lines = lines[1:]
+    if lines and lines[-1].strip() == headline:
+        lines = lines[:-1]
+    traceback = "\n".join(lines).strip("\n")
+    if len(traceback) > MAX_TRACEBACK_CHARS:
+        traceback = "[...]\n" + traceback[-MAX_TRACEBACK_CHARS:]
+    return f"{headline}\n{traceback}" if traceback else headline

@@ -1,0 +1,116 @@
+"""The ``run_python`` tool: Python a model writes runs in a `Sandbox`, after a person approves it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from agentnb.execution.sandbox import Sandbox
+from agentnb.tools import Tool, ToolOutput, arguments_model, check_tool_name
+
+DESCRIPTION = (
+    "Run Python code in a separate IPython kernel and get back what it printed, the value of "
+    "its last line and any error. Variables, imports and files persist between calls; the "
+    "working directory is a scratch folder; plots and images are shown to the user. "
+    "A person may review, edit or reject each call before it runs."
+)
+CODE_DOC = "Python source to run, like a notebook cell; end with an expression to see its value."
+
+
+class CodeExecutor(Tool):
+    """A tool that runs model-written Python in a kernel of its own; make one with `code_executor`.
+
+    The kernel starts at the first call and keeps its variables until `close` (or the end
+    of a ``with`` block, or interpreter exit); after that a call starts a fresh one.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str = "run_python",
+        timeout: float = 30.0,
+        max_output: int = 20_000,
+        workdir: str | Path | None = None,
+        env: dict[str, str] | None = None,
+        requires_approval: bool = True,
+        description: str | None = None,
+    ) -> None:
+        for label, value in (("timeout", timeout), ("max_output", max_output)):
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise ValueError(f"code_executor: {label} must be a positive number, got {value!r}")
+        if env is not None and not (
+            isinstance(env, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in env.items())
+        ):
+            raise ValueError(f"code_executor: env must be a dict of str to str, got {env!r:.200}")
+        self.sandbox = Sandbox(workdir=workdir, env=env)
+        self.time_limit = float(timeout)
+        self.max_output = int(max_output)
+        name = check_tool_name(name)
+        super().__init__(
+            name=name,
+            description=description or DESCRIPTION,
+            fn=self._run_code,
+            arguments_model=arguments_model(self._run_code, {"code": CODE_DOC}, name),
+            requires_approval=bool(requires_approval),
+        )
+
+    def __repr__(self) -> str:
+        return f"CodeExecutor({self.name!r}, timeout={self.time_limit:g} s, {self.sandbox!r})"
+
+    async def _run_code(self, code: str) -> ToolOutput:
+        execution = await self.sandbox.run(code, timeout=self.time_limit, max_output=self.max_output)
+        return ToolOutput(execution.report(), display=execution.display, is_error=not execution.ok)
+
+    def close(self) -> None:
+        """Stop the kernel and remove its temporary files (a later call starts a fresh kernel)."""
+        self.sandbox.close()
+
+    async def aclose(self) -> None:
+        """`close` from async code, without blocking the event loop."""
+        await self.sandbox.aclose()
+
+    def __enter__(self) -> CodeExecutor:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    async def __aenter__(self) -> CodeExecutor:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
+
+
+def code_executor(
+    *,
+    timeout: float = 30.0,
+    max_output: int = 20_000,
+    workdir: str | Path | None = None,
+    env: dict[str, str] | None = None,
+    requires_approval: bool = True,
+    name: str = "run_python",
+    description: str | None = None,
+) -> CodeExecutor:
+    """A ``run_python(code)`` tool for an agent: the code runs in a separate Jupyter kernel.
+
+    Each call is shown to the team's approver first (a `Human`, or ``Team(approver=fn)``),
+    who may approve, edit or reject it. The kernel is never your notebook's: it runs in
+    ``workdir`` (default: a temporary folder of its own), its environment has API keys and
+    other secrets removed (``env`` adds variables on purpose), each call stops after
+    ``timeout`` seconds and its text output is cut at ``max_output`` characters. Failures
+    (an exception, a time-out, a crashed kernel) come back to the model as error results.
+
+    ``requires_approval=False`` runs whatever the model writes with nobody reading it first,
+    with your user's rights on this machine: use it only with code you would run unread.
+    The kernel is a separate process, not a security boundary.
+    """
+    return CodeExecutor(
+        name=name,
+        timeout=timeout,
+        max_output=max_output,
+        workdir=workdir,
+        env=env,
+        requires_approval=requires_approval,
+        description=description,
+    )

@@ -1,0 +1,77 @@
+"""Fixtures for code execution: a shared sandbox tool and a team whose scripted coder calls it."""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import psutil
+import pytest
+
+from agentnb import Agent, Team
+from agentnb.execution import CodeExecutor, code_executor
+from agentnb.messages import ToolResult
+from agentnb.models import ScriptedModel
+from agentnb.models.scripted import call
+from agentnb.result import TeamResult
+from tests.conftest import require
+
+HAS_KERNEL = all(importlib.util.find_spec(name) for name in ("jupyter_client", "ipykernel"))
+
+
+def need_kernel() -> None:
+    require(HAS_KERNEL, "jupyter_client and ipykernel (code execution)")
+
+
+@pytest.fixture(scope="module")
+def run_python(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CodeExecutor]:
+    """One executor (one kernel) shared by a module's tests, closed at its end.
+
+    matplotlib keeps its caches in a temporary folder, not in the home directory.
+    """
+    need_kernel()
+    mpl = tmp_path_factory.mktemp("matplotlib")
+    with code_executor(timeout=30, env={"MPLCONFIGDIR": str(mpl)}) as executor:
+        yield executor
+
+
+def approve_all(agent: str, tool_call: Any) -> bool:
+    return True
+
+
+def results(result: TeamResult) -> list[ToolResult]:
+    return [e for e in result.messages if isinstance(e, ToolResult)]
+
+
+def run_code(
+    executor: CodeExecutor,
+    codes: Sequence[str],
+    *,
+    approver: Callable[..., Any] = approve_all,
+    then: str = "Done.",
+) -> TeamResult:
+    """A team where a scripted coder runs each of ``codes`` in turn, then a reviewer speaks."""
+    coder = Agent(
+        "coder",
+        model=ScriptedModel({"coder": [*(call(executor.name, code=c) for c in codes), then]}),
+        tools=[executor],
+        max_failures=len(codes) + 1,
+        max_tool_iterations=len(codes) + 1,
+    )
+    reviewer = Agent("reviewer", model=ScriptedModel({"reviewer": ["Reviewed."]}))
+    return Team([coder, reviewer], max_turns=2, approver=approver).run_sync("Run the code.")
+
+
+def gone(pid: int, wait: float = 10.0) -> bool:
+    """True once process ``pid`` has ended (reaped, or a zombie), waiting up to ``wait`` s."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.05)
+    return False
