@@ -229,7 +229,8 @@ class Sandbox:
 
     def _interrupt(self, outputs: Outputs, msg_id: str, timeout: float) -> Execution:
         """Past the time limit: interrupt; restart the kernel if the code does not stop."""
-        self._manager.interrupt_kernel()
+        with contextlib.suppress(RuntimeError):  # it died at that moment: read on, then restart
+            self._manager.interrupt_kernel()
         deadline = time.monotonic() + self.interrupt_grace
         while time.monotonic() < deadline:
             state = self._read(outputs, msg_id, POLL)
@@ -297,7 +298,7 @@ class Sandbox:
             kernel_name="python3", connection_file=str(self.root / "kernel.json"), **transport
         )
         self._manager = manager
-        with open(self.root / "kernel.log", "ab") as log:
+        with open(self.root / "kernel.log", "wb") as log:  # this kernel's stderr, read if it dies
             manager.start_kernel(cwd=str(workdir), env=env, stdout=log, stderr=log)
         self._finalizer = weakref.finalize(self, _kill_group, manager.provisioner.pid, self.root)
         client = manager.client()

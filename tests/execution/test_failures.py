@@ -17,6 +17,7 @@ def test_syntax_errors_exceptions_loops_floods_and_crashes_are_error_results() -
         "kept = 'yes'",
         "def broken(:",
         "1 / 0",
+        "input('Your name? ')",
         "while True:\n    pass",
         "kept",
         "print('x' * 1_000_000)",
@@ -25,10 +26,11 @@ def test_syntax_errors_exceptions_loops_floods_and_crashes_are_error_results() -
     ]
     with code_executor(timeout=2, max_output=1000) as executor:
         result = run_code(executor, codes)
-    start, syntax, division, loop, after_loop, flood, crash, last = results(result)
+    start, syntax, division, asks, loop, after_loop, flood, crash, last = results(result)
     assert not start.is_error
     assert syntax.is_error and "SyntaxError" in syntax.content
     assert division.is_error and "ZeroDivisionError: division by zero" in division.content
+    assert asks.is_error and "StdinNotImplementedError" in asks.content  # input() cannot hang a run
     assert loop.is_error and "time limit of 2 s" in loop.content
     assert after_loop.content == "'yes'"  # an interrupted kernel keeps its variables
     assert not flood.is_error and "output truncated" in flood.content and len(flood.content) < 1200

@@ -33,3 +33,4 @@ def test_planted_keys_are_absent_in_the_sandbox_and_redacted_if_found(
     assert found.content == "key=[REDACTED]"
     transcript = "".join(event.model_dump_json() for event in result.messages)
     assert PLANTED not in transcript and PLANTED_OPENAI not in transcript
+    assert (tmp_path / "found.txt").exists()  # a working directory you give stays yours after close
