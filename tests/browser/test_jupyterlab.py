@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatch
 from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -48,6 +49,7 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = ROOT / "test-artifacts"
 SCREENSHOT = ARTIFACTS / "jupyterlab-chat.png"
+FAILED_SCREENSHOT = ARTIFACTS / "jupyterlab-chat-failed.png"
 
 SERVER_START_TIMEOUT = 60  # seconds; ~3 s on a warm machine
 UI_TIMEOUT_MS = 60_000  # the notebook UI and kernel: ~7 s from a cold start
@@ -57,8 +59,19 @@ RUN_TIMEOUT_MS = 60_000  # a scripted run takes well under a second once the ker
 NO_NEWS = ("@jupyterlab/apputils-extension", "notification", {"fetchNews": "false", "checkForUpdates": False})
 # Where JupyterLab, IPython, npm (JupyterLab asks it for its prefix) and Chromium write by default.
 HOME_PLACES = (".jupyter", ".local/share/jupyter", ".ipython", ".npm/_logs", ".config", ".cache", ".pki")
-SHARED_BY_EVERY_KERNEL = ("kernel-*.json", "history.sqlite*")  # other processes' kernels touch these
+SHARED_BY_EVERY_KERNEL = ("kernel-*.json", "history.sqlite*")  # every process's kernels touch these
 
+RUN_ALL = """async (ms) => {
+  const app = window.jupyterapp;
+  const notebook = app.shell.currentWidget;
+  const ready = (async () => {
+    await notebook.sessionContext.ready;
+    await notebook.sessionContext.session.kernel.info;
+  })();
+  const late = new Promise((_, fail) => setTimeout(() => fail(new Error(`no kernel after ${ms} ms`)), ms));
+  await Promise.race([ready, late]);
+  app.commands.execute("notebook:run-all-cells");  // not awaited: the caller waits, bounded, for the cells
+}"""
 AGENTS = ("writer", "fact_checker", "editor", "publisher")
 NOTEBOOK_CELLS = [
     "%load_ext agentnb\nfrom agentnb.demo import NEWSROOM_TASK, search_archive",
@@ -112,13 +125,17 @@ def suppress_news_popup(user_settings: Path) -> None:
     path.write_text(json.dumps(values), encoding="utf-8")
 
 
-def home_state(home: Path) -> dict[str, float]:
-    """Path -> modification time of everything in the places of ``home`` the lab would write to."""
-    state = {}
+def home_state(home: Path) -> dict[str, float | None]:
+    """What is in the places of ``home`` the lab would write to: file -> mtime, folder -> None.
+
+    A folder's own time changes whenever any process adds or removes something in it, so
+    only its existence counts.
+    """
+    state: dict[str, float | None] = {}
     for place in HOME_PLACES:
         for path in [home / place, *(home / place).rglob("*")]:
             if path.exists() and not any(fnmatch(path.name, shared) for shared in SHARED_BY_EVERY_KERNEL):
-                state[str(path.relative_to(home))] = path.stat().st_mtime
+                state[str(path.relative_to(home))] = None if path.is_dir() else path.stat().st_mtime
     return state
 
 
@@ -160,7 +177,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             patch.setenv(name, value)  # also for Chromium: Playwright's driver inherits it
         yield from serve(root, workspaces, user_settings)
     after = home_state(real_home)
-    changed = sorted(path for path, mtime in after.items() if before.get(path) != mtime)
+    changed = sorted(path for path, mtime in after.items() if path not in before or before[path] != mtime)
     assert not changed, f"the browser tests wrote into {real_home}: {changed}"
 
 
@@ -175,6 +192,7 @@ def serve(root: Path, workspaces: Path, user_settings: Path) -> Iterator[Lab]:
         "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
         "--ServerApp.port_retries=0", "--allow-root", f"--notebook-dir={root}",
         f"--LabApp.workspaces_dir={workspaces}", f"--LabApp.user_settings_dir={user_settings}",
+        "--LabApp.expose_app_in_browser=True",
     ]  # fmt: skip
     with log.open("wb") as out:
         server = subprocess.Popen(command, cwd=root, env=offline_env(), stdout=out, stderr=subprocess.STDOUT)
@@ -188,6 +206,16 @@ def serve(root: Path, workspaces: Path, user_settings: Path) -> Iterator[Lab]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=5)
+
+
+def run_all(page: Any) -> None:
+    """Run every cell of the open notebook once its kernel has answered.
+
+    Through JupyterLab's own command (the app is exposed to the page): the execution
+    indicator reads "idle" before the kernel is connected, and a Run All clicked then does
+    nothing; a key press per cell can be lost before the editor has focus.
+    """
+    page.evaluate(RUN_ALL, UI_TIMEOUT_MS)
 
 
 def write_notebook(folder: Path, name: str, cells: list[str]) -> str:
@@ -205,22 +233,17 @@ def test_agentteam_cell_renders_a_bubble_per_agent_and_a_tool_panel(lab: Lab) ->
     name = write_notebook(lab.root, "chat.ipynb", NOTEBOOK_CELLS)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=UI_TIMEOUT_MS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1100})
             page.set_default_timeout(UI_TIMEOUT_MS)
             page.goto(f"{lab.url}/lab/tree/{name}", timeout=UI_TIMEOUT_MS)
             editors = page.locator(".jp-NotebookPanel .jp-Cell .cm-content")
             expect(editors).to_have_count(len(NOTEBOOK_CELLS), timeout=UI_TIMEOUT_MS)
-            idle = page.locator('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status="idle"]')
-            expect(idle).to_have_count(1, timeout=UI_TIMEOUT_MS)
-
-            # One menu command runs every cell: a click then Ctrl+Enter per cell can lose the
-            # key press on a loaded machine, before the editor has focus.
-            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.locator('.lm-Menu [data-command="runmenu:run-all"]').click()
+            run_all(page)
             prompts = page.locator(".jp-NotebookPanel .jp-InputArea-prompt")
             for index in range(len(NOTEBOOK_CELLS)):
                 expect(prompts.nth(index)).to_contain_text(f"[{index + 1}]", timeout=RUN_TIMEOUT_MS)
+            idle = page.locator('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status="idle"]')
             expect(idle).to_have_count(1, timeout=RUN_TIMEOUT_MS)
 
             output = page.locator(".jp-NotebookPanel .jp-Cell").nth(1).locator(".jp-OutputArea-output")
@@ -242,6 +265,10 @@ def test_agentteam_cell_renders_a_bubble_per_agent_and_a_tool_panel(lab: Lab) ->
             bubbles.first.scroll_into_view_if_needed()
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(SCREENSHOT))
+        except BaseException:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(FAILED_SCREENSHOT))  # what the page showed when the test failed
+            raise
         finally:
             browser.close()
     assert SCREENSHOT.stat().st_size > 10_000
