@@ -13,19 +13,19 @@ from typing import Any, Literal
 
 from pydantic_evals.evaluators import EvaluationReason, Evaluator, EvaluatorContext
 
-from agentnb.evals.facts import RunFacts, facts
+from agentnb.evals.facts import RunFacts, run_facts
 from agentnb.evals.task import FACTS_KEY, run_of
 
 NO_RUN = "no agentnb run in this case: evaluate the team with agentnb.evals.evaluate (or AgentTask)"
 
 
-def run_facts(ctx: EvaluatorContext[Any, Any, Any]) -> RunFacts | None:
+def ctx_facts(ctx: EvaluatorContext[Any, Any, Any]) -> RunFacts | None:
     """The facts of the case's run, or None when the task was not an agentnb run."""
     found = ctx.attributes.get(FACTS_KEY)
     if isinstance(found, dict):
         return RunFacts.from_dict(found)
     result = run_of(ctx)
-    return facts(result) if result is not None else None
+    return run_facts(result) if result is not None else None
 
 
 def arrows(names: list[str]) -> str:
@@ -42,7 +42,7 @@ class RunEvaluator(Evaluator[Any, Any, Any]):
         return self.evaluation_name or self.get_serialization_name()
 
     def evaluate(self, ctx: EvaluatorContext[Any, Any, Any]) -> EvaluationReason:
-        found = run_facts(ctx)
+        found = ctx_facts(ctx)
         if found is None:
             return EvaluationReason(value=False, reason=NO_RUN)
         return self.judge(found)

@@ -66,7 +66,7 @@ def plan_facts(plan: Plan, replans: int = 0) -> PlanFacts:
     )
 
 
-def facts(result: TeamResult) -> RunFacts:
+def run_facts(result: TeamResult) -> RunFacts:
     """The facts of one finished (or failed) run."""
     speakers: list[str] = []
     handoffs: list[str] = []

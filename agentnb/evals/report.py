@@ -27,7 +27,7 @@ from agentnb.render import short
 from agentnb.result import TeamResult
 
 if TYPE_CHECKING:
-    from agentnb.evals.compare import Comparison
+    from agentnb.evals.comparison import Comparison
 
 FORMAT = "agentnb-eval-report"
 VERSION = 1
@@ -183,7 +183,7 @@ class EvalReport(Rendered):
 
     def compare(self, baseline: EvalReport | str | Path) -> Comparison:
         """This report (the candidate) side by side with ``baseline`` (a report or a saved file)."""
-        from agentnb.evals.compare import Comparison
+        from agentnb.evals.comparison import Comparison
 
         return Comparison(load_report(baseline) if isinstance(baseline, str | Path) else baseline, self)
 

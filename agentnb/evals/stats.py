@@ -29,7 +29,9 @@ def wilson(passed: int, runs: int, confidence: float = CONFIDENCE) -> tuple[floa
     z2 = z * z / runs
     centre = (p + z2 / 2) / (1 + z2)
     half = z * math.sqrt(p * (1 - p) / runs + z2 / (4 * runs)) / (1 + z2)
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    low = 0.0 if passed == 0 else max(0.0, centre - half)  # exact at the ends, not 1e-17 off
+    high = 1.0 if passed == runs else min(1.0, centre + half)
+    return (low, high)
 
 
 @dataclass(frozen=True)

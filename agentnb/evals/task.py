@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from agentnb.agent import Agent
-from agentnb.evals.facts import facts
+from agentnb.evals.facts import run_facts
 from agentnb.messages import TextMessage
 from agentnb.result import TeamResult
 from agentnb.team import Team
@@ -247,7 +247,7 @@ class AgentTask:
         result = await self.backend.run(CaseJob(self.subject, self.prompt(inputs), seed))
         emit(result, capture_content=self.capture_content)
         set_eval_attribute(RUN_KEY, result)
-        set_eval_attribute(FACTS_KEY, facts(result).to_dict())
+        set_eval_attribute(FACTS_KEY, run_facts(result).to_dict())
         set_eval_attribute(SEED_KEY, seed)
         increment_eval_metric("turns", result.turns)
         return self.output(result)
