@@ -90,13 +90,16 @@ def run_blocking(
     worker.start()
     done = False
     held: list[Stop] = []  # the run's own Stop, shown once the run has ended without an error
+    interrupted = False
     try:
         while not done and (worker.is_alive() or not inbox.empty()):  # also ends if an interrupt ate _Done
             try:
+                if interrupted:  # asked each round: a run that had not begun did not hear it
+                    _stop(team, INTERRUPTED)
                 ended.wait(POLL_SECONDS)  # wakes early when the run ends, never per event
                 done = _serve(inbox, view, pump, held)
             except KeyboardInterrupt:
-                team.stop(INTERRUPTED)
+                interrupted = True
         _wait_for_end(worker)
         if view is not None:
             if "error" not in box:
@@ -120,8 +123,7 @@ def run_blocking(
 
 
 def _wait_for_end(worker: threading.Thread, stop: Callable[[], None] | None = None) -> None:
-    """Join the worker; an interrupt only repeats the wait. ``stop`` is asked again each round,
-    since a run that had not begun when first asked does not hear it."""
+    """Join the worker; an interrupt only repeats the wait. ``stop`` is called each round."""
     while worker.is_alive():
         try:
             if stop is not None:
@@ -132,6 +134,7 @@ def _wait_for_end(worker: threading.Thread, stop: Callable[[], None] | None = No
 
 
 def _stop(team: Team, reason: str) -> None:
+    """Ask the run to stop; called again until it ends, since a run that has not begun ignores it."""
     with contextlib.suppress(RuntimeError):  # a run just starting still holds its last run's closed loop
         team.stop(reason)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import threading
 from typing import Any
 
 import pytest
@@ -179,3 +180,26 @@ def test_a_view_failing_on_a_question_stops_a_team_waiting_for_its_answer() -> N
     with HumanBridge(inbox.put).attached(human):
         again = run_blocking(team, None, inbox=inbox, view=Recorder(answers=["fine"] * 2))
     assert again.chat()[-1].content == "fine"
+
+
+def test_an_interrupt_before_the_run_has_begun_still_stops_it() -> None:
+    team = two_agents(token_latency=0.01)
+    begin = threading.Event()
+    stream = team.stream
+
+    async def late(task: str | None) -> Any:
+        begin.wait()  # the run begins only after the interrupt was handled
+        async for event in stream(task):
+            yield event
+
+    team.stream = late  # type: ignore[method-assign]
+    rounds: list[int] = []
+
+    def pump() -> None:
+        rounds.append(1)
+        if len(rounds) == 1:
+            raise KeyboardInterrupt
+        begin.set()
+
+    result = run_blocking(team, "go", view=Recorder(), pump=pump)
+    assert result.stop_reason == INTERRUPTED and result.turns < 6
