@@ -14,7 +14,7 @@ from agentnb.models.base import (
     estimate_tokens,
 )
 from agentnb.models.scripted import FunctionModel, ScriptedModel, call, handoff
-from agentnb.models.spec import default, describe_default, resolve, scripted, set_default
+from agentnb.models.spec import check_spec, default, describe_default, resolve, scripted, set_default
 
 __all__ = [
     "AutoModel",
@@ -32,6 +32,7 @@ __all__ = [
     "ScriptedModel",
     "cached",
     "call",
+    "check_spec",
     "complete",
     "default",
     "describe_default",
