@@ -95,7 +95,7 @@ def run_blocking(
         while not done and (worker.is_alive() or not inbox.empty()):  # also ends if an interrupt ate _Done
             try:
                 if interrupted:  # asked each round: a run that had not begun did not hear it
-                    _stop(team, INTERRUPTED)
+                    team.stop(INTERRUPTED)
                 ended.wait(POLL_SECONDS)  # wakes early when the run ends, never per event
                 done = _serve(inbox, view, pump, held)
             except KeyboardInterrupt:
@@ -107,7 +107,7 @@ def run_blocking(
             _flush(view, force=True)
     except _Failed as failed:
         reason = f"{failed.where} failed"
-        _wait_for_end(worker, stop=lambda: _stop(team, reason))
+        _wait_for_end(worker, stop=lambda: team.stop(reason))  # each round, as for an interrupt
         _discard(inbox)  # what the view never saw, and the worker's _Done: a reused inbox starts empty
         raise ServeError(
             f"team {team.name!r} was stopped because {failed.where} failed: "
@@ -131,12 +131,6 @@ def _wait_for_end(worker: threading.Thread, stop: Callable[[], None] | None = No
             worker.join(POLL_SECONDS)
         except KeyboardInterrupt:
             pass
-
-
-def _stop(team: Team, reason: str) -> None:
-    """Ask the run to stop; called again until it ends, since a run that has not begun ignores it."""
-    with contextlib.suppress(RuntimeError):  # a run just starting still holds its last run's closed loop
-        team.stop(reason)
 
 
 def _discard(inbox: queue.SimpleQueue[Any]) -> None:
