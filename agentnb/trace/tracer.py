@@ -91,8 +91,8 @@ class Trace:
 
     @property
     def spans(self) -> list[Span]:
-        """Every span, in the order it started (its ``id`` is its index here)."""
-        self._builder.update()
+        """Every span, in the order it started (its ``id`` is its index here), ``children`` filled."""
+        self._builder.link()
         self._price()
         return self._builder.spans
 

@@ -74,7 +74,8 @@ def aggregate_cost(total: Aggregate) -> str:
 
 def totals_cost(total: Totals) -> str:
     if total.unpriced_calls and total.known_cost:
-        return f"≥ {cost_text(total.known_cost)} + unknown ({total.unpriced_calls} calls unpriced)"
+        calls = "1 call" if total.unpriced_calls == 1 else f"{total.unpriced_calls} calls"
+        return f"≥ {cost_text(total.known_cost)} + unknown ({calls} unpriced)"
     return cost_text(total.cost)
 
 
