@@ -33,8 +33,12 @@ class Ask:
     def is_approval(self) -> bool:
         return self.call is not None
 
-    def answer(self, value: str | tuple[bool, str]) -> None:
-        """Give the answer (text, or ``(approved, comment)`` for approvals); later ones are ignored."""
+    def answer(self, value: str | tuple[Any, ...]) -> None:
+        """Give the answer; later ones are ignored.
+
+        Text for a turn; ``(approved, comment)`` for an approval, or ``(True, comment,
+        arguments)`` when the person edited the call's arguments before approving.
+        """
         future = self._future
         if future is None or future.done():
             return
@@ -72,10 +76,11 @@ class HumanBridge:
     def approve_fn(self, human: str) -> Callable[[str, ToolCall], Any]:
         """An async ``approve_fn`` for the human called ``human``."""
 
-        async def ask_approval(agent: str, call: ToolCall) -> tuple[bool, str]:
+        async def ask_approval(agent: str, call: ToolCall) -> tuple[Any, ...]:
             prompt = f"{agent} wants to run {describe_call(call)}"
-            approved, comment = await self._ask(Ask(human=human, prompt=prompt, call=call, agent=agent))
-            return bool(approved), str(comment)
+            ask = Ask(human=human, prompt=prompt, call=call, agent=agent)
+            approved, comment, *edited = await self._ask(ask)
+            return (bool(approved), str(comment), *edited)
 
         return ask_approval
 

@@ -10,6 +10,7 @@ render the saved transcript. Its display bundle also carries that static transcr
 from __future__ import annotations
 
 import html
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -53,6 +54,21 @@ def _button(label: str, css_class: str, on_click: Callable[[Any], None], **kwarg
 
 def _show(widget: widgets.DOMWidget, visible: bool) -> None:
     widget.layout.display = None if visible else "none"
+
+
+CODE_STYLE = "<style>.agentnb-code textarea{font-family:var(--jp-code-font-family,monospace)}</style>"
+
+
+def _code_of(call: ToolCall | None) -> str | None:
+    """The ``code`` argument of a tool call (e.g. ``run_python``), which the person may edit."""
+    if call is None:
+        return None
+    try:
+        arguments = json.loads(call.arguments or "{}")
+    except ValueError:
+        return None
+    code = arguments.get("code") if isinstance(arguments, dict) else None
+    return code if isinstance(code, str) else None
 
 
 @dataclass(eq=False)
@@ -168,14 +184,24 @@ class ChatWidget(widgets.VBox):
         self.reject_button = _button(
             "Reject", "agentnb-reject", lambda _: self._decide(False), button_style="danger"
         )
+        # Code a tool call would run (a `code` argument) shows in a box that Edit unlocks:
+        # Approve then sends the edited code, which is what runs (the transcript keeps both).
+        self.code = widgets.Textarea(
+            disabled=True, layout=widgets.Layout(width="100%"), _dom_classes=["agentnb-code"]
+        )
+        self.edit_button = _button("Edit", "agentnb-edit", self._edit_clicked, icon="pencil")
         self.asking = widgets.VBox(
             [
                 self.prompt,
-                widgets.HBox([self.text, self.send_button, self.approve_button, self.reject_button]),
+                self.code,
+                widgets.HBox(
+                    [self.text, self.send_button, self.approve_button, self.edit_button, self.reject_button]
+                ),
             ],
             _dom_classes=["agentnb-ask"],
         )
-        _show(self.asking, False)
+        for widget in (self.asking, self.code, self.edit_button):
+            _show(widget, False)
         super().__init__(
             [self.thread, self.asking, widgets.HBox([self.status_line, self.stop_button])],
             _dom_classes=["agentnb-live"],
@@ -311,15 +337,25 @@ class ChatWidget(widgets.VBox):
             _show(self.asking, False)
             return
         ask = self._asks[0]
-        self.prompt.value = f"<b>{html.escape(ask.prompt)}</b>"
+        code = _code_of(ask.call)
+        prompt = ask.prompt
+        if code is not None and ask.call is not None:  # the code shows in its box, not in the prompt
+            prompt = f"{ask.agent} wants to run {ask.call.name} with this code:"
+        self.prompt.value = (CODE_STYLE if code is not None else "") + f"<b>{html.escape(prompt)}</b>"
+        self.code.value = code or ""
+        self.code.disabled = True
+        self.code.rows = min(max(len(self.code.value.splitlines()), 3), 20)
         self.text.value = ""
         self.text.placeholder = "Optional comment" if ask.is_approval else "Type your answer"
         _show(self.send_button, not ask.is_approval)
         _show(self.approve_button, ask.is_approval)
         _show(self.reject_button, ask.is_approval)
+        _show(self.code, code is not None)
+        _show(self.edit_button, code is not None)
+        self.edit_button.disabled = False
         _show(self.asking, True)
 
-    def _answer(self, value: str | tuple[bool, str]) -> None:
+    def _answer(self, value: str | tuple[Any, ...]) -> None:
         if self._asks:
             self._asks.pop(0).answer(value)
         self._show_ask()
@@ -329,8 +365,19 @@ class ChatWidget(widgets.VBox):
             self._answer(self.text.value)
 
     def _decide(self, approved: bool) -> None:
-        if self._asks and self._asks[0].is_approval:
-            self._answer((approved, self.text.value.strip()))
+        if not self._asks or not self._asks[0].is_approval:
+            return
+        comment = self.text.value.strip()
+        call = self._asks[0].call
+        code = _code_of(call)
+        if approved and call is not None and code is not None and self.code.value != code:
+            self._answer((True, comment, {**json.loads(call.arguments), "code": self.code.value}))
+        else:
+            self._answer((approved, comment))
+
+    def _edit_clicked(self, _: Any) -> None:
+        self.code.disabled = False
+        self.edit_button.disabled = True
 
     def _stop_clicked(self, _: Any) -> None:
         self.stop_button.disabled = True

@@ -1,0 +1,128 @@
+"""Approving code in the chat: the proposed code shows in a box; Edit, then Approve, runs the edit."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import queue
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from agentnb import Agent, Human, Team, models, tool
+from agentnb.messages import Approval, ToolCall, ToolCalls, ToolResult
+from agentnb.notebook.bridge import Ask, HumanBridge
+from agentnb.notebook.widget import ChatWidget
+
+CALL = ToolCall(id="1", name="run_python", arguments=json.dumps({"code": "print('original')"}))
+
+
+def visible(widget: Any) -> bool:
+    return widget.layout.display != "none"
+
+
+@pytest.fixture
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """An event loop running in a thread, like the team's worker loop."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    yield loop
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join()
+    loop.close()
+
+
+@pytest.fixture
+def chat() -> Iterator[ChatWidget]:
+    widget = ChatWidget("agentnb · team t")
+    yield widget
+    widget.dispose()
+
+
+def asked(chat: ChatWidget, loop: asyncio.AbstractEventLoop, call: ToolCall = CALL) -> Ask:
+    """Show an approval request for ``call`` and return it (its answer is awaited with `answer_of`)."""
+
+    async def future() -> asyncio.Future[Any]:
+        return asyncio.get_running_loop().create_future()
+
+    ask = Ask(human="teacher", prompt=f"coder wants to run {call.name}(...)", call=call, agent="coder")
+    ask._future = asyncio.run_coroutine_threadsafe(future(), loop).result()
+    chat.ask(ask)
+    return ask
+
+
+def answer_of(ask: Ask, loop: asyncio.AbstractEventLoop) -> Any:
+    async def wait() -> Any:
+        return await ask._future  # type: ignore[misc]
+
+    return asyncio.run_coroutine_threadsafe(wait(), loop).result(timeout=5)
+
+
+def test_proposed_code_shows_in_a_locked_box_and_approve_runs_it_unchanged(
+    chat: ChatWidget, loop: asyncio.AbstractEventLoop
+) -> None:
+    ask = asked(chat, loop)
+    assert visible(chat.code) and visible(chat.edit_button) and visible(chat.approve_button)
+    assert chat.code.value == "print('original')" and chat.code.disabled
+    assert "coder wants to run run_python with this code:" in chat.prompt.value
+    chat.approve_button.click()
+    assert answer_of(ask, loop) == (True, "")
+
+
+def test_edit_then_approve_sends_the_edited_code_as_arguments(
+    chat: ChatWidget, loop: asyncio.AbstractEventLoop
+) -> None:
+    call = ToolCall(id="2", name="run_python", arguments=json.dumps({"code": "rm()", "note": "keep"}))
+    ask = asked(chat, loop, call)
+    chat.edit_button.click()
+    assert not chat.code.disabled and chat.edit_button.disabled
+    chat.code.value = "print('safe')"
+    chat.text.value = "made it safe"
+    chat.approve_button.click()
+    assert answer_of(ask, loop) == (True, "made it safe", {"code": "print('safe')", "note": "keep"})
+
+
+def test_reject_ignores_edits(chat: ChatWidget, loop: asyncio.AbstractEventLoop) -> None:
+    ask = asked(chat, loop)
+    chat.edit_button.click()
+    chat.code.value = "print('edited')"
+    chat.reject_button.click()
+    assert answer_of(ask, loop) == (False, "")
+
+
+def test_calls_without_code_and_questions_show_no_code_box(
+    chat: ChatWidget, loop: asyncio.AbstractEventLoop
+) -> None:
+    asked(chat, loop, ToolCall(id="3", name="publish", arguments='{"title": "Park"}'))
+    assert not visible(chat.code) and not visible(chat.edit_button) and visible(chat.approve_button)
+    assert "publish(...)" in chat.prompt.value
+
+
+@tool(requires_approval=True)
+def run_python(code: str) -> str:
+    """Stand-in for the code executor: says which code it was given."""
+    return f"ran {code}"
+
+
+def test_an_edit_made_in_the_chat_is_what_runs_and_the_transcript_keeps_both() -> None:
+    inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    human = Human("teacher")
+    script = {"coder": [{"tool": "run_python", "args": {"code": "original()"}}, "done"]}
+    team = Team([Agent("coder", tools=[run_python]), human], model=models.ScriptedModel(script), max_turns=1)
+    result: list[Any] = []
+    with HumanBridge(inbox.put).attached(human):
+        worker = threading.Thread(target=lambda: result.append(team.run_sync("go")))
+        worker.start()
+        ask = inbox.get(timeout=30)
+        ask.answer((True, "safer", {"code": "edited()"}))
+        worker.join(timeout=30)
+    events = result[0].messages
+    [calls] = [e for e in events if isinstance(e, ToolCalls)]
+    [approval] = [e for e in events if isinstance(e, Approval)]
+    [ran] = [e for e in events if isinstance(e, ToolResult)]
+    assert json.loads(calls.calls[0].arguments) == {"code": "original()"}
+    assert json.loads(approval.arguments or "") == {"code": "edited()"} and approval.comment == "safer"
+    assert ran.content == "ran edited()"
