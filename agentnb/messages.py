@@ -180,6 +180,7 @@ class Replanned(_Event):
     plan: Plan
     revision: int
     reason: str
+    failed: str = ""  # the id of the step whose failure led to this revision
     kept: list[str] = Field(default_factory=list)
 
 

@@ -29,7 +29,6 @@ from agentnb.messages import (
     Event,
     PlanCreated,
     Replanned,
-    SpeakerSelected,
     StepFailed,
     StepFinished,
     StepStarted,
@@ -43,6 +42,7 @@ from agentnb.speakers import Policy
 from agentnb.stop import USER
 from agentnb.structured import parse_data
 from agentnb.transcript import Transcript
+from agentnb.words import plural
 
 if TYPE_CHECKING:
     from agentnb.team import Team
@@ -377,6 +377,7 @@ async def run_plan(team: Team, progress: PlanProgress) -> AsyncIterator[Event]:
             plan=plan,
             revision=progress.revision + 1,
             reason=f"step {replan[0]!r} failed: {replan[1][:300]}",
+            failed=replan[0],
             kept=[s.id for s in kept],
         )
 
@@ -398,7 +399,7 @@ async def run_plan(team: Team, progress: PlanProgress) -> AsyncIterator[Event]:
                 if progress.revision >= progress.max_replans and not isinstance(progress.planner, Plan):
                     step_id, error = next(iter(progress.failed.items()))
                     team.finish(
-                        f"gave up after {progress.revision} replans: step {step_id!r} kept failing "
+                        f"gave up after {plural(progress.revision, 'replan')}: step {step_id!r} kept failing "
                         f"({error[:300]})"
                     )
                     return
@@ -411,12 +412,6 @@ async def run_plan(team: Team, progress: PlanProgress) -> AsyncIterator[Event]:
             if not team.should_stop() and not progress.failed:
                 for step in progress.ready()[: max(0, progress.max_parallel - len(tasks))]:
                     attempt = progress.attempts.get(step.id, 0) + 1
-                    yield SpeakerSelected(
-                        source=team.name,
-                        speaker=step.assignee,
-                        turn=team.next_turn(),
-                        reason=f"plan step {step.id}",
-                    )
                     yield StepStarted(
                         source=team.name,
                         step_id=step.id,
@@ -428,7 +423,7 @@ async def run_plan(team: Team, progress: PlanProgress) -> AsyncIterator[Event]:
                     tasks[step.id] = asyncio.create_task(run_step(step, attempt))
             if not tasks:
                 if progress.finished():
-                    team.finish(f"plan finished: {len(progress.done)} steps done")
+                    team.finish(f"plan finished: {plural(len(progress.done), 'step')} done")
                 elif not team.should_stop() and not progress.failed:
                     team.finish("plan stuck: no step can start (check the dependencies)")
                 if not progress.failed or team.should_stop():

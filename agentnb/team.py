@@ -36,6 +36,7 @@ from agentnb.human import Human
 from agentnb.messages import (
     Event,
     SpeakerSelected,
+    StepStarted,
     Stop,
     TextMessage,
     TokenDelta,
@@ -496,8 +497,8 @@ class Team:
         missing = [k for k in config.pop("code", []) if k not in options]
         if missing:
             raise CheckpointError(
-                f"team {state.get('name')!r} was saved with {', '.join(missing)} set to code (a "
-                "function or a condition object), which is not saved; "
+                f"team {state.get('name')!r} was saved with {', '.join(missing)} set to objects "
+                "(a model, a function or a stop condition): they are code, not state, so they are not saved; "
                 f"pass {', '.join(f'{m}=...' for m in missing)} to Team.load"
             )
         team = cls(participants, **{**config, **options})
@@ -622,6 +623,8 @@ class Team:
         elif event.__class__ is SpeakerSelected:
             state.turns = event.turn  # type: ignore[attr-defined]
             state.open_turn = event.speaker  # type: ignore[attr-defined]
+        elif event.__class__ is StepStarted:
+            state.turns += 1  # in plan mode every step attempt is a turn
         elif state.open_turn is not None and ends_turn(event):
             state.open_turn = None
         if self.condition.reason is None:
@@ -894,6 +897,8 @@ class Team:
             if not event.scope:
                 if event.__class__ is SpeakerSelected:
                     turns = event.turn  # type: ignore[attr-defined]
+                elif event.__class__ is StepStarted:
+                    turns += 1
                 elif event.__class__ is Stop:
                     stop_reason = event.reason  # type: ignore[attr-defined]
         return TeamResult(

@@ -200,7 +200,7 @@ def test_a_planner_that_writes_a_cycle_is_told_and_asked_again():
         return "done"
 
     result = Team([Agent("w")], mode="plan", model=FunctionModel(reply)).run_sync("go")
-    assert result.stop_reason == "plan finished: 1 steps done"
+    assert result.stop_reason == "plan finished: 1 step done"
     feedback = [e for e in result.messages if e.type == "error" and e.source == "planner"]
     assert "cycle" in feedback[0].content
 
