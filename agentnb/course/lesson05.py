@@ -1,8 +1,9 @@
 """Lesson 05's exercises (observability): graded from spans, traces and exported spans, never from text.
 
 05.1 recomputes the slowest model or tool call from the tree the student's span belongs to,
-05.2 reads what each model call of a trace cost against the lesson's price sheet, 05.3 reads
-a tool span's status, and 05.4 reads the spans an OpenTelemetry exporter received.
+05.2 reads what each model call of a trace cost against the lesson's price sheet (and the price
+table later traces will use), 05.3 reads a tool span's status, and 05.4 reads the spans an
+OpenTelemetry exporter received.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from agentnb.course.checks import exercise
 from agentnb.models.secrets import PATTERNS
 from agentnb.trace import Span, Trace
 from agentnb.trace.attributes import cost_text
-from agentnb.trace.cost import price
+from agentnb.trace.cost import lookup, price
 from agentnb.trace.spans import CHAT, TOOL, WORKFLOW
 
 WORK = (CHAT, TOOL)  # the spans that do work; the others contain them
@@ -110,6 +111,12 @@ def price_the_run(answer: Any) -> str | None:
         return (
             f"at these prices {top} is the most expensive agent, not the writer: price only the models "
             "on the sheet, at the sheet's prices."
+        )
+    local = [model for model, sheet in PRICE_SHEET.items() if lookup(model) != sheet]
+    if local:
+        return (
+            f"this trace is priced right, but only this trace: {' and '.join(local)} has no price (or "
+            "another one) in PRICES, so the next trace will not know it. set_price puts a price in PRICES."
         )
     return None
 

@@ -118,8 +118,13 @@ def test_both_models_priced_from_the_sheet_for_every_trace_is_right(prices):
     assert verdict.ok, verdict.message
 
 
-def test_prices_given_to_the_trace_itself_are_right_too(prices):
-    sheet = {"acme-small": ("0.50", "1.50"), "acme-large": ("3", "15")}
+def test_prices_given_to_one_trace_only_are_told_to_go_into_the_price_table(prices):
+    set_price("acme-small", 0.50, 1.50)
+    sheet = {"acme-large": ("3", "15")}
+    verdict = check("05.2", Trace.from_events(billed_run(), prices=sheet))
+    assert not verdict.ok
+    assert "only this trace: acme-large has no price" in verdict.message and "set_price" in verdict.message
+    set_price("acme-large", "3.00", "15.0")  # the same price, written differently
     assert check("05.2", Trace.from_events(billed_run(), prices=sheet)).ok
 
 
