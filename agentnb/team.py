@@ -48,6 +48,7 @@ from agentnb.messages import (
 )
 from agentnb.models.base import Model, ModelError
 from agentnb.result import PendingRun, TeamResult
+from agentnb.runs import begin_run, end_run
 from agentnb.speakers import HandoffRouter, RoundRobin, Selector
 from agentnb.state import SNAPSHOT_EVERY, Checkpoints, RunState, Snapshot, SnapshotStore, check_index
 from agentnb.stop import USER, MaxTurns, StopCondition, TextMention, ends_turn
@@ -716,6 +717,7 @@ class Team:
         timer: asyncio.TimerHandle | None = None
         listening = False
         run_start = len(self.transcript)
+        cleanups = begin_run()
         try:
             self._current_stream = holder[0]
             self._finish_reason = ""
@@ -753,9 +755,12 @@ class Team:
                 # the consumer stopped reading (or set-up failed) before the Stop event
                 self._record_closing(self._stop_requested or "the consumer stopped reading the stream")
             self.last_result = self._result(run_start)
-            self._running = False
-            self._task = None
-            self._current_stream = None
+            try:
+                await end_run(cleanups)
+            finally:
+                self._running = False
+                self._task = None
+                self._current_stream = None
 
     def _abandoned_here(self) -> bool:
         """True when the running stream waits at a yield for this very task to read on."""

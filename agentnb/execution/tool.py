@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from agentnb.execution.sandbox import Sandbox
+from agentnb.runs import on_run_end
 from agentnb.tools import Tool, ToolOutput, arguments_model, check_tool_name
 
 DESCRIPTION = (
@@ -58,6 +59,7 @@ class CodeExecutor(Tool):
         return f"CodeExecutor({self.name!r}, timeout={self.time_limit:g} s, {self.sandbox!r})"
 
     async def _run_code(self, code: str) -> ToolOutput:
+        on_run_end(self.aclose)  # the kernel lives as long as the run that uses it
         execution = await self.sandbox.run(code, timeout=self.time_limit, max_output=self.max_output)
         return ToolOutput(execution.report(), display=execution.display, is_error=not execution.ok)
 

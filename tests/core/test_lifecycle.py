@@ -16,6 +16,7 @@ from agentnb import Agent, RunError, StructuredOutputError, Team, TeamBusyError,
 from agentnb.errors import UnknownParticipantError
 from agentnb.messages import Stop, ToolCall, ToolResult
 from agentnb.models import FunctionModel, ScriptedModel
+from agentnb.models import call as call_tool
 from agentnb.models.base import ModelReply
 from agentnb.stop import MaxTurns, StopCondition
 
@@ -224,3 +225,29 @@ def test_a_busy_team_refuses_reset_rewind_and_load_while_running():
 
     asyncio.run(main())
     assert not team._running
+
+
+def test_resources_a_tool_opens_for_a_run_are_closed_when_the_outermost_run_ends():
+    from agentnb.runs import on_run_end
+
+    closed: list[str] = []
+    opened: list[bool] = []
+
+    async def close_kernel() -> None:
+        closed.append("kernel")
+
+    @tool
+    async def use_kernel() -> str:
+        """Use a resource that lives as long as the run."""
+        opened.append(on_run_end(close_kernel))
+        return "ok"
+
+    inner = Team(
+        [Agent("coder", tools=[use_kernel], model=ScriptedModel({"coder": [call_tool("use_kernel"), "done"]}))],
+        name="inner",
+        max_turns=1,
+    )
+    outer = Team([inner, Agent("lead", model=ScriptedModel({"lead": ["thanks"]}))], max_turns=2)
+    outer.run_sync("go")
+    assert opened == [True] and closed == ["kernel"]  # once, when the outer run ended
+    assert on_run_end(close_kernel) is False  # outside a run nothing is registered

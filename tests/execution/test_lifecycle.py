@@ -60,3 +60,22 @@ def test_the_kernel_ends_with_the_interpreter_even_without_close(tmp_path: Path)
     pid, root = json.loads(done.stdout.strip().splitlines()[-1])
     assert gone(pid)
     assert not Path(root).exists()
+
+
+def test_the_kernel_of_a_team_run_ends_with_the_run() -> None:
+    from agentnb import Agent, Team
+    from agentnb.models import ScriptedModel
+    from agentnb.models.scripted import call
+
+    need_kernel()
+    executor = code_executor()
+    script = {"coder": [call(executor.name, code="import os; print(os.getpid())"), "done"]}
+    team = Team(
+        [Agent("coder", tools=[executor], model=ScriptedModel(script))],
+        approver=lambda agent, tool_call: True,
+        max_turns=1,
+    )
+    result = team.run_sync("run it")
+    kernel = int(next(e.content for e in result.messages if e.type == "tool_result").split()[-1])
+    assert gone(kernel)
+    assert executor.sandbox.pid is None
