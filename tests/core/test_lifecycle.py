@@ -242,8 +242,9 @@ def test_resources_a_tool_opens_for_a_run_are_closed_when_the_outermost_run_ends
         opened.append(on_run_end(close_kernel))
         return "ok"
 
+    script = ScriptedModel({"coder": [call_tool("use_kernel"), "done"]})
     inner = Team(
-        [Agent("coder", tools=[use_kernel], model=ScriptedModel({"coder": [call_tool("use_kernel"), "done"]}))],
+        [Agent("coder", tools=[use_kernel], model=script)],
         name="inner",
         max_turns=1,
     )
