@@ -168,10 +168,11 @@ class Comparison(Rendered):
     def _cost_row(self, change: Change) -> list[Cell]:
         before, after = change.before, change.after
         assert not isinstance(before, Rate) and not isinstance(after, Rate)
+        digits = 0 if change.name.startswith("tokens") else 1
         return cells(
             change.name,
-            number(before),
-            number(after),
+            number(before, digits),
+            number(after, digits),
             relative(before, after),
             Cell(change.verdict, TONE[change.verdict]),  # type: ignore[arg-type]
         )

@@ -7,7 +7,7 @@ Only the top-level team's events count; a nested team's turns are inside its one
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from agentnb.messages import Handoff, PlanCreated, Replanned, SpeakerSelected
@@ -45,7 +45,18 @@ class RunFacts:
     plan: PlanFacts | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """JSON-ready data (built by hand: ``dataclasses.asdict`` deep-copies, and this runs per case)."""
+        plan = self.plan
+        return {
+            "speakers": list(self.speakers),
+            "handoffs": list(self.handoffs),
+            "turns": self.turns,
+            "tokens": self.tokens,
+            "stop_reason": self.stop_reason,
+            "plan": None
+            if plan is None
+            else {"steps": plan.steps, "levels": plan.levels, "width": plan.width, "replans": plan.replans},
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunFacts:

@@ -20,6 +20,7 @@ Tone = Literal["good", "bad", "muted", ""]
 TONES = {"good": "#15803d", "bad": "#b91c1c", "muted": "#64748b", "": "inherit"}
 MONO = "font-family:ui-monospace,SFMono-Regular,Menlo,monospace"
 CELL = "padding:2px 10px;border-bottom:1px solid rgba(127,127,127,0.18);white-space:nowrap"
+HEAD = f"{CELL};font-size:12px;font-weight:600;color:#475569"
 
 
 @dataclass(frozen=True)
@@ -114,14 +115,15 @@ def _markdown(block: Block) -> str:
             lines.append(f"- … and {block.more} more")
         return "\n".join(lines)
     align = ["---:" if i in block.numeric else ":---" for i in range(len(block.header))]
-    lines = [_md_row(block.header), _md_row(align, escape=False)]
+    lines = [_md_row(block.header), "| " + " | ".join(align) + " |"]
     lines += [_md_row([c.text for c in row]) for row in block.rows]
-    lines += [_md_row([f"**{c.text}**" if c.text else "" for c in row], escape=False) for row in block.footer]
+    lines += [_md_row([c.text for c in row], bold=True) for row in block.footer]
     return "\n".join(lines)
 
 
-def _md_row(texts: Sequence[str], *, escape: bool = True) -> str:
-    return "| " + " | ".join(md_text(t) if escape else t.replace("|", "\\|") for t in texts) + " |"
+def _md_row(texts: Sequence[str], *, bold: bool = False) -> str:
+    marks = "**" if bold else ""
+    return "| " + " | ".join(f"{marks}{md_text(t)}{marks}" if t else "" for t in texts) + " |"
 
 
 # ----- HTML ----------------------------------------------------------------------------------
@@ -145,7 +147,7 @@ def _html(block: Block) -> str:
             f'<ul style="margin:2px 0;padding-left:20px">{items}</ul></div>'
         )
     head = "".join(
-        f'<th style="{CELL};text-align:{"right" if i in block.numeric else "left"}">{html.escape(h)}</th>'
+        f'<th style="{HEAD};text-align:{"right" if i in block.numeric else "left"}">{html.escape(h)}</th>'
         for i, h in enumerate(block.header)
     )
     rows = "".join(_html_row(row, block.numeric, bold=False) for row in block.rows)

@@ -68,22 +68,23 @@ def as_team(made: Any, where: str = "the team") -> Team:
 
 
 def takes_seed(factory: Callable[..., Any]) -> bool:
-    """Whether a team factory takes the run's seed (one parameter) or nothing."""
+    """Whether a team factory takes the run's seed: it does when it has a positional parameter.
+
+    ``def build(seed=0)`` gets the seed (its default serves calls outside an eval);
+    ``def build()`` gets nothing; more than one required parameter is an error.
+    """
     try:
         parameters = inspect.signature(factory).parameters.values()
     except (TypeError, ValueError):
         return False
-    required = [
-        p
-        for p in parameters
-        if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-    ]
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = [p for p in positional if p.default is p.empty]
     if len(required) > 1:
         raise TypeError(
             f"the team factory {getattr(factory, '__name__', factory)!r} takes {len(required)} arguments; "
             "it takes none, or one: the run's seed (0, 1, 2, ... for the repeats of a case)"
         )
-    return len(required) == 1
+    return bool(positional)
 
 
 def check_subject(subject: Any) -> None:

@@ -84,7 +84,7 @@ TRIP = Plan(
 )
 
 
-def trip(plan: Plan = TRIP) -> Team:
+def trip(*, plan: Plan = TRIP) -> Team:
     """A fixed plan: three searches in parallel, then an itinerary."""
     model = FunctionModel(lambda request: f"{request.agent} done")
     return Team([Agent("scout"), Agent("writer")], mode="plan", planner=plan, model=model, name="trip")

@@ -132,7 +132,7 @@ def test_a_chain_does_not_count_as_fanning_out():
             Step(id="c", description="last", assignee="writer", depends_on=["b"]),
         ]
     )
-    found = scored(lambda: trip(chain), [PlanShape(min_parallel=2)], inputs="go")
+    found = scored(lambda: trip(plan=chain), [PlanShape(min_parallel=2)], inputs="go")
     assert found["PlanShape"] == (
         False,
         "plan: 3 steps in 3 levels, up to 1 in parallel (fewer than 2 in parallel)",

@@ -143,6 +143,17 @@ def test_each_run_gets_a_fresh_team_and_the_seed_of_its_repeat():
     assert len({id(report.result("c", n)) for n in (1, 2, 3)}) == 3
 
 
+def test_a_factory_whose_seed_has_a_default_still_gets_the_seed():
+    seeds: list[int] = []
+
+    def build(seed: int = 0) -> Team:
+        seeds.append(seed)
+        return homework(seed)
+
+    evaluate_sync(build, one_case([]), repeat=3, progress=False)
+    assert sorted(seeds) == [0, 1, 2]
+
+
 def test_a_factory_without_arguments_is_called_for_every_run():
     calls = []
 

@@ -1,0 +1,132 @@
+"""Evals at scale: ``python tests/perf/bench_evals.py`` prints medians of R rounds.
+
+- 1,000 cases, each one model call with 100 ms latency, at most 50 at once: the wall time
+  (target <= 3 s; the floor is 1,000 / 50 x 100 ms = 2 s);
+- the runner's own cost per case, with an instant model: the whole agentnb eval (a team run,
+  its spans emitted and collected, three evaluators, the report), pydantic-evals alone on a
+  task that does nothing, and the team run alone; plus building and rendering the report.
+A benchmark, never a timed assertion in the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pydantic_evals import Case, Dataset
+from pydantic_evals.evaluators import EqualsExpected, MaxModelRequests
+
+from agentnb import Agent, Team
+from agentnb.evals import SpeakerOrder, evaluate
+from agentnb.evals.task import ensure_tracing
+from agentnb.models import FunctionModel
+
+CASES = 1_000
+CONCURRENCY = 50
+LATENCY = 0.1
+
+
+def dataset(n: int) -> Dataset[Any, Any, Any]:
+    cases = [Case(name=f"case {i}", inputs=f"echo {i}", expected_output=f"ECHO {i}") for i in range(n)]
+    evaluators = [EqualsExpected(), MaxModelRequests(1), SpeakerOrder(["echo"])]
+    return Dataset(name="echo", cases=cases, evaluators=evaluators)
+
+
+def echo(latency: float) -> Agent:
+    """One agent, one model call per case: the reply is the task in capitals."""
+    model = FunctionModel(
+        lambda request: request.messages[-1]["content"].upper(), latency=latency, stream_tokens=False
+    )
+    return Agent("echo", "You repeat the task in capitals.", model=model)
+
+
+def agentnb_eval(n: int, latency: float) -> float:
+    data, subject = dataset(n), echo(latency)
+
+    async def run() -> None:
+        report = await evaluate(subject, data, repeat=1, max_concurrency=CONCURRENCY, progress=False)
+        assert report.pass_rate.passed == n, report.view(reasons=3).text()
+
+    return wall(lambda: asyncio.run(run()))
+
+
+def plain_eval(n: int) -> float:
+    """pydantic-evals with the same evaluators on a task that returns at once (no team, no spans)."""
+    data = Dataset(name="echo", cases=dataset(n).cases, evaluators=[EqualsExpected()])
+
+    async def task(inputs: str) -> str:
+        return inputs.upper()
+
+    return wall(lambda: data.evaluate_sync(task, max_concurrency=CONCURRENCY, progress=False))
+
+
+def team_runs(n: int) -> float:
+    """The same team runs, back to back, with no eval around them."""
+    subject = echo(0.0)
+
+    async def run() -> None:
+        for i in range(n):
+            await Team([subject.copy()], name="echo", max_turns=1).run(f"echo {i}")
+
+    return wall(lambda: asyncio.run(run()))
+
+
+def report_views(n: int) -> float:
+    data, subject = dataset(n), echo(0.0)
+    report = asyncio.run(evaluate(subject, data, repeat=1, max_concurrency=CONCURRENCY, progress=False))
+    return wall(lambda: (report.html(), report.markdown(), report.text()))
+
+
+def wall(fn: Callable[[], object]) -> float:
+    gc.collect()
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def median(fn: Callable[[], float], rounds: int) -> float:
+    return statistics.median(fn() for _ in range(rounds))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    rounds = parser.parse_args().rounds
+    ensure_tracing()
+    agentnb_eval(50, 0.0)  # warm up: imports, the tracer provider, pydantic's validators
+    floor = CASES / CONCURRENCY * LATENCY
+    latency = median(lambda: agentnb_eval(CASES, LATENCY), rounds)
+    instant = median(lambda: agentnb_eval(CASES, 0.0), rounds)
+    plain = median(lambda: plain_eval(CASES), rounds)
+    alone = median(lambda: team_runs(CASES), rounds)
+    views = median(lambda: report_views(CASES), rounds)
+    rows = [
+        (
+            f"{CASES:,} cases, {LATENCY * 1000:.0f} ms model, concurrency {CONCURRENCY}: wall",
+            f"{latency:.2f} s",
+            f"<= 3 s (floor {floor:.0f} s)",
+        ),
+        ("  over the floor, per case", f"{(latency - floor) / CASES * 1e6:.0f} us", ""),
+        ("runner cost per case, instant model: agentnb eval", f"{instant / CASES * 1e6:.0f} us", ""),
+        ("  of which pydantic-evals alone (no-op task)", f"{plain / CASES * 1e6:.0f} us", ""),
+        ("  of which the team run alone", f"{alone / CASES * 1e6:.0f} us", ""),
+        (
+            "  agentnb's adapter (spans, facts, report)",
+            f"{(instant - plain - alone) / CASES * 1e6:.0f} us",
+            "",
+        ),
+        (f"report of {CASES:,} runs: html + markdown + text", f"{views * 1000:.0f} ms", ""),
+    ]
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure (median of ' + str(rounds) + ' rounds)':<{width}}  {'value':>9}  target")
+    for name, value, target in rows:
+        print(f"{name:<{width}}  {value:>9}  {target}")
+
+
+if __name__ == "__main__":
+    main()
