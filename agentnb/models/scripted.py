@@ -163,6 +163,12 @@ class ScriptedModel(OfflineModel):
     own. Scripts are checked when the model is made. An agent with no script, or whose
     script ran out, fails with an error naming the agent and the step, unless ``fallback``
     (another model) takes over; ``loop`` restarts a finished script instead.
+
+    ``stateless=True`` picks each agent's reply from what its request already holds — the
+    replies it made before (its assistant messages and the feedback on unusable ones) —
+    instead of from a counter, so a rewound, forked or reloaded team goes on with the
+    right reply and replaying a path costs nothing. It needs the agent's whole context
+    (the default context policy); a shared ``"*"`` script always counts calls.
     """
 
     def __init__(
@@ -172,10 +178,12 @@ class ScriptedModel(OfflineModel):
         loop: bool = False,
         fallback: Model | None = None,
         name: str = "scripted",
+        stateless: bool = False,
         **options: Any,
     ) -> None:
         super().__init__(**options)
         self.scripts = check_scripts(scripts)
+        self.stateless = stateless
         self.loop = loop
         self.fallback = fallback
         self.name = name
@@ -223,19 +231,30 @@ class ScriptedModel(OfflineModel):
                 f"(scripts exist for: {known}); add one (or a '*' script), give that agent "
                 "another model (model='auto' for placeholder replies, or a live one), or pass fallback="
             )
-        step = self.steps.get(key, 0)
+        step = replies_made(request) if self.stateless and key != "*" else self.steps.get(key, 0)
         if step >= len(script):
-            if not self.loop or not script:
+            if self.loop and script:
+                step %= len(script)
+            else:
                 raise ModelError(
                     f"ScriptedModel {self.name!r}: the script for {key!r} has {len(script)} "
                     f"replies and agent {request.agent!r} asked for reply {step + 1}; add "
                     "replies, or pass loop=True or a fallback model"
                 )
-            step = 0
         self.steps[key] = step + 1
         return reply_from_item(
             script[step], request, f"script {key!r} step {step + 1}", f"call_{key}_{step + 1}"
         )
+
+
+def replies_made(request: ModelRequest) -> int:
+    """How many model calls of this agent its request shows: its replies and feedback on bad ones."""
+    return sum(
+        1
+        for m in request.messages
+        if m.get("role") == "assistant"
+        or (m.get("role") == "user" and str(m.get("content") or "").startswith("[agentnb] "))
+    )
 
 
 ReplyFunction = Callable[[ModelRequest], "ScriptItem | Awaitable[ScriptItem]"]

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from agentnb import Agent, Team
 from agentnb.errors import CheckpointError
 from agentnb.messages import SpeakerSelected, Stop, TextMessage
-from agentnb.models import FunctionModel
+from agentnb.models import FunctionModel, ScriptedModel
 from agentnb.state import SNAPSHOT_EVERY
 from agentnb.stop import MaxTurns, TokenBudget
 from agentnb.transcript import Transcript
@@ -230,3 +230,15 @@ def test_transcript_versions_never_change_each_other(ops):
     for t, ref in versions:
         assert list(t) == ref and len(t) == len(ref)
         assert t[: len(ref) // 2] == ref[: len(ref) // 2]
+
+
+def test_a_stateless_script_replays_a_fork_from_the_right_reply_and_makes_no_call_to_get_there():
+    model = ScriptedModel({"a": ["a1", "a2", "a3"], "b": ["b1", "b2", "b3"]}, stateless=True)
+    team = Team([Agent("a"), Agent("b")], model=model, max_turns=4)
+    first = team.run_sync("go")
+    assert [m.content for m in first.chat()][1:] == ["a1", "b1", "a2", "b2"]
+    calls = model.calls
+    fork = team.fork(team.checkpoints.find(source="b", contains="b1")[0])  # before b's first reply
+    assert model.calls == calls
+    fork.run_sync()  # the same path again: b's cut-off turn, then a and b
+    assert said(fork.transcript) == said(team.transcript)
