@@ -70,8 +70,21 @@ def _agent(spec: AgentSpec, shared: Sequence[Tool], namespace: Mapping[str, Any]
         raise CellError(spec.line_no, line, str(exc)) from None
 
 
+PLANNER = "planner"
+
+
 def declared_team(agents: Sequence[AgentSpec], options: TeamOptions, namespace: Mapping[str, Any]) -> Team:
-    """The team a declarative cell describes; a ``--human`` participant speaks last."""
+    """The team a declarative cell describes; a ``--human`` participant speaks last.
+
+    In plan mode an agent line called ``planner`` declares the planner (its role and
+    model), not a participant.
+    """
+    planner = None
+    if options.mode == "plan":
+        planner = next((_agent(s, (), namespace) for s in agents if s.name == PLANNER), None)
+        agents = [s for s in agents if s.name != PLANNER]
+        if not agents:
+            raise UsageError("--mode plan: declare the agents who do the steps, not only the planner")
     participants: list[Agent | Human] = [_agent(spec, options.tools, namespace) for spec in agents]
     if options.human is not None:
         if any(spec.name == options.human for spec in agents):
@@ -88,6 +101,7 @@ def declared_team(agents: Sequence[AgentSpec], options: TeamOptions, namespace: 
             max_turns=options.max_turns,
             model=options.model,
             stream_tokens=options.stream_tokens,
+            **({"planner": planner} if planner is not None else {}),
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None

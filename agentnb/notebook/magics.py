@@ -95,7 +95,8 @@ class AgentMagics(Magics):
 
         An agent line starts at column 0 with ``name:``; indented lines continue the role;
         trailing ``model=SPEC``, ``tools=a,b`` and ``handoffs=a,b`` words set attributes.
-        Blank lines and ``#`` comments between agents are ignored.
+        Blank lines and ``#`` comments between agents are ignored. With ``--mode plan`` an
+        agent line called ``planner`` declares the planner (its role and model), not a step-doer.
 
         Or run a Team built in Python: ``%%agentteam my_team``; the body is the task (a
         blank body continues the team's conversation without a new message).

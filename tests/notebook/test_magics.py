@@ -317,3 +317,18 @@ def test_quoted_option_values_lose_their_quotes(
 def test_an_unclosed_quote_in_agentnb_is_a_usage_error(ip: InteractiveShell) -> None:
     with pytest.raises(UsageError, match="No closing quotation in the options model 'auto"):
         ip.run_line_magic("agentnb", "model 'auto")
+
+
+def test_in_plan_mode_a_planner_line_declares_the_planner(
+    ip: InteractiveShell, ns: dict[str, Any], tmp_path: Path
+) -> None:
+    import json
+
+    draft = {"steps": [{"id": "a", "description": "do a", "assignee": "worker", "depends_on": []}]}
+    script = tmp_path / "plan.json"
+    script.write_text(json.dumps({"planner": [{"json": draft}], "worker": ["a done"]}))
+    cell = "planner: You plan carefully, in small steps.\nworker: You do the work.\n---\nDo it."
+    result = run(ip, f"--mode plan --model scripted:{script}", cell)
+    assert [e.source for e in result.messages if e.type == "plan"] == ["planner"]
+    assert result.participants == ["worker"]
+    assert result.final == "a done"
