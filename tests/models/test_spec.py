@@ -168,6 +168,19 @@ def test_scripted_fallback_with_a_one_line_notice_shown_once(
     assert capsys.readouterr().err == ""
 
 
+def test_the_fallback_runs_any_team_the_newsroom_script_by_script_and_others_by_auto(
+    clean_default: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from agentnb import Agent, Team
+
+    without_local(clean_default)
+    result = Team([Agent("writer"), Agent("poet")], max_turns=2).run_sync("go")
+    writer, poet = result.chat()[1:]
+    assert writer.content.startswith("DRAFT")  # from the newsroom script
+    assert "auto reply" in poet.content  # a placeholder, and the notice said so
+    assert "placeholder replies" in capsys.readouterr().err
+
+
 def test_no_notice_when_the_user_chose(
     clean_default: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
