@@ -19,6 +19,20 @@ _EXPORTS = {
     "tool": "agentnb.tools",
     "Tool": "agentnb.tools",
     "Edge": "agentnb.graph",
+    "Plan": "agentnb.plan",
+    "Step": "agentnb.plan",
+    "PlanError": "agentnb.plan",
+    "ToolOutput": "agentnb.tools",
+    "Full": "agentnb.context",
+    "LastN": "agentnb.context",
+    "TokenLimit": "agentnb.context",
+    "HeadAndTail": "agentnb.context",
+    "Summarize": "agentnb.context",
+    "MemoryStore": "agentnb.memory",
+    "Trace": "agentnb.trace",
+    "code_executor": "agentnb.execution",
+    "call": "agentnb.models.scripted",
+    "handoff": "agentnb.models.scripted",
     "StopCondition": "agentnb.stop",
     "MaxTurns": "agentnb.stop",
     "TextMention": "agentnb.stop",
@@ -30,6 +44,9 @@ _EXPORTS = {
     "RunError": "agentnb.errors",
     "StructuredOutputError": "agentnb.errors",
     "TeamBusyError": "agentnb.errors",
+    "CheckpointError": "agentnb.errors",
+    "RunInterrupted": "agentnb.errors",
+    "UnknownParticipantError": "agentnb.errors",
     "Event": "agentnb.messages",
     "TextMessage": "agentnb.messages",
     "ToolCall": "agentnb.messages",
@@ -40,6 +57,12 @@ _EXPORTS = {
     "TokenDelta": "agentnb.messages",
     "SpeakerSelected": "agentnb.messages",
     "ErrorEvent": "agentnb.messages",
+    "ContextSummary": "agentnb.messages",
+    "PlanCreated": "agentnb.messages",
+    "Replanned": "agentnb.messages",
+    "StepStarted": "agentnb.messages",
+    "StepFinished": "agentnb.messages",
+    "StepFailed": "agentnb.messages",
     "Stop": "agentnb.messages",
     "Usage": "agentnb.messages",
 }
@@ -65,15 +88,32 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from agentnb import models
     from agentnb.agent import Agent
-    from agentnb.errors import AgentnbError, RunError, StructuredOutputError, TeamBusyError
+    from agentnb.context import Full, HeadAndTail, LastN, Summarize, TokenLimit
+    from agentnb.errors import (
+        AgentnbError,
+        CheckpointError,
+        RunError,
+        RunInterrupted,
+        StructuredOutputError,
+        TeamBusyError,
+        UnknownParticipantError,
+    )
+    from agentnb.execution import code_executor
     from agentnb.graph import Edge
     from agentnb.human import Human
+    from agentnb.memory import MemoryStore
     from agentnb.messages import (
         Approval,
+        ContextSummary,
         ErrorEvent,
         Event,
         Handoff,
+        PlanCreated,
+        Replanned,
         SpeakerSelected,
+        StepFailed,
+        StepFinished,
+        StepStarted,
         Stop,
         TextMessage,
         TokenDelta,
@@ -82,6 +122,8 @@ if TYPE_CHECKING:
         ToolResult,
         Usage,
     )
+    from agentnb.models.scripted import call, handoff
+    from agentnb.plan import Plan, PlanError, Step
     from agentnb.result import TeamResult
     from agentnb.stop import (
         ExternalStop,
@@ -93,7 +135,8 @@ if TYPE_CHECKING:
         TokenBudget,
     )
     from agentnb.team import Team
-    from agentnb.tools import Tool, tool
+    from agentnb.tools import Tool, ToolOutput, tool
+    from agentnb.trace import Trace
 
 
 def load_ipython_extension(ipython: Any) -> None:
