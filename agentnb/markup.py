@@ -36,7 +36,6 @@ DOLLAR = "<span>&#36;</span>"  # a $ that neither JupyterLab's MathJax nor GitHu
 
 _log = logging.getLogger(__name__)
 _reported: set[tuple[str, str]] = set()
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _BLOCK_START = re.compile(r"\n[ \t]*\n(?=\S)")  # a blank line, then an unindented line
 _CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
@@ -49,9 +48,13 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>!#|~&])")
 
 def clean(text: str) -> str:
     """``text`` as valid Unicode: lone surrogates (from bad decoding) become U+FFFD, pairs join."""
-    if _SURROGATE.search(text) is None:
+    if text.isascii():
         return text
-    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    try:
+        text.encode()  # fails only on surrogates; ~10x faster than searching for them
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
 
 
 def never_raises(fallback: Callable[P, R]) -> Callable[[Callable[P, R]], Callable[P, R]]:
