@@ -20,7 +20,7 @@ from agentnb.evals.evaluators import EVALUATORS
 from agentnb.evals.judge import Judge
 from agentnb.evals.progress import Progress, choose, lifecycle
 from agentnb.evals.report import EvalReport
-from agentnb.evals.task import AgentTask, Backend
+from agentnb.evals.task import AgentTask, Backend, needs_spans
 from agentnb.result import PendingRun, TeamResult
 
 DEFAULT_REPEAT = 5
@@ -83,6 +83,7 @@ def _prepare(
     progress: bool | str | Progress,
     backend: Backend | None,
     capture_content: bool | None,
+    spans: bool | None,
     metadata: Mapping[str, Any] | None,
 ) -> Callable[[], Coroutine[Any, Any, EvalReport]]:
     """Check every argument now (so a mistake shows at once, awaited or not) and return the run."""
@@ -90,7 +91,11 @@ def _prepare(
     data = as_dataset(dataset, evaluators)
     if not data.cases:
         raise ValueError(f"dataset {data.name!r} has no cases")
-    task = AgentTask(subject, prompt=prompt, output=output, backend=backend, capture_content=capture_content)
+    if spans is None:
+        spans = needs_spans([*data.evaluators, *(e for case in data.cases for e in case.evaluators)])
+    task = AgentTask(
+        subject, prompt=prompt, output=output, backend=backend, capture_content=capture_content, spans=spans
+    )
     concurrency = max_concurrency if max_concurrency is not None else task.backend.max_concurrency
     concurrency = _check_count(concurrency or DEFAULT_CONCURRENCY, "max_concurrency")
     label = name or task.__name__
@@ -133,6 +138,7 @@ def evaluate(
     progress: bool | str | Progress = "auto",
     backend: Backend | None = None,
     capture_content: bool | None = None,
+    spans: bool | None = None,
     metadata: Mapping[str, Any] | None = None,
 ) -> PendingEval:
     """Run ``subject`` on every case of ``dataset`` ``repeat`` times and score each run; await it.
@@ -145,7 +151,8 @@ def evaluate(
     report (default: the team's). ``prompt`` turns a case's inputs into the task, ``output``
     a `TeamResult` into what evaluators compare (default: the structured output, else the
     final text). ``progress``: ``"auto"`` shows a bar where someone watches, True always,
-    False never. Returns an `EvalReport`.
+    False never. ``spans``: emit each run's OpenTelemetry spans for span-reading evaluators
+    (default: when any evaluator may read them). Returns an `EvalReport`.
     """
     run = _prepare(
         subject,
@@ -159,6 +166,7 @@ def evaluate(
         progress=progress,
         backend=backend,
         capture_content=capture_content,
+        spans=spans,
         metadata=metadata,
     )
     return PendingEval(run(), name or "eval")
@@ -194,5 +202,6 @@ _DEFAULTS: dict[str, Any] = {
     "progress": "auto",
     "backend": None,
     "capture_content": None,
+    "spans": None,
     "metadata": None,
 }

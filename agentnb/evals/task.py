@@ -21,7 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from agentnb.agent import Agent
 from agentnb.evals.facts import run_facts
-from agentnb.messages import TextMessage
+from agentnb.messages import ErrorEvent, SpeakerSelected, TextMessage, ToolCalls
 from agentnb.result import TeamResult
 from agentnb.team import Team
 from agentnb.trace.tracer import capture_from_env
@@ -193,6 +193,40 @@ class LocalBackend:
         return "LocalBackend()"
 
 
+def needs_spans(evaluators: Any) -> bool:
+    """Whether any evaluator may read the span tree: any one not known to leave it alone may.
+
+    Known: pydantic-evals' evaluators of outputs and agentnb's own (exact classes: a
+    subclass may read anything).
+    """
+    from pydantic_evals.evaluators import Contains, Equals, EqualsExpected, IsInstance, LLMJudge, MaxDuration
+
+    from agentnb.evals.evaluators import EVALUATORS
+    from agentnb.evals.judge import Judge
+
+    spanless = {Contains, Equals, EqualsExpected, IsInstance, LLMJudge, MaxDuration, Judge, *EVALUATORS}
+    return any(type(e) not in spanless for e in evaluators)
+
+
+MODEL_CALLS = (TextMessage, ToolCalls, ErrorEvent, SpeakerSelected)  # the events of a `chat` span
+
+
+def record_usage(result: TeamResult) -> None:
+    """The metrics pydantic-evals reads from model-call spans (requests, tokens), from the events instead."""
+    from pydantic_evals.dataset import increment_eval_metric
+
+    requests = prompt = completion = 0
+    for event in result.messages:
+        usage = getattr(event, "usage", None)
+        if usage is not None and isinstance(event, MODEL_CALLS):
+            requests += 1
+            prompt += usage.prompt_tokens
+            completion += usage.completion_tokens
+    increment_eval_metric("requests", requests)
+    increment_eval_metric("input_tokens", prompt)
+    increment_eval_metric("output_tokens", completion)
+
+
 class AgentTask:
     """A pydantic-evals task that runs an agentnb team per case (see the module docstring).
 
@@ -200,9 +234,12 @@ class AgentTask:
     turn) or a function that builds either, of no argument or of one: the run's seed (0, 1,
     2, ... for the repeats of a case), so a stochastic model can be seeded per run.
     ``prompt`` turns a case's inputs into the task (default: `default_prompt`), ``output``
-    a run into what evaluators compare (default: `default_output`). ``capture_content``
-    puts tool arguments and message text on the spans (``ArgumentCorrectness`` needs them);
-    by default only when the spans stay in this process (see `ensure_tracing`).
+    a run into what evaluators compare (default: `default_output`). ``spans=False`` skips
+    emitting the run's spans (`evaluate` does when no evaluator may read them: emitting is
+    most of a case's cost); the request and token metrics are then counted from the events.
+    ``capture_content`` puts tool arguments and message text on the spans
+    (``ArgumentCorrectness`` needs them); by default only when the spans stay in this
+    process (see `ensure_tracing`).
     """
 
     def __init__(
@@ -213,6 +250,7 @@ class AgentTask:
         output: Callable[[TeamResult], Any] | None = None,
         backend: Backend | None = None,
         capture_content: bool | None = None,
+        spans: bool = True,
         name: str | None = None,
     ) -> None:
         check_subject(subject)
@@ -222,7 +260,8 @@ class AgentTask:
         self.backend = backend or LocalBackend()
         if not isinstance(self.backend, Backend):
             raise TypeError(f"backend: expected an object with an async run(job) method, got {backend!r}")
-        self.tracing = ensure_tracing()
+        self.spans = spans
+        self.tracing = ensure_tracing() if spans else False
         self.capture_content = (
             (self.tracing or capture_from_env()) if capture_content is None else capture_content
         )
@@ -246,7 +285,10 @@ class AgentTask:
 
         seed = self.next_seed(inputs)
         result = await self.backend.run(CaseJob(self.subject, self.prompt(inputs), seed))
-        emit(result, capture_content=self.capture_content)
+        if self.spans:
+            emit(result, capture_content=self.capture_content)
+        else:
+            record_usage(result)
         set_eval_attribute(RUN_KEY, result)
         set_eval_attribute(FACTS_KEY, run_facts(result).to_dict())
         set_eval_attribute(SEED_KEY, seed)

@@ -273,3 +273,24 @@ def test_bad_subjects_and_options_are_refused_before_anything_runs():
         evaluate_sync(homework, one_case([]), evaluators=[lambda ctx: True])
     report = evaluate_sync(lambda: "team", one_case([]), repeat=1, progress=False)
     assert "must be a Team or an Agent, got str" in report.report.failures[0].error_message
+
+
+def test_runs_emit_spans_only_when_an_evaluator_may_read_them():
+    from agentnb.evals.evaluators import SpeakerOrder
+    from agentnb.evals.task import needs_spans
+
+    assert not needs_spans([EqualsExpected(), SpeakerOrder(["a"])])
+    assert needs_spans([EqualsExpected(), ToolCorrectness(["calculate"])])
+
+    class Mine(EqualsExpected):
+        pass
+
+    assert needs_spans([Mine()])  # a subclass may read anything
+
+
+@pytest.mark.parametrize("build", [homework, desk, trip], ids=["tools", "handoff", "plan"])
+def test_request_and_token_metrics_are_the_same_with_or_without_spans(build):
+    dataset = one_case([], inputs="What is 17 + 25?")
+    with_spans = evaluate_sync(build, dataset, repeat=1, spans=True).case("c").runs[0].metrics
+    without = evaluate_sync(build, dataset, repeat=1, spans=False).case("c").runs[0].metrics
+    assert with_spans == without and with_spans["requests"] > 0
