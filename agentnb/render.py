@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from agentnb.markup import math_safe, md_code, md_text, never_raises, to_html
 from agentnb.messages import (
+    TIMING_FIELDS,
     Approval,
     ContextSummary,
     ErrorEvent,
@@ -69,7 +70,7 @@ FONT = "font-family:system-ui,sans-serif;line-height:1.45;margin:0"
 CHAT_OPEN = f'<div class="agentnb-chat {NO_MATH}" style="{FONT};font-size:14px">'
 MESSAGE_LIMIT = 100_000  # characters of one message shown; the event keeps them all
 FALLBACK_LIMIT = 2_000
-TIMING = frozenset({"at", "started_at", "first_token_at", "duration", "usage"})
+TIMING = TIMING_FIELDS | {"usage"}  # fields a fallback leaves out: static output stays deterministic
 _BASE64 = re.compile(r"[A-Za-z0-9+/=\s]+")
 
 
