@@ -71,7 +71,7 @@ async def run_demo(model: Model, label: str, task: str, color: bool, max_turns: 
     The run's closing line waits for the end: a run that fails says why once, on stderr.
     """
     team = newsroom(model, max_turns=max_turns)
-    printer = TerminalPrinter(sys.stdout, color=color)
+    printer = TerminalPrinter(sys.stdout, color=color, participants=[p.name for p in team.participants])
     print(printer.paint(f"agentnb demo · newsroom · model {label}", code=90))
     stop: Stop | None = None
     try:

@@ -39,6 +39,7 @@ from agentnb.messages import (
     ToolCalls,
     ToolResult,
 )
+from agentnb.words import plural
 
 if TYPE_CHECKING:
     from agentnb.plan import Plan
@@ -205,7 +206,7 @@ def note_text(event: Event) -> str:
         attempt = f" (attempt {event.attempt})" if event.attempt > 1 else ""
         return f"step {event.step_id} started: {event.assignee}{attempt}"
     if isinstance(event, StepFinished):
-        return f"step {event.step_id} done by {event.assignee}: {short(event.output, 200)}"
+        return f"step {event.step_id} done by {event.assignee}"  # the reply itself is the bubble above
     if isinstance(event, ContextSummary):
         return f"{event.source} summarized its older context: {short(event.content, 200)}"
     if isinstance(event, StepFailed):
@@ -540,7 +541,8 @@ def render_html(events: Iterable[Event], *, participants: Sequence[str] = ()) ->
 
 
 def _summary(result: TeamResult) -> str:
-    return f"{result.turns} turns · {result.usage.total_tokens} tokens · stopped: {result.stop_reason}"
+    """Turns and tokens (the transcript's last line already says why the run stopped)."""
+    return f"{plural(result.turns, 'turn')} · {plural(result.usage.total_tokens, 'token')}"
 
 
 @never_raises(lambda result: {"text/plain": raw(*getattr(result, "messages", []))})

@@ -383,7 +383,7 @@ class ChatWidget(widgets.VBox):
         self.stop_button.disabled = True
         self.phase = "stopping…"
         if self.on_stop is not None:
-            self.on_stop("stopped with the Stop button")
+            self.on_stop("Stop button pressed")
         self.flush(force=True)
 
     # ----- static renderings -----------------------------------------------------------------

@@ -195,9 +195,12 @@ def test_markdown_keeps_agents_formatting_but_not_their_dollars_as_math():
     assert markdown == f"**writer**\n\n> **Budget**: {DOLLAR}3.9 million of {DOLLAR}4.5 `$x`"
 
 
-def test_markdown_of_a_result_escapes_its_summary():
-    result = _Result(messages=EVENTS, stop_reason="text '$DONE' found")
-    assert f"stopped: text '{DOLLAR}DONE' found" in result_mimebundle(result)["text/markdown"]
+def test_markdown_of_a_result_escapes_its_stop_line_and_says_it_once():
+    stop = Stop(source="team", reason="text '$DONE' found")
+    result = _Result(messages=[*EVENTS, stop], stop_reason=stop.reason)
+    markdown = result_mimebundle(result)["text/markdown"]
+    assert f"*Stopped: text '{DOLLAR}DONE' found*" in markdown
+    assert markdown.count("DONE") == 1
 
 
 # ----- never raises ----------------------------------------------------------------------------------

@@ -77,7 +77,7 @@ def test_stop_button_works_while_the_cell_blocks(kernel: Kernel) -> None:
     messages, _ = kernel.execute("%%agentteam team\nGo.", on_message=on_message)
     assert clicked.is_set()
     (result,) = outputs(messages, "execute_result")
-    assert "stopped: stopped with the Stop button" in result["text/plain"]
+    assert "stopped: Stop button pressed" in result["text/plain"]
     assert result["text/plain"].count("\na:\n") < 30
 
 

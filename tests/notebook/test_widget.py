@@ -78,10 +78,14 @@ def test_each_message_gets_a_bubble_with_name_colour_and_initial(chat: ChatWidge
     chat.flush(force=True)
     bubbles = values(chat)
     assert len(bubbles) == 3 and all('class="agentnb-msg ' in b for b in bubbles)
-    writer = bubbles[1]
-    assert 'data-agent="writer"' in writer and html_color("writer") in writer and ">W</div>" in writer
+    writer, editor = bubbles[1], bubbles[2]
+    writer_colour, editor_colour = (
+        html_color("writer", ["writer", "editor"]),
+        html_color("editor", ["writer", "editor"]),
+    )
+    assert 'data-agent="writer"' in writer and writer_colour in writer and ">W</div>" in writer
     assert "<strong>Bold</strong>" in writer and "<li>one</li>" in writer  # markdown rendered
-    assert html_color("writer") != html_color("editor") or "editor" in bubbles[2]
+    assert writer_colour != editor_colour and editor_colour in editor and writer_colour not in editor
 
 
 def test_tokens_grow_one_bubble_and_the_final_message_replaces_it(chat: ChatWidget, clock: Clock) -> None:
@@ -149,14 +153,12 @@ def test_status_line_shows_turn_tokens_elapsed_and_model(chat: ChatWidget, clock
     clock.now += 3.25
     chat.flush(force=True)
     status = chat.status_line.value
-    assert (
-        "turn 2 of 6" in status and "1,234 tokens" in status and "3 s" in status and "scripted:x" in status
-    )
+    assert "turn 2 of 6" in status and "1,234 tokens" in status and "3 s" in status and "scripted:x" in status
 
 
 def test_stop_button_asks_the_team_to_stop(chat: ChatWidget) -> None:
     chat.stop_button.click()
-    assert chat.stops == ["stopped with the Stop button"]  # type: ignore[attr-defined]
+    assert chat.stops == ["Stop button pressed"]  # type: ignore[attr-defined]
     assert chat.stop_button.disabled
 
 
