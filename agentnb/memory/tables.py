@@ -121,10 +121,11 @@ class Table(Sequence[Row], Generic[Row]):
     def __str__(self) -> str:
         def cell(value: Cell) -> str:
             if isinstance(value, str):
-                text = value
-            else:
-                text = " → ".join(t for t in (value.old, value.new) if t is not None)
-            return short(one_line(text), CELL_LIMIT)
+                return short(one_line(value), CELL_LIMIT)
+            # old → new: each side gets half the room, so the new text is never cut away
+            parts = [t for t in (value.old, value.new) if t is not None]
+            room = max(12, (CELL_LIMIT - 3 * (len(parts) - 1)) // max(1, len(parts)))
+            return " → ".join(short(one_line(t), room) for t in parts)
 
         if not self.rows:
             return f"{self.caption()}: {self.empty}"

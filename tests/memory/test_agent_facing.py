@@ -164,3 +164,13 @@ def test_empty_tables_say_so():
         assert str(store.audit()) == "Memory audit · 0: no changes yet"
         assert "<i>no facts</i>" in store.facts()._repr_html_()
         assert store.facts()._repr_markdown_() == "**Facts · 0**\n\n*no facts*"
+
+
+def test_the_text_audit_keeps_both_sides_of_a_long_update_visible():
+    from agentnb.memory import MemoryStore
+
+    store = MemoryStore()
+    fact = store.remember("x" * 60, by="a", why="first")
+    store.update(fact.id, "y" * 60, by="b", why="fix")
+    row = str(store.audit(times=False)).splitlines()[-1]
+    assert "xxxx" in row and "yyyy" in row
