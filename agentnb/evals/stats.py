@@ -34,7 +34,7 @@ def wilson(passed: int, runs: int, confidence: float = CONFIDENCE) -> tuple[floa
     return (low, high)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Rate:
     """``passed`` of ``runs``, with its confidence interval (``low``, ``high``)."""
 
@@ -76,6 +76,9 @@ class Rate:
 
     def __str__(self) -> str:
         return self.text()
+
+    def __repr__(self) -> str:
+        return f"Rate({self.text()})"
 
 
 def percent(value: float) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pydantic import BaseModel
 from pydantic_evals import Case, Dataset
@@ -294,3 +296,17 @@ def test_request_and_token_metrics_are_the_same_with_or_without_spans(build):
     with_spans = evaluate_sync(build, dataset, repeat=1, spans=True).case("c").runs[0].metrics
     without = evaluate_sync(build, dataset, repeat=1, spans=False).case("c").runs[0].metrics
     assert with_spans == without and with_spans["requests"] > 0
+
+
+def test_a_dataset_file_may_name_agentnb_evaluators(tmp_path):
+    from agentnb.evals import SpeakerOrder
+    from agentnb.evals.evaluators import EVALUATORS
+
+    path = tmp_path / "sums.yaml"
+    dataset = Dataset[Any, Any, Any](name="sums", cases=[Case(name="c", inputs="What is 17 + 25?")])
+    dataset.add_evaluator(SpeakerOrder(["solver", "checker"]))
+    dataset.to_file(path, custom_evaluator_types=EVALUATORS)
+    report = evaluate_sync(homework, path, repeat=1, progress=False)
+    assert report.dataset == "sums" and report.case("c").assertions["SpeakerOrder"].passed == 1
+    with pytest.raises(FileNotFoundError, match="no dataset file"):
+        evaluate_sync(homework, tmp_path / "missing.yaml")
