@@ -237,7 +237,8 @@ def test_a_piece_that_fails_falls_back_to_escaped_text_and_the_rest_renders(monk
     def broken(event: Event) -> str:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(render, "note_text", broken)
+    for piece in ("html", "markdown", "text"):  # where each format takes its notes from
+        monkeypatch.setattr(f"agentnb.render.{piece}.note_text", broken)
     step = StepStarted(source="a<script>", step_id="s", assignee="b")
     events = [TextMessage(source="a", content="hello"), step]
     html = render_html(events)

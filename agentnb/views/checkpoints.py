@@ -1,0 +1,127 @@
+"""A team's checkpoints as a list of its messages, and what an agent would see at one of them.
+
+Checkpoint ``k`` is the team just before its event ``k``: ``team.rewind(k)`` or
+``team.fork(k)`` and a new run redo that message. `CheckpointList` shows each top-level
+message (and tool request) with its number, deterministically (no clock readings), as
+HTML, markdown and text; `context_at` is the context X-ray at a checkpoint.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from agentnb.markup import md_text, never_raises
+from agentnb.messages import Event, TextMessage, ToolCalls
+from agentnb.render.colors import Colors
+from agentnb.render.fallback import raw_html, raw_markdown, raw_text, short
+from agentnb.render.style import FONT, NO_MATH, current
+
+if TYPE_CHECKING:
+    from agentnb.context import ContextPreview
+    from agentnb.team import Team
+
+ROW_LIMIT = 500
+
+
+def is_message(event: Event) -> bool:
+    """A top-level message or tool request: the events worth going back to."""
+    return not event.scope and isinstance(event, TextMessage | ToolCalls)
+
+
+def excerpt(event: Event, limit: int = 100) -> str:
+    """One line saying what the event said or asked for."""
+    if isinstance(event, ToolCalls):
+        calls = ", ".join(f"{c.name}({c.arguments})" for c in event.calls)
+        text = (event.content + " " if event.content.strip() else "") + f"calls {calls}"
+    else:
+        text = getattr(event, "content", "")
+    return short(" ".join(text.split()), limit)
+
+
+class CheckpointList:
+    """The messages of a transcript with the checkpoint just before each (``#k``).
+
+    ``start`` is the transcript position of ``events[0]`` (a `TeamResult`'s ``start``).
+    """
+
+    def __init__(
+        self,
+        events: Sequence[Event],
+        *,
+        start: int = 0,
+        participants: Sequence[str] = (),
+        title: str = "checkpoints",
+    ) -> None:
+        self.rows = [(start + i, e) for i, e in enumerate(events) if is_message(e)]
+        self.end = start + len(events)
+        self.participants = list(participants)
+        self.title = title
+
+    @classmethod
+    def of(cls, team: Team) -> CheckpointList:
+        """The whole transcript of ``team``."""
+        return cls(team.transcript[:], participants=team.names, title=f"checkpoints of team {team.name}")
+
+    def headline(self) -> str:
+        return (
+            f"{self.title}: 0 (the start) to {self.end} (now) · #k is the checkpoint just before a "
+            "message: team.rewind(k) or team.fork(k), then run, redoes it"
+        )
+
+    @never_raises(lambda self: raw_html(self.headline()))
+    def html(self) -> str:
+        style = current()
+        colors = Colors(self.participants)
+        e = html.escape
+        note = f"color:{style.note_color}"
+        rows = "".join(
+            f'<tr class="agentnb-checkpoint-row" data-checkpoint="{k}">'
+            f'<td style="{note};text-align:right;padding:1px 8px 1px 0">#{k}</td>'
+            f'<td style="color:{colors.html(event.source)};font-weight:bold;padding:1px 8px 1px 0">'
+            f"{e(event.source)}</td><td>{e(excerpt(event))}</td></tr>"
+            for k, event in self.rows[:ROW_LIMIT]
+        )
+        hidden = len(self.rows) - ROW_LIMIT
+        more = f'<div style="{note}">… {hidden} more</div>' if hidden > 0 else ""
+        return (
+            f'<div class="agentnb-checkpoints {NO_MATH}" style="{FONT};font-size:{style.small}px">'
+            f'<div style="{note}">{e(self.headline())}</div>'
+            f'<table style="border-collapse:collapse">{rows}</table>{more}</div>'
+        )
+
+    @never_raises(lambda self: raw_markdown(self.headline()))
+    def markdown(self) -> str:
+        lines = [f"*{md_text(self.headline())}*", "", "| # | who | message |", "|---:|---|---|"]
+        for k, event in self.rows[:ROW_LIMIT]:
+            lines.append(f"| {k} | {md_text(event.source)} | {md_text(excerpt(event))} |")
+        return "\n".join(lines)
+
+    @never_raises(lambda self: raw_text(self.headline()))
+    def text(self) -> str:
+        width = len(str(self.end)) + 1
+        lines = [self.headline()]
+        for k, event in self.rows[:ROW_LIMIT]:
+            lines.append(f"  {'#' + str(k):>{width}}  {event.source}: {excerpt(event)}")
+        return "\n".join(lines)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return {"text/plain": self.text(), "text/markdown": self.markdown(), "text/html": self.html()}
+
+    def __repr__(self) -> str:
+        return self.text()
+
+
+def context_at(team: Team, k: int, name: str) -> ContextPreview:
+    """What ``name``'s next model call would receive at checkpoint ``k``: a context X-ray.
+
+    It is read from a fork (``team.fork(k)``), so the team itself is left as it is.
+    """
+    from agentnb.agent import Agent
+
+    fork = team.fork(k)
+    agent = fork.participant(name)
+    if not isinstance(agent, Agent):
+        raise ValueError(f"{name!r} is a {type(agent).__name__}, not an Agent: it has no model context")
+    return agent.context_preview(fork)
