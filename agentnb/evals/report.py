@@ -277,7 +277,10 @@ class EvalView(Rendered):
         score_names = _names(c.scores for c in [*cases, total])
         errors = total.errors > 0
         header = ["case", "passed", "pass rate [95% CI]", *assertion_names, *score_names, "tokens", "turns"]
-        header += ["errors"] * errors + ["time"] * self.times
+        if errors:
+            header.append("errors")
+        if self.times:
+            header.append("time")
         numeric = set(range(1, len(header)))
         rows = [self._row(c, assertion_names, score_names, errors) for c in cases]
         footer = [self._row(total, assertion_names, score_names, errors)] if len(cases) > 1 else []

@@ -173,7 +173,9 @@ class Backend(Protocol):
 
     Evaluators, spans and the report stay in the calling process; a backend only decides
     where the team runs and how many at once (``max_concurrency``: ``None`` leaves it to
-    `evaluate`'s argument).
+    `evaluate`'s argument). A cluster backend ships the job (``ray.remote`` of a function
+    that does ``asyncio.run(job())``), awaits the returned `TeamResult`, and the task emits
+    its spans here, under the case.
     """
 
     max_concurrency: int | None
