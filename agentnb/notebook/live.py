@@ -2,13 +2,15 @@
 
 The chat is displayed with its static rendering alongside the widget view. When the run
 ends, that display is replaced by the very same static bundle it started with (the title
-line), without the widget, and the cell's result shows the transcript. So a saved notebook
-holds no widget state, and what nbval compares (text/plain, text/html) is the same
-whether or not the update was applied.
+line; with the live trace, the trace in event order below it), without the widget, and
+the cell's result shows the transcript. So a saved notebook holds no widget state, and
+what nbval compares (text/plain, text/html) is the same whether or not the update was
+applied.
 """
 
 from __future__ import annotations
 
+import html
 import queue
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
@@ -16,11 +18,17 @@ from typing import Any
 
 from agentnb.errors import RunError
 from agentnb.human import Human
+from agentnb.messages import Event, SpeakerSelected
 from agentnb.notebook.bridge import HumanBridge
 from agentnb.notebook.pump import kernel_pump
 from agentnb.notebook.runner import ServeError, run_blocking
+from agentnb.notebook.trace_view import TraceWidget, Views
 from agentnb.notebook.widget import ChatWidget
+from agentnb.render import Style
 from agentnb.team import Team, TeamResult
+from agentnb.views.checkpoints import context_at
+
+SEARCH_WINDOW = 10_000  # how far back from the transcript's end an event is looked for
 
 
 def live_chat_available(shell: Any) -> bool:
@@ -44,13 +52,57 @@ def title(team: Team) -> str:
     return f"agentnb · {label} ({team.mode}): {names}"
 
 
+def locate(team: Team, event: Event) -> int | None:
+    """Where ``event`` (that very object) is in ``team``'s transcript, looking back from its end."""
+    transcript = team.transcript
+    end = len(transcript)
+    begin = max(0, end - SEARCH_WINDOW)
+    recent = transcript[begin:end]
+    for i in range(len(recent) - 1, -1, -1):
+        if recent[i] is event:
+            return begin + i
+    return None
+
+
+def xray_html(team: Team, event: SpeakerSelected) -> str:
+    """The X-ray at a turn: what the chosen speaker's next model call receives (read from a fork).
+
+    The team keeps running meanwhile; a fork of it at the turn's checkpoint is what is read.
+    """
+    where = locate(team, event)
+    head = f"X-ray · turn {event.turn}: what {html.escape(event.speaker)} receives next"
+    if where is None:
+        return f"<div class='agentnb-xray-head'><b>{head}</b>: this turn is no longer in the transcript</div>"
+    try:
+        preview = context_at(team, where + 1, event.speaker)
+    except Exception as exc:  # e.g. a person's turn: no model context; never stop the run for a view
+        return f"<div class='agentnb-xray-head'><b>{head}</b>: {html.escape(str(exc))}</div>"
+    code = f"team.participant({event.speaker!r}).context_preview(team.fork({where + 1}))"
+    return (
+        f"<div class='agentnb-xray-head'><b>{head}</b> · checkpoint #{where + 1} · "
+        f"<code>{html.escape(code)}</code></div>{preview._repr_html_()}"
+    )
+
+
 def run_with_chat(
-    shell: Any, team: Team, task: str | None, *, humans: Sequence[Human] = (), max_rate: float = 20.0
+    shell: Any,
+    team: Team,
+    task: str | None,
+    *,
+    humans: Sequence[Human] = (),
+    max_rate: float = 20.0,
+    trace: bool = False,
+    style: Style | None = None,
 ) -> TeamResult:
-    """Run ``team`` while a `ChatWidget` shows it; ``humans`` answer in the chat."""
+    """Run ``team`` while a `ChatWidget` shows it; ``humans`` answer in the chat.
+
+    ``trace`` shows the run's trace live beside the chat (and, without clock times, in the
+    saved output); ``style`` is the chat's style (None: the current default).
+    """
     from IPython.display import display
 
     inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    tracer = TraceWidget() if trace else None
     chat = ChatWidget(
         title(team),
         max_turns=team.max_turns,
@@ -58,24 +110,29 @@ def run_with_chat(
         on_stop=team.stop,
         max_rate=max_rate,
         participants=[p.name for p in team.participants],
+        xray=None if team.mode == "plan" else (lambda event: xray_html(team, event)),
+        beside=tracer,
+        style=style,
     )
     opening = chat.static_bundle()
     handle = display(chat, display_id=True)
     bridge = HumanBridge(inbox.put)
+    view = chat if tracer is None else Views(chat, tracer)
+    closing = _Closing(team, chat, handle, opening, tracer)
     try:
         with ExitStack() as stack:
             for human in humans:
                 stack.enter_context(bridge.attached(human))
-            result = run_blocking(team, task, inbox=inbox, view=chat, pump=kernel_pump(shell))
+            result = run_blocking(team, task, inbox=inbox, view=view, pump=kernel_pump(shell))
     except RunError as exc:
-        problem = _close(chat, handle, opening, keep_transcript=True)  # what happened before the error
+        problem = closing(exc.result, keep_transcript=True)  # what happened before the error
         if problem is not None:
             exc.add_note(f"closing the live chat failed too: {problem}")
         raise
     except BaseException:
-        _close(chat, handle, opening, keep_transcript=False)
+        closing(team.last_result, keep_transcript=False)
         raise
-    problem = _close(chat, handle, opening, keep_transcript=False)
+    problem = closing(result, keep_transcript=False)
     if problem is not None:
         raise ServeError(
             f"team {team.name!r} finished, but closing its live chat failed: {type(problem).__name__}: "
@@ -86,20 +143,44 @@ def run_with_chat(
     return result
 
 
-def _close(
-    chat: ChatWidget, handle: Any, opening: dict[str, str], *, keep_transcript: bool
-) -> Exception | None:
-    """End the chat's display with its opening bundle (or the transcript so far); free its widgets.
+class _Closing:
+    """Ends a chat's display: the opening bundle (or the transcript so far), the trace; frees widgets."""
 
-    Never raises: a chat that broke while the team ran may break again here, and the error
-    already on its way is the one to show. Returns the first failure instead.
-    """
-    problems: list[Exception] = []
-    _attempt(chat.finish, problems)
-    final = (_attempt(chat.static_bundle, problems) if keep_transcript else None) or opening
-    _attempt(lambda: handle.update(final, raw=True), problems)
-    _attempt(chat.dispose, problems)
-    return problems[0] if problems else None
+    def __init__(
+        self, team: Team, chat: ChatWidget, handle: Any, opening: dict[str, str], tracer: TraceWidget | None
+    ) -> None:
+        self.team, self.chat, self.handle, self.opening, self.tracer = team, chat, handle, opening, tracer
+
+    def __call__(self, result: TeamResult | None, *, keep_transcript: bool) -> Exception | None:
+        """Never raises: a chat that broke while the team ran may break again here, and the error
+        already on its way is the one to show. Returns the first failure instead."""
+        problems: list[Exception] = []
+        chat = self.chat
+        _attempt(chat.finish, problems)
+        final = self.opening
+        if keep_transcript:
+            final = _attempt(lambda: chat.static_bundle(self._start()), problems) or final
+        if self.tracer is not None:
+            tracer = self.tracer
+            _attempt(lambda: tracer.finish(result), problems)
+            final = _attempt(lambda: _joined(final, tracer.static_bundle()), problems) or final
+        _attempt(lambda: self.handle.update(final, raw=True), problems)
+        _attempt(chat.dispose, problems)
+        return problems[0] if problems else None
+
+    def _start(self) -> int | None:
+        """The transcript position of the chat's first event: messages then show checkpoint numbers."""
+        events = self.chat.events
+        return None if not events else locate(self.team, events[0])
+
+
+def _joined(first: dict[str, str], second: dict[str, str]) -> dict[str, str]:
+    """Two display bundles shown as one, the second below the first."""
+    return {
+        "text/plain": f"{first['text/plain']}\n\n{second['text/plain']}",
+        "text/markdown": f"{first['text/markdown']}\n\n{second['text/markdown']}",
+        "text/html": first["text/html"] + second["text/html"],
+    }
 
 
 def _attempt(step: Callable[[], Any], problems: list[Exception]) -> Any:

@@ -1,4 +1,5 @@
-"""``%%agentteam`` (run a team from a cell) and ``%agentnb`` (status, default model)."""
+"""``%%agentteam`` (run a team from a cell), ``%agentnb`` (status, default model),
+``%agentcheckpoints`` (rewind, fork or X-ray a team at any message) and ``%agenttrace``."""
 
 from __future__ import annotations
 
@@ -13,14 +14,17 @@ from agentnb.errors import RunError
 from agentnb.human import Human
 from agentnb.models import record, resolve, set_default
 from agentnb.models.base import Model, ModelError
+from agentnb.notebook import trace_view
 from agentnb.notebook.build import TeamOptions, declared_team, find_human, named_team, option_tools
 from agentnb.notebook.busy import reported_busy
+from agentnb.notebook.checkpoints import CheckpointBrowser
 from agentnb.notebook.live import live_chat_available, person_can_answer, run_with_chat
 from agentnb.notebook.parse import interpolate, parse_body
 from agentnb.notebook.runner import run_blocking
 from agentnb.notebook.settings import AgentTeam
 from agentnb.notebook.status import Status, status
-from agentnb.team import MODES, TeamResult
+from agentnb.render import PRESENTATION, presentation, show_in
+from agentnb.team import MODES, Team, TeamResult
 
 CELL_MODES = [m for m in MODES if m != "graph"]  # graph teams need edges: build them in Python
 TEAM_SHAPE_OPTIONS = ("model", "mode", "max_turns", "until", "tools", "record", "replay")
@@ -65,6 +69,7 @@ class AgentMagics(Magics):
     def __init__(self, shell: Any, settings: AgentTeam) -> None:
         super().__init__(shell)
         self.settings = settings
+        self.last_team: Team | None = None  # the team of the last %%agentteam cell
 
     @magic_arguments()
     @argument("team", nargs="?", help="A Team variable to run; then the whole body is the task.")
@@ -79,6 +84,10 @@ class AgentMagics(Magics):
     @argument("--replay", metavar="CASSETTE", help="Replay a recorded cassette instead of a model.")
     @argument("--no-stream", action="store_true", help="No live chat: show the result when done.")
     @argument("--quiet", action="store_true", help="Show nothing; keep the result with --out.")
+    @argument(
+        "--trace", action="store_true", help="Show the run's trace beside the chat (saved in event order)."
+    )
+    @argument("--big", action="store_true", help="Large, high-contrast chat and result, for projecting.")
     @cell_magic
     def agentteam(self, line: str, cell: str) -> TeamResult | None:
         """Run a team of agents on a task; the chat shows live, the cell waits for the end.
@@ -104,9 +113,12 @@ class AgentMagics(Magics):
         ``{name}`` in the task is replaced by the notebook variable ``name``; only bare
         names are placeholders, so code and JSON braces stay as written; ``{{name}}`` gives
         a literal ``{name}``. The result is the cell's value (``_``) and renders as a chat
-        transcript. Stop the run with the Stop button or a kernel interrupt: the
-        transcript so far is kept. Defaults: ``%config AgentTeam`` (model, mode, max_turns,
-        stream, max_updates_per_second).
+        transcript, each message with its checkpoint number ``#k`` (``%agentcheckpoints``
+        rewinds or forks the team there). Stop the run with the Stop button or a kernel
+        interrupt: the transcript so far is kept. The X-ray toggle shows what the next
+        speaker's model call receives; ``--trace`` shows the trace beside the chat; ``--big``
+        is for projecting. Defaults: ``%config AgentTeam`` (model, mode, max_turns, stream,
+        max_updates_per_second, trace, presentation).
         """
         args = _options_of(self.agentteam, line)
         ns = self.shell.user_ns
@@ -154,21 +166,40 @@ class AgentMagics(Magics):
                 "or Jupyter Notebook, or leave the person out of the team"
             )
 
+        trace = args.trace or self.settings.trace
+        style = PRESENTATION if args.big else None
+        self.last_team = team
         try:
             with reported_busy(getattr(self.shell, "kernel", None)):
                 if chat:
                     result = run_with_chat(
-                        self.shell, team, task, humans=humans, max_rate=self.settings.max_updates_per_second
+                        self.shell,
+                        team,
+                        task,
+                        humans=humans,
+                        max_rate=self.settings.max_updates_per_second,
+                        trace=trace,
+                        style=style,
                     )
                 else:
                     result = run_blocking(team, task)
         except RunError as exc:
+            trace_view.remember(exc.result)
             if args.out:
                 ns[args.out] = exc.result
             raise
+        trace_view.remember(result)
         if args.out:
             ns[args.out] = result
-        return None if args.quiet else result
+        if args.quiet:
+            return None
+        if style is not None:
+            show_in(result, style)
+        if trace and not chat:  # the chat shows it; without one, the trace comes before the transcript
+            from IPython.display import display
+
+            display(_static_trace(result))
+        return result
 
     def _options(self, args: Any, agents: list[Any]) -> TeamOptions:
         model: Model | str | None = None
@@ -196,6 +227,30 @@ class AgentMagics(Magics):
         )
 
     @magic_arguments()
+    @argument("team", nargs="?", help="A Team variable; default: the team of the last %%agentteam cell.")
+    @line_magic
+    def agentcheckpoints(self, line: str) -> CheckpointBrowser:
+        """Browse a team's checkpoints: pick a message, then rewind, fork or X-ray there.
+
+        Checkpoint ``#k`` is the team just before message ``k`` (the numbers the chat
+        transcript shows). Rewind redoes from there (``team.rewind(k)``); Fork makes a new
+        team in the notebook variable you name (``fork = team.fork(k)``), the team untouched;
+        X-ray shows what an agent's next model call would receive there. Close leaves the
+        static list of checkpoints, so the saved notebook holds no widget.
+        """
+        args = _options_of(self.agentcheckpoints, line)
+        if args.team is not None:
+            team = named_team(args.team, self.shell.user_ns)
+        elif self.last_team is not None:
+            team = self.last_team
+        else:
+            raise UsageError(
+                "%agentcheckpoints: no team has run yet; run a %%agentteam cell first, or name a "
+                "Team: %agentcheckpoints my_team"
+            )
+        return CheckpointBrowser(team, namespace=self.shell.user_ns)
+
+    @magic_arguments()
     @argument("command", nargs="?", choices=["status", "model"], help="status (default), or model")
     @argument("spec", nargs="?", help="with model: the spec to use by default, e.g. scripted:newsroom")
     @line_magic
@@ -216,17 +271,28 @@ class AgentMagics(Magics):
         return status(self.shell, self.settings.model)
 
 
+def _static_trace(result: TeamResult) -> Any:
+    """The run's trace without clock times: the same output on every run."""
+    from agentnb.trace.view import TraceView
+
+    return TraceView(result.trace(), times=False, participants=result.participants)
+
+
 def register(shell: Any) -> AgentMagics:
     """Register the settings with ``%config`` and the magics with the shell."""
     settings = AgentTeam(parent=shell)
     shell.configurables.append(settings)
     magics = AgentMagics(shell, settings)
     shell.register_magics(magics)
+    trace_view.register(shell)
     return magics
 
 
 def unregister(shell: Any) -> None:
-    """Undo `register`: the magics go away, and so do their settings."""
-    for name, kind in (("agentteam", "cell"), ("agentnb", "line")):
+    """Undo `register`: the magics go away, and so do their settings (and the presentation style)."""
+    for name, kind in (("agentteam", "cell"), ("agentnb", "line"), ("agentcheckpoints", "line")):
         shell.magics_manager.magics[kind].pop(name, None)
+    trace_view.unregister(shell)
+    if any(isinstance(c, AgentTeam) and c.presentation for c in shell.configurables):
+        presentation(False)
     shell.configurables[:] = [c for c in shell.configurables if not isinstance(c, AgentTeam)]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from traitlets import Bool, Float, Int, Unicode
+from typing import Any
+
+from traitlets import Bool, Float, Int, Unicode, observe
 from traitlets.config import Configurable
+
+from agentnb.render import presentation
 
 
 class AgentTeam(Configurable):
@@ -21,3 +25,17 @@ class AgentTeam(Configurable):
     max_updates_per_second = Float(
         20.0, help="How often the live chat may redraw; tokens arriving in between are batched."
     ).tag(config=True)
+    trace = Bool(
+        False,
+        help="Show each run's trace beside the live chat, and without clock times in the saved "
+        "output (like --trace in every cell).",
+    ).tag(config=True)
+    presentation = Bool(
+        False,
+        help="Large, high-contrast chats, plans and results for projecting to a room (like --big "
+        "in every cell; agentnb.render.presentation(True) in Python).",
+    ).tag(config=True)
+
+    @observe("presentation")
+    def _presentation_changed(self, change: dict[str, Any]) -> None:
+        presentation(bool(change["new"]))

@@ -9,7 +9,7 @@ finished run: a `TeamResult`, a `Team` (its last run), a `Trace` or a list of ev
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import ipywidgets as widgets
@@ -28,6 +28,13 @@ _last: list[Any] = []  # the last run `remember` was given (the %%agentteam magi
 def remember(result: Any) -> None:
     """Keep ``result`` as the run ``%agenttrace`` shows when given no name."""
     _last[:] = [result]
+
+
+def participants_of(value: Any) -> list[str]:
+    """The team order of a `TeamResult` or a `Team` (their agents' colours), else none."""
+    last = getattr(value, "last_result", None)
+    names = getattr(value, "names", None) or getattr(last or value, "participants", None)
+    return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
 
 
 def as_trace(value: Any, what: str = "the value") -> Trace:
@@ -57,11 +64,13 @@ class TraceWidget(widgets.HTML):
         interval: float = 1.0,
         max_rows: int = 300,
         clock: Callable[[], float] = time.monotonic,
+        participants: Sequence[str] = (),
     ) -> None:
         super().__init__(value="", _dom_classes=["agentnb-trace-live"])
         self.trace = trace if trace is not None else Trace(capture_content=True)
         self.interval = interval
         self.max_rows = max_rows
+        self.participants = list(participants)
         self.clock = clock
         self.redraws = 0
         self._dirty = True
@@ -79,7 +88,7 @@ class TraceWidget(widgets.HTML):
         now = self.clock()
         if not self._dirty or (not force and now - self._drawn < self.interval):
             return False
-        self.value = self.trace.view(max_rows=self.max_rows).html()
+        self.value = self._view(times=True).html()
         self._drawn = now
         self._dirty = False
         self.redraws += 1
@@ -98,7 +107,10 @@ class TraceWidget(widgets.HTML):
 
     def static_bundle(self) -> dict[str, str]:
         """The trace without clock times: what a saved notebook keeps (the same on every run)."""
-        return self.trace.view(times=False, max_rows=self.max_rows)._repr_mimebundle_()
+        return self._view(times=False)._repr_mimebundle_()
+
+    def _view(self, *, times: bool) -> TraceView:
+        return TraceView(self.trace, times=times, max_rows=self.max_rows, participants=self.participants)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
@@ -148,17 +160,24 @@ def agenttrace(shell: Any, line: str) -> TraceView:
     if args.target:
         if args.target not in ns:
             raise UsageError(f"%agenttrace: no variable {args.target!r}; name a TeamResult, Team or Trace")
-        trace = as_trace(ns[args.target], repr(args.target))
+        value, what = ns[args.target], repr(args.target)
     elif _last:
-        trace = as_trace(_last[0], "the last run")
+        value, what = _last[0], "the last run"
     elif ns.get("_") is not None:
-        trace = as_trace(ns["_"], "the last output (_)")
+        value, what = ns["_"], "the last output (_)"
     else:
         raise UsageError("%agenttrace: no run to show yet; run a team, or name one: %agenttrace result")
+    trace = as_trace(value, what)
     if args.max_rows <= 0:
         raise UsageError(f"--max-rows: expected a positive number, got {args.max_rows}")
     try:
-        view = trace.view(times=not args.no_times, max_rows=args.max_rows, focus=args.focus)
+        view = TraceView(
+            trace,
+            times=not args.no_times,
+            max_rows=args.max_rows,
+            focus=args.focus,
+            participants=participants_of(value),
+        )
     except ValueError as exc:
         raise UsageError(f"--focus: {exc}") from None
     if args.save:
@@ -177,5 +196,16 @@ def agenttrace(shell: Any, line: str) -> TraceView:
 
 
 def register(shell: Any) -> None:
-    """Add ``%agenttrace`` to ``shell``."""
-    shell.register_magic_function(lambda line: agenttrace(shell, line), "line", "agenttrace")
+    """Add ``%agenttrace`` to ``shell`` (its help is `agenttrace`'s)."""
+
+    def magic(line: str) -> TraceView:
+        return agenttrace(shell, line)
+
+    magic.__doc__ = agenttrace.__doc__
+    shell.register_magic_function(magic, "line", "agenttrace")
+
+
+def unregister(shell: Any) -> None:
+    """Remove ``%agenttrace`` and forget the last run."""
+    shell.magics_manager.magics["line"].pop("agenttrace", None)
+    _last.clear()

@@ -1,10 +1,12 @@
-"""The live chat: a bubble per message, tool panels, a status line, Stop, and human input.
+"""The live chat: a bubble per message, tool panels, a plan board, a status line, Stop, X-ray, input.
 
 `ChatWidget` consumes a run's events (`feed`) and redraws at most ``max_rate`` times a
 second (`flush`): tokens arriving in between are batched into one update of the bubble
-being written. Every piece of HTML comes from `agentnb.render`, the same functions that
-render the saved transcript. Its display bundle also carries that static transcript
-(text/html, text/markdown, text/plain), so the chat reads well where widgets do not run.
+being written. Every piece of HTML comes from `agentnb.render` and `agentnb.views`, the
+same functions that render the saved transcript. Its display bundle also carries that
+static transcript (text/html, text/markdown, text/plain), so the chat reads well where
+widgets do not run. A plan-mode run shows its plan's board where the plan was created,
+with live durations; the X-ray toggle shows what the next speaker's model call receives.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ipywidgets.widgets.widget_string import HTMLStyle
 from agentnb.markup import MARKDOWN_LIMIT, md_text, never_raises, settled_end, to_html, to_html_after
 from agentnb.messages import (
     Event,
+    PlanCreated,
     SpeakerSelected,
     Stop,
     TextMessage,
@@ -33,9 +36,12 @@ from agentnb.messages import (
 )
 from agentnb.notebook.bridge import Ask
 from agentnb.render import (
-    CHAT_OPEN,
     PALETTE,
     Colors,
+    Style,
+    chat_open,
+    code_argument,
+    current,
     html_bubble,
     html_note,
     html_tool,
@@ -43,7 +49,11 @@ from agentnb.render import (
     render_html,
     render_markdown,
     render_text,
+    styled,
 )
+from agentnb.views.plan import PlanBoard
+
+BOARD_INTERVAL = 1.0  # seconds between redraws of a plan board whose steps are running (durations)
 
 
 def _button(label: str, css_class: str, on_click: Callable[[Any], None], **kwargs: Any) -> widgets.Button:
@@ -61,14 +71,8 @@ CODE_STYLE = "<style>.agentnb-code textarea{font-family:var(--jp-code-font-famil
 
 def _code_of(call: ToolCall | None) -> str | None:
     """The ``code`` argument of a tool call (e.g. ``run_python``), which the person may edit."""
-    if call is None:
-        return None
-    try:
-        arguments = json.loads(call.arguments or "{}")
-    except ValueError:
-        return None
-    code = arguments.get("code") if isinstance(arguments, dict) else None
-    return code if isinstance(code, str) else None
+    found = code_argument(call)
+    return None if found is None else found[0]
 
 
 @dataclass(eq=False)
@@ -128,12 +132,24 @@ class _Tool:
         return html_tool(self.call, self.result, duration=True)
 
 
+@dataclass(eq=False)
+class _Board:
+    """A plan's board in the chat: redrawn when a step changes, and each second while steps run."""
+
+    board: PlanBoard
+    item: _Item
+    drawn: float = float("-inf")
+
+
 class ChatWidget(widgets.VBox):
     """A live view of one team run; the runner calls `feed`, `ask` and `flush` from the main thread.
 
     ``title`` heads the static renderings; ``max_turns`` and ``model`` fill the status line;
     ``on_stop`` is called by the Stop button (give it ``team.stop``); ``participants`` (the
-    team's order) fixes each agent's colour, as in the saved transcript.
+    team's order) fixes each agent's colour, as in the saved transcript. ``xray`` turns a
+    `SpeakerSelected` event into the HTML of what that speaker's model call will receive
+    (an X-ray toggle then shows it each turn); ``beside`` is a widget shown to the chat's
+    right (the live trace); ``style`` is the chat's `Style` (None: the current default).
     """
 
     def __init__(
@@ -145,7 +161,11 @@ class ChatWidget(widgets.VBox):
         on_stop: Callable[[str], None] | None = None,
         max_rate: float = 20.0,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
         participants: Sequence[str] = (),
+        xray: Callable[[SpeakerSelected], str] | None = None,
+        beside: widgets.DOMWidget | None = None,
+        style: Style | None = None,
     ) -> None:
         self.heading = title
         self.max_turns = max_turns
@@ -153,9 +173,15 @@ class ChatWidget(widgets.VBox):
         self.on_stop = on_stop
         self.interval = 1.0 / max_rate if max_rate > 0 else 0.0
         self.clock = clock
+        self.wall = wall  # epoch seconds, as events' times: a plan board's live durations
         self.colors = Colors(participants)
+        self.style = style
+        self.xray = xray
         self.started = clock()
-        self.events: list[Event] = []
+        self.events: list[Event] = []  # every recorded event, nested teams' too (checkpoint numbers)
+        self._boards: list[_Board] = []
+        self._speaker: SpeakerSelected | None = None  # whose context the X-ray shows
+        self._xray_stale = False
         self.flushes = 0
         self.turn = 0
         self.tokens = 0
@@ -163,7 +189,7 @@ class ChatWidget(widgets.VBox):
         self._items: list[_Item] = []
         self._relayout = False
         self._last_flush = float("-inf")
-        self._streams: dict[str, tuple[_Reply, _Item]] = {}
+        self._streams: dict[tuple[str, str], tuple[_Reply, _Item]] = {}  # by (source, plan step)
         self._tools: dict[str, tuple[_Tool, _Item]] = {}
         self._asks: list[Ask] = []
 
@@ -172,7 +198,8 @@ class ChatWidget(widgets.VBox):
         # exactly as in the static transcript that replaces the chat when the run ends.
         self._item_layout = widgets.Layout(margin="0")
         self._item_style = HTMLStyle()
-        self.status_line = widgets.HTML(value=self._status_html(), _dom_classes=["agentnb-status"])
+        with styled(style):
+            self.status_line = widgets.HTML(value=self._status_html(), _dom_classes=["agentnb-status"])
         self.thread = widgets.VBox(_dom_classes=["agentnb-chat", "jp-RenderedHTMLCommon"])
         self.stop_button = _button("Stop", "agentnb-stop-button", self._stop_clicked, icon="stop")
         self.prompt = widgets.HTML()
@@ -200,38 +227,60 @@ class ChatWidget(widgets.VBox):
             ],
             _dom_classes=["agentnb-ask"],
         )
-        for widget in (self.asking, self.code, self.edit_button):
-            _show(widget, False)
-        super().__init__(
-            [self.thread, self.asking, widgets.HBox([self.status_line, self.stop_button])],
-            _dom_classes=["agentnb-live"],
+        # The X-ray: what the speaker about to talk will send to its model, each turn.
+        self.xray_button = widgets.ToggleButton(
+            description="X-ray",
+            icon="eye",
+            tooltip="Show what the next speaker's model call receives, and what its context policy cut",
+            _dom_classes=["agentnb-xray-button"],
         )
+        self.xray_button.observe(self._xray_toggled, "value")
+        self.xray_panel = widgets.HTML(_dom_classes=["agentnb-xray"], layout=widgets.Layout(margin="0"))
+        for widget in (self.asking, self.code, self.edit_button, self.xray_panel):
+            _show(widget, False)
+        _show(self.xray_button, xray is not None)
+        controls = widgets.HBox([self.status_line, self.xray_button, self.stop_button])
+        column = [self.thread, self.xray_panel, self.asking, controls]
+        if beside is None:
+            super().__init__(column, _dom_classes=["agentnb-live"])
+        else:
+            chat = widgets.VBox(column, layout=widgets.Layout(flex="1 1 55%", min_width="360px"))
+            beside.layout.flex = "1 1 40%"
+            beside.layout.min_width = "320px"
+            row = widgets.HBox([chat, beside], layout=widgets.Layout(flex_flow="row wrap", grid_gap="12px"))
+            super().__init__([row], _dom_classes=["agentnb-live"])
 
     # ----- events in -----------------------------------------------------------------------
 
     def feed(self, event: Event) -> None:
         """Take one event of the run; drawing waits for the next `flush`."""
-        if event.scope:
-            return  # nested teams' inner events: their result arrives as a message
         kind = event.__class__
         if kind is TokenDelta:
-            stream = self._streams.get(event.source)
+            if event.scope:
+                return  # nested teams' inner events: their result arrives as a message
+            key = (event.source, event.step)
+            stream = self._streams.get(key)
             if stream is None:
                 reply = _Reply(event.source, self.colors.html(event.source))
-                stream = self._streams[event.source] = (reply, self._add(reply.html))
+                stream = self._streams[key] = (reply, self._add(reply.html))
             stream[0].pieces.append(event.text)  # type: ignore[union-attr]
             stream[1].dirty = True
             return
         self.events.append(event)
+        if event.scope:
+            return
+        for shown in self._boards:
+            if shown.board.feed(event):
+                shown.item.dirty = True
         usage = getattr(event, "usage", None)
         if usage is not None:
             self.tokens += usage.total_tokens
         if isinstance(event, TextMessage):
-            self._end_stream(event.source, event.content)
+            self._end_stream(event.source, event.step, event.content)
             if event.model:
                 self.model_name = event.model
         elif isinstance(event, ToolCalls):
-            self._end_stream(event.source, event.content)
+            self._end_stream(event.source, event.step, event.content)
             for call in event.calls:
                 tool = _Tool(call)
                 self._tools[call.id] = (tool, self._add(tool.html))
@@ -239,16 +288,21 @@ class ChatWidget(widgets.VBox):
             tool, item = self._tools[event.call_id]
             tool.result = event
             item.dirty = True
+        elif kind is PlanCreated:
+            board = PlanBoard(event, self.colors.names())  # type: ignore[arg-type]
+            self._boards = [_Board(board, self._add(lambda: self._board_html(board)))]
         else:
             if isinstance(event, SpeakerSelected):
                 self.turn = event.turn
+                self._speaker, self._xray_stale = event, True
             elif isinstance(event, Stop):
-                for source in list(self._streams):
-                    self._end_stream(source, None)
+                for source, step in list(self._streams):
+                    self._end_stream(source, step, None)
                 self.phase = f"stopped: {event.reason}"
-            note = html_note(event)
+            with styled(self.style):
+                note = html_note(event)
             if note:
-                self._add(lambda note=note: note)
+                self._add(lambda: note)
 
     def _add(self, render: Callable[[], str]) -> _Item:
         item = _Item(render)
@@ -256,9 +310,12 @@ class ChatWidget(widgets.VBox):
         self._relayout = True
         return item
 
-    def _end_stream(self, source: str, content: str | None) -> None:
-        """Close ``source``'s streamed reply with its final text (or a bubble for new text)."""
-        stream = self._streams.pop(source, None)
+    def _board_html(self, board: PlanBoard) -> str:
+        return board.html(times=True, now=self.wall(), colors=self.colors)
+
+    def _end_stream(self, source: str, step: str, content: str | None) -> None:
+        """Close ``source``'s streamed reply in plan ``step`` with its final text (or add a bubble)."""
+        stream = self._streams.pop((source, step), None)
         if stream is None:
             color = self.colors.html(source)  # speakers get colours in order, with or without text
             if content and content.strip():
@@ -280,6 +337,14 @@ class ChatWidget(widgets.VBox):
             return False
         self._last_flush = now
         self.flushes += 1
+        with styled(self.style):
+            self._draw(now)
+        return True
+
+    def _draw(self, now: float) -> None:
+        for shown in self._boards:
+            if shown.item.dirty or (shown.board.running() and now - shown.drawn >= BOARD_INTERVAL):
+                shown.item.dirty, shown.drawn = True, now
         for item in self._items:
             if item.view is None:
                 item.view = widgets.HTML(
@@ -294,7 +359,23 @@ class ChatWidget(widgets.VBox):
         status = self._status_html()
         if status != self.status_line.value:
             self.status_line.value = status
-        return True
+        if self._xray_stale and self.xray_button.value:
+            self._xray_stale = False
+            self.xray_panel.value = self._xray_html()
+
+    @never_raises(lambda self: "")
+    def _xray_html(self) -> str:
+        if self._speaker is None or self.xray is None:
+            return (
+                '<i style="color:#64748b">The X-ray shows the next speaker\'s context once one is chosen.</i>'
+            )
+        return self.xray(self._speaker)
+
+    def _xray_toggled(self, change: dict[str, Any]) -> None:
+        _show(self.xray_panel, bool(change["new"]))
+        if change["new"]:
+            self._xray_stale = True
+            self.flush(force=True)
 
     @never_raises(lambda self: "")
     def _status_html(self) -> str:
@@ -304,14 +385,15 @@ class ChatWidget(widgets.VBox):
         if self.model_name:
             parts.append(html.escape(self.model_name))
         parts.append(html.escape(self.phase))
-        return f'<span style="color:#64748b;font-size:90%">{" · ".join(parts)}</span>'
+        style = current()
+        return f'<span style="color:{style.note_color};font-size:{style.small}px">{" · ".join(parts)}</span>'
 
     def finish(self) -> None:
         """The run is over: hide the controls and draw the last state."""
         if self.phase == "running":
             self.phase = "finished"
-        _show(self.stop_button, False)
-        _show(self.asking, False)
+        for control in (self.stop_button, self.asking, self.xray_button, self.xray_panel):
+            _show(control, False)
         self.flush(force=True)
 
     def dispose(self) -> None:
@@ -389,19 +471,29 @@ class ChatWidget(widgets.VBox):
     # ----- static renderings -----------------------------------------------------------------
 
     def header_html(self) -> str:
-        style = "color:#64748b;font-size:85%"
+        style = f"color:{current().note_color};font-size:85%"
         return f'<div class="agentnb-header" style="{style}">{html.escape(self.heading)}</div>'
 
-    def static_bundle(self) -> dict[str, str]:
-        """The transcript so far as deterministic HTML, markdown and text (no ids, no times)."""
+    def static_bundle(self, start: int | None = None) -> dict[str, str]:
+        """The transcript so far as deterministic HTML, markdown and text (no ids, no times).
+
+        ``start`` is the transcript position of the first event fed: each message then shows
+        its checkpoint number.
+        """
         speakers = self.colors.names()  # the colours the live chat used
-        body = render_html(self.events, participants=speakers) if self.events else CHAT_OPEN + "</div>"
-        text = render_text(self.events, participants=speakers)
-        markdown = render_markdown(self.events)
+        with styled(self.style):
+            body = (
+                render_html(self.events, participants=speakers, start=start)
+                if self.events
+                else chat_open() + "</div>"
+            )
+            text = render_text(self.events, participants=speakers, start=start)
+            markdown = render_markdown(self.events, start=start)
+            header = self.header_html()
         return {
             "text/plain": self.heading + (f"\n{text}" if text else ""),
             "text/markdown": f"*{md_text(self.heading)}*" + (f"\n\n{markdown}" if markdown else ""),
-            "text/html": self.header_html() + body,
+            "text/html": header + body,
         }
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from agentnb.render import NO_MATH, html_color, short
+from agentnb.render import NO_MATH, Colors, short
 from agentnb.trace.attributes import cost_text
 from agentnb.trace.layout import Aggregate, Row, aggregates, layout
 from agentnb.trace.spans import AGENT, APPROVAL, CHAT, PLAN, SELECT, STEP, TOOL, WORKFLOW, Span
@@ -86,10 +87,20 @@ def span_label(span: Span) -> str:
 
 
 class TraceView:
-    """A rendering of a `Trace` (see `Trace.view`); shows itself in Jupyter."""
+    """A rendering of a `Trace` (see `Trace.view`); shows itself in Jupyter.
+
+    Agents get their chat colours: ``participants`` (the team's order) first, then the
+    other agents in the order they first act.
+    """
 
     def __init__(
-        self, trace: Trace, *, times: bool = True, max_rows: int = 300, focus: int | None = None
+        self,
+        trace: Trace,
+        *,
+        times: bool = True,
+        max_rows: int = 300,
+        focus: int | None = None,
+        participants: Sequence[str] = (),
     ) -> None:
         self.trace = trace
         self.times = times
@@ -105,6 +116,10 @@ class TraceView:
         self.now = trace.now
         self.last_seq = max((s.end_seq or s.seq for s in spans), default=0)
         self.slow = {s.id: i + 1 for i, s in enumerate(self.summary.slowest)} if times else {}
+        self.colors = Colors(participants)
+        for span in sorted(spans, key=lambda s: s.seq):
+            if span.operation == AGENT:
+                self.colors.slot(span.agent)
         self.window = self._window()
 
     # ----- geometry ------------------------------------------------------------------------
@@ -259,7 +274,7 @@ class TraceView:
                 f"{t.output_tokens:,}",
                 totals_cost(t),
             ]
-            color = html_color(t.name.rpartition("/")[2])
+            color = self.colors.html(t.name.rpartition("/")[2])
             rows.append(
                 f'<tr><td style="padding:1px 8px;color:{color};font-weight:bold">{e(t.name)}</td>'
                 + "".join(f"<td {cell}>{e(v)}</td>" for v in values)
@@ -281,7 +296,7 @@ class TraceView:
         elif span is None:
             color = "#94a3b8"
         elif span.operation in (AGENT, CHAT):
-            color = html_color(span.agent)
+            color = self.colors.html(span.agent)
         else:
             color = BAR_COLORS.get(span.operation, "#64748b")
         opacity = "0.55" if op == CHAT else "1"

@@ -55,7 +55,7 @@ TRACK = (
     "flex:1;position:relative;height:8px;background:rgba(127,127,127,0.12);border-radius:2px;min-width:40px"
 )
 BAR = "position:absolute;top:0;bottom:0;min-width:2px;border-radius:2px"
-STATUS = "flex:0 0 24%;text-align:right;white-space:nowrap;overflow:hidden;text-overflow:ellipsis"
+STATUS = "flex:0 0 30%;text-align:right;white-space:nowrap;overflow:hidden;text-overflow:ellipsis"
 COLUMN = "flex:1 1 320px;min-width:0;border:1px solid rgba(127,127,127,0.3);border-radius:6px;padding:4px 8px"
 
 
@@ -188,7 +188,7 @@ class PlanBoard:
         if status == WAITING and self.ended:
             return "not run"
         if status == REPLACED:
-            return "not run: replanned"
+            return "replanned"
         if status == FAILED and run.attempts > 1:
             status = f"failed after {run.attempts} attempts"
         elif status == RETRYING:
@@ -266,17 +266,18 @@ def _html(board: PlanBoard, times: bool, now: float, colors: Colors) -> str:
                 else ""
             )
             text_style = "text-decoration:line-through;opacity:0.6;" if status == REPLACED else ""
+            shown = board._status(run, times, now)
             rows.append(
                 f'<div class="agentnb-plan-step" data-step="{e(step.id)}" data-status="{status}"'
                 f'{" data-kept" if run.kept else ""} title="{e(short(step.description, 300))}" '
                 'style="display:flex;align-items:center;gap:6px;padding:1px 0">'
-                f'<span style="flex:0 0 50%;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;'
+                f'<span style="flex:0 0 42%;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;'
                 f'{text_style}padding-left:{(depths[step.id] - 1) * 12}px">'
                 f'<span style="color:{STATUS_COLORS[status]}">{MARKS[status]}</span> <b>{e(step.id)}</b> '
                 f'<span style="color:{agent}">{e(step.assignee)}</span>{after}</span>'
                 f'<span style="{TRACK}">{drawn}</span>'
-                f'<span class="agentnb-plan-status" style="{STATUS};{note}">'
-                f"{e(board._status(run, times, now))}</span></div>"
+                f'<span class="agentnb-plan-status" title="{e(shown)}" style="{STATUS};{note}">'
+                f"{e(shown)}</span></div>"
             )
             if status == FAILED and run.error and not run.kept:
                 pad = (depths[step.id] - 1) * 12 + 16

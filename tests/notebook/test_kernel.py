@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import threading
 from collections.abc import Iterator
@@ -78,7 +79,7 @@ def test_stop_button_works_while_the_cell_blocks(kernel: Kernel) -> None:
     assert clicked.is_set()
     (result,) = outputs(messages, "execute_result")
     assert "stopped: Stop button pressed" in result["text/plain"]
-    assert result["text/plain"].count("\na:\n") < 30
+    assert len(re.findall(r"\na: #\d+\n", result["text/plain"])) < 30
 
 
 def test_a_human_types_an_answer_in_the_chat(kernel: Kernel) -> None:
@@ -98,7 +99,7 @@ def test_a_human_types_an_answer_in_the_chat(kernel: Kernel) -> None:
     messages, reply = kernel.execute(cell, on_message=on_message, timeout=30)
     assert answered.is_set() and reply["content"]["status"] == "ok"
     (result,) = outputs(messages, "execute_result")
-    assert "alice:\nMake it shorter" in result["text/plain"]
+    assert re.search(r"\nalice: #\d+\nMake it shorter", result["text/plain"])
 
 
 def test_an_interrupt_stops_the_run_keeps_the_transcript_and_the_kernel(kernel: Kernel) -> None:
@@ -115,7 +116,7 @@ def test_an_interrupt_stops_the_run_keeps_the_transcript_and_the_kernel(kernel: 
     (result,) = outputs(messages, "execute_result")
     assert (
         "stopped: interrupted by the user" in result["text/plain"]
-        and "a:\nalpha beta" in result["text/plain"]
+        and re.search(r"\na: #\d+\nalpha beta", result["text/plain"])
     )
     messages, _ = kernel.execute("print(partial.stop_reason, 6 * 7)")
     assert stream_text(messages) == "interrupted by the user 42\n"
@@ -205,5 +206,5 @@ def test_a_run_error_is_shown_once_below_the_transcript(kernel: Kernel) -> None:
     (error,) = [m["content"] for m in messages if m["msg_type"] == "error"]
     assert error["ename"] == "RunError" and "has no script for agent 'b'" in error["evalue"]
     (closing,) = outputs(messages, "update_display_data")
-    assert "a:\nfine" in closing["text/plain"]  # what happened before the error stays in view
+    assert "a: #2\nfine" in closing["text/plain"]  # what happened before the error stays in view, numbered
     assert "no script" not in json.dumps(closing) and "Stopped" not in closing["text/html"]
