@@ -1,0 +1,154 @@
+"""Lesson 01's exercises (a first team): graded from the runs' events, never from what was said.
+
+01.1 reads where a fourth agent's turns fall between drafts and verdicts, 01.2 which message
+ended a run, 01.3 runs the student's function on runs it has not seen (built here, offline),
+and 01.4 looks at the tool result the student found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from agentnb.agent import Agent
+from agentnb.course.checks import exercise
+from agentnb.course.lesson02 import result_of
+from agentnb.demo import NEWSROOM_TASK, newsroom
+from agentnb.messages import TextMessage, ToolCalls, ToolResult
+from agentnb.models.scripted import ScriptedModel, call
+from agentnb.result import TeamResult
+from agentnb.stop import USER
+from agentnb.team import Team
+from agentnb.tools import tool
+
+
+def _said(result: TeamResult) -> list[TextMessage]:
+    return [m for m in result.chat() if m.source != USER]
+
+
+@exercise("01.1", "a fourth agent", expects="the result of the run with the illustrator (a TeamResult)")
+def a_fourth_agent(answer: Any) -> str | None:
+    result = result_of(answer)
+    if "illustrator" not in result.participants:
+        return (
+            f"the team's participants are {', '.join(result.participants)}: put the illustrator agent in "
+            "the list you give Team(...)."
+        )
+    said = _said(result)
+    for turn, message in enumerate(said, start=1):
+        if message.source != "editor":
+            continue
+        since_draft: list[str] = []
+        for earlier in reversed(said[: turn - 1]):
+            if earlier.source == "poet":
+                break
+            since_draft.append(earlier.source)
+        if "illustrator" not in since_draft:
+            return (
+                f"the editor judged a draft at turn {turn} before the illustrator had suggested a picture "
+                "for it. In round robin the agents speak in the order you list them: where must the "
+                "illustrator be, between the poet and the editor?"
+            )
+    if not result.stop_reason.startswith("editor said 'APPROVED'"):
+        return f"the run ended with {result.stop_reason!r}: let it run until the editor says APPROVED."
+    return None
+
+
+@exercise("01.2", "stop on praise", expects="the result of your run (a TeamResult)")
+def stop_on_praise(answer: Any) -> str | None:
+    result = result_of(answer)
+    said = _said(result)
+    last = said[-1] if said else None
+    if last is None or "better" not in last.content or not result.stop_reason.endswith("'better'"):
+        return (
+            f"the run stopped with {result.stop_reason!r}, not on the word 'better': give the team "
+            "stop=TextMention('better', ...)."
+        )
+    if last.source != "critic":
+        return (
+            f"the run stopped when the {last.source} said 'better' (turn {len(said)}), but only the critic's "
+            "praise should stop it: TextMention(text, sources=[...]) listens to those participants only."
+        )
+    return None
+
+
+@tool(blocking=False)
+def rhymes(word: str) -> list[str]:
+    """Words that rhyme with a word."""
+    return [f"{word[:-1]}ay", f"{word[:-1]}ow"]
+
+
+def practice_runs() -> list[tuple[str, TeamResult, list[str]]]:
+    """(what happened, the run, the poet's messages) for runs the student has not seen."""
+    quoted = Team(
+        [Agent("poet"), Agent("critic")],
+        max_turns=3,
+        model=ScriptedModel(
+            {
+                "poet": ["Snow on the river", "Snow on the river\nsilent as a held breath"],
+                "critic": ["The poet should add a second line to 'Snow on the river'."],
+            }
+        ),
+    ).run_sync("Write a poem about snow.")
+    with_tool = Team(
+        [Agent("poet", tools=[rhymes]), Agent("editor")],
+        max_turns=2,
+        model=ScriptedModel(
+            {
+                "poet": [call("rhymes", word="snow"), "Falling soft and slow,\nthe garden wears the snow."],
+                "editor": ["APPROVED"],
+            }
+        ),
+    ).run_sync("A couplet about snow, please.")
+    no_poet = newsroom("scripted:newsroom").run_sync(NEWSROOM_TASK)
+    return [
+        (
+            "the critic quoted the poet",
+            quoted,
+            ["Snow on the river", "Snow on the river\nsilent as a held breath"],
+        ),
+        ("the poet used a tool first", with_tool, ["Falling soft and slow,\nthe garden wears the snow."]),
+        ("nobody called poet took part (the newsroom)", no_poet, []),
+    ]
+
+
+@exercise("01.3", "only the drafts", expects="your function poet_drafts(result)")
+def only_the_drafts(answer: Any) -> str | None:
+    if not callable(answer):
+        raise TypeError(f"got {type(answer).__name__}, not a function")
+    function: Callable[[TeamResult], Any] = answer
+    for story, result, expected in practice_runs():
+        got = function(result)
+        got_list = list(got or [])
+        if got_list != expected:
+            if any(isinstance(g, TextMessage) for g in got_list):
+                return "your function returns messages; return their text (message.content), in order."
+            return (
+                f"on a run where {story}, your function returned {len(got_list)} item"
+                f"{'s' if len(got_list) != 1 else ''} ({_short(got_list)}), but the poet said "
+                f"{_short(expected)}. Look at who said each message of result.chat() (message.source)."
+            )
+    return None
+
+
+def _short(items: list[Any]) -> str:
+    text = repr(items)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+@exercise("01.4", "read the tools", expects="the ToolResult event that brought the site's real size")
+def read_the_tools(answer: Any) -> str | None:
+    if isinstance(answer, ToolCalls):
+        return "that is the fact-checker's call (what it asked); its result is a ToolResult event after it."
+    if isinstance(answer, TextMessage):
+        return f"that is what {answer.source} said; pass the tool's answer, a ToolResult event."
+    if not isinstance(answer, ToolResult):
+        raise TypeError(f"got {type(answer).__name__}")
+    if answer.name != "search_archive":
+        return f"that is a result of {answer.name}; the newsroom's tool is search_archive."
+    if "14 acres" not in answer.content:
+        return (
+            "this search returned entries about other things, nothing about the site's size: look at the "
+            "other search_archive result."
+        )
+    return None
