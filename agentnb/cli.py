@@ -1,10 +1,12 @@
-"""The ``agentnb`` command: ``agentnb demo`` runs the newsroom team in the terminal."""
+"""The ``agentnb`` command: ``agentnb demo`` runs the newsroom team in the terminal; ``agentnb lab``
+opens the course (lessons and classroom demos) in JupyterLab."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import difflib
+import importlib.util
 import os
 import re
 import sys
@@ -13,6 +15,7 @@ from typing import Any
 
 from agentnb.demo import NEWSROOM_TASK, newsroom
 from agentnb.errors import AgentnbError
+from agentnb.lab import DEFAULT_DIR, LabError, jupyterlab_command, prepare
 from agentnb.messages import Stop
 from agentnb.models.base import Model, ModelError
 from agentnb.render import TerminalPrinter
@@ -105,6 +108,35 @@ def demo_model(spec: str | None) -> tuple[Model, str]:
     return models.default(), f"{choice.spec} ({choice.source})"  # resolved now: its notice comes first
 
 
+def port_number(text: str) -> int:
+    """A TCP port from the command line (argparse type)."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number from 1 to 65535, got {text!r}")
+    return port
+
+
+def run_lab(folder: str | None, port: int | None, browser: bool, extra: list[str]) -> int:
+    """Get the course folder ready, then become JupyterLab (exec: Ctrl+C and signals reach it directly)."""
+    if importlib.util.find_spec("jupyterlab") is None:
+        print("agentnb: agentnb lab needs JupyterLab; install it with: pip install 'agentnb[notebook]'",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    try:
+        root, done = prepare(folder)
+    except LabError as exc:
+        print(f"agentnb: {exc}", file=sys.stderr)
+        return 1
+    print(f"agentnb lab: {done}", flush=True)
+    command = jupyterlab_command(root, port=port, browser=browser, extra=extra)
+    sys.stderr.flush()
+    os.execv(command[0], command)
+    return 0  # not reached: JupyterLab replaced this process
+
+
 def parser() -> Parser:
     from agentnb import __version__
 
@@ -118,12 +150,32 @@ def parser() -> Parser:
     demo.add_argument("--max-turns", type=int, default=12, help="stop after this many turns (default 12)")
     demo.add_argument("--color", action=argparse.BooleanOptionalAction, default=None,
                       help="colour the transcript (default: when printing to a terminal)")  # fmt: skip
+    lab = commands.add_parser(
+        "lab",
+        help="open the lessons and classroom demos in JupyterLab",
+        usage="agentnb lab [-h] [--dir DIR] [--port PORT] [--no-browser] [-- JUPYTERLAB OPTIONS]",
+        description="Open the course in JupyterLab. An installed course is first copied into a folder of "
+        "your own (only missing files are copied: your edits are never overwritten).",
+        epilog="Options after -- go to JupyterLab, e.g.: agentnb lab -- --allow-root",
+    )
+    lab.add_argument("--dir", help=f"copy the course into this folder and open it (default: ./{DEFAULT_DIR} "
+                     "for an installed agentnb; a source checkout opens in place)")  # fmt: skip
+    lab.add_argument(
+        "--port", type=port_number, help="the port JupyterLab listens on (default: 8888 or the next free one)"
+    )
+    lab.add_argument("--no-browser", action="store_true", help="start JupyterLab without opening a browser")
     return top
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     top = parser()
-    args = top.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    extra = words[words.index("--") + 1 :] if "--" in words else []
+    args = top.parse_args(words[: words.index("--")] if "--" in words else words)
+    if "--" in words and args.command != "lab":
+        top.commands[args.command].error("options after -- go to JupyterLab: only agentnb lab takes them")
+    if args.command == "lab":
+        return run_lab(args.dir, args.port, not args.no_browser, extra)
     demo = top.commands["demo"]
     if args.max_turns <= 0:
         demo.error("--max-turns must be a positive integer")

@@ -1,0 +1,70 @@
+"""The wheel holds the whole package and the whole course (lessons, demos and their data).
+
+pyproject.toml lists the packages instead of finding them, because the course folders at the
+repository's root ship inside the package (``agentnb.lessons``, ``agentnb.notebooks``), which
+discovery cannot do. These checks read that list and fail, naming the fix, when a new
+subpackage or a new kind of course file would be left out of the wheel.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from fnmatch import fnmatch
+from pathlib import Path
+
+from agentnb.lab import course_files
+from tests.nbtools import ROOT
+
+SETUPTOOLS = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+
+
+def package_folder(package: str) -> Path:
+    """Where setuptools takes a listed package from (its own package-dir entry, or its parent's)."""
+    mapping = SETUPTOOLS.get("package-dir", {})
+    parts = package.split(".")
+    for cut in range(len(parts), 0, -1):
+        head = ".".join(parts[:cut])
+        if head in mapping:
+            return ROOT / mapping[head] / Path(*parts[cut:])
+    return ROOT / Path(*parts)
+
+
+def shipped_folders() -> dict[Path, str]:
+    return {package_folder(package).resolve(): package for package in SETUPTOOLS["packages"]}
+
+
+def test_every_subpackage_of_agentnb_is_listed_for_the_wheel() -> None:
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for init in (ROOT / "agentnb").rglob("__init__.py")
+        if "__pycache__" not in init.parts
+    }
+    missing = sorted(found - set(SETUPTOOLS["packages"]))
+    assert not missing, (
+        f"add {missing} to [tool.setuptools] packages in pyproject.toml, or the wheel lacks them"
+    )
+
+
+def test_every_listed_package_exists() -> None:
+    gone = [package for package in SETUPTOOLS["packages"] if not package_folder(package).is_dir()]
+    assert not gone, f"[tool.setuptools] packages lists {gone}, which have no folder; remove them"
+
+
+def test_every_course_file_is_in_a_listed_package_and_matches_its_package_data() -> None:
+    folders = shipped_folders()
+    data = SETUPTOOLS.get("package-data", {})
+    left_out = []
+    for relative in course_files(ROOT):
+        package = folders.get((ROOT / relative).parent.resolve())
+        if package is None or not any(fnmatch(relative.name, glob) for glob in data.get(package, ())):
+            left_out.append(f"{relative.as_posix()} (package {package or 'not listed'})")
+    assert not left_out, (
+        "these course files would be left out of the wheel; list their folder under [tool.setuptools] "
+        f"packages and their kind of file under package-data in pyproject.toml: {left_out}"
+    )
+
+
+def test_the_course_folders_ship_as_agentnb_lessons_and_agentnb_notebooks() -> None:
+    folders = shipped_folders()
+    assert folders[(ROOT / "lessons").resolve()] == "agentnb.lessons"
+    assert folders[(ROOT / "notebooks").resolve()] == "agentnb.notebooks"
