@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agentnb.errors import AgentnbError
+from agentnb.words import plural
 
 COURSE_FOLDERS = ("lessons", "notebooks")  # the lessons, and the classroom demos
 DEFAULT_DIR = "agentnb-course"  # where an installed course is copied, in the current folder
@@ -49,7 +50,7 @@ class CopyReport:
     def summary(self) -> str:
         """One or two lines for the terminal."""
         lines = [
-            f"copied {len(self.added)} course files into {self.target}"
+            f"copied {plural(len(self.added), 'course file')} into {self.target}"
             if self.added
             else f"the course is already in {self.target}"
         ]

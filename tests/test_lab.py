@@ -82,6 +82,7 @@ def test_a_second_copy_keeps_an_edited_lesson_and_brings_back_a_deleted_one(tmp_
 
     assert edited.read_text() == '{"my": "work"}'
     assert [p.as_posix() for p in report.added] == ["notebooks/demo.ipynb"]
+    assert report.summary().startswith(f"copied 1 course file into {target}\n")
     assert [p.as_posix() for p in report.kept] == ["lessons/01_first.ipynb"]
     assert "kept your copies of lessons/01_first.ipynb" in report.summary()
     assert "rename or delete your copy" in report.summary()
