@@ -109,7 +109,7 @@ def test_a_revised_plan_that_gives_the_work_to_the_broken_agent_again_is_told_wh
     team = trip([DraftStep(id="travel_again", description="flight", assignee="transport")])
     verdict = check("02.2", team.run_sync("trip"))
     assert not verdict.ok
-    assert "gave up after 1 replans" in verdict.message and "Who does the failed work" in verdict.message
+    assert "gave up after 1 replan:" in verdict.message and "Who does the failed work" in verdict.message
 
 
 def test_a_revised_plan_without_the_join_step_is_told_it_replaces_all_remaining_work():
