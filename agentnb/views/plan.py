@@ -292,7 +292,7 @@ def _html(board: PlanBoard, times: bool, now: float, colors: Colors) -> str:
         )
     axis = "time →" if times else "event order →"
     return (
-        f'<div class="agentnb-plan {NO_MATH}" style="{FONT};font-size:{style.small}px;'
+        f'<div class="agentnb-plan-board {NO_MATH}" style="{FONT};font-size:{style.small}px;'
         f'padding:4px 0 4px {style.indent}px">'
         f'<div style="display:flex;flex-wrap:wrap;gap:12px">{"".join(columns)}</div>'
         f'<div style="{note};font-size:85%;text-align:right">bars: {axis}</div></div>'
