@@ -175,7 +175,8 @@ class Backend(Protocol):
     where the team runs and how many at once (``max_concurrency``: ``None`` leaves it to
     `evaluate`'s argument). A cluster backend ships the job (``ray.remote`` of a function
     that does ``asyncio.run(job())``), awaits the returned `TeamResult`, and the task emits
-    its spans here, under the case.
+    its spans here, under the case. An optional ``prepare(subject)`` is called once, before
+    any run: the place to connect, and to refuse a subject it cannot ship.
     """
 
     max_concurrency: int | None
@@ -262,6 +263,9 @@ class AgentTask:
         self.backend = backend or LocalBackend()
         if not isinstance(self.backend, Backend):
             raise TypeError(f"backend: expected an object with an async run(job) method, got {backend!r}")
+        prepare = getattr(self.backend, "prepare", None)
+        if callable(prepare):
+            prepare(subject)
         self.spans = spans
         self.tracing = ensure_tracing() if spans else False
         self.capture_content = (
