@@ -105,7 +105,10 @@ class Agent:
     the reply, without another model call. ``context`` is a context policy (see
     `agentnb.context`), ``memory`` a long-term `MemoryStore` the agent reads before each
     turn and writes with a ``remember`` tool, ``model_settings`` sampling settings
-    (temperature, max_tokens, repeat_penalty, ...).
+    (temperature, max_tokens, repeat_penalty, ...). ``prepare`` is a function of each
+    `ModelRequest` that returns the request to send (a changed copy, e.g. with
+    ``dataclasses.replace``): it can narrow a tool's or the reply's schema to what the
+    conversation allows, or force a tool; tools and ``output_type`` still validate the reply.
     """
 
     def __init__(
@@ -124,6 +127,7 @@ class Agent:
         context: ContextPolicy | None = None,
         memory: Any = None,
         model_settings: dict[str, Any] | None = None,
+        prepare: Callable[[ModelRequest], ModelRequest] | None = None,
     ) -> None:
         self.name = check_name(name)
         if not isinstance(role, str):
@@ -160,6 +164,9 @@ class Agent:
             raise ValueError(f"memory: expected a MemoryStore, got {memory!r}")
         self.memory = memory
         self.model_settings = check_settings(model_settings)
+        if prepare is not None and not callable(prepare):
+            raise ValueError(f"prepare: expected a function of a ModelRequest, got {prepare!r}")
+        self.prepare = prepare
         if isinstance(model, str):
             from agentnb.models.spec import check_spec
 
@@ -285,6 +292,8 @@ class Agent:
                 prompt_tokens=prompt_tokens,
                 settings=settings,
             )
+            if self.prepare is not None:
+                request = self._prepared(request)
             started = time.time()
             first: float | None = None
             reply: ModelReply | None = None
@@ -390,6 +399,15 @@ class Agent:
             )
             yield message
             return
+
+    def _prepared(self, request: ModelRequest) -> ModelRequest:
+        prepared = self.prepare(request)  # type: ignore[misc]
+        if not isinstance(prepared, ModelRequest):
+            raise TypeError(
+                f"agent {self.name!r}: prepare must return the ModelRequest to send "
+                f"(e.g. dataclasses.replace(request, ...)), got {type(prepared).__name__}"
+            )
+        return prepared
 
     async def _summarize(self, memo: AgentContext, model: Model, ctx: TurnContext) -> AsyncIterator[Event]:
         """Before the turn: replace older context by a summary when the policy says it is due."""
