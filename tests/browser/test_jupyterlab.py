@@ -1,8 +1,9 @@
 """A `%%agentteam` cell really renders as a chat in JupyterLab, in a real browser.
 
 A module fixture starts the venv's JupyterLab on 127.0.0.1 (free port, no token) in a temp
-folder; the test opens a notebook in headless Debian Chromium through Playwright, runs the
-cells, and reads the rendered page. Outputs are only looked for inside
+folder (the same server serves Notebook 7 when it is installed: see test_course.py); the test
+opens a notebook in headless Debian Chromium through Playwright, runs the cells, and reads the
+rendered page. Outputs are only looked for inside
 ``.jp-OutputArea-output``: the cell source mentions the same names. A screenshot is left in
 test-artifacts/ for people to look at. Every wait is bounded.
 
@@ -57,6 +58,9 @@ RUN_TIMEOUT_MS = 60_000  # a scripted run takes well under a second once the ker
 
 # JupyterLab's news and update check opens a pop-up that covers the notebook in screenshots.
 NO_NEWS = ("@jupyterlab/apputils-extension", "notification", {"fetchNews": "false", "checkForUpdates": False})
+# Every cell attached to the page: by default cells out of view may wait for idle time (rare in
+# a page that is not in front) before their outputs are drawn, and tests would not find them.
+ALL_CELLS = ("@jupyterlab/notebook-extension", "tracker", {"windowingMode": "none"})
 # Where JupyterLab, IPython, npm (JupyterLab asks it for its prefix) and Chromium write by default.
 HOME_PLACES = (".jupyter", ".local/share/jupyter", ".ipython", ".npm/_logs", ".config", ".cache", ".pki")
 SHARED_BY_EVERY_KERNEL = ("kernel-*.json", "history.sqlite*")  # every process's kernels touch these
@@ -118,11 +122,11 @@ def private_home(home: Path) -> dict[str, str]:
 
 
 def suppress_news_popup(user_settings: Path) -> None:
-    """The user setting that turns JupyterLab's news and update check off."""
-    extension, plugin, values = NO_NEWS
-    path = user_settings / extension / f"{plugin}.jupyterlab-settings"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(values), encoding="utf-8")
+    """The user settings that turn JupyterLab's news and update check off and attach every cell."""
+    for extension, plugin, values in (NO_NEWS, ALL_CELLS):
+        path = user_settings / extension / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values), encoding="utf-8")
 
 
 def home_state(home: Path) -> dict[str, float | None]:
@@ -193,6 +197,10 @@ def serve(root: Path, workspaces: Path, user_settings: Path) -> Iterator[Lab]:
         "--ServerApp.port_retries=0", "--allow-root", f"--notebook-dir={root}",
         f"--LabApp.workspaces_dir={workspaces}", f"--LabApp.user_settings_dir={user_settings}",
         "--LabApp.expose_app_in_browser=True",
+        # Notebook 7, when installed, is served by the same server at /notebooks/<path>.
+        f"--JupyterNotebookApp.workspaces_dir={workspaces}",
+        f"--JupyterNotebookApp.user_settings_dir={user_settings}",
+        "--JupyterNotebookApp.expose_app_in_browser=True",
     ]  # fmt: skip
     with log.open("wb") as out:
         server = subprocess.Popen(command, cwd=root, env=offline_env(), stdout=out, stderr=subprocess.STDOUT)
