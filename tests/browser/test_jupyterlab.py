@@ -261,7 +261,8 @@ def test_agentteam_cell_renders_a_bubble_per_agent_and_a_tool_panel(lab: Lab) ->
             expect(bubbles.last).to_contain_text("PUBLISHED", timeout=RUN_TIMEOUT_MS)
 
             texts = bubbles.all_inner_texts()
-            speakers = {agent for agent in AGENTS for text in texts if agent in text.splitlines()}
+            names = {line.split(" #")[0] for text in texts for line in text.splitlines()}  # "writer #2"
+            speakers = set(AGENTS) & names
             assert speakers == set(AGENTS), (
                 f"bubbles found for {sorted(speakers)} of {list(AGENTS)}; "
                 f"the output reads: {' | '.join(output.all_inner_texts())[:2000]}"
