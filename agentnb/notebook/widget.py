@@ -365,11 +365,14 @@ class ChatWidget(widgets.VBox):
 
     @never_raises(lambda self: "")
     def _xray_html(self) -> str:
+        style = current()
         if self._speaker is None or self.xray is None:
-            return (
-                '<i style="color:#64748b">The X-ray shows the next speaker\'s context once one is chosen.</i>'
-            )
-        return self.xray(self._speaker)
+            inside = "<i>The X-ray shows the next speaker's context once one is chosen.</i>"
+        else:
+            inside = self.xray(self._speaker)
+        box = f"font-size:{style.small}px;margin:4px 0 4px {style.indent}px;padding:4px 8px"
+        edge = f"border:1px dashed {style.note_color};border-radius:6px"
+        return f'<div class="agentnb-xray-box" style="{box};{edge}">{inside}</div>'
 
     def _xray_toggled(self, change: dict[str, Any]) -> None:
         _show(self.xray_panel, bool(change["new"]))

@@ -55,6 +55,8 @@ TRACK = (
     "flex:1;position:relative;height:8px;background:rgba(127,127,127,0.12);border-radius:2px;min-width:40px"
 )
 BAR = "position:absolute;top:0;bottom:0;min-width:2px;border-radius:2px"
+# border-box: a step's indent is inside its 42%, so every row's track starts at the same place
+LABEL = "flex:0 0 42%;box-sizing:border-box;overflow:hidden;text-overflow:ellipsis;white-space:nowrap"
 STATUS = "flex:0 0 30%;text-align:right;white-space:nowrap;overflow:hidden;text-overflow:ellipsis"
 COLUMN = "flex:1 1 320px;min-width:0;border:1px solid rgba(127,127,127,0.3);border-radius:6px;padding:4px 8px"
 
@@ -271,8 +273,7 @@ def _html(board: PlanBoard, times: bool, now: float, colors: Colors) -> str:
                 f'<div class="agentnb-plan-step" data-step="{e(step.id)}" data-status="{status}"'
                 f'{" data-kept" if run.kept else ""} title="{e(short(step.description, 300))}" '
                 'style="display:flex;align-items:center;gap:6px;padding:1px 0">'
-                f'<span style="flex:0 0 42%;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;'
-                f'{text_style}padding-left:{(depths[step.id] - 1) * 12}px">'
+                f'<span style="{LABEL};{text_style}padding-left:{(depths[step.id] - 1) * 12}px">'
                 f'<span style="color:{STATUS_COLORS[status]}">{MARKS[status]}</span> <b>{e(step.id)}</b> '
                 f'<span style="color:{agent}">{e(step.assignee)}</span>{after}</span>'
                 f'<span style="{TRACK}">{drawn}</span>'
