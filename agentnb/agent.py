@@ -37,6 +37,7 @@ from agentnb.models.base import ChatMessage, Model, ModelReply, ModelRequest, ch
 from agentnb.stop import USER
 from agentnb.structured import readable
 from agentnb.tools import Tool, as_tool, describe_call
+from agentnb.words import plural
 
 if TYPE_CHECKING:
     from agentnb.context import ContextPreview
@@ -159,11 +160,11 @@ class Agent:
         self.max_tool_iterations = max_tool_iterations
         self.max_failures = max_failures
         self.reflect_on_tool_use = bool(reflect_on_tool_use)
-        self.context = as_policy(context)
+        self.context = context
         if memory is not None and not callable(getattr(memory, "context_note", None)):
             raise ValueError(f"memory: expected a MemoryStore, got {memory!r}")
         self.memory = memory
-        self.model_settings = check_settings(model_settings)
+        self.model_settings = model_settings
         if prepare is not None and not callable(prepare):
             raise ValueError(f"prepare: expected a function of a ModelRequest, got {prepare!r}")
         self.prepare = prepare
@@ -176,6 +177,24 @@ class Agent:
 
     def __repr__(self) -> str:
         return f"Agent({self.name!r})"
+
+    @property
+    def context(self) -> ContextPolicy:
+        """The context policy (checked when set: lessons set it on existing agents)."""
+        return self._context
+
+    @context.setter
+    def context(self, value: ContextPolicy | None) -> None:
+        self._context = as_policy(value)
+
+    @property
+    def model_settings(self) -> dict[str, Any]:
+        """Sampling settings sent with every model call (checked when set)."""
+        return self._model_settings
+
+    @model_settings.setter
+    def model_settings(self, value: dict[str, Any] | None) -> None:
+        self._model_settings = check_settings(value)
 
     def copy(self, **changes: Any) -> Agent:
         """A copy with its own lists (tools, handoffs), optionally with attributes changed."""
@@ -345,7 +364,7 @@ class Agent:
                     if failures >= self.max_failures:
                         yield Stop(
                             source=name,
-                            reason=f"{name}: {failures} tool-call rounds in a row failed "
+                            reason=f"{name}: {plural(failures, 'tool-call round')} in a row failed "
                             f"(last: {outcomes[-1].content[:200]})",
                             step=step,
                         )
@@ -358,7 +377,8 @@ class Agent:
                 if failures >= self.max_failures:
                     yield Stop(
                         source=name,
-                        reason=f"{name}: the model sent {failures} empty replies in a row",
+                        reason=f"{name}: the model sent "
+                        f"{plural(failures, 'empty reply', 'empty replies')} in a row",
                         step=step,
                     )
                     return

@@ -187,3 +187,13 @@ def test_own_tool_calls_survive_trimming_as_a_whole_group():
 def test_bad_policies_are_clear_errors(bad):
     with pytest.raises(ValueError):
         bad()
+
+
+def test_a_context_policy_set_on_an_existing_agent_is_checked_at_once():
+    agent = Agent("a")
+    with pytest.raises(ValueError, match="context: expected a context policy"):
+        agent.context = 5
+    agent.context = LastN(2)
+    assert isinstance(agent.context, LastN)
+    with pytest.raises(ValueError, match="unknown setting"):
+        agent.model_settings = {"temp": 1}
