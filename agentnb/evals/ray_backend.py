@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -180,6 +181,8 @@ class RayBackend:
         except RayTaskError as error:
             raise worker_error(error) from None
         except RayError as error:
+            if missing_module(error):  # the arguments themselves could not be unpickled there
+                raise worker_error(error) from None
             raise RayBackendError(
                 f"the Ray worker running a case (seed {job.seed}) died before it finished "
                 f"({type(error).__name__}: {first_line(error)}); running out of memory, a crash in native "
@@ -266,14 +269,21 @@ def probe(address: str) -> None:
 def worker_error(error: Any) -> BaseException:
     """What to raise for a case that raised in its worker: the team's own error, as in process."""
     cause = getattr(error, "cause", None)
-    if isinstance(cause, ImportError):
+    missing = cause if isinstance(cause, ImportError) else missing_module(error)
+    if missing:
         return RayBackendError(
-            f"a Ray worker could not import what the case needs: {cause}. Install it on the cluster, or "
+            f"a Ray worker could not import what the case needs: {missing}. Install it on the cluster, or "
             'ship it: RayBackend(..., runtime_env={"working_dir": ".", "pip": ["agentnb[evals]"]})'
         )
     if isinstance(cause, BaseException):
         return cause
     return RayBackendError(first_line(error))
+
+
+def missing_module(error: BaseException) -> str:
+    """"No module named ..." when a worker failed to unpickle a case for want of a module, else ''."""
+    found = re.search(r"No module named '[^']+'", str(error))
+    return found.group(0) if found else ""
 
 
 def check_picklable(subject: Any) -> None:

@@ -12,6 +12,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -74,21 +75,32 @@ def failures(report) -> list[str]:
     return [f.error_message for f in report.report.failures]
 
 
+@dataclass
+class Before:
+    """What was there before Ray started: $HOME (an empty folder), our child processes, /tmp/ray."""
+
+    home: Path
+    children: set[int]
+    ray_default: bool
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     """A local Ray instance for the module, started with $HOME pointed at an empty folder."""
     require(HAS_RAY, "ray (pip install 'agentnb[ray]')")
     from agentnb.evals.ray_backend import RayBackend
 
-    home = tmp_path_factory.mktemp("home")
-    ray_default = Path(tempfile.gettempdir()) / "ray"
-    had_default = ray_default.exists()
+    before = Before(
+        home=tmp_path_factory.mktemp("home"),
+        children={p.pid for p in psutil.Process().children(recursive=True)},
+        ray_default=(Path(tempfile.gettempdir()) / "ray").exists(),
+    )
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HOME", str(home))
+        patch.setenv("HOME", str(before.home))
         patch.delenv("RAY_ADDRESS", raising=False)
         backend = RayBackend(num_cpus=2).start()
         try:
-            yield backend, home, (ray_default, had_default)
+            yield backend, before
         finally:
             backend.close()
 
@@ -165,7 +177,7 @@ def test_bad_options_are_refused():
 
 
 def test_the_report_is_the_one_run_in_process(cluster):
-    backend, _, _ = cluster
+    backend, _ = cluster
     on_ray = evaluate_sync(sloppy, SUMS, repeat=4, backend=backend, progress=False)
     here = evaluate_sync(sloppy, SUMS, repeat=4, progress=False)
     assert 0 < on_ray.pass_rate.passed < on_ray.pass_rate.runs == 8  # the seeds reached the workers
@@ -174,7 +186,7 @@ def test_the_report_is_the_one_run_in_process(cluster):
 
 
 def test_span_evaluators_read_runs_made_on_ray(cluster):
-    backend, _, _ = cluster
+    backend, _ = cluster
     report = evaluate_sync(homework, one(), evaluators=[ToolCorrectness(["calculate"])], backend=backend)
     ran = report.case("c").runs[0].assertions["ToolCorrectness"]
     assert ran.value is True
@@ -182,7 +194,7 @@ def test_span_evaluators_read_runs_made_on_ray(cluster):
 
 
 def test_each_case_runs_in_a_ray_worker(cluster):
-    backend, _, _ = cluster
+    backend, _ = cluster
     report = evaluate_sync(where, one("where are you?"), repeat=3, backend=backend, progress=False)
     pids = {int(report.result("c", n).final) for n in (1, 2, 3)}
     assert os.getpid() not in pids
@@ -190,7 +202,7 @@ def test_each_case_runs_in_a_ray_worker(cluster):
 
 
 def test_a_structured_output_survives_the_trip(cluster):
-    backend, _, _ = cluster
+    backend, _ = cluster
     report = evaluate_sync(
         answerer,
         one(evaluators=[EqualsExpected()], expected_output=Answer(value=42)),
@@ -224,7 +236,7 @@ def test_max_concurrency_bounds_the_cases_in_flight(cluster):
 
 
 def test_a_run_that_fails_fails_its_case_as_in_process(cluster):
-    backend, _, _ = cluster
+    backend, _ = cluster
     on_ray = evaluate_sync(broken, one(), repeat=2, backend=backend, progress=False)
     here = evaluate_sync(broken, one(), repeat=2, progress=False)
     assert failures(on_ray) == failures(here) and "division by zero" in failures(on_ray)[0]
@@ -255,10 +267,10 @@ def test_code_the_workers_cannot_import_says_how_to_ship_it(cluster, tmp_path, m
 
 
 def test_closing_stops_every_process_and_leaves_nothing_behind(cluster):
-    backend, home, (ray_default, had_default) = cluster
+    backend, before = cluster
     temp_dir = Path(backend.temp_dir)
     assert temp_dir.is_relative_to(tempfile.gettempdir())
-    spawned = psutil.Process().children(recursive=True)
+    spawned = [p for p in psutil.Process().children(recursive=True) if p.pid not in before.children]
     assert spawned  # Ray's own processes and its workers
     backend.close()
     deadline = time.monotonic() + 60
@@ -266,8 +278,8 @@ def test_closing_stops_every_process_and_leaves_nothing_behind(cluster):
         time.sleep(0.2)
     assert alive == []
     assert not temp_dir.exists()
-    assert list(home.iterdir()) == []
-    assert ray_default.exists() == had_default
+    assert list(before.home.iterdir()) == []
+    assert (Path(tempfile.gettempdir()) / "ray").exists() == before.ray_default
     backend.close()  # twice is harmless
 
 

@@ -8,7 +8,11 @@
 - the runner's own CPU time per case, with an instant model: the whole agentnb eval (a team run,
   its spans emitted and collected, three evaluators, the report), without spans,
   pydantic-evals alone on a task that does nothing, and the team run alone; plus building
-  and rendering the report.
+  and rendering the report;
+- with ``--ray``: 200 cases in process and on a local Ray instance (2 CPUs, one case per CPU
+  at a time), with an instant and a 100 ms model, and how long the instance takes to start.
+  On one small machine Ray only adds overhead (a task round trip per case, a process per
+  running case); it is there to spread an eval over many machines.
 A benchmark, never a timed assertion in the test suite.
 """
 
@@ -20,6 +24,7 @@ import gc
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from pydantic_evals import Case, Dataset
@@ -33,6 +38,7 @@ from agentnb.models import FunctionModel
 CASES = 1_000
 CONCURRENCY = 50
 LATENCY = 0.1
+RAY_CASES = 200
 
 
 def wall(fn: Callable[[], object]) -> float:
@@ -65,11 +71,15 @@ def echo(latency: float) -> Agent:
     return Agent("echo", "You repeat the task in capitals.", model=model)
 
 
-def agentnb_eval(n: int, latency: float, *, spans: bool = True, clock: Callable[..., float] = wall) -> float:
+def agentnb_eval(
+    n: int, latency: float, *, spans: bool = True, clock: Callable[..., float] = wall, backend: Any = None
+) -> float:
     data, subject = dataset(n, spans=spans), echo(latency)
 
     async def run() -> None:
-        report = await evaluate(subject, data, repeat=1, max_concurrency=CONCURRENCY, progress=False)
+        report = await evaluate(
+            subject, data, repeat=1, max_concurrency=CONCURRENCY, progress=False, backend=backend
+        )
         assert report.pass_rate.passed == n, report.view(reasons=3).text()
 
     return clock(lambda: asyncio.run(run()))
@@ -106,10 +116,40 @@ def median(fn: Callable[[], float], rounds: int) -> float:
     return statistics.median(fn() for _ in range(rounds))
 
 
+def ray_rows(rounds: int) -> list[tuple[str, str, str]]:
+    """200 cases in process and on a local Ray instance, with an instant and a 100 ms model."""
+    from agentnb.evals.ray_backend import RayBackend
+
+    started = time.perf_counter()
+    backend = RayBackend(num_cpus=2).start()
+    rows = [("local Ray instance (2 CPUs): start", f"{time.perf_counter() - started:.1f} s", "")]
+    try:
+        agentnb_eval(20, 0.0, backend=backend)  # warm up: the workers start and import agentnb
+        for latency in (0.0, LATENCY):
+            model = f"{latency * 1000:.0f} ms model" if latency else "instant model"
+            here = median(partial(agentnb_eval, RAY_CASES, latency), rounds)
+            there = median(partial(agentnb_eval, RAY_CASES, latency, backend=backend), rounds)
+            rows += [
+                (f"{RAY_CASES} cases, {model}: in process (concurrency {CONCURRENCY})", f"{here:.2f} s", ""),
+                ("  on local Ray (2 cases at a time: one per CPU)", f"{there:.2f} s", ""),
+            ]
+    finally:
+        backend.close()
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
-    rounds = parser.parse_args().rounds
+    parser.add_argument("--ray", action="store_true", help="also 200 cases on a local Ray instance")
+    parser.add_argument("--only-ray", action="store_true", help="only the Ray rows")
+    args = parser.parse_args()
+    rounds = args.rounds
+    if args.only_ray:
+        ensure_tracing()
+        agentnb_eval(50, 0.0)
+        show(ray_rows(rounds), rounds)
+        return
     ensure_tracing()
     agentnb_eval(50, 0.0)  # warm up: imports, the tracer provider, pydantic's validators
     floor = CASES / CONCURRENCY * LATENCY
@@ -137,6 +177,12 @@ def main() -> None:
         ("  the spans: emitted, collected, read", f"{(instant - instant_spanless) / CASES * 1e6:.0f} us", ""),
         (f"report of {CASES:,} runs: html + markdown + text", f"{views * 1000:.0f} ms", ""),
     ]
+    if args.ray:
+        rows += ray_rows(rounds)
+    show(rows, rounds)
+
+
+def show(rows: list[tuple[str, str, str]], rounds: int) -> None:
     width = max(len(r[0]) for r in rows)
     print(f"{'measure (median of ' + str(rounds) + ' rounds)':<{width}}  {'value':>9}  target")
     for name, value, target in rows:

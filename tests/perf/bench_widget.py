@@ -116,9 +116,8 @@ def one_run() -> dict[str, float]:
     client.execute()
     report = json.loads(nb.cells[3].outputs[0]["text"])
     run_comms = client.comm_times
-    bubbles = " ".join(
-        s.get("value", "") for s in client.states.values() if "agentnb-msg" in s.get("value", "")
-    )
+    values = [s.get("value") for s in client.states.values()]  # a toggle's value is a bool
+    bubbles = " ".join(v for v in values if isinstance(v, str) and "agentnb-msg" in v)
     lost = sum(to_html(text) not in bubbles for text in report["texts"])
     saved_lab = len(nbformat.writes(nb).encode())
     nb_state = nbformat.v4.new_notebook(
