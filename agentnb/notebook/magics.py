@@ -14,7 +14,7 @@ from agentnb.errors import RunError
 from agentnb.human import Human
 from agentnb.models import record, resolve, set_default
 from agentnb.models.base import Model, ModelError
-from agentnb.notebook import trace_view
+from agentnb.notebook import eval_progress, trace_view
 from agentnb.notebook.build import TeamOptions, declared_team, find_human, named_team, option_tools
 from agentnb.notebook.busy import reported_busy
 from agentnb.notebook.checkpoints import CheckpointBrowser
@@ -285,6 +285,7 @@ def register(shell: Any) -> AgentMagics:
     magics = AgentMagics(shell, settings)
     shell.register_magics(magics)
     trace_view.register(shell)
+    eval_progress.register(shell)
     return magics
 
 
@@ -293,6 +294,7 @@ def unregister(shell: Any) -> None:
     for name, kind in (("agentteam", "cell"), ("agentnb", "line"), ("agentcheckpoints", "line")):
         shell.magics_manager.magics[kind].pop(name, None)
     trace_view.unregister(shell)
+    eval_progress.unregister()
     if any(isinstance(c, AgentTeam) and c.presentation for c in shell.configurables):
         presentation(False)
     shell.configurables[:] = [c for c in shell.configurables if not isinstance(c, AgentTeam)]

@@ -112,3 +112,17 @@ def test_the_notebook_registers_its_bar_only_in_a_kernel(monkeypatch):
     assert progress_module._displays == [eval_progress.NotebookProgress]
     eval_progress.unregister()
     assert progress_module._displays == []
+
+
+def test_load_ext_agentnb_registers_the_bar_and_unload_removes_it(monkeypatch):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    monkeypatch.setattr(progress_module, "_displays", [])
+    shell = InteractiveShell.instance()
+    monkeypatch.setattr(shell, "kernel", object(), raising=False)
+    shell.run_line_magic("load_ext", "agentnb")
+    try:
+        assert progress_module._displays == [eval_progress.NotebookProgress]
+    finally:
+        shell.run_line_magic("unload_ext", "agentnb")
+    assert progress_module._displays == []
