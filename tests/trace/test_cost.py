@@ -78,3 +78,16 @@ def test_a_trace_can_carry_its_own_prices():
 def test_a_bad_price_is_refused_with_the_reason(bad):
     with pytest.raises(ValueError, match="input_per_million"):
         price(bad, 1)
+
+
+def test_a_printed_summary_is_a_table_of_agents_and_the_run(monkeypatch):
+    monkeypatch.setattr("agentnb.trace.cost.PRICES", dict(PRICES))
+    set_price("my-llama-server", 1.0, 1.0)
+    text = str(run_with("my-llama-server", "no-price-known").summary())
+    title, head, first, second, run = text.splitlines()
+    assert title.startswith("t: ") and "spans" in title
+    assert head.split() == ["agent", "turns", "time", "s", "model", "calls", "tool", "calls", "tokens", "cost"]
+    assert first.split()[0] == "a0" and first.split()[-1] == "$2.0000"
+    assert second.split()[0] == "a1" and second.split()[-1] == "-"  # no price: not $0
+    assert run.split()[0] == "(run)" and run.split()[-1] == "$2.0000+"  # part of the run is unpriced
+    assert run.split()[-2] == "4,000,000"
