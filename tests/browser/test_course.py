@@ -4,18 +4,18 @@ what it shows renders.
 One server (the `lab` fixture of test_jupyterlab) serves both front ends: Notebook 7 is a
 server extension, so ``/lab/...`` and ``/notebooks/...`` open the same kind of file. The course
 is copied into the served folder once per front end, so the two never share a kernel session
-or the files a notebook writes. Each notebook is opened in a page of its own (in JupyterLab, in
-a workspace of its own, so no tab of another notebook is restored with its kernel), its saved
-outputs cleared, and run top to bottom in a fresh kernel. Then, cell by cell, every agentnb
-view its saved copy shows (a chat, a trace, an eval report, a memory table, a context preview,
-an exercise check) must be on the page again, every chat with as many messages as saved, every
-image (a plot in a chat) loaded, and no cell may have failed or written to stderr. A screenshot
-of each notebook, at its first view, goes to test-artifacts/course/.
+or the files a notebook writes. Each notebook is opened (in Notebook 7 as a page of its own; in
+JupyterLab in a tab of a page kept open, because booting JupyterLab costs as much as running a
+notebook), its saved outputs cleared, and run top to bottom in a fresh kernel. Then, cell by
+cell, every agentnb view its saved copy shows (a chat, a trace, an eval report, a memory table,
+a context preview, an exercise check) must be on the page again, every chat with as many
+messages as saved, every image (a plot in a chat) loaded, and no cell may have failed or
+written to stderr. A screenshot of each notebook, at its first view, goes to
+test-artifacts/course/.
 
-The selected notebooks run a few at a time, in one Chromium, before the first test asserts on
-its own (kernels mostly wait: on 2 cores, 3 at a time takes less than half the time of one by
-one). Solutions are left out: they are the lessons with the exercises filled in, drawn by the
-same renderers, and nbval runs them.
+The selected notebooks run a few at a time (`AT_ONCE` workers in one Chromium) before the first
+test asserts on its own. Solutions are left out: they are the lessons with the exercises filled
+in, drawn by the same renderers, and nbval runs them.
 """
 
 from __future__ import annotations
@@ -40,8 +40,7 @@ pytestmark = pytest.mark.browser
 lab = jupyterlab.lab  # the module's server fixture
 
 NOTEBOOKS = [path for path in notebook_paths() if "solutions" not in path.parts]
-# JupyterLab in a workspace per notebook, and Notebook 7.
-FRONT_ENDS = {"lab": "/lab/workspaces/{name}/tree/{path}", "notebook": "/notebooks/{path}"}
+FRONT_ENDS = {"lab": "/lab/tree/{path}", "notebook": "/notebooks/{path}"}  # JupyterLab, Notebook 7
 AT_ONCE = 3  # notebooks running at the same time
 SHOTS = jupyterlab.ARTIFACTS / "course"
 NOTEBOOK_TIMEOUT_MS = 240_000  # one notebook, top to bottom; the slowest takes ~10 s alone
@@ -50,6 +49,15 @@ VIEW = re.compile(r'class="(?:[^"]*\s)?(agentnb-[\w-]+)')  # an output's outermo
 MESSAGES = re.compile(r'class="(?:[^"]*\s)?agentnb-msg[\s"]')
 
 LOADED = "(n) => window.jupyterapp?.shell.currentWidget?.content?.widgets?.length === n"
+RESTORED = """async (ms) => {
+  const late = new Promise((_, fail) => setTimeout(() => fail(new Error(`not restored after ${ms} ms`)), ms));
+  await Promise.race([window.jupyterapp.restored, late]);
+}"""
+OPEN = """async (path) => {
+  const app = window.jupyterapp;
+  const widget = await app.commands.execute("docmanager:open", {path, factory: "Notebook"});
+  app.shell.activateById(widget.id);
+}"""
 RUN_FRESH = """async (ms) => {
   const app = window.jupyterapp;
   const panel = app.shell.currentWidget;
@@ -86,7 +94,11 @@ REPORT = """(kinds) => window.jupyterapp.shell.currentWidget.content.widgets.map
   };
 })"""
 SCROLL_TO = "(index) => window.jupyterapp.shell.currentWidget.content.widgets[index].node.scrollIntoView()"
-SHUT_DOWN = "async () => { await window.jupyterapp.shell.currentWidget.sessionContext.shutdown(); }"
+CLOSE = """async () => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  await panel.sessionContext.shutdown();
+  panel.dispose();  // in JupyterLab: the tab closes, unsaved; in Notebook 7 the page goes next
+}"""
 
 
 @dataclass(frozen=True)
@@ -104,8 +116,10 @@ class Job:
     def shot(self) -> Path:
         return SHOTS / f"{self.front}-{self.path.stem}.png"
 
-    def url(self, base: str) -> str:
-        return base + FRONT_ENDS[self.front].format(name=self.path.stem, path=f"{self.front}/{self.relative}")
+    @property
+    def served(self) -> str:
+        """Its path in the served folder (which holds a copy of the course per front end)."""
+        return f"{self.front}/{self.relative}"
 
 
 def saved_views(path: Path) -> dict[int, Counter[str]]:
@@ -136,54 +150,88 @@ def missing_views(saved: dict[int, Counter[str]], report: list[dict[str, Any] | 
     return missing
 
 
-async def run_notebook(browser: Any, base: str, job: Job) -> list[dict[str, Any] | None]:
-    """Open, clear, run and read one notebook; leave its screenshot; stop its kernel."""
-    saved = saved_views(job.path)
-    kinds = sorted({kind for views in saved.values() for kind in views})
-    page = await browser.new_page(viewport={"width": 1280, "height": 1000})
-    try:
+class Worker:
+    """Runs notebooks one after another; keeps one JupyterLab page (booting it is half the cost
+    of a notebook) and opens each lab notebook in it, while each Notebook 7 notebook is a page."""
+
+    def __init__(self, browser: Any, base: str, number: int) -> None:
+        self.browser, self.base, self.number = browser, base, number
+        self.lab_page: Any = None
+        self.lab_pages = 0
+
+    async def new_page(self, url: str) -> Any:
+        page = await self.browser.new_page(viewport={"width": 1280, "height": 1000})
         page.set_default_timeout(jupyterlab.UI_TIMEOUT_MS)
-        await page.goto(job.url(base))
-        await page.wait_for_function(LOADED, arg=len(nbformat.read(job.path, as_version=4).cells))
-        await page.evaluate(RUN_FRESH, jupyterlab.UI_TIMEOUT_MS)
-        await page.wait_for_function(FINISHED, timeout=NOTEBOOK_TIMEOUT_MS, polling=250)
-        report = await page.evaluate(REPORT, kinds)
-        if saved:
-            await page.evaluate(SCROLL_TO, min(saved))
-        await page.screenshot(path=str(job.shot))
-        await page.evaluate(SHUT_DOWN)
+        await page.goto(url)
+        await page.wait_for_function("() => !!window.jupyterapp")
+        return page
+
+    async def open(self, job: Job) -> Any:
+        """A page showing the job's notebook."""
+        if job.front != "lab":
+            return await self.new_page(self.base + FRONT_ENDS[job.front].format(path=job.served))
+        if self.lab_page is None:  # an empty workspace of its own: no tab is restored
+            self.lab_pages += 1
+            workspace = f"worker{self.number}-{self.lab_pages}"
+            self.lab_page = await self.new_page(f"{self.base}/lab/workspaces/{workspace}")
+            await self.lab_page.evaluate(RESTORED, jupyterlab.UI_TIMEOUT_MS)
+        await self.lab_page.evaluate(OPEN, job.served)
+        return self.lab_page
+
+    async def run(self, job: Job) -> list[dict[str, Any] | None]:
+        """Open, clear, run and read one notebook; leave its screenshot; stop its kernel."""
+        saved = saved_views(job.path)
+        kinds = sorted({kind for views in saved.values() for kind in views})
+        page = None
+        try:
+            page = await self.open(job)
+            await page.wait_for_function(LOADED, arg=len(nbformat.read(job.path, as_version=4).cells))
+            await page.evaluate(RUN_FRESH, jupyterlab.UI_TIMEOUT_MS)
+            await page.wait_for_function(FINISHED, timeout=NOTEBOOK_TIMEOUT_MS, polling=250)
+            report = await page.evaluate(REPORT, kinds)
+            if saved:
+                await page.evaluate(SCROLL_TO, min(saved))
+            await page.screenshot(path=str(job.shot))
+            await page.evaluate(CLOSE)
+        except BaseException:
+            if page is not None:
+                await page.screenshot(path=str(job.shot.with_name(f"{job.shot.stem}-failed.png")))
+            if self.lab_page is not None:  # start the next lab notebook from a fresh page
+                await self.lab_page.close()
+                self.lab_page = None
+            raise
+        finally:
+            if page is not None and page is not self.lab_page and not page.is_closed():
+                await page.close()
         return report
-    except BaseException:
-        await page.screenshot(path=str(job.shot.with_name(f"{job.shot.stem}-failed.png")))
-        raise
-    finally:
-        await page.close()
 
 
 async def run_notebooks(base: str, jobs: list[Job]) -> dict[Job, Any]:
-    """Every job's report (or the exception it raised), at most `AT_ONCE` at a time."""
+    """Every job's report (or the exception it raised), `AT_ONCE` workers taking turns."""
     from playwright.async_api import async_playwright
 
-    gate = asyncio.Semaphore(AT_ONCE)
+    results: dict[Job, Any] = {}
+    waiting = list(jobs)
+
+    async def work(worker: Worker) -> None:
+        while waiting:
+            job = waiting.pop(0)
+            try:
+                results[job] = await worker.run(job)
+            except Exception as exc:  # reported by that notebook's test
+                results[job] = exc
+
     async with async_playwright() as p:
         browser = await p.chromium.launch(
             executable_path=jupyterlab.CHROMIUM,
             args=jupyterlab.CHROMIUM_ARGS,
             timeout=jupyterlab.UI_TIMEOUT_MS,
         )
-
-        async def one(job: Job) -> Any:
-            async with gate:
-                try:
-                    return await run_notebook(browser, base, job)
-                except Exception as exc:  # reported by that notebook's test
-                    return exc
-
         try:
-            results = await asyncio.gather(*(one(job) for job in jobs))
+            await asyncio.gather(*(work(Worker(browser, base, n)) for n in range(AT_ONCE)))
         finally:
             await browser.close()
-    return dict(zip(jobs, results, strict=True))
+    return results
 
 
 @pytest.fixture(scope="module")
