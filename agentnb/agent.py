@@ -34,6 +34,7 @@ from agentnb.messages import (
     ToolResult,
 )
 from agentnb.models.base import ChatMessage, Model, ModelReply, ModelRequest, check_settings, message_tokens
+from agentnb.runs import Pace
 from agentnb.stop import USER
 from agentnb.structured import readable
 from agentnb.tools import Tool, as_tool, describe_call
@@ -83,6 +84,7 @@ class TurnContext:
     memo: AgentContext | None = None
     output_type: type[BaseModel] | None = None
     step: str = ""
+    pace: Pace | None = None  # the run's (shared by its turns); None: a pace of this turn's own
 
 
 def strip_code_fence(text: str) -> str:
@@ -278,6 +280,7 @@ class Agent:
         if model is None:
             raise ValueError(f"agent {self.name!r} has no model; give it one or run it in a team")
         memo = ctx.memo if ctx.memo is not None else self.new_context()
+        pace = ctx.pace if ctx.pace is not None else Pace()
         step = ctx.step
         tools = [*self.all_tools(), *ctx.extra_tools]
         by_name = {t.name: t for t in tools}
@@ -297,7 +300,7 @@ class Agent:
         structured_retry_used = False
         iteration = 0
         while True:
-            await asyncio.sleep(0)  # every round yields to the loop: Stop and Timeout can cut in
+            await pace.tick()  # Stop buttons, timeouts and other teams can cut in
             offer = iteration < self.max_tool_iterations
             memo.update(thread)
             messages, prompt_tokens = self._request_messages(memo, note)

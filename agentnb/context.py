@@ -67,13 +67,14 @@ class AgentContext:
 
     def update(self, thread: Sequence[Event]) -> None:
         """Absorb the events of ``thread`` not seen yet (from scratch if the thread changed)."""
-        if self.thread is not thread or len(thread) < self.seen:
+        n = len(thread)
+        if self.thread is not thread or n < self.seen:
             self._clear()
             self.thread = thread
-        if len(thread) > self.seen:
-            for event in thread[self.seen :]:
+        if n > self.seen:
+            for event in thread[self.seen : n]:
                 self._absorb(event)
-            self.seen = len(thread)
+            self.seen = n
 
     def _absorb(self, event: Event) -> None:
         if event.scope:
@@ -199,7 +200,7 @@ class Selection:
 
     def tokens(self, ctx: AgentContext) -> int:
         """Estimated tokens of what is sent (O(1) for the whole context)."""
-        extra = sum(message_tokens(m) for m in self.extra)
+        extra = sum(message_tokens(m) for m in self.extra) if self.extra else 0
         if self.kept is None:
             return ctx.tokens + extra
         return extra + sum(ctx.tokens_between(i, i + 1) for i in self.kept)

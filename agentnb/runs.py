@@ -1,4 +1,4 @@
-"""What happens when a run ends: resources a run opened (a code kernel) are closed with it.
+"""How a run lives with others: resources it opened close when it ends; it shares the loop.
 
 A tool that starts something costly for a run calls `on_run_end(close)`; the team calls
 the callbacks when its run ends, however it ends. Nested runs (an inner team, a team used
@@ -15,6 +15,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 
 log = logging.getLogger("agentnb")
+YIELD_EVERY = 8  # model calls a run makes between two yields to the event loop
 _cleanups: ContextVar[list[Callable[[], object]] | None] = ContextVar("agentnb_run_cleanups", default=None)
 
 
@@ -52,3 +53,25 @@ async def end_run(callbacks: list[Callable[[], object]] | None) -> None:
             continue
         except Exception:
             log.exception("agentnb: a run's cleanup failed")
+
+
+
+class Pace:
+    """How often a run lets others use the event loop: on every `YIELD_EVERY`-th model call.
+
+    A model that never suspends (an offline or synchronous one) would otherwise keep the
+    loop for a whole run, so Stop buttons, timeouts and other teams could not cut in.
+    Yielding on every call cost a loop iteration per message (a quarter of the core's
+    overhead); counting calls instead of reading a clock keeps runs deterministic, so
+    concurrent steps interleave the same way on every run.
+    """
+
+    __slots__ = ("calls",)
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def tick(self) -> None:
+        self.calls += 1
+        if self.calls % YIELD_EVERY == 1:
+            await asyncio.sleep(0)

@@ -48,7 +48,7 @@ from agentnb.messages import (
 )
 from agentnb.models.base import Model, ModelError
 from agentnb.result import PendingRun, TeamResult
-from agentnb.runs import begin_run, end_run
+from agentnb.runs import Pace, begin_run, end_run
 from agentnb.speakers import HandoffRouter, RoundRobin, Selector
 from agentnb.state import SNAPSHOT_EVERY, Checkpoints, RunState, Snapshot, SnapshotStore, check_index
 from agentnb.stop import USER, MaxTurns, StopCondition, TextMention, ends_turn
@@ -532,6 +532,7 @@ class Team:
             "approver_name": self._approver_name,
             "stream_tokens": self.stream_tokens,
             "memo": memo,
+            "pace": self._pace,
         }
         options.update(overrides)
         return TurnContext(**options)
@@ -594,6 +595,7 @@ class Team:
         self._snapshots.put(self._snapshot(0))
         self._finish_reason = ""
         self._stop_requested: str | None = None
+        self._pace = Pace()
 
     def _snapshot(self, index: int) -> Snapshot:
         return Snapshot(index, self._state.copy(), self.condition.snapshot(), self._policy.snapshot())
@@ -722,6 +724,7 @@ class Team:
             self._current_stream = holder[0]
             self._finish_reason = ""
             self._stop_requested = None
+            self._pace = Pace()
             self._loop = asyncio.get_running_loop()
             self._task = asyncio.current_task()
             if self._state.run_start is not None and messages:
@@ -892,13 +895,13 @@ class Team:
                 output = _output_of(event, self._by_name.get(event.source))
                 break
         tasks = [e.content for e in events if isinstance(e, TextMessage) and e.source == USER and not e.scope]
-        usage = Usage()
-        turns = 0
+        prompt = completion = turns = 0
         stop_reason = ""
         for event in events:
             u = getattr(event, "usage", None)
             if u is not None:
-                usage = usage + u
+                prompt += u.prompt_tokens
+                completion += u.completion_tokens
             if not event.scope:
                 if event.__class__ is SpeakerSelected:
                     turns = event.turn  # type: ignore[attr-defined]
@@ -911,7 +914,7 @@ class Team:
             messages=events,
             final=final,
             output=output,
-            usage=usage,
+            usage=Usage(prompt_tokens=prompt, completion_tokens=completion),
             stop_reason=stop_reason,
             turns=turns,
             participants=list(self.names),
