@@ -615,7 +615,7 @@ class Team:
         state = self._state
         if state.run_start is None:
             self._begin_run(index)
-        usage = getattr(event, "usage", None)
+        usage = event.__dict__.get("usage")  # (getattr on a pydantic model without it is slow)
         if usage is not None:
             state.prompt_tokens += usage.prompt_tokens
             state.completion_tokens += usage.completion_tokens
@@ -898,7 +898,7 @@ class Team:
         prompt = completion = turns = 0
         stop_reason = ""
         for event in events:
-            u = getattr(event, "usage", None)
+            u = event.__dict__.get("usage")
             if u is not None:
                 prompt += u.prompt_tokens
                 completion += u.completion_tokens
