@@ -9,10 +9,12 @@ small and grounded, and the structure does the rest:
   publisher (APPROVED);
 - each agent sees only what its job needs (`Latest`): the task and its colleagues'
   latest messages, never a long history to copy;
-- every structured reply's schema is narrowed to what the conversation allows, just
-  before the model call (``Agent(prepare=...)``): the search query is a phrase of the
+- each request is narrowed to what the conversation allows, just before the model
+  call (``Agent(prepare=...)``): the search query is a phrase of the
   draft, the fact-checker may cite only what the search returned, the editor's verdict
-  follows the fact-check, the publisher prints the approved story as it is.
+  follows the fact-check, the publisher prints the approved story as it is;
+- a story sent back is written again from the archive entries the fact-checker found
+  (``revise_request``), not from its report or the old draft.
 
 The built-in script ``scripted:newsroom`` plays the older four-agent round robin that the
 lessons use (`round_robin_newsroom`).
