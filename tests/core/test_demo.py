@@ -182,3 +182,15 @@ def test_the_newsroom_script_plays_the_round_robin_team() -> None:
         e.content for e in result.messages if isinstance(e, TextMessage) and e.source == "fact_checker"
     ]
     assert "14 acres" in cleared[-1]
+
+
+def test_a_headline_opens_with_a_name_from_the_story_but_not_with_its_opening_words() -> None:
+    import re
+
+    pattern = demo.headline_pattern(FROM_THE_ARCHIVE)
+    assert re.match(pattern, "Harmon rail yard becomes a park")
+    assert re.match(pattern, "Harmon yard, $3.9 million grant")
+    assert not re.match(pattern, "The council voted 7-2 to convert the Harmon rail yard")  # the opening
+    assert not re.match(pattern, "Harmon railyard intoPublicPark")  # words run together
+    assert not re.match(pattern, "Harmon park")  # too short to be a headline
+    assert demo.headline_pattern("the council voted.") == demo.HEADLINE  # no name to open with
