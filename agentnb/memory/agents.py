@@ -47,7 +47,13 @@ def strip_hash(value: Any) -> Any:
 
 
 def memory_tools(store: MemoryStore, agent: str, *, forget: bool = True) -> list[Tool]:
-    """``remember(fact, why, replaces=None)`` and ``forget(fact_id, why)``, written as ``agent``."""
+    """``remember(fact, why, replaces=None)`` and ``forget(fact_id, why)``, written as ``agent``.
+
+    Several calls in one reply run in the order the model made them, so fact ids never depend
+    on which worker thread wins: a write takes well under a millisecond, so the tools run
+    inline, unless the store embeds its facts (an embed function may be a model call).
+    """
+    inline = store.embed is None
 
     def remember(
         fact: Annotated[str, "the fact, as one sentence that makes sense on its own later"],
@@ -77,6 +83,7 @@ def memory_tools(store: MemoryStore, agent: str, *, forget: bool = True) -> list
     tools = [
         tool(
             remember,
+            blocking=not inline,
             description="Save a fact to long-term memory, so that you and your team recall it in later "
             "turns and runs. To correct or contradict a remembered fact, pass its id as `replaces`.",
         )
@@ -86,6 +93,7 @@ def memory_tools(store: MemoryStore, agent: str, *, forget: bool = True) -> list
             tool(
                 forget_fact,
                 name="forget",
+                blocking=not inline,
                 description="Stop recalling a remembered fact that is wrong or no longer useful (it is "
                 "kept, and a person can restore it).",
             )

@@ -174,3 +174,21 @@ def test_the_text_audit_keeps_both_sides_of_a_long_update_visible():
     store.update(fact.id, "y" * 60, by="b", why="fix")
     row = str(store.audit(times=False)).splitlines()[-1]
     assert "xxxx" in row and "yyyy" in row
+
+
+def test_facts_remembered_in_one_reply_get_ids_in_the_order_of_the_calls(store, monkeypatch):
+    """Ids must not depend on which worker thread wins (a saved notebook shows them)."""
+    import time
+
+    write = store._remember
+
+    def slow_first(text, **options):
+        if text.startswith("first"):
+            time.sleep(0.05)  # in a worker thread the second call would finish first
+        return write(text, **options)
+
+    monkeypatch.setattr(store, "_remember", slow_first)
+    both = {"calls": [call("remember", fact=f"{n} fact", why=n) for n in ("first", "second")]}
+    writer = Agent("writer", tools=store.tools("writer"), model=ScriptedModel({"writer": [both, "Noted."]}))
+    Team([writer], max_turns=1).run_sync("Remember two things.")
+    assert [(f.id, f.text) for f in store.facts()] == [(1, "first fact"), (2, "second fact")]
