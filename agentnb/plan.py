@@ -163,6 +163,17 @@ class Plan(BaseModel):
             depth[step.id] = 1 + max((depth[d] for d in step.depends_on), default=0)
         return max(depth.values())
 
+    def prerequisites(self, step_id: str) -> set[str]:
+        """Every step ``step_id`` waits for, directly or through others."""
+        found: set[str] = set()
+        todo = list(self.step(step_id).depends_on)
+        while todo:
+            current = todo.pop()
+            if current not in found:
+                found.add(current)
+                todo.extend(self.step(current).depends_on)
+        return found
+
     def check_assignees(self, names: Iterable[str]) -> None:
         """Raise `PlanError` naming the first step whose assignee is not in ``names``."""
         known = list(names)

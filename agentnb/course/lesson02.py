@@ -104,7 +104,7 @@ def recover_by_replanning(answer: Any) -> str | None:
     plan = final_plan(events)
     assert plan is not None
     last = [e.step_id for e in events if isinstance(e, StepFinished)][-1]
-    needed = _ancestors(plan, last)
+    needed = plan.prerequisites(last)
     missing = [s.id for s in plan.steps if s.id != last and s.id not in needed]
     if missing:
         return (
@@ -114,17 +114,6 @@ def recover_by_replanning(answer: Any) -> str | None:
         )
     return None
 
-
-def _ancestors(plan: Plan, step_id: str) -> set[str]:
-    """Every step ``step_id`` depends on, directly or through others."""
-    found: set[str] = set()
-    todo = list(plan.step(step_id).depends_on)
-    while todo:
-        current = todo.pop()
-        if current not in found:
-            found.add(current)
-            todo.extend(plan.step(current).depends_on)
-    return found
 
 
 # ----- 02.3: the student's function meets runs it has not seen ---------------------------------

@@ -16,7 +16,6 @@ from agentnb.course.checks import exercise
 from agentnb.course.lesson02 import final_plan, result_of, running_sets
 from agentnb.course.newsdesk import newsdesk, search_archive
 from agentnb.messages import StepFinished
-from agentnb.plan import Plan
 from agentnb.result import TeamResult
 from agentnb.team import Team
 
@@ -52,21 +51,10 @@ def a_photo_desk(answer: Any) -> str | None:
             "nothing from them."
         )
     publish = [s.id for s in plan.steps if s.assignee == "editor"]
-    if not publish or not set(photos) <= _waits_for(plan, publish[-1]):
+    if not publish or not set(photos) <= plan.prerequisites(publish[-1]):
         return "the editor published without waiting for the photo: the publish step must depend on it."
     return None
 
-
-def _waits_for(plan: Plan, step_id: str) -> set[str]:
-    """Every step ``step_id`` waits for, directly or through others."""
-    found: set[str] = set()
-    todo = list(plan.step(step_id).depends_on)
-    while todo:
-        current = todo.pop()
-        if current not in found:
-            found.add(current)
-            todo.extend(plan.step(current).depends_on)
-    return found
 
 
 def _two(answer: Any) -> tuple[Any, TeamResult]:

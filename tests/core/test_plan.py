@@ -230,3 +230,16 @@ def test_step_events_are_tagged_with_their_step():
     result = Team([Agent("scout"), Agent("writer")], mode="plan", model=worker(0)).run_sync("Plan")
     replies = [e for e in result.messages if isinstance(e, TextMessage) and e.source in ("scout", "writer")]
     assert {e.step for e in replies} == {"flights", "hotels", "food", "itinerary"}
+
+
+def test_a_steps_prerequisites_are_what_it_waits_for_directly_or_through_others():
+    plan = Plan(
+        steps=[
+            Step(id="a", description="a", assignee="x"),
+            Step(id="b", description="b", assignee="x", depends_on=["a"]),
+            Step(id="c", description="c", assignee="x"),
+            Step(id="d", description="d", assignee="x", depends_on=["b"]),
+        ]
+    )
+    assert plan.prerequisites("d") == {"a", "b"}
+    assert plan.prerequisites("c") == set()
