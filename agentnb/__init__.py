@@ -12,59 +12,59 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "Agent": "agentnb.agent",
-    "Team": "agentnb.team",
-    "TeamResult": "agentnb.result",
-    "Human": "agentnb.human",
-    "tool": "agentnb.tools",
-    "Tool": "agentnb.tools",
-    "Edge": "agentnb.graph",
-    "Plan": "agentnb.plan",
-    "Step": "agentnb.plan",
-    "PlanError": "agentnb.plan",
-    "ToolOutput": "agentnb.tools",
-    "Full": "agentnb.context",
-    "LastN": "agentnb.context",
-    "TokenLimit": "agentnb.context",
-    "HeadAndTail": "agentnb.context",
-    "Summarize": "agentnb.context",
+    "Agent": "agentnb.core.agent",
+    "Team": "agentnb.core.team",
+    "TeamResult": "agentnb.core.result",
+    "Human": "agentnb.core.human",
+    "tool": "agentnb.core.tools",
+    "Tool": "agentnb.core.tools",
+    "Edge": "agentnb.core.graph",
+    "Plan": "agentnb.core.plan",
+    "Step": "agentnb.core.plan",
+    "PlanError": "agentnb.core.plan",
+    "ToolOutput": "agentnb.core.tools",
+    "Full": "agentnb.core.context",
+    "LastN": "agentnb.core.context",
+    "TokenLimit": "agentnb.core.context",
+    "HeadAndTail": "agentnb.core.context",
+    "Summarize": "agentnb.core.context",
     "MemoryStore": "agentnb.memory",
     "Trace": "agentnb.trace",
     "code_executor": "agentnb.execution",
     "call": "agentnb.models.scripted",
     "handoff": "agentnb.models.scripted",
-    "StopCondition": "agentnb.stop",
-    "MaxTurns": "agentnb.stop",
-    "TextMention": "agentnb.stop",
-    "TokenBudget": "agentnb.stop",
-    "Timeout": "agentnb.stop",
-    "Predicate": "agentnb.stop",
-    "ExternalStop": "agentnb.stop",
-    "AgentnbError": "agentnb.errors",
-    "RunError": "agentnb.errors",
-    "StructuredOutputError": "agentnb.errors",
-    "TeamBusyError": "agentnb.errors",
-    "CheckpointError": "agentnb.errors",
-    "RunInterrupted": "agentnb.errors",
-    "UnknownParticipantError": "agentnb.errors",
-    "Event": "agentnb.messages",
-    "TextMessage": "agentnb.messages",
-    "ToolCall": "agentnb.messages",
-    "ToolCalls": "agentnb.messages",
-    "ToolResult": "agentnb.messages",
-    "Handoff": "agentnb.messages",
-    "Approval": "agentnb.messages",
-    "TokenDelta": "agentnb.messages",
-    "SpeakerSelected": "agentnb.messages",
-    "ErrorEvent": "agentnb.messages",
-    "ContextSummary": "agentnb.messages",
-    "PlanCreated": "agentnb.messages",
-    "Replanned": "agentnb.messages",
-    "StepStarted": "agentnb.messages",
-    "StepFinished": "agentnb.messages",
-    "StepFailed": "agentnb.messages",
-    "Stop": "agentnb.messages",
-    "Usage": "agentnb.messages",
+    "StopCondition": "agentnb.core.stop",
+    "MaxTurns": "agentnb.core.stop",
+    "TextMention": "agentnb.core.stop",
+    "TokenBudget": "agentnb.core.stop",
+    "Timeout": "agentnb.core.stop",
+    "Predicate": "agentnb.core.stop",
+    "ExternalStop": "agentnb.core.stop",
+    "AgentnbError": "agentnb.core.errors",
+    "RunError": "agentnb.core.errors",
+    "StructuredOutputError": "agentnb.core.errors",
+    "TeamBusyError": "agentnb.core.errors",
+    "CheckpointError": "agentnb.core.errors",
+    "RunInterrupted": "agentnb.core.errors",
+    "UnknownParticipantError": "agentnb.core.errors",
+    "Event": "agentnb.core.events",
+    "TextMessage": "agentnb.core.events",
+    "ToolCall": "agentnb.core.events",
+    "ToolCalls": "agentnb.core.events",
+    "ToolResult": "agentnb.core.events",
+    "Handoff": "agentnb.core.events",
+    "Approval": "agentnb.core.events",
+    "TokenDelta": "agentnb.core.events",
+    "SpeakerSelected": "agentnb.core.events",
+    "ErrorEvent": "agentnb.core.events",
+    "ContextSummary": "agentnb.core.events",
+    "PlanCreated": "agentnb.core.events",
+    "Replanned": "agentnb.core.events",
+    "StepStarted": "agentnb.core.events",
+    "StepFinished": "agentnb.core.events",
+    "StepFailed": "agentnb.core.events",
+    "Stop": "agentnb.core.events",
+    "Usage": "agentnb.core.events",
 }
 
 __all__ = [*_EXPORTS, "models", "__version__"]
@@ -87,9 +87,9 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from agentnb import models
-    from agentnb.agent import Agent
-    from agentnb.context import Full, HeadAndTail, LastN, Summarize, TokenLimit
-    from agentnb.errors import (
+    from agentnb.core.agent import Agent
+    from agentnb.core.context import Full, HeadAndTail, LastN, Summarize, TokenLimit
+    from agentnb.core.errors import (
         AgentnbError,
         CheckpointError,
         RunError,
@@ -98,11 +98,7 @@ if TYPE_CHECKING:
         TeamBusyError,
         UnknownParticipantError,
     )
-    from agentnb.execution import code_executor
-    from agentnb.graph import Edge
-    from agentnb.human import Human
-    from agentnb.memory import MemoryStore
-    from agentnb.messages import (
+    from agentnb.core.events import (
         Approval,
         ContextSummary,
         ErrorEvent,
@@ -122,10 +118,11 @@ if TYPE_CHECKING:
         ToolResult,
         Usage,
     )
-    from agentnb.models.scripted import call, handoff
-    from agentnb.plan import Plan, PlanError, Step
-    from agentnb.result import TeamResult
-    from agentnb.stop import (
+    from agentnb.core.graph import Edge
+    from agentnb.core.human import Human
+    from agentnb.core.plan import Plan, PlanError, Step
+    from agentnb.core.result import TeamResult
+    from agentnb.core.stop import (
         ExternalStop,
         MaxTurns,
         Predicate,
@@ -134,8 +131,11 @@ if TYPE_CHECKING:
         Timeout,
         TokenBudget,
     )
-    from agentnb.team import Team
-    from agentnb.tools import Tool, ToolOutput, tool
+    from agentnb.core.team import Team
+    from agentnb.core.tools import Tool, ToolOutput, tool
+    from agentnb.execution import code_executor
+    from agentnb.memory import MemoryStore
+    from agentnb.models.scripted import call, handoff
     from agentnb.trace import Trace
 
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from agentnb import cli
-from agentnb.lab import COURSE_FOLDERS, Course, LabError, copy_course, course_files, find_course, prepare
+from agentnb.apps import cli
+from agentnb.apps.lab import COURSE_FOLDERS, Course, LabError, copy_course, course_files, find_course, prepare
 from tests.browser.test_jupyterlab import free_port, private_home
 from tests.conftest import require
 from tests.nbtools import ROOT, offline_env
@@ -193,7 +193,7 @@ def test_lab_starts_jupyterlab_on_the_copied_course(tmp_path: Path) -> None:
     env = {**offline_env(), **private_home(home)}
     env.pop("PYTHONPATH", None)  # run the installed agentnb, as a student would
     port = free_port()
-    command = [sys.executable, "-m", "agentnb.cli", "lab", "--dir", str(course), "--port", str(port),
+    command = [sys.executable, "-m", "agentnb.apps.cli", "lab", "--dir", str(course), "--port", str(port),
                "--no-browser", "--", "--ip=127.0.0.1", "--ServerApp.allow_root=True"]  # fmt: skip
     log = tmp_path / "lab.log"
     with log.open("wb") as out:

@@ -12,7 +12,7 @@ import tomllib
 from fnmatch import fnmatch
 from pathlib import Path
 
-from agentnb.lab import course_files
+from agentnb.apps.lab import course_files
 from tests.nbtools import ROOT
 
 SETUPTOOLS = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]

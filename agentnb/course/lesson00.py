@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from agentnb.core.events import USER, TextMessage, ToolResult
+from agentnb.core.result import TeamResult
 from agentnb.course.checks import exercise
 from agentnb.course.lesson02 import result_of
-from agentnb.messages import TextMessage, ToolResult
-from agentnb.result import TeamResult
-from agentnb.stop import USER
 
 NEWSROOM = ("writer", "fact_checker", "editor", "publisher")
 

@@ -10,16 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from agentnb.agent import Agent
+from agentnb.apps.demo import NEWSROOM_TASK, newsroom
+from agentnb.core.agent import Agent
+from agentnb.core.events import USER, TextMessage, ToolCalls, ToolResult
+from agentnb.core.result import TeamResult
+from agentnb.core.team import Team
+from agentnb.core.tools import tool
 from agentnb.course.checks import exercise
 from agentnb.course.lesson02 import result_of
-from agentnb.demo import NEWSROOM_TASK, newsroom
-from agentnb.messages import TextMessage, ToolCalls, ToolResult
 from agentnb.models.scripted import ScriptedModel, call
-from agentnb.result import TeamResult
-from agentnb.stop import USER
-from agentnb.team import Team
-from agentnb.tools import tool
 
 
 def _said(result: TeamResult) -> list[TextMessage]:

@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from agentnb.agent import Agent
+from agentnb.core.agent import Agent
+from agentnb.core.events import Event, PlanCreated, Replanned, StepFailed, StepFinished, StepStarted
+from agentnb.core.model import ModelRequest
+from agentnb.core.plan import Plan
+from agentnb.core.result import TeamResult
+from agentnb.core.team import Team
 from agentnb.course.checks import exercise
-from agentnb.messages import Event, PlanCreated, Replanned, StepFailed, StepFinished, StepStarted
-from agentnb.models.base import ModelRequest
 from agentnb.models.scripted import FunctionModel
-from agentnb.plan import Plan
-from agentnb.result import TeamResult
-from agentnb.team import Team
 
 
 def result_of(answer: Any) -> TeamResult:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentnb.agent import Agent
+from agentnb.core.agent import Agent
+from agentnb.core.events import SpeakerSelected, TextMessage, ToolCalls, ToolResult
+from agentnb.core.team import Team
+from agentnb.core.tools import Tool
 from agentnb.course.checks import exercise
 from agentnb.course.lesson02 import result_of
-from agentnb.messages import SpeakerSelected, TextMessage, ToolCalls, ToolResult
 from agentnb.models.scripted import ScriptedModel, call
-from agentnb.team import Team
-from agentnb.tools import Tool
 from agentnb.trace.spans import TOOL
 
 PARAMETERS = ("city", "days", "units")

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentnb.agent import Agent
+from agentnb.core.agent import Agent
+from agentnb.core.events import USER, TextMessage, ToolCalls, ToolResult
+from agentnb.core.result import TeamResult
+from agentnb.core.team import Team
 from agentnb.course.checks import exercise
-from agentnb.messages import TextMessage, ToolCalls, ToolResult
-from agentnb.result import TeamResult
-from agentnb.stop import USER
-from agentnb.team import Team
 
 
 def _two_teams(answer: Any) -> tuple[Team, Team]:

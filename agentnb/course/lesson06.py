@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from agentnb.agent import Agent
+from agentnb.core.agent import Agent
+from agentnb.core.model import ModelRequest
+from agentnb.core.result import TeamResult
+from agentnb.core.team import Team
+from agentnb.core.tools import tool
 from agentnb.course.checks import exercise
-from agentnb.models.base import ModelRequest
 from agentnb.models.scripted import FunctionModel, call
-from agentnb.result import TeamResult
-from agentnb.team import Team
-from agentnb.tools import tool
 
 SUM = re.compile(r"(-?\d+)\s*([-+*])\s*(-?\d+)")
 MIN_CASES = 3

@@ -10,10 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from agentnb.course.checks import exercise
-from agentnb.course.lesson02 import result_of
-from agentnb.human import Human
-from agentnb.messages import (
+from agentnb.core.events import (
+    USER,
     Approval,
     Event,
     Handoff,
@@ -24,8 +22,10 @@ from agentnb.messages import (
     ToolCalls,
     ToolResult,
 )
-from agentnb.stop import USER
-from agentnb.team import Team
+from agentnb.core.human import Human
+from agentnb.core.team import Team
+from agentnb.course.checks import exercise
+from agentnb.course.lesson02 import result_of
 
 WRONG_SIZE = "12 acres"  # what the desk's draft post gets wrong (the site is 14 acres)
 

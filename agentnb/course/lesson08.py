@@ -11,13 +11,13 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from agentnb.agent import Agent
+from agentnb.core.agent import Agent
+from agentnb.core.events import StepFinished
+from agentnb.core.result import TeamResult
+from agentnb.core.team import Team
 from agentnb.course.checks import exercise
 from agentnb.course.lesson02 import final_plan, result_of, running_sets
 from agentnb.course.newsdesk import newsdesk, search_archive
-from agentnb.messages import StepFinished
-from agentnb.result import TeamResult
-from agentnb.team import Team
 
 STALE = "12 acres"  # what the intern's fact in lesson 08's store gets wrong
 ASSIGNMENTS = [  # assignments the student's evaluator has not seen

@@ -18,10 +18,10 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from agentnb.models.base import ModelRequest
+from agentnb.core.model import ModelRequest
+from agentnb.core.plan import DraftStep, PlanDraft
+from agentnb.core.tools import tool
 from agentnb.models.scripted import FunctionModel, call
-from agentnb.plan import DraftStep, PlanDraft
-from agentnb.tools import tool
 
 ARCHIVE = [
     "2009-06-30 Harmon rail yard closes after 80 years of freight service.",

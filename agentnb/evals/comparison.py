@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from agentnb.evals.report import EvalReport, number, rate_tone
 from agentnb.evals.stats import Rate, percent
-from agentnb.evals.tables import Block, Cell, Rendered, Table, Title, cells
+from agentnb.views.tables import Block, Cell, Rendered, Table, Title, cells
 
 COST_TOLERANCE = 0.05
 IMPROVED, REGRESSED = "improved", "regressed"

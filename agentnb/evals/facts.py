@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from agentnb.messages import Handoff, PlanCreated, Replanned, SpeakerSelected
-from agentnb.plan import Plan
-from agentnb.result import TeamResult
+from agentnb.core.events import Handoff, PlanCreated, Replanned, SpeakerSelected
+from agentnb.core.plan import Plan
+from agentnb.core.result import TeamResult
 
 
 @dataclass(frozen=True)

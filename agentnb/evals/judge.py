@@ -18,11 +18,11 @@ from typing import Any
 from pydantic import BaseModel, Field
 from pydantic_evals.evaluators import EvaluationReason, Evaluator, EvaluatorContext
 
-from agentnb.agent import Agent
+from agentnb.core.agent import Agent
+from agentnb.core.team import Team
+from agentnb.core.words import short
 from agentnb.evals.stats import agreement, cohens_kappa, percent
-from agentnb.evals.tables import Block, Cell, Notes, Rendered, Table, Title, cells
-from agentnb.render import short
-from agentnb.team import Team
+from agentnb.views.tables import Block, Cell, Notes, Rendered, Table, Title, cells
 
 JUDGE_ROLE = (
     "You are a strict, fair grader. You read a task, an answer and a rubric, and decide whether the "

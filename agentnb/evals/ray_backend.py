@@ -47,10 +47,10 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from agentnb.agent import Agent
+from agentnb.core.agent import Agent
+from agentnb.core.result import TeamResult
+from agentnb.core.team import Team
 from agentnb.evals.task import CaseJob
-from agentnb.result import TeamResult
-from agentnb.team import Team
 
 INSTALL_HINT = 'RayBackend needs Ray: pip install "agentnb[ray]"'
 PROBE_SECONDS = 5.0  # Ray itself retries an unreachable cluster for ever

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic_evals.reporting import EvaluationReport, EvaluationReportAdapter, ReportCase, ReportCaseFailure
 
+from agentnb.core.result import TeamResult
+from agentnb.core.words import short
 from agentnb.evals.stats import Rate, percent
-from agentnb.evals.tables import Block, Cell, Notes, Rendered, Table, Title, cells
 from agentnb.evals.task import FACTS_KEY, RUN_KEY, SEED_KEY
-from agentnb.render import short
-from agentnb.result import TeamResult
+from agentnb.views.tables import Block, Cell, Notes, Rendered, Table, Title, cells
 
 if TYPE_CHECKING:
     from agentnb.evals.comparison import Comparison

@@ -16,12 +16,12 @@ from typing import Any
 from pydantic_evals import Case, Dataset
 from pydantic_evals.evaluators import Evaluator
 
+from agentnb.core.result import PendingRun, TeamResult
 from agentnb.evals.evaluators import EVALUATORS
 from agentnb.evals.judge import Judge
 from agentnb.evals.progress import Progress, choose, lifecycle
 from agentnb.evals.report import EvalReport
 from agentnb.evals.task import AgentTask, Backend, needs_spans
-from agentnb.result import PendingRun, TeamResult
 
 DEFAULT_REPEAT = 5
 DEFAULT_CONCURRENCY = 10
@@ -187,7 +187,7 @@ def evaluate_sync(subject: Any, dataset: Any, **options: Any) -> EvalReport:
         asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.run(run())
-    from agentnb.sync import run_in_thread
+    from agentnb.core.sync import run_in_thread
 
     return run_in_thread(run, lambda: None)
 

@@ -19,11 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from agentnb.agent import Agent
+from agentnb.core.agent import Agent
+from agentnb.core.events import ErrorEvent, SpeakerSelected, TextMessage, ToolCalls
+from agentnb.core.result import TeamResult
+from agentnb.core.team import Team
 from agentnb.evals.facts import run_facts
-from agentnb.messages import ErrorEvent, SpeakerSelected, TextMessage, ToolCalls
-from agentnb.result import TeamResult
-from agentnb.team import Team
 from agentnb.trace.tracer import capture_from_env
 
 RUN_KEY = "agentnb.run"  # case attribute: the TeamResult (kept in memory, never saved)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from agentnb.errors import AgentnbError
+from agentnb.core.errors import AgentnbError
 from agentnb.execution.environment import sandbox_environment
 from agentnb.execution.outputs import Outputs, strip_ansi
 from agentnb.models.secrets import Scrubber

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from agentnb.core.lifecycle import on_run_end
+from agentnb.core.tools import Tool, ToolOutput, arguments_model, check_tool_name
 from agentnb.execution.sandbox import Sandbox
-from agentnb.runs import on_run_end
-from agentnb.tools import Tool, ToolOutput, arguments_model, check_tool_name
 
 DESCRIPTION = (
     "Run Python code in a separate IPython kernel and get back what it printed, the value of "

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BeforeValidator
 
+from agentnb.core.tools import Tool, tool
+from agentnb.core.words import short
 from agentnb.memory.tables import one_line
-from agentnb.render import short
-from agentnb.tools import Tool, tool
 
 if TYPE_CHECKING:
     from agentnb.memory.records import Fact

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from agentnb.errors import AgentnbError
+from agentnb.core.errors import AgentnbError
 
 Status = Literal["active", "superseded", "forgotten"]
 Action = Literal["remember", "update", "forget", "restore"]

@@ -18,14 +18,14 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
+from agentnb.core.tools import Tool
+from agentnb.core.words import short
 from agentnb.memory import rows
 from agentnb.memory.agents import context_note, memory_tools
 from agentnb.memory.database import connect, translate
 from agentnb.memory.records import Fact, MemoryStoreError, Status
 from agentnb.memory.search import VectorIndex, check_vector, encode, fuse, match_expression
 from agentnb.memory.tables import AuditLog, FactTable
-from agentnb.render import short
-from agentnb.tools import Tool
 
 Embed = Callable[[str], Sequence[float]]
 MIN_CANDIDATES = 20  # hits fetched per ranking before resolving versions and statuses

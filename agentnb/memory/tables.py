@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar, overload
 
 from agentnb.memory.records import Change, Fact
-from agentnb.render import NO_MATH, short
+from agentnb.views.chat import NO_MATH, short
 
 Row = TypeVar("Row", Fact, Change)
 CELL_LIMIT = 80  # characters of a cell in the plain-text table

@@ -3,16 +3,9 @@
 import importlib
 from typing import Any
 
+from agentnb.core.model import Model, ModelError, ModelReply, ModelRequest, complete, estimate_tokens
 from agentnb.models.auto import AutoModel
-from agentnb.models.base import (
-    Model,
-    ModelError,
-    ModelReply,
-    ModelRequest,
-    OfflineModel,
-    complete,
-    estimate_tokens,
-)
+from agentnb.models.base import OfflineModel
 from agentnb.models.scripted import FunctionModel, ScriptedModel, call, handoff
 from agentnb.models.spec import check_spec, default, describe_default, resolve, scripted, set_default
 

@@ -13,9 +13,10 @@ import json
 import random
 from typing import Any
 
-from agentnb.messages import ToolCall
-from agentnb.models.base import ModelReply, ModelRequest, OfflineModel
-from agentnb.tools import HANDOFF_PREFIX
+from agentnb.core.events import ToolCall
+from agentnb.core.model import ModelReply, ModelRequest
+from agentnb.core.tools import HANDOFF_PREFIX
+from agentnb.models.base import OfflineModel
 
 _WORDS = ("alpha", "brook", "cedar", "delta", "ember", "fjord", "grove", "harbor", "iris")
 

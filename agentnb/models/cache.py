@@ -15,7 +15,7 @@ import shutil
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
-from agentnb.models.base import Model, ModelError, ModelReply, ModelRequest
+from agentnb.core.model import Model, ModelError, ModelReply, ModelRequest
 from agentnb.models.secrets import Scrubber, model_secrets
 from agentnb.models.stored import decode, encode, replay_chunks, request_key, write_json
 

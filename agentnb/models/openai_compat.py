@@ -23,7 +23,7 @@ from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from agentnb.models.base import ModelError, ModelReply, ModelRequest
+from agentnb.core.model import ModelError, ModelReply, ModelRequest
 from agentnb.models.openai_errors import (
     KEY_PATTERN,
     ServerError,

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from agentnb.models.base import ModelError, ModelRequest
+from agentnb.core.model import ModelError, ModelRequest
 from agentnb.models.openai_request import Plan
 from agentnb.models.openai_retry import transient
 from agentnb.models.openai_stream import Assembly, StreamCut

@@ -12,7 +12,7 @@ import warnings
 from dataclasses import replace
 from typing import Any
 
-from agentnb.models.base import ModelRequest
+from agentnb.core.model import ModelRequest
 from agentnb.models.openai_request import OUTPUT_MODES, Plan, strict_schema
 
 FEATURE_WORDS = {

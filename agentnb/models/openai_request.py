@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from agentnb.models.base import ChatMessage, ModelError, ModelRequest
+from agentnb.core.model import ChatMessage, ModelError, ModelRequest
 
 OUTPUT_MODES = ("strict", "schema", "object", "prompt")
 

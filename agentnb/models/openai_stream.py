@@ -10,8 +10,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentnb.messages import ToolCall, Usage
-from agentnb.models.base import ModelReply, ModelRequest, estimate_tokens, message_tokens
+from agentnb.core.events import ToolCall, Usage
+from agentnb.core.model import ModelReply, ModelRequest, estimate_tokens, message_tokens
 
 
 class StreamCut(Exception):

@@ -21,10 +21,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agentnb.messages import ToolCall
-from agentnb.models.base import Model, ModelError, ModelReply, ModelRequest, OfflineModel
+from agentnb.core.events import ToolCall
+from agentnb.core.model import Model, ModelError, ModelReply, ModelRequest
+from agentnb.core.tools import HANDOFF_PREFIX
+from agentnb.models.base import OfflineModel
 from agentnb.models.secrets import model_secrets
-from agentnb.tools import HANDOFF_PREFIX
 
 ScriptItem = str | dict[str, Any] | BaseModel | ModelReply
 

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from agentnb.core.model import Model
 from agentnb.models import local
 from agentnb.models.auto import AutoModel
-from agentnb.models.base import Model
 from agentnb.models.scripted import ScriptedModel
 
 ENV_VAR = "AGENTNB_MODEL"

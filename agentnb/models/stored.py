@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from agentnb.messages import ToolCall, Usage
-from agentnb.models.base import ModelError, ModelReply, ModelRequest
+from agentnb.core.events import ToolCall, Usage
+from agentnb.core.model import ModelError, ModelReply, ModelRequest
 from agentnb.models.secrets import Scrubber
 
 

@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentnb.human import Human
-from agentnb.messages import ToolCall
-from agentnb.tools import describe_call
+from agentnb.core.events import ToolCall
+from agentnb.core.human import Human
+from agentnb.core.tools import describe_call
 
 
 @dataclass(eq=False)

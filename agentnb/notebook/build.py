@@ -8,13 +8,13 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
-from agentnb.agent import Agent
-from agentnb.human import Human
-from agentnb.models.base import Model
+from agentnb.core.agent import Agent
+from agentnb.core.human import Human
+from agentnb.core.model import Model
+from agentnb.core.stop import StopCondition
+from agentnb.core.team import Team
+from agentnb.core.tools import Tool, as_tool
 from agentnb.notebook.parse import AgentSpec, CellError
-from agentnb.stop import StopCondition
-from agentnb.team import Team
-from agentnb.tools import Tool, as_tool
 
 
 @dataclass

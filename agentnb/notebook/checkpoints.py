@@ -24,11 +24,11 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from agentnb.agent import Agent
-from agentnb.errors import AgentnbError
-from agentnb.messages import TextMessage, ToolCalls
-from agentnb.render import Colors, current, html_bubble, html_tool
-from agentnb.team import Team
+from agentnb.core.agent import Agent
+from agentnb.core.errors import AgentnbError
+from agentnb.core.events import TextMessage, ToolCalls
+from agentnb.core.team import Team
+from agentnb.views.chat import Colors, current, html_bubble, html_tool
 from agentnb.views.checkpoints import CheckpointList, context_at, excerpt
 
 ERROR_COLOR = "#dc2626"

@@ -16,16 +16,16 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from typing import Any
 
-from agentnb.errors import RunError
-from agentnb.human import Human
-from agentnb.messages import Event, SpeakerSelected
+from agentnb.core.errors import RunError
+from agentnb.core.events import Event, SpeakerSelected
+from agentnb.core.human import Human
+from agentnb.core.team import Team, TeamResult
 from agentnb.notebook.bridge import HumanBridge
 from agentnb.notebook.pump import kernel_pump
 from agentnb.notebook.runner import ServeError, run_blocking
 from agentnb.notebook.trace_view import TraceWidget, Views
 from agentnb.notebook.widget import ChatWidget
-from agentnb.render import Style
-from agentnb.team import Team, TeamResult
+from agentnb.views.chat import Style
 from agentnb.views.checkpoints import context_at
 
 SEARCH_WINDOW = 10_000  # how far back from the transcript's end an event is looked for

@@ -10,10 +10,11 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from agentnb.errors import RunError
-from agentnb.human import Human
+from agentnb.core.errors import RunError
+from agentnb.core.human import Human
+from agentnb.core.model import Model, ModelError
+from agentnb.core.team import MODES, Team, TeamResult
 from agentnb.models import record, resolve, set_default
-from agentnb.models.base import Model, ModelError
 from agentnb.notebook import eval_progress, trace_view
 from agentnb.notebook.build import TeamOptions, declared_team, find_human, named_team, option_tools
 from agentnb.notebook.busy import reported_busy
@@ -23,8 +24,7 @@ from agentnb.notebook.parse import interpolate, parse_body
 from agentnb.notebook.runner import run_blocking
 from agentnb.notebook.settings import AgentTeam
 from agentnb.notebook.status import Status, status
-from agentnb.render import PRESENTATION, presentation, show_in
-from agentnb.team import MODES, Team, TeamResult
+from agentnb.views.chat import PRESENTATION, presentation, show_in
 
 CELL_MODES = [m for m in MODES if m != "graph"]  # graph teams need edges: build them in Python
 TEAM_SHAPE_OPTIONS = ("model", "mode", "max_turns", "until", "tools", "record", "replay")
@@ -273,7 +273,7 @@ class AgentMagics(Magics):
 
 def _static_trace(result: TeamResult) -> Any:
     """The run's trace without clock times: the same output on every run."""
-    from agentnb.trace.view import TraceView
+    from agentnb.views.trace import TraceView
 
     return TraceView(result.trace(), times=False, participants=result.participants)
 

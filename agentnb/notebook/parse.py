@@ -21,8 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentnb.agent import NAME_PATTERN, check_name
-from agentnb.errors import AgentnbError
+from agentnb.core.agent import NAME_PATTERN, check_name
+from agentnb.core.errors import AgentnbError
 
 SEPARATOR = "---"
 ATTRIBUTES = {

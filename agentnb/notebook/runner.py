@@ -19,10 +19,10 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from agentnb.errors import RunError
-from agentnb.messages import Event, Stop
+from agentnb.core.errors import RunError
+from agentnb.core.events import Event, Stop
+from agentnb.core.team import Team, TeamResult
 from agentnb.notebook.bridge import Ask
-from agentnb.team import Team, TeamResult
 
 POLL_SECONDS = 0.01  # the main thread's cadence: drain the queue, serve the kernel, maybe redraw
 INTERRUPTED = "interrupted by the user"

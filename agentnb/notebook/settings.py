@@ -7,7 +7,7 @@ from typing import Any
 from traitlets import Bool, Float, Int, Unicode, observe
 from traitlets.config import Configurable
 
-from agentnb.render import presentation
+from agentnb.views.chat import presentation
 
 
 class AgentTeam(Configurable):
@@ -33,7 +33,7 @@ class AgentTeam(Configurable):
     presentation = Bool(
         False,
         help="Large, high-contrast chats, plans and results for projecting to a room (like --big "
-        "in every cell; agentnb.render.presentation(True) in Python).",
+        "in every cell; agentnb.views.chat.presentation(True) in Python).",
     ).tag(config=True)
 
     @observe("presentation")

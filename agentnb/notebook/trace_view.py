@@ -16,11 +16,11 @@ import ipywidgets as widgets
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from agentnb.messages import Event
+from agentnb.core.events import Event
 from agentnb.notebook.bridge import Ask
 from agentnb.trace import Trace
 from agentnb.trace.otel import PHOENIX_ENDPOINT
-from agentnb.trace.view import TraceView
+from agentnb.views.trace import TraceView
 
 _last: list[Any] = []  # the last run `remember` was given (the %%agentteam magic's result)
 

@@ -2,7 +2,7 @@
 
 `ChatWidget` consumes a run's events (`feed`) and redraws at most ``max_rate`` times a
 second (`flush`): tokens arriving in between are batched into one update of the bubble
-being written. Every piece of HTML comes from `agentnb.render` and `agentnb.views`, the
+being written. Every piece of HTML comes from `agentnb.views.chat` and `agentnb.views`, the
 same functions that render the saved transcript. Its display bundle also carries that
 static transcript (text/html, text/markdown, text/plain), so the chat reads well where
 widgets do not run. A plan-mode run shows its plan's board where the plan was created,
@@ -22,8 +22,7 @@ import ipywidgets as widgets
 import markdown_it  # noqa: F401  # loaded with the chat (~30 ms), not in the middle of its first reply
 from ipywidgets.widgets.widget_string import HTMLStyle
 
-from agentnb.markup import MARKDOWN_LIMIT, md_text, never_raises, settled_end, to_html, to_html_after
-from agentnb.messages import (
+from agentnb.core.events import (
     Event,
     PlanCreated,
     SpeakerSelected,
@@ -35,7 +34,7 @@ from agentnb.messages import (
     ToolResult,
 )
 from agentnb.notebook.bridge import Ask
-from agentnb.render import (
+from agentnb.views.chat import (
     PALETTE,
     Colors,
     Style,
@@ -51,6 +50,7 @@ from agentnb.render import (
     render_text,
     styled,
 )
+from agentnb.views.markup import MARKDOWN_LIMIT, md_text, never_raises, settled_end, to_html, to_html_after
 from agentnb.views.plan import PlanBoard
 
 BOARD_INTERVAL = 1.0  # seconds between redraws of a plan board whose steps are running (durations)

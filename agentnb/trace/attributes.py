@@ -13,7 +13,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from agentnb.messages import (
+from agentnb.core.events import (
     Approval,
     ErrorEvent,
     Handoff,

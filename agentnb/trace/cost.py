@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from agentnb.messages import Usage
+from agentnb.core.events import Usage
 
 MILLION = Decimal(1_000_000)
 PICO = 10**12  # costs are summed as integer picodollars: exact, and fast enough for every model call

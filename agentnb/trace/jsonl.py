@@ -11,7 +11,7 @@ import json
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from agentnb.messages import Usage
+from agentnb.core.events import Usage
 from agentnb.trace.cost import PICO
 from agentnb.trace.spans import Span
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from agentnb.messages import Event
+from agentnb.core.events import Event
 from agentnb.trace import attributes as attrs
 from agentnb.trace.spans import CHAT
 from agentnb.trace.tracer import Trace, capture_from_env

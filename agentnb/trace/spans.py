@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from agentnb.messages import (
+from agentnb.core.events import (
+    USER,
     Approval,
     ErrorEvent,
     Event,
@@ -37,7 +38,6 @@ from agentnb.messages import (
     Usage,
 )
 from agentnb.models.secrets import Scrubber
-from agentnb.stop import USER
 from agentnb.trace.cost import dollars
 
 WORKFLOW = "invoke_workflow"  # a team's run (nested teams included)

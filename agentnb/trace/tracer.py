@@ -13,7 +13,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentnb.messages import Event, TokenDelta
+from agentnb.core.events import Event, TokenDelta
 from agentnb.models.secrets import Scrubber
 from agentnb.trace import attributes as attrs
 from agentnb.trace.cost import Price, Pricer
@@ -21,7 +21,7 @@ from agentnb.trace.spans import CHAT, Span, SpanBuilder
 from agentnb.trace.summary import Summary, summarize
 
 if TYPE_CHECKING:
-    from agentnb.trace.view import TraceView
+    from agentnb.views.trace import TraceView
 
 CAPTURE_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 SHORT = 200  # strings up to this length are remembered once scrubbed
@@ -182,7 +182,7 @@ class Trace:
         order, so a saved notebook's output is the same on every run. ``focus`` shows the
         subtree of one span (its id) when the whole trace is too large to show at once.
         """
-        from agentnb.trace.view import TraceView
+        from agentnb.views.trace import TraceView
 
         return TraceView(self, times=times, max_rows=max_rows, focus=focus)
 

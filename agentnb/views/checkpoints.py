@@ -12,15 +12,15 @@ import html
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from agentnb.markup import md_text, never_raises
-from agentnb.messages import Event, TextMessage, ToolCalls
-from agentnb.render.colors import Colors
-from agentnb.render.fallback import raw_html, raw_markdown, raw_text, short
-from agentnb.render.style import FONT, NO_MATH, current
+from agentnb.core.events import Event, TextMessage, ToolCalls
+from agentnb.views.chat.colors import Colors
+from agentnb.views.chat.fallback import raw_html, raw_markdown, raw_text, short
+from agentnb.views.chat.style import FONT, NO_MATH, current
+from agentnb.views.markup import md_text, never_raises
 
 if TYPE_CHECKING:
-    from agentnb.context import ContextPreview
-    from agentnb.team import Team
+    from agentnb.core.context import ContextPreview
+    from agentnb.core.team import Team
 
 ROW_LIMIT = 500
 
@@ -118,7 +118,7 @@ def context_at(team: Team, k: int, name: str) -> ContextPreview:
 
     It is read from a fork (``team.fork(k)``), so the team itself is left as it is.
     """
-    from agentnb.agent import Agent
+    from agentnb.core.agent import Agent
 
     fork = team.fork(k)
     agent = fork.participant(name)

@@ -15,8 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from agentnb.markup import md_text, never_raises
-from agentnb.messages import (
+from agentnb.core.events import (
     Event,
     PlanCreated,
     Replanned,
@@ -26,11 +25,12 @@ from agentnb.messages import (
     Stop,
     TokenDelta,
 )
-from agentnb.plan import Plan, Step
-from agentnb.render.colors import Colors
-from agentnb.render.fallback import raw, raw_html, raw_markdown, raw_text, short
-from agentnb.render.style import FONT, NO_MATH, current
-from agentnb.words import plural
+from agentnb.core.plan import Plan, Step
+from agentnb.core.words import plural
+from agentnb.views.chat.colors import Colors
+from agentnb.views.chat.fallback import raw, raw_html, raw_markdown, raw_text, short
+from agentnb.views.chat.style import FONT, NO_MATH, current
+from agentnb.views.markup import md_text, never_raises
 
 WAITING, RUNNING, DONE, RETRYING, FAILED, REPLACED, STOPPED = (
     "waiting",

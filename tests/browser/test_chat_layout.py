@@ -16,9 +16,9 @@ lab = jupyterlab.lab  # the module's JupyterLab server fixture
 
 SETUP = """
 from IPython.display import HTML, display
-from agentnb.messages import Handoff, TextMessage, ToolCall, ToolCalls, ToolResult
+from agentnb.core.events import Handoff, TextMessage, ToolCall, ToolCalls, ToolResult
 from agentnb.notebook.widget import ChatWidget
-from agentnb.render import render_html
+from agentnb.views.chat import render_html
 long = "A paragraph long enough to wrap over more than one line of the bubble. " * 4
 events = [
     TextMessage(source="user", content="Write it."),

@@ -31,7 +31,7 @@ from typing import Any
 import nbformat
 import pytest
 
-from agentnb.lab import copy_course
+from agentnb.apps.lab import copy_course
 from tests.browser import test_jupyterlab as jupyterlab
 from tests.conftest import require
 from tests.nbtools import ROOT, notebook_paths

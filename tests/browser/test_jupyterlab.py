@@ -78,7 +78,7 @@ RUN_ALL = """async (ms) => {
 }"""
 AGENTS = ("writer", "fact_checker", "editor", "publisher")
 NOTEBOOK_CELLS = [
-    "%load_ext agentnb\nfrom agentnb.demo import NEWSROOM_TASK, search_archive",
+    "%load_ext agentnb\nfrom agentnb.apps.demo import NEWSROOM_TASK, search_archive",
     "%%agentteam --model scripted:newsroom --until PUBLISHED --max-turns 12 --out story\n"
     "writer: You are a news writer. Write short, factual stories and revise them when asked.\n"
     "fact_checker: You check every claim with search_archive. tools=search_archive\n"

@@ -30,7 +30,7 @@ import asyncio
 import ipywidgets
 from agentnb import Agent, Team
 from agentnb.models import FunctionModel
-from agentnb.plan import Plan, Step
+from agentnb.core.plan import Plan, Step
 
 async def slow(request):
     await asyncio.sleep(1.5)

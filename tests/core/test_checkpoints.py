@@ -9,12 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agentnb import Agent, Team
-from agentnb.errors import CheckpointError
-from agentnb.messages import SpeakerSelected, Stop, TextMessage
+from agentnb.core.errors import CheckpointError
+from agentnb.core.events import SpeakerSelected, Stop, TextMessage
+from agentnb.core.state import SNAPSHOT_EVERY
+from agentnb.core.stop import MaxTurns, TokenBudget
+from agentnb.core.transcript import Transcript
 from agentnb.models import FunctionModel, ScriptedModel
-from agentnb.state import SNAPSHOT_EVERY
-from agentnb.stop import MaxTurns, TokenBudget
-from agentnb.transcript import Transcript
 
 
 def echo(request):

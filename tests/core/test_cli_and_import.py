@@ -14,7 +14,11 @@ def run(*args, env_model="scripted:newsroom"):
     env.pop("OPENAI_API_KEY", None)
     env.pop("OPENAI_BASE_URL", None)
     return subprocess.run(
-        [sys.executable, "-m", "agentnb.cli", *args], capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-m", "agentnb.apps.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
 
 

@@ -7,10 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agentnb import Agent, Team
-from agentnb.context import AgentContext, Full, HeadAndTail, LastN, Summarize, TokenLimit
-from agentnb.messages import ContextSummary, TextMessage, ToolCall, ToolCalls, ToolResult
+from agentnb.core.context import AgentContext, Full, HeadAndTail, LastN, Summarize, TokenLimit
+from agentnb.core.events import ContextSummary, TextMessage, ToolCall, ToolCalls, ToolResult
+from agentnb.core.tools import tool
 from agentnb.models import FunctionModel, ScriptedModel, call
-from agentnb.tools import tool
 
 POLICIES = [
     Full(),
@@ -80,7 +80,7 @@ def test_no_policy_separates_a_tool_call_from_its_result_or_drops_the_task(event
     assert indexes == sorted(indexes)
     assert indexes[-1] == len(ctx.messages) - 1  # the newest message is always sent
     assert selection.tokens(ctx) == sum(
-        __import__("agentnb.models.base", fromlist=["message_tokens"]).message_tokens(m) for m in sent
+        __import__("agentnb.core.model", fromlist=["message_tokens"]).message_tokens(m) for m in sent
     )
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from agentnb import demo
-from agentnb.demo import ARCHIVE, NEWSROOM_TASK, newsroom
-from agentnb.messages import TextMessage, ToolCalls, ToolResult
+from agentnb.apps import demo
+from agentnb.apps.demo import ARCHIVE, NEWSROOM_TASK, newsroom
+from agentnb.core.events import TextMessage, ToolCalls, ToolResult
 from agentnb.models import FunctionModel, ModelRequest
 from agentnb.models.scripted import call
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from agentnb import Agent, Team
-from agentnb.messages import SpeakerSelected, TextMessage
+from agentnb.core.events import SpeakerSelected, TextMessage
 from agentnb.models import FunctionModel, ScriptedModel
 
 

@@ -13,12 +13,12 @@ import pytest
 from pydantic import BaseModel, ConfigDict
 
 from agentnb import Agent, RunError, StructuredOutputError, Team, TeamBusyError, Timeout, TokenBudget, tool
-from agentnb.errors import UnknownParticipantError
-from agentnb.messages import Stop, ToolCall, ToolResult
+from agentnb.core.errors import UnknownParticipantError
+from agentnb.core.events import Stop, ToolCall, ToolResult
+from agentnb.core.model import ModelReply
+from agentnb.core.stop import MaxTurns, StopCondition
 from agentnb.models import FunctionModel, ScriptedModel
 from agentnb.models import call as call_tool
-from agentnb.models.base import ModelReply
-from agentnb.stop import MaxTurns, StopCondition
 
 
 class Colour(enum.Enum):
@@ -184,7 +184,7 @@ def test_interrupting_run_sync_inside_a_running_loop_returns_the_result_so_far()
 
 
 def test_a_cancelled_await_raises_a_short_cancelled_error_and_keeps_the_transcript():
-    from agentnb.errors import RunInterrupted
+    from agentnb.core.errors import RunInterrupted
 
     async def slow(request):
         await asyncio.sleep(30)
@@ -228,7 +228,7 @@ def test_a_busy_team_refuses_reset_rewind_and_load_while_running():
 
 
 def test_resources_a_tool_opens_for_a_run_are_closed_when_the_outermost_run_ends():
-    from agentnb.runs import on_run_end
+    from agentnb.core.lifecycle import on_run_end
 
     closed: list[str] = []
     opened: list[bool] = []

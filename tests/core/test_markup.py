@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from agentnb.markup import (
+from agentnb.views.markup import (
     DOLLAR,
     MARKDOWN_LIMIT,
     clean,
@@ -122,7 +122,7 @@ def test_a_renderer_that_fails_shows_its_fallback_and_is_reported_once(caplog: p
     def hopeless(text: str) -> str:
         raise ValueError
 
-    with caplog.at_level(logging.WARNING, logger="agentnb.markup"):
+    with caplog.at_level(logging.WARNING, logger="agentnb.views.markup"):
         assert broken("raw \ud800") == "<pre>raw \ufffd</pre>"
         assert broken("again") == "<pre>again</pre>"
         assert hopeless("x") == ""

@@ -7,7 +7,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agentnb.messages import (
+from agentnb.core.events import (
     Approval,
     ErrorEvent,
     Handoff,

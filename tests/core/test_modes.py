@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from agentnb import Agent, Human, Team, tool
-from agentnb.graph import Edge
-from agentnb.messages import Handoff, SpeakerSelected, TextMessage, ToolCalls, ToolResult
+from agentnb.core.events import Handoff, SpeakerSelected, TextMessage, ToolCalls, ToolResult
+from agentnb.core.graph import Edge
 from agentnb.models import FunctionModel, ScriptedModel, call, handoff
 
 

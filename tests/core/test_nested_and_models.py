@@ -9,7 +9,7 @@ import pytest
 from pydantic import BaseModel, Field
 
 from agentnb import Agent, Team, tool
-from agentnb.messages import TextMessage, ToolResult
+from agentnb.core.events import TextMessage, ToolResult
 from agentnb.models import AutoModel, FunctionModel, ModelError, ModelRequest, ScriptedModel, complete
 
 

@@ -8,9 +8,9 @@ import pytest
 from pydantic import BaseModel
 
 from agentnb import Agent, Team
-from agentnb.messages import PlanCreated, Replanned, StepFailed, StepFinished, StepStarted, TextMessage
+from agentnb.core.events import PlanCreated, Replanned, StepFailed, StepFinished, StepStarted, TextMessage
+from agentnb.core.plan import Plan, PlanError, Step
 from agentnb.models import FunctionModel, ScriptedModel
-from agentnb.plan import Plan, PlanError, Step
 
 
 def steps(*specs):

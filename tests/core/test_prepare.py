@@ -9,7 +9,7 @@ import pytest
 from pydantic import BaseModel
 
 from agentnb import Agent, RunError, Team, tool
-from agentnb.messages import ToolResult
+from agentnb.core.events import ToolResult
 from agentnb.models import FunctionModel, ModelRequest
 from agentnb.models.scripted import call
 

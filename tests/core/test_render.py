@@ -8,10 +8,9 @@ import typing
 import pytest
 from markdown_it import MarkdownIt
 
-import agentnb.render as render
-from agentnb.demo import NEWSROOM_TASK, newsroom
-from agentnb.markup import DOLLAR
-from agentnb.messages import (
+import agentnb.views.chat as render
+from agentnb.apps.demo import NEWSROOM_TASK, newsroom
+from agentnb.core.events import (
     Approval,
     ContextSummary,
     ErrorEvent,
@@ -31,8 +30,8 @@ from agentnb.messages import (
     ToolResult,
     Usage,
 )
-from agentnb.plan import Plan, Step
-from agentnb.render import (
+from agentnb.core.plan import Plan, Step
+from agentnb.views.chat import (
     PALETTE,
     Colors,
     html_tool,
@@ -42,6 +41,7 @@ from agentnb.render import (
     render_text,
     result_mimebundle,
 )
+from agentnb.views.markup import DOLLAR
 
 EVENTS = [
     TextMessage(source="user", content="Budget?"),
@@ -238,7 +238,7 @@ def test_a_piece_that_fails_falls_back_to_escaped_text_and_the_rest_renders(monk
         raise RuntimeError("bug")
 
     for piece in ("html", "markdown", "text"):  # where each format takes its notes from
-        monkeypatch.setattr(f"agentnb.render.{piece}.note_text", broken)
+        monkeypatch.setattr(f"agentnb.views.chat.{piece}.note_text", broken)
     step = StepStarted(source="a<script>", step_id="s", assignee="b")
     events = [TextMessage(source="a", content="hello"), step]
     html = render_html(events)

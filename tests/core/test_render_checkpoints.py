@@ -7,11 +7,11 @@ import re
 import pytest
 
 from agentnb import Agent, Team
-from agentnb.errors import UnknownParticipantError
-from agentnb.messages import TextMessage, ToolCall, ToolCalls, ToolResult
+from agentnb.core.errors import UnknownParticipantError
+from agentnb.core.events import TextMessage, ToolCall, ToolCalls, ToolResult
 from agentnb.models import ScriptedModel
-from agentnb.render import render_html, render_markdown, render_text, result_mimebundle
 from agentnb.views import CheckpointList, context_at
+from agentnb.views.chat import render_html, render_markdown, render_text, result_mimebundle
 
 SCRIPT = {"poet": ["Draft one", "Draft two"], "critic": ["REVISE it", "APPROVED"]}
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from agentnb import Agent, Team
-from agentnb.messages import (
+from agentnb.core.events import (
     PlanCreated,
     Replanned,
     StepFailed,
@@ -17,10 +17,10 @@ from agentnb.messages import (
     Stop,
     TextMessage,
 )
+from agentnb.core.plan import Plan, Step
 from agentnb.models import FunctionModel
-from agentnb.plan import Plan, Step
-from agentnb.render import PALETTE, render_html, render_markdown, render_text, result_mimebundle
 from agentnb.views import PlanBoard, plan_view
+from agentnb.views.chat import PALETTE, render_html, render_markdown, render_text, result_mimebundle
 from agentnb.views.plan import plan_boards
 
 

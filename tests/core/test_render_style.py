@@ -8,8 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from agentnb.messages import Handoff, TextMessage, ToolCall, ToolCalls, ToolResult, Usage
-from agentnb.render import (
+from agentnb.core.events import Handoff, TextMessage, ToolCall, ToolCalls, ToolResult, Usage
+from agentnb.core.result import TeamResult
+from agentnb.views.chat import (
     NORMAL,
     PRESENTATION,
     html_tool,
@@ -21,7 +22,6 @@ from agentnb.render import (
     show_in,
     styled,
 )
-from agentnb.result import TeamResult
 
 EVENTS = [
     TextMessage(source="user", content="Write it."),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agentnb import Agent, Human, Team
-from agentnb.messages import Handoff, SpeakerSelected
+from agentnb.core.events import Handoff, SpeakerSelected
 from agentnb.models import ScriptedModel, handoff
 
 

@@ -6,9 +6,9 @@ import threading
 import time
 
 from agentnb import Agent, Team
-from agentnb.messages import TextMessage, Usage
+from agentnb.core.events import TextMessage, Usage
+from agentnb.core.stop import ExternalStop, MaxTurns, Predicate, TextMention, Timeout, TokenBudget
 from agentnb.models import ScriptedModel
-from agentnb.stop import ExternalStop, MaxTurns, Predicate, TextMention, Timeout, TokenBudget
 
 
 def msg(source, content, tokens=0):

@@ -10,9 +10,9 @@ import pytest
 from pydantic import BaseModel
 
 from agentnb import Agent, Human, RunError, Team, TeamBusyError, tool
-from agentnb.messages import ErrorEvent, SpeakerSelected, Stop, TextMessage, TokenDelta
+from agentnb.core.events import ErrorEvent, SpeakerSelected, Stop, TextMessage, TokenDelta
+from agentnb.core.stop import MaxTurns
 from agentnb.models import FunctionModel, ScriptedModel, handoff
-from agentnb.stop import MaxTurns
 
 
 def trio(script=None, **team_options):

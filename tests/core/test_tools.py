@@ -14,9 +14,9 @@ import pytest
 from pydantic import BaseModel, Field
 
 from agentnb import Agent, Team, tool
-from agentnb.messages import ToolCall, ToolResult
+from agentnb.core.events import ToolCall, ToolResult
+from agentnb.core.tools import handoff_tool
 from agentnb.models import ModelReply, ScriptedModel, call
-from agentnb.tools import handoff_tool
 
 
 @tool

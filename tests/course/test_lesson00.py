@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from agentnb import Agent, Team
+from agentnb.apps.demo import NEWSROOM_TASK, search_archive
 from agentnb.course import check
-from agentnb.demo import NEWSROOM_TASK, search_archive
 from agentnb.models import AutoModel
 
 # ----- 00.1: check before you approve -------------------------------------------------------

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from agentnb import Agent, Team, TextMention
+from agentnb.apps.demo import newsroom
+from agentnb.core.events import TextMessage, ToolCalls, ToolResult
 from agentnb.course import check
-from agentnb.demo import newsroom
-from agentnb.messages import TextMessage, ToolCalls, ToolResult
 from agentnb.models import ScriptedModel
 
 SCRIPT = {

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from agentnb import Agent, Team
+from agentnb.core.events import Replanned, StepFailed
+from agentnb.core.plan import DraftStep, Plan, PlanDraft, Step
 from agentnb.course import check
-from agentnb.messages import Replanned, StepFailed
 from agentnb.models import AutoModel, ScriptedModel, call
-from agentnb.plan import DraftStep, Plan, PlanDraft, Step
 
 # ----- 02.1: fan out, then join -------------------------------------------------------------
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from agentnb import Agent, Team
-from agentnb.context import ContextPolicy, Full, HeadAndTail, LastN, Selection, TokenLimit
+from agentnb.apps.demo import NEWSROOM_TASK, search_archive
+from agentnb.core.context import ContextPolicy, Full, HeadAndTail, LastN, Selection, TokenLimit
 from agentnb.course import check
-from agentnb.demo import NEWSROOM_TASK, search_archive
 from agentnb.memory import MemoryStore
 from agentnb.models import FunctionModel, ScriptedModel, call
 

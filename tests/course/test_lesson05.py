@@ -7,8 +7,8 @@ from importlib.util import find_spec
 import pytest
 
 from agentnb import Agent, Team, tool
+from agentnb.core.events import SpeakerSelected, Stop, TextMessage, ToolCall, ToolCalls, ToolResult, Usage
 from agentnb.course import check
-from agentnb.messages import SpeakerSelected, Stop, TextMessage, ToolCall, ToolCalls, ToolResult, Usage
 from agentnb.models import ScriptedModel, call
 from agentnb.trace import PRICES, Trace, set_price
 from tests.conftest import require

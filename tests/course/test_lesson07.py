@@ -7,8 +7,8 @@ import json
 import pytest
 
 from agentnb import Agent, Human, Predicate, Team, tool
+from agentnb.core.events import Handoff
 from agentnb.course import check
-from agentnb.messages import Handoff
 from agentnb.models import ScriptedModel, call, handoff
 
 # ----- 07.1: approve, edit, reject ----------------------------------------------------------

@@ -9,10 +9,10 @@ import pytest
 from pydantic_evals.evaluators import Evaluator, EvaluatorContext
 
 from agentnb import Agent, Team
+from agentnb.core.plan import Plan, Step
 from agentnb.course import check
 from agentnb.course.newsdesk import ARCHIVE, newsdesk, search_archive
 from agentnb.memory import MemoryStore
-from agentnb.plan import Plan, Step
 
 DAY_ONE = "A short story on the council's vote on the Harmon rail yard."
 DAY_TWO = "A short story on the first trees planted at the Harmon park."

@@ -9,8 +9,8 @@ import pytest
 from pydantic_evals import Case, Dataset
 
 from agentnb import Agent, Team, tool
+from agentnb.core.plan import Plan, Step
 from agentnb.models import FunctionModel, ScriptedModel, call
-from agentnb.plan import Plan, Step
 
 NUMBERS = re.compile(r"(\d+)\s*([-+*])\s*(\d+)")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic_evals import Case, Dataset
 
 from agentnb import Agent, Team
+from agentnb.core.plan import Plan, Step
 from agentnb.evals import (
     HandoffsTaken,
     PlanShape,
@@ -17,7 +18,6 @@ from agentnb.evals import (
 )
 from agentnb.evals.facts import plan_facts
 from agentnb.models import FunctionModel, ScriptedModel
-from agentnb.plan import Plan, Step
 
 from .conftest import TRIP, desk, homework, trip
 

@@ -23,9 +23,9 @@ from pydantic_evals import Case, Dataset
 from pydantic_evals.evaluators import EqualsExpected, ToolCorrectness
 
 from agentnb import Agent, Team
+from agentnb.core.result import TeamResult
 from agentnb.evals import CaseJob, LocalBackend, SpeakerOrder, evaluate_sync
 from agentnb.models import FunctionModel, ScriptedModel
-from agentnb.result import TeamResult
 from tests.conftest import require
 
 from .conftest import homework

@@ -18,10 +18,10 @@ from pydantic_evals.evaluators import (
 )
 
 from agentnb import Agent, Team
+from agentnb.core.result import TeamResult
 from agentnb.evals import AgentTask, CaseJob, LocalBackend, evaluate_sync, run_of
 from agentnb.evals.task import ensure_tracing
 from agentnb.models import FunctionModel, ScriptedModel
-from agentnb.result import TeamResult
 
 from .conftest import desk, homework, trip
 

@@ -11,11 +11,11 @@ import psutil
 import pytest
 
 from agentnb import Agent, Team
+from agentnb.core.events import ToolResult
+from agentnb.core.result import TeamResult
 from agentnb.execution import CodeExecutor, code_executor
-from agentnb.messages import ToolResult
 from agentnb.models import ScriptedModel
 from agentnb.models.scripted import call
-from agentnb.result import TeamResult
 from tests.conftest import require
 
 HAS_KERNEL = all(importlib.util.find_spec(name) for name in ("jupyter_client", "ipykernel"))

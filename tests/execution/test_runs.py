@@ -6,8 +6,8 @@ import importlib.util
 import json
 import os
 
+from agentnb.core.events import Approval, ToolCalls
 from agentnb.execution import CodeExecutor
-from agentnb.messages import Approval, ToolCalls
 from tests.conftest import require
 from tests.execution.conftest import results, run_code
 

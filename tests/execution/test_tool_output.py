@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from agentnb import Agent, Team, tool
-from agentnb.messages import ToolResult
+from agentnb.core.events import ToolResult
+from agentnb.core.tools import ToolOutput
 from agentnb.models import ScriptedModel
 from agentnb.models.scripted import call
-from agentnb.tools import ToolOutput
 
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 

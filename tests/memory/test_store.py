@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from agentnb.errors import AgentnbError
+from agentnb.core.errors import AgentnbError
 from agentnb.memory import MemoryStore, MemoryStoreError, UnknownFactError
 
 from .conftest import fake_embed

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from agentnb import Agent, Team, tool
-from agentnb.messages import Handoff, TextMessage, ToolCalls, ToolResult
+from agentnb.core.events import Handoff, TextMessage, ToolCalls, ToolResult
 from agentnb.models import AutoModel, ModelRequest, complete
 from tests.models.schemas import ADD
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agentnb import Agent, RunError, Team, tool
-from agentnb.messages import TIMING_FIELDS, Event
+from agentnb.core.events import TIMING_FIELDS, Event
 from agentnb.models import FunctionModel, ModelError, ModelRequest, ScriptedModel, call, complete
 from agentnb.models.cassette import RecordingModel, ReplayModel, load, record, replay
 from agentnb.models.openai_compat import OpenAIModel

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from agentnb.demo import NEWSROOM_TASK, backs, newsroom, phrases, sentences
-from agentnb.messages import TextMessage, ToolCalls, ToolResult
+from agentnb.apps.demo import NEWSROOM_TASK, backs, newsroom, phrases, sentences
+from agentnb.core.events import TextMessage, ToolCalls, ToolResult
 from agentnb.models import local
 from tests.conftest import require
 

@@ -11,7 +11,7 @@ import pytest
 from pydantic import BaseModel
 
 from agentnb import Agent, Team
-from agentnb.messages import TIMING_FIELDS, TextMessage
+from agentnb.core.events import TIMING_FIELDS, TextMessage
 from agentnb.models import ModelReply, ModelRequest, complete, local
 from tests.conftest import require
 from tests.models.schemas import ADD

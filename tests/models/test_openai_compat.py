@@ -19,8 +19,8 @@ from typing import Any
 import httpx2
 import pytest
 
-from agentnb.messages import Usage
-from agentnb.models.base import ModelError, ModelReply, ModelRequest
+from agentnb.core.events import Usage
+from agentnb.core.model import ModelError, ModelReply, ModelRequest
 from agentnb.models.openai_compat import OpenAIModel, ServerError, ServerFeatureWarning, strict_schema
 from tests.models.schemas import ADD
 

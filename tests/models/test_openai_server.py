@@ -16,8 +16,8 @@ import pytest
 from pydantic import BaseModel
 
 from agentnb import Agent, Team, tool
-from agentnb.messages import TextMessage, ToolCalls, ToolResult
-from agentnb.models.base import Model, ModelReply, ModelRequest, complete
+from agentnb.core.events import TextMessage, ToolCalls, ToolResult
+from agentnb.core.model import Model, ModelReply, ModelRequest, complete
 from agentnb.models.openai_compat import OpenAIModel, ServerFeatureWarning
 from tests.conftest import require
 from tests.models.llama_server import llama_server, missing_packages

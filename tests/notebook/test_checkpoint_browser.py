@@ -9,7 +9,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from agentnb import Agent, Human, Team
-from agentnb.messages import TextMessage
+from agentnb.core.events import TextMessage
 from agentnb.models import ScriptedModel
 from agentnb.notebook.checkpoints import CheckpointBrowser
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from agentnb import Agent, Human, Team, models, tool
-from agentnb.messages import Approval, ToolCall, ToolCalls, ToolResult
+from agentnb.core.events import Approval, ToolCall, ToolCalls, ToolResult
 from agentnb.notebook.bridge import Ask, HumanBridge
 from agentnb.notebook.widget import ChatWidget
 

@@ -12,7 +12,7 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
 from agentnb import Agent, Human, Team, TeamResult, models, tool
-from agentnb.messages import TextMessage, ToolResult
+from agentnb.core.events import TextMessage, ToolResult
 from agentnb.notebook import magics
 from agentnb.notebook.parse import CellError
 

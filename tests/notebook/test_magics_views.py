@@ -9,14 +9,15 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
-from agentnb import Agent, Human, Team, render
-from agentnb.messages import SpeakerSelected, TextMessage
+from agentnb import Agent, Human, Team
+from agentnb.core.events import SpeakerSelected, TextMessage
 from agentnb.models import ScriptedModel
 from agentnb.notebook import live
 from agentnb.notebook.checkpoints import CheckpointBrowser
 from agentnb.notebook.widget import ChatWidget
-from agentnb.render import PALETTE, PRESENTATION
-from agentnb.trace.view import TraceView
+from agentnb.views import chat as render
+from agentnb.views.chat import PALETTE, PRESENTATION
+from agentnb.views.trace import TraceView
 
 CELL = "writer: You write.\neditor: You edit.\n---\nA story."
 
@@ -162,7 +163,7 @@ def test_a_persons_turn_has_no_model_context_to_xray(ip: InteractiveShell) -> No
 def test_plan_teams_get_no_xray_toggle(
     ip: InteractiveShell, chats: list[ChatWidget], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from agentnb.plan import Plan, Step
+    from agentnb.core.plan import Plan, Step
 
     monkeypatch.setattr("IPython.display.display", lambda obj, **kw: Handle())
     plan = Plan(steps=[Step(id="s", description="do it", assignee="a")])

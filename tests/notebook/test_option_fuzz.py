@@ -12,7 +12,7 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
 from agentnb import Agent, Team, TeamResult, models, tool
-from agentnb.errors import AgentnbError
+from agentnb.core.errors import AgentnbError
 from agentnb.notebook import magics
 
 CELL = "writer: You write.\neditor: You edit. tools=word_count\n---\nWrite about parks."

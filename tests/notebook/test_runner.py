@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from agentnb import Agent, Human, Team, models, tool
-from agentnb.errors import RunError
-from agentnb.messages import Approval, Event, Stop, TextMessage, TokenDelta, ToolResult
+from agentnb.core.errors import RunError
+from agentnb.core.events import Approval, Event, Stop, TextMessage, TokenDelta, ToolResult
 from agentnb.notebook.bridge import Ask, HumanBridge
 from agentnb.notebook.runner import INTERRUPTED, ServeError, run_blocking
 

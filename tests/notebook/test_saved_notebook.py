@@ -10,7 +10,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 CELLS = [
-    "%load_ext agentnb\nfrom agentnb.demo import NEWSROOM_TASK, search_archive",
+    "%load_ext agentnb\nfrom agentnb.apps.demo import NEWSROOM_TASK, search_archive",
     "%%agentteam --model scripted:newsroom --until PUBLISHED --max-turns 12 --out story\n"
     "writer: You are a news writer.\n"
     "fact_checker: You check every claim with search_archive. tools=search_archive\n"

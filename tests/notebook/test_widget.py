@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agentnb.messages import (
+from agentnb.core.events import (
     Handoff,
     SpeakerSelected,
     Stop,
@@ -22,7 +22,7 @@ from agentnb.messages import (
 )
 from agentnb.notebook.bridge import Ask
 from agentnb.notebook.widget import ChatWidget
-from agentnb.render import html_color
+from agentnb.views.chat import html_color
 
 
 class Clock:
@@ -236,8 +236,8 @@ async def _result(future: asyncio.Future[Any]) -> Any:
 def test_a_streamed_reply_renders_finished_blocks_as_markdown_and_the_rest_as_text():
     import html
 
-    from agentnb.markup import settled_end, to_html
     from agentnb.notebook.widget import _Reply
+    from agentnb.views.markup import settled_end, to_html
 
     text = "Intro line\n\n- one\n- two\n\n```python\nx = 1\n\ny = 2\n```\n\nLast **bold** <b>words</b>"
     reply = _Reply("writer")

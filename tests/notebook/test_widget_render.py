@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from agentnb.messages import Event, TextMessage, TokenDelta, ToolCall, ToolCalls, ToolResult
+from agentnb.core.events import Event, TextMessage, TokenDelta, ToolCall, ToolCalls, ToolResult
 from agentnb.notebook.widget import ChatWidget
-from agentnb.render import PALETTE, USER_COLOR, render_html
+from agentnb.views.chat import PALETTE, USER_COLOR, render_html
 from tests.core.test_render import HOSTILE, ONE_OF_EACH
 
 

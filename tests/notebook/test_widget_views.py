@@ -9,7 +9,7 @@ from typing import Any
 import ipywidgets as widgets
 import pytest
 
-from agentnb.messages import (
+from agentnb.core.events import (
     PlanCreated,
     Replanned,
     SpeakerSelected,
@@ -19,9 +19,9 @@ from agentnb.messages import (
     TextMessage,
     TokenDelta,
 )
+from agentnb.core.plan import Plan, Step
 from agentnb.notebook.widget import BOARD_INTERVAL, ChatWidget
-from agentnb.plan import Plan, Step
-from agentnb.render import PRESENTATION
+from agentnb.views.chat import PRESENTATION
 
 PLAN = Plan(
     steps=(

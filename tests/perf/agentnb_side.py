@@ -12,9 +12,8 @@ from collections.abc import AsyncIterator
 from compare_protocol import run_side
 
 from agentnb import Agent, Team, tool
-from agentnb.messages import TextMessage, ToolCall, ToolResult, Usage
-from agentnb.models.base import ModelReply, ModelRequest
-from agentnb.stop import USER
+from agentnb.core.events import USER, TextMessage, ToolCall, ToolResult, Usage
+from agentnb.core.model import ModelReply, ModelRequest
 
 USAGE = Usage(prompt_tokens=10, completion_tokens=2)
 

@@ -18,8 +18,8 @@ import time
 from collections.abc import AsyncIterator
 
 from agentnb import Agent, Team, tool
-from agentnb.messages import ToolCall, Usage
-from agentnb.models.base import ModelReply, ModelRequest
+from agentnb.core.events import ToolCall, Usage
+from agentnb.core.model import ModelReply, ModelRequest
 
 USAGE = Usage(prompt_tokens=10, completion_tokens=2)
 

@@ -23,8 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from agentnb import Agent, Team
-from agentnb.demo import NEWSROOM_TASK, newsroom
-from agentnb.messages import Event, TextMessage, ToolCalls, ToolResult
+from agentnb.apps.demo import NEWSROOM_TASK, newsroom
+from agentnb.core.events import Event, TextMessage, ToolCalls, ToolResult
 from agentnb.models.local import LocalModel, available
 
 SHINGLE = 6  # words in a row that count as copying

@@ -143,8 +143,8 @@ class InstantModel:
     name = "instant"
 
     async def stream(self, request):  # type: ignore[no-untyped-def]
-        from agentnb.messages import Usage
-        from agentnb.models.base import ModelReply
+        from agentnb.core.events import Usage
+        from agentnb.core.model import ModelReply
 
         yield ModelReply(text="ok", usage=Usage(prompt_tokens=10, completion_tokens=2), model=self.name)
 
@@ -182,7 +182,7 @@ def deep_size(value: object, seen: set[int] | None = None) -> int:
 
 
 def checkpoint_section() -> list[Row]:
-    import agentnb.team as team_module
+    import agentnb.core.team as team_module
 
     rows: list[Row] = []
     n = 10_000
@@ -223,8 +223,8 @@ def checkpoint_section() -> list[Row]:
 
 
 def context_section() -> list[Row]:
-    from agentnb.context import AgentContext, Full, HeadAndTail, LastN, TokenLimit
-    from agentnb.messages import TextMessage
+    from agentnb.core.context import AgentContext, Full, HeadAndTail, LastN, TokenLimit
+    from agentnb.core.events import TextMessage
 
     rows: list[Row] = []
     policies = [Full(), LastN(20), TokenLimit(2_000), HeadAndTail(5, 20)]

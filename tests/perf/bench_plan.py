@@ -15,8 +15,8 @@ import statistics
 import time
 
 from agentnb import Agent, Team
+from agentnb.core.plan import Plan, Step
 from agentnb.models import FunctionModel
-from agentnb.plan import Plan, Step
 
 LATENCY = 0.2
 

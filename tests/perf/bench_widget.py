@@ -28,7 +28,7 @@ from typing import Any
 import nbformat
 from nbclient import NotebookClient
 
-from agentnb.markup import MARKDOWN_LIMIT, to_html
+from agentnb.views.markup import MARKDOWN_LIMIT, to_html
 
 TOKENS = 10_000
 AGENTS = ("anna", "ben", "cleo")
@@ -172,7 +172,7 @@ Next, the editor checks the quotes and the publisher decides.
 
 def in_process(replies: int = 30, tokens_per_second: float = 50.0) -> dict[str, float]:
     """Feed and draw markdown replies token by token in a `ChatWidget` with a simulated clock."""
-    from agentnb.messages import TextMessage, TokenDelta
+    from agentnb.core.events import TextMessage, TokenDelta
     from agentnb.notebook.widget import ChatWidget
 
     now = [0.0]

@@ -23,7 +23,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `tests` and `agentnb` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from agentnb.models.base import ModelRequest, complete
+from agentnb.core.model import ModelRequest, complete
 from agentnb.models.openai_compat import OpenAIModel
 
 MODEL = "smollm2"

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from agentnb.messages import SpeakerSelected, TextMessage, Usage
+from agentnb.core.events import SpeakerSelected, TextMessage, Usage
 from agentnb.trace import PRICES, Trace, price, set_price
 from agentnb.trace.cost import lookup
 

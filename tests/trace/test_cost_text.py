@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agentnb.messages import SpeakerSelected, TextMessage, Usage
+from agentnb.core.events import SpeakerSelected, TextMessage, Usage
 from agentnb.trace import Trace
 
 USAGE = Usage(prompt_tokens=1_000_000, completion_tokens=0)

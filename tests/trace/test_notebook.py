@@ -12,7 +12,7 @@ from agentnb import Agent, Team
 from agentnb.models import ScriptedModel
 from agentnb.notebook import trace_view
 from agentnb.trace import Trace
-from agentnb.trace.view import TraceView
+from agentnb.views.trace import TraceView
 from tests.trace.test_spans import round_robin_with_tool
 
 

@@ -85,7 +85,7 @@ def test_content_is_exported_only_when_asked(exporter, monkeypatch):
 def test_failed_spans_have_error_status_and_type(exporter):
     from opentelemetry.trace import StatusCode
 
-    from agentnb.messages import SpeakerSelected, Stop
+    from agentnb.core.events import SpeakerSelected, Stop
 
     events = [
         SpeakerSelected(source="t", speaker="a", turn=1, at=1.0),

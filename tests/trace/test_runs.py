@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from agentnb import Agent, Human, Team, tool
-from agentnb.errors import RunError
+from agentnb.core.errors import RunError
 from agentnb.models import FunctionModel, ScriptedModel
 from agentnb.trace import Trace
 from agentnb.trace.spans import AGENT, APPROVAL, CHAT, SELECT, TOOL, WORKFLOW

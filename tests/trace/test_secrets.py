@@ -66,7 +66,7 @@ def test_opentelemetry_export_carries_no_secret(monkeypatch):
 
 
 def test_secrets_given_to_the_trace_are_scrubbed_too():
-    from agentnb.messages import SpeakerSelected, TextMessage
+    from agentnb.core.events import SpeakerSelected, TextMessage
 
     events = [
         SpeakerSelected(source="t", speaker="a", turn=1, at=0.0),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agentnb.messages import (
+from agentnb.core.events import (
     Approval,
     ErrorEvent,
     Handoff,
@@ -20,7 +20,7 @@ from agentnb.messages import (
     ToolResult,
     Usage,
 )
-from agentnb.plan import Plan, Step
+from agentnb.core.plan import Plan, Step
 from agentnb.trace import Trace
 from agentnb.trace.spans import AGENT, APPROVAL, CHAT, PLAN, SELECT, STEP, TOOL, WORKFLOW
 

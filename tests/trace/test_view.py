@@ -7,7 +7,7 @@ import re
 import pytest
 
 from agentnb import Agent, Team
-from agentnb.messages import SpeakerSelected, Stop, TextMessage, ToolCall, ToolCalls, ToolResult, Usage
+from agentnb.core.events import SpeakerSelected, Stop, TextMessage, ToolCall, ToolCalls, ToolResult, Usage
 from agentnb.models import ScriptedModel
 from agentnb.trace import Trace
 from tests.trace.test_spans import round_robin_with_tool

@@ -1,0 +1,1 @@
+"""Applications built on agentnb: the command line, the demo, the course launcher."""

@@ -1,0 +1,198 @@
+"""The ``agentnb`` command: ``agentnb demo`` runs the newsroom team in the terminal; ``agentnb lab``
+opens the course (lessons and classroom demos) in JupyterLab."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import difflib
+import importlib.util
+import os
+import re
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from agentnb.apps.demo import NEWSROOM_TASK, newsroom
+from agentnb.apps.lab import DEFAULT_DIR, LabError, jupyterlab_command, prepare
+from agentnb.core.errors import AgentnbError
+from agentnb.core.events import Stop
+from agentnb.core.model import Model, ModelError
+from agentnb.views.chat import TerminalPrinter
+
+OPTION = re.compile(r"--?[A-Za-z][\w-]*(=.*)?")  # what a typed option looks like (not a value like '-3')
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a mistyped option in its own (sub)command's usage, with the closest match.
+
+    Plain argparse lets a subcommand's unknown options travel up to the top-level parser,
+    which shows its own usage and no hint. ``commands`` maps subcommand names to their parsers.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands: dict[str, Parser] = {}
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        words = list(sys.argv[1:] if args is None else args)
+        for word in words:  # the options before the first other word: checked before argparse's errors
+            if not OPTION.fullmatch(word):
+                break
+            self._check_option(word)
+        known, extras = super().parse_known_args(words, namespace)
+        for word in extras:
+            if OPTION.fullmatch(word):
+                self._check_option(word)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return known, extras
+
+    def _check_option(self, word: str) -> None:
+        name = word.partition("=")[0]
+        own = list(self._option_string_actions)  # every spelling this parser accepts
+        if any(option.startswith(name) for option in own):  # argparse takes unique prefixes
+            return
+        elsewhere = {
+            option: f"{self.prog} {command} {option}"
+            for command, sub in self.commands.items()
+            for option in sub._option_string_actions
+        }
+        close = difflib.get_close_matches(name, own, n=1) or difflib.get_close_matches(name, elsewhere, n=1)
+        if close:
+            hint = f"did you mean {elsewhere.get(close[0], close[0])}?"
+        else:
+            hint = f"the options are {', '.join(sorted(own))}"
+        self.error(f"unrecognized option {name}: {hint}")
+
+
+async def run_demo(model: Model, label: str, task: str, color: bool, max_turns: int) -> int:
+    """Stream the newsroom run to stdout as it happens; return a process exit code.
+
+    The run's closing line waits for the end: a run that fails says why once, on stderr.
+    """
+    team = newsroom(model, max_turns=max_turns)
+    printer = TerminalPrinter(sys.stdout, color=color, participants=[p.name for p in team.participants])
+    print(printer.paint(f"agentnb demo · newsroom · model {label}", code=90))
+    stop: Stop | None = None
+    try:
+        async for event in team.stream(task):
+            if isinstance(event, Stop) and not event.scope:
+                stop = event
+                continue
+            printer.feed(event)
+            sys.stdout.flush()
+    except AgentnbError as exc:
+        if printer.streaming is not None:
+            print(flush=True)  # end the reply cut short
+        print(f"agentnb: {exc}", file=sys.stderr)
+        return 1
+    if stop is not None:
+        printer.feed(stop)
+    result = team.last_result
+    if result is not None:
+        summary = f"{result.turns} turns · {result.usage.total_tokens} tokens"
+        print(printer.paint(summary, code=90))
+    return 0
+
+
+def demo_model(spec: str | None) -> tuple[Model, str]:
+    """The model for the demo, and its spec with where the choice came from."""
+    from agentnb import models
+
+    if spec:
+        return models.resolve(spec), f"{spec} (from --model)"
+    choice = models.describe_default()
+    return models.default(), f"{choice.spec} ({choice.source})"  # resolved now: its notice comes first
+
+
+def port_number(text: str) -> int:
+    """A TCP port from the command line (argparse type)."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number from 1 to 65535, got {text!r}")
+    return port
+
+
+def run_lab(folder: str | None, port: int | None, browser: bool, extra: list[str]) -> int:
+    """Get the course folder ready, then become JupyterLab (exec: Ctrl+C and signals reach it directly)."""
+    if importlib.util.find_spec("jupyterlab") is None:
+        print("agentnb: agentnb lab needs JupyterLab; install it with: pip install 'agentnb[notebook]'",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    try:
+        root, done = prepare(folder)
+    except LabError as exc:
+        print(f"agentnb: {exc}", file=sys.stderr)
+        return 1
+    print(f"agentnb lab: {done}", flush=True)
+    command = jupyterlab_command(root, port=port, browser=browser, extra=extra)
+    sys.stderr.flush()
+    os.execv(command[0], command)
+    return 0  # not reached: JupyterLab replaced this process
+
+
+def parser() -> Parser:
+    from agentnb import __version__
+
+    top = Parser(prog="agentnb", description="Teams of AI agents, in notebooks.")
+    top.add_argument("--version", action="version", version=f"agentnb {__version__}")
+    commands = top.add_subparsers(dest="command", required=True, parser_class=Parser)
+    top.commands = commands.choices
+    demo = commands.add_parser("demo", help="run the newsroom team: writer, fact-checker, editor, publisher")
+    demo.add_argument("--model", help="model spec, e.g. scripted:newsroom, local, openai:gpt-4o-mini")
+    demo.add_argument("--task", default=NEWSROOM_TASK, help="what the newsroom should write")
+    demo.add_argument("--max-turns", type=int, default=12, help="stop after this many turns (default 12)")
+    demo.add_argument("--color", action=argparse.BooleanOptionalAction, default=None,
+                      help="colour the transcript (default: when printing to a terminal)")  # fmt: skip
+    lab = commands.add_parser(
+        "lab",
+        help="open the lessons and classroom demos in JupyterLab",
+        usage="agentnb lab [-h] [--dir DIR] [--port PORT] [--no-browser] [-- JUPYTERLAB OPTIONS]",
+        description="Open the course in JupyterLab. An installed course is first copied into a folder of "
+        "your own (only missing files are copied: your edits are never overwritten).",
+        epilog="Options after -- go to JupyterLab, e.g.: agentnb lab -- --allow-root",
+    )
+    lab.add_argument("--dir", help=f"copy the course into this folder and open it (default: ./{DEFAULT_DIR} "
+                     "for an installed agentnb; a source checkout opens in place)")  # fmt: skip
+    lab.add_argument(
+        "--port", type=port_number, help="the port JupyterLab listens on (default: 8888 or the next free one)"
+    )
+    lab.add_argument("--no-browser", action="store_true", help="start JupyterLab without opening a browser")
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    top = parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    extra = words[words.index("--") + 1 :] if "--" in words else []
+    args = top.parse_args(words[: words.index("--")] if "--" in words else words)
+    if "--" in words and args.command != "lab":
+        top.commands[args.command].error("options after -- go to JupyterLab: only agentnb lab takes them")
+    if args.command == "lab":
+        return run_lab(args.dir, args.port, not args.no_browser, extra)
+    demo = top.commands["demo"]
+    if args.max_turns <= 0:
+        demo.error("--max-turns must be a positive integer")
+    color = args.color if args.color is not None else sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    try:
+        model, label = demo_model(args.model)
+    except (ValueError, ModelError) as exc:  # a bad model spec, or a model that cannot load
+        demo.error(f"--model: {exc}" if args.model else str(exc))
+    try:
+        return asyncio.run(run_demo(model, label, args.task, color, args.max_turns))
+    except KeyboardInterrupt:
+        print("\nagentnb: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. piped into `head`: stop quietly, like other tools
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""What a renderer shows when it cannot render its input: the input as escaped, truncated text."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from pydantic import BaseModel
+
+from agentnb.core.events import TIMING_FIELDS
+from agentnb.core.words import short
+from agentnb.views.chat.colors import NOTE_COLOR
+from agentnb.views.chat.style import FONT, NO_MATH
+from agentnb.views.markup import md_code
+
+FALLBACK_LIMIT = 2_000
+TIMING = TIMING_FIELDS | {"usage"}  # fields a fallback leaves out: static output stays deterministic
+
+
+def raw(*args: Any) -> str:
+    """What a renderer was given, as plain text: each event's kind and fields (no timings), truncated."""
+    parts: list[str] = []
+    for arg in args:
+        if isinstance(arg, str):
+            parts.append(arg)
+        elif isinstance(arg, BaseModel):
+            parts.append(_raw_model(arg))
+        elif isinstance(arg, list | tuple):
+            parts.extend(_raw_model(item) for item in arg[:20] if isinstance(item, BaseModel))
+        if sum(map(len, parts)) > FALLBACK_LIMIT:
+            break
+    return short("\n".join(parts), FALLBACK_LIMIT)
+
+
+def _raw_model(model: BaseModel) -> str:
+    fields = []
+    for name in type(model).model_fields:
+        if name in TIMING:
+            continue
+        value = getattr(model, name, None)
+        if value is None or value == "":
+            continue
+        try:
+            text = value if isinstance(value, str) else repr(value)
+        except Exception:  # e.g. RecursionError on deeply nested data
+            text = f"<{type(value).__name__}>"
+        fields.append(f"{name}={short(text, 500)}")
+    return f"{type(model).__name__}({', '.join(fields)})"
+
+
+def raw_text(*args: Any, **_: Any) -> str:
+    return raw(*args) + "\n"
+
+
+def raw_markdown(*args: Any, **_: Any) -> str:
+    return md_code(raw(*args))
+
+
+def raw_html(*args: Any, **_: Any) -> str:
+    style = f"white-space:pre-wrap;{FONT};font-size:12px;color:{NOTE_COLOR};padding:2px 0"
+    return f'<pre class="agentnb-raw {NO_MATH}" style="{style}">{html.escape(raw(*args))}</pre>'
