@@ -9,25 +9,32 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from agentnb.core import plugins
+
 __version__ = "0.1.0"
 
 _EXPORTS = {
     "Agent": "agentnb.core.agent",
     "Team": "agentnb.core.team",
     "TeamResult": "agentnb.core.result",
+    "TeamState": "agentnb.core.team_state",
     "Human": "agentnb.core.human",
     "tool": "agentnb.core.tools",
     "Tool": "agentnb.core.tools",
-    "Edge": "agentnb.core.graph",
+    "ToolOutput": "agentnb.core.tools",
+    "Edge": "agentnb.core.modes.graph",
     "Plan": "agentnb.core.plan",
     "Step": "agentnb.core.plan",
     "PlanError": "agentnb.core.plan",
-    "ToolOutput": "agentnb.core.tools",
-    "Full": "agentnb.core.context",
-    "LastN": "agentnb.core.context",
-    "TokenLimit": "agentnb.core.context",
-    "HeadAndTail": "agentnb.core.context",
-    "Summarize": "agentnb.core.context",
+    "DraftStep": "agentnb.core.modes.planner",
+    "PlanDraft": "agentnb.core.modes.planner",
+    "ContextPolicy": "agentnb.core.policies",
+    "Selection": "agentnb.core.policies",
+    "Full": "agentnb.core.policies",
+    "LastN": "agentnb.core.policies",
+    "TokenLimit": "agentnb.core.policies",
+    "HeadAndTail": "agentnb.core.policies",
+    "Summarize": "agentnb.core.policies",
     "MemoryStore": "agentnb.memory",
     "Trace": "agentnb.trace",
     "code_executor": "agentnb.execution",
@@ -41,10 +48,12 @@ _EXPORTS = {
     "Predicate": "agentnb.core.stop",
     "ExternalStop": "agentnb.core.stop",
     "AgentnbError": "agentnb.core.errors",
+    "ConfigError": "agentnb.core.errors",
     "RunError": "agentnb.core.errors",
     "StructuredOutputError": "agentnb.core.errors",
     "TeamBusyError": "agentnb.core.errors",
     "CheckpointError": "agentnb.core.errors",
+    "SavedFileError": "agentnb.core.errors",
     "RunInterrupted": "agentnb.core.errors",
     "UnknownParticipantError": "agentnb.core.errors",
     "Event": "agentnb.core.events",
@@ -53,6 +62,7 @@ _EXPORTS = {
     "ToolCalls": "agentnb.core.events",
     "ToolResult": "agentnb.core.events",
     "Handoff": "agentnb.core.events",
+    "ApprovalRequested": "agentnb.core.events",
     "Approval": "agentnb.core.events",
     "TokenDelta": "agentnb.core.events",
     "SpeakerSelected": "agentnb.core.events",
@@ -66,13 +76,14 @@ _EXPORTS = {
     "Stop": "agentnb.core.events",
     "Usage": "agentnb.core.events",
 }
+_MODULES = {"models": "agentnb.models", "modes": "agentnb.core.modes"}
 
-__all__ = [*_EXPORTS, "models", "__version__"]
+__all__ = [*_EXPORTS, *_MODULES, "__version__"]
 
 
 def __getattr__(name: str) -> Any:
-    if name == "models":
-        return importlib.import_module("agentnb.models")
+    if name in _MODULES:
+        return importlib.import_module(_MODULES[name])
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'agentnb' has no attribute {name!r}")
@@ -87,19 +98,22 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from agentnb import models
+    from agentnb.core import modes
     from agentnb.core.agent import Agent
-    from agentnb.core.context import Full, HeadAndTail, LastN, Summarize, TokenLimit
     from agentnb.core.errors import (
         AgentnbError,
         CheckpointError,
+        ConfigError,
         RunError,
         RunInterrupted,
+        SavedFileError,
         StructuredOutputError,
         TeamBusyError,
         UnknownParticipantError,
     )
     from agentnb.core.events import (
         Approval,
+        ApprovalRequested,
         ContextSummary,
         ErrorEvent,
         Event,
@@ -118,9 +132,19 @@ if TYPE_CHECKING:
         ToolResult,
         Usage,
     )
-    from agentnb.core.graph import Edge
     from agentnb.core.human import Human
+    from agentnb.core.modes.graph import Edge
+    from agentnb.core.modes.planner import DraftStep, PlanDraft
     from agentnb.core.plan import Plan, PlanError, Step
+    from agentnb.core.policies import (
+        ContextPolicy,
+        Full,
+        HeadAndTail,
+        LastN,
+        Selection,
+        Summarize,
+        TokenLimit,
+    )
     from agentnb.core.result import TeamResult
     from agentnb.core.stop import (
         ExternalStop,
@@ -132,11 +156,50 @@ if TYPE_CHECKING:
         TokenBudget,
     )
     from agentnb.core.team import Team
+    from agentnb.core.team_state import TeamState
     from agentnb.core.tools import Tool, ToolOutput, tool
     from agentnb.execution import code_executor
     from agentnb.memory import MemoryStore
     from agentnb.models.scripted import call, handoff
     from agentnb.trace import Trace
+
+
+# ----- the composition root: the layers above the core plug into it here ---------------------
+
+
+def _resolve_model(spec: Any) -> Any:
+    from agentnb.models.spec import resolve
+
+    return resolve(spec)
+
+
+def _check_model(spec: str) -> None:
+    from agentnb.models.spec import check_spec
+
+    check_spec(spec)
+
+
+def _solo_team(agent: Any, name: str) -> Any:
+    from agentnb.core.team import Team
+
+    return Team([agent], name=name, max_turns=1)
+
+
+def _load_views() -> None:
+    import agentnb.views
+
+
+def _trace_of(events: Any, **options: Any) -> Any:
+    from agentnb.trace import Trace
+
+    return Trace.from_events(events, **options)
+
+
+plugins.plug("resolve_model", _resolve_model)
+plugins.plug("check_model", _check_model)
+plugins.plug("solo_team", _solo_team)
+plugins.plug("load_views", _load_views)
+plugins.plug("trace_of", _trace_of)
 
 
 def load_ipython_extension(ipython: Any) -> None:

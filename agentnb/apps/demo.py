@@ -30,8 +30,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel
 
 from agentnb.core.agent import Agent
-from agentnb.core.context import AgentContext, ContextPolicy, Selection
+from agentnb.core.context import AgentContext
 from agentnb.core.model import ChatMessage, Model, ModelRequest
+from agentnb.core.policies import ContextPolicy, Selection
 from agentnb.core.team import Team
 from agentnb.core.tools import tool
 

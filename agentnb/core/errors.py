@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from agentnb.core.result import TeamResult
+from typing import Any
 
 
 class AgentnbError(Exception):
@@ -16,10 +13,18 @@ class AgentnbError(Exception):
         return [f"{type(self).__name__}: {self}"]
 
 
+class ConfigError(AgentnbError, ValueError, TypeError):
+    """An argument that cannot work: the message names it, says why, and how to fix it.
+
+    A `ValueError` and a `TypeError` (a wrong value or a wrong kind of value), so either
+    ``except`` works; notebooks show it as one line, without a traceback.
+    """
+
+
 class RunError(AgentnbError):
     """A run ended because of an error; ``result`` keeps everything that happened before it."""
 
-    def __init__(self, message: str, result: TeamResult | Any = None) -> None:
+    def __init__(self, message: str, result: Any = None) -> None:
         super().__init__(message)
         self.result = result
 
@@ -53,6 +58,11 @@ class UnknownParticipantError(AgentnbError, KeyError):
 
 class CheckpointError(AgentnbError, IndexError):
     """A checkpoint number that does not exist, or a saved state that does not fit the team."""
+
+
+class SavedFileError(CheckpointError, ValueError):
+    """A saved file (a team, a cassette, a report) that cannot be read: the message names the
+    file, what is wrong in it and what to do."""
 
 
 class RunInterrupted(asyncio.CancelledError):

@@ -1,29 +1,69 @@
 """Events: the one stream every consumer of a team run reads.
 
-Every event is a small pydantic model with a ``type`` tag, so a whole run round-trips
-through JSON (`event_to_json` / `event_from_json`). The transcript of a team is a list of
-these; an agent's model context is derived from it, which is what lets checkpoints,
-tracing and evals be built later as plain consumers of the stream.
+Every event is a small, frozen, slotted dataclass with a ``type`` tag. Events are values:
+the transcript, its forks and every view share them, and nothing changes one after it is
+made. A whole run round-trips through JSON (`event_to_json` / `event_from_json`), validated
+by pydantic when it is read back; pydantic is loaded then, not at import, so
+``from agentnb import Agent, Team`` stays fast, and an event weighs about 150 bytes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import time
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
 
-from agentnb.core.plan import Plan
+    from agentnb.core.plan import Plan
 
 USER = "user"  # the source name of the task message; no participant may use it
+value = dataclass(frozen=True, slots=True, kw_only=True)
 
 
-class Usage(BaseModel):
+@functools.cache
+def _adapter(kind: Any) -> TypeAdapter[Any]:
+    """The pydantic adapter of an event class (or "Event", "Events"), built on first use."""
+    from pydantic import Field, TypeAdapter
+
+    from agentnb.core.plan import Plan
+
+    globals().setdefault("Plan", Plan)  # plan events name it; plans load with pydantic, on first use
+    if kind in ("Event", "Events"):
+        tagged = Annotated[EVENT_UNION, Field(discriminator="type")]
+        kind = tagged if kind == "Event" else list[tagged]
+    return TypeAdapter(kind)
+
+
+def _frozen_tuple(event: Any, name: str) -> None:
+    """Store a list given for a tuple field as a tuple, so the event stays a value."""
+    items = getattr(event, name)
+    if isinstance(items, list):
+        object.__setattr__(event, name, tuple(items))
+
+
+class _Dumps:
+    """``model_dump`` / ``model_dump_json`` / ``model_copy``, as pydantic models spell them."""
+
+    __slots__ = ()
+
+    def model_dump(self, **options: Any) -> dict[str, Any]:
+        return _adapter(type(self)).dump_python(self, **options)
+
+    def model_dump_json(self, **options: Any) -> str:
+        return _adapter(type(self)).dump_json(self, **options).decode()
+
+    def model_copy(self, *, update: dict[str, Any] | None = None) -> Any:
+        return dataclasses.replace(self, **(update or {}))  # type: ignore[type-var]
+
+
+@dataclass(frozen=True, slots=True)
+class Usage(_Dumps):
     """Token counts of one model call, or totals over a run."""
-
-    model_config = ConfigDict(frozen=True)
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -39,7 +79,8 @@ class Usage(BaseModel):
         )
 
 
-class ToolCall(BaseModel):
+@dataclass(frozen=True, slots=True)
+class ToolCall(_Dumps):
     """One function call a model asked for; ``arguments`` is the raw JSON text it sent."""
 
     id: str
@@ -54,49 +95,61 @@ class ToolCall(BaseModel):
             return self.arguments
 
 
-class _Event(BaseModel):
+@value
+class EventBase(_Dumps):
     """Fields every event has: who produced it, in which nested team or plan step, and when."""
 
     source: str
     scope: str = ""  # "" at top level; "inner" or "outer/inner" for nested teams' events
     step: str = ""  # the plan step this event belongs to ("" outside plan steps)
-    at: float = Field(default_factory=time.time)
+    at: float = field(default_factory=time.time)
 
 
-class _ModelOutput(_Event):
+@value
+class ModelOutput(EventBase):
     """An event that one model call produced: what it cost and how long it took.
 
     ``started_at`` is when the call began and ``first_token_at`` when its first streamed
     piece arrived (both epoch seconds; ``at`` is when it ended). For a human's message,
-    ``started_at`` is when the person was asked.
+    ``started_at`` is when the person was asked. ``model`` is the model that answered,
+    ``requested`` the one the agent asked for (they differ behind routers and aliases).
     """
 
     usage: Usage | None = None
     model: str | None = None
+    requested: str | None = None
     started_at: float | None = None
     first_token_at: float | None = None
 
 
-class TextMessage(_ModelOutput):
+@value
+class TextMessage(ModelOutput):
     """A chat message: the task from the user, an agent's reply, or a human's answer.
 
-    ``data`` holds the validated structured output when the agent has an ``output_type``.
+    ``data`` holds the validated structured output when the agent has an ``output_type``;
+    ``cut_off`` marks a reply the run stopped while it streamed (what had arrived is kept).
     """
 
     type: Literal["text"] = "text"
     content: str
     data: dict[str, Any] | None = None
+    cut_off: bool = False
 
 
-class ToolCalls(_ModelOutput):
+@value
+class ToolCalls(ModelOutput):
     """An agent's model asked for one or more tool calls (they run concurrently)."""
 
     type: Literal["tool_calls"] = "tool_calls"
-    calls: list[ToolCall]
+    calls: tuple[ToolCall, ...]
     content: str = ""  # text the model sent alongside the calls, if any
 
+    def __post_init__(self) -> None:
+        _frozen_tuple(self, "calls")
 
-class ToolResult(_Event):
+
+@value
+class ToolResult(EventBase):
     """The outcome of one tool call, as the model will see it."""
 
     type: Literal["tool_result"] = "tool_result"
@@ -105,18 +158,38 @@ class ToolResult(_Event):
     content: str
     is_error: bool = False
     duration: float = 0.0  # seconds; the call started at ``at - duration``
-    display: list[dict[str, str]] | None = None  # rich outputs (mime bundles: plots, tables)
+    display: tuple[dict[str, str], ...] | None = None  # rich outputs (mime bundles: plots, tables)
+
+    def __post_init__(self) -> None:
+        _frozen_tuple(self, "display")
 
 
-class Handoff(_Event):
+@value
+class Handoff(EventBase):
     """``source`` passed control to ``target`` through a ``transfer_to_<target>`` tool."""
 
     type: Literal["handoff"] = "handoff"
     target: str
 
 
-class Approval(_Event):
-    """A human approved or rejected a tool call that needs approval before it runs."""
+@value
+class ApprovalRequested(EventBase):
+    """``source`` wants to run a tool that needs a person's approval; the run waits for it.
+
+    ``origin`` says where the tool comes from (an MCP server's name, say) when it is not
+    the agent's own code.
+    """
+
+    type: Literal["approval_requested"] = "approval_requested"
+    call_id: str
+    tool: str
+    arguments: str = "{}"
+    origin: str = ""
+
+
+@value
+class Approval(EventBase):
+    """A person (or an approver function) approved or rejected a tool call."""
 
     type: Literal["approval"] = "approval"
     call_id: str
@@ -127,14 +200,16 @@ class Approval(_Event):
     started_at: float | None = None  # when the human was asked
 
 
-class TokenDelta(_Event):
+@value
+class TokenDelta(EventBase):
     """A piece of text streamed by ``source``'s model; not part of the transcript."""
 
     type: Literal["token"] = "token"
     text: str
 
 
-class SpeakerSelected(_Event):
+@value
+class SpeakerSelected(EventBase):
     """The team chose who speaks next, and why (``source`` is the team)."""
 
     type: Literal["speaker"] = "speaker"
@@ -146,7 +221,8 @@ class SpeakerSelected(_Event):
     started_at: float | None = None  # when the choice began (a selector model call)
 
 
-class ErrorEvent(_ModelOutput):
+@value
+class ErrorEvent(ModelOutput):
     """Feedback about an unusable reply; the agent it concerns (``source``) sees it.
 
     When the reply came from a model call, that call's usage and timing are kept here.
@@ -156,7 +232,8 @@ class ErrorEvent(_ModelOutput):
     content: str
 
 
-class ContextSummary(_ModelOutput):
+@value
+class ContextSummary(ModelOutput):
     """An agent's model summarized the older part of its context (see `context.Summarize`).
 
     ``covers`` is how many of the agent's context messages (after its system prompt) the
@@ -168,14 +245,16 @@ class ContextSummary(_ModelOutput):
     covers: int
 
 
-class PlanCreated(_Event):
+@value
+class PlanCreated(EventBase):
     """A plan to run: written by hand or by the planner (``source``)."""
 
     type: Literal["plan"] = "plan"
     plan: Plan
 
 
-class Replanned(_Event):
+@value
+class Replanned(EventBase):
     """The planner revised the plan after a failure; finished steps (``kept``) stay done."""
 
     type: Literal["replan"] = "replan"
@@ -183,10 +262,14 @@ class Replanned(_Event):
     revision: int
     reason: str
     failed: str = ""  # the id of the step whose failure led to this revision
-    kept: list[str] = Field(default_factory=list)
+    kept: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _frozen_tuple(self, "kept")
 
 
-class StepStarted(_Event):
+@value
+class StepStarted(EventBase):
     """A plan step began (``attempt`` counts from 1); ``source`` is the team."""
 
     type: Literal["step_started"] = "step_started"
@@ -195,7 +278,8 @@ class StepStarted(_Event):
     attempt: int = 1
 
 
-class StepFinished(_Event):
+@value
+class StepFinished(EventBase):
     """A plan step produced its result (text, and ``data`` when structured)."""
 
     type: Literal["step_finished"] = "step_finished"
@@ -206,7 +290,8 @@ class StepFinished(_Event):
     duration: float = 0.0
 
 
-class StepFailed(_Event):
+@value
+class StepFailed(EventBase):
     """A plan step failed; ``retrying`` says whether it will be tried again."""
 
     type: Literal["step_failed"] = "step_failed"
@@ -218,22 +303,26 @@ class StepFailed(_Event):
     duration: float = 0.0
 
 
-class Stop(_Event):
+@value
+class Stop(EventBase):
     """The run ended; ``reason`` says why in words a person can act on.
 
-    ``failed`` is True when an error ended it (the run raised `RunError`).
+    ``failed`` is True when an error ended it (the run raised `RunError`); ``waiting`` is
+    True when the run waits for a person (an approval, an answer) and goes on once given.
     """
 
     type: Literal["stop"] = "stop"
     reason: str
     failed: bool = False
+    waiting: bool = False
 
 
-Event = Annotated[
+EVENT_UNION = (
     TextMessage
     | ToolCalls
     | ToolResult
     | Handoff
+    | ApprovalRequested
     | Approval
     | TokenDelta
     | SpeakerSelected
@@ -244,32 +333,54 @@ Event = Annotated[
     | StepStarted
     | StepFinished
     | StepFailed
-    | Stop,
-    Field(discriminator="type"),
-]
-
-
+    | Stop
+)
+Event = EVENT_UNION
+"""Any event (for type hints; JSON readers use the ``type`` tag to pick the class)."""
 
 TIMING_FIELDS = frozenset({"at", "started_at", "first_token_at", "duration"})
 """Fields that hold clock times: leave them out to compare two runs (``model_dump(exclude=...)``)."""
 
 
-@functools.cache
-def _adapter(kind: Any) -> TypeAdapter[Any]:
-    """Built on first use: building validators for the whole union costs import time."""
-    return TypeAdapter(kind)
-
-
-def event_to_json(event: Event) -> str:
+def event_to_json(event: Any) -> str:
     """Serialize one event to JSON text."""
-    return event.model_dump_json()
+    return _adapter("Event").dump_json(event).decode()
 
 
-def event_from_json(text: str | bytes) -> Event:
+def event_from_json(text: str | bytes) -> Any:
     """Parse JSON text back into the right event class (by its ``type`` tag)."""
-    return _adapter(Event).validate_json(text)
+    return _adapter("Event").validate_json(text)
 
 
-def events_from_json(text: str | bytes) -> list[Event]:
+def event_from_data(data: Any) -> Any:
+    """An event from JSON-ready data (a dict with a ``type`` tag)."""
+    return _adapter("Event").validate_python(data)
+
+
+def events_from_json(text: str | bytes) -> list[Any]:
     """Parse a JSON array of events."""
-    return _adapter(list[Event]).validate_json(text)
+    return _adapter("Events").validate_json(text)
+
+
+def events_to_data(events: Any) -> list[Any]:
+    """Events as JSON-ready data (one dict per event)."""
+    return _adapter("Events").dump_python(list(events), mode="json")
+
+
+PRICED = frozenset({TextMessage, ToolCalls, ErrorEvent, ContextSummary, SpeakerSelected})
+"""The event kinds that carry a model call's ``usage``."""
+
+
+def usage_of(event: Any) -> Usage | None:
+    """The usage an event carries, if it is a kind that has one (fast: no attribute miss)."""
+    return event.usage if event.__class__ in PRICED else None
+
+
+def is_turn_end(event: Any) -> bool:
+    """True for the event that closes a participant's turn at the top level."""
+    if event.scope:
+        return False
+    kind = event.__class__
+    if kind is TextMessage:
+        return event.source != USER
+    return kind is Handoff

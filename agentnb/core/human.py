@@ -6,9 +6,10 @@ import asyncio
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from agentnb.core.agent import TurnContext, check_name
+from agentnb.core.agent import check_name
 from agentnb.core.events import Event, TextMessage, ToolCall
 from agentnb.core.tools import describe_call
+from agentnb.core.turn import TurnContext
 
 InputFunction = Callable[[str], "str | Awaitable[str]"]
 YES = {"y", "yes", "ok", "approve", "approved"}

@@ -55,7 +55,6 @@ async def end_run(callbacks: list[Callable[[], object]] | None) -> None:
             log.exception("agentnb: a run's cleanup failed")
 
 
-
 class Pace:
     """How often a run lets others use the event loop: on every `YIELD_EVERY`-th model call.
 

@@ -9,7 +9,7 @@ format (plain dicts), the one format every server and reader already knows.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -68,7 +68,7 @@ class ModelRequest:
     """
 
     agent: str
-    messages: list[ChatMessage]
+    messages: Sequence[ChatMessage]  # a snapshot: it never changes after the request is made
     tools: list[dict[str, Any]] = field(default_factory=list)
     tool_choice: ToolChoice = "auto"
     output_schema: dict[str, Any] | None = None
@@ -83,7 +83,7 @@ class ModelRequest:
         """A JSON-ready form (used by cassettes and caches)."""
         return {
             "agent": self.agent,
-            "messages": self.messages,
+            "messages": [dict(m) for m in self.messages],
             "tools": self.tools,
             "tool_choice": self.tool_choice,
             "output_schema": self.output_schema,

@@ -1,10 +1,10 @@
 """Plans as data: a typed DAG of steps, each assigned to a participant.
 
 A `Plan` is written by hand or produced by a planner agent through structured output
-(`PlanDraft` is the schema a planner fills in). Validation catches what cannot run: a
-duplicate step id, a dependency on a step that does not exist, a cycle — each error names
-the step. Whether assignees exist is checked against a team (`Plan.check_assignees`).
-The executor that runs a plan lives in `agentnb.core.planning`; this module is pure data, so
+(`agentnb.core.modes.planner.PlanDraft` is the schema a planner fills in). Validation
+catches what cannot run: a duplicate step id, a dependency on a step that does not exist,
+a cycle — each error names the step. Whether assignees exist is checked against a team
+(`Plan.check_assignees`). Plan mode (`agentnb.core.modes.plan`) runs a plan; this module is pure data, so
 events can carry plans and plans round-trip through JSON.
 """
 
@@ -232,30 +232,3 @@ def find_cycle(deps: dict[str, Sequence[str]]) -> list[str] | None:
             if found:
                 return found
     return None
-
-
-class DraftStep(BaseModel):
-    """A step as a planner model writes it (the schema stays small for small models)."""
-
-    id: str = Field(description="short identifier, e.g. 'research'")
-    description: str = Field(description="what this step must produce")
-    assignee: str = Field(description="the participant who does it")
-    depends_on: list[str] = Field(default_factory=list, description="ids of steps that must finish first")
-
-
-class PlanDraft(BaseModel):
-    """The structured output a planner agent returns."""
-
-    steps: list[DraftStep]
-
-    def to_plan(self, goal: str = "", kept: Sequence[Step] = ()) -> Plan:
-        """The plan; ``kept`` (finished steps of a plan being revised) come first and stay as they are."""
-        kept_ids = {s.id for s in kept}
-        new = [
-            Step(id=s.id, description=s.description, assignee=s.assignee, depends_on=tuple(s.depends_on))
-            for s in self.steps
-            if s.id not in kept_ids
-        ]
-        if not new:
-            raise PlanError("the revised plan has no new steps; the remaining work needs at least one")
-        return Plan(goal=goal, steps=(*kept, *new))

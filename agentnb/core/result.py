@@ -1,42 +1,50 @@
 """What a run returns: `TeamResult`, and `PendingRun`, the coroutine `Team.run` hands back.
 
-Kept apart from `team.py` so renderers, errors and views can import them without importing
-the team loop (and so nothing imports in a circle).
+Kept apart from the team so views, errors and evals can use a result without the run loop.
 """
 
 from __future__ import annotations
 
 import collections.abc
+import json
 import warnings
-from collections.abc import Coroutine, Generator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Coroutine, Generator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from agentnb.core import plugins
+from agentnb.core.events import (
+    USER,
+    Event,
+    SpeakerSelected,
+    StepStarted,
+    Stop,
+    TextMessage,
+    Usage,
+    events_to_data,
+    usage_of,
+)
+from agentnb.core.structured import parse_data
 
-from agentnb.core.events import Event, TextMessage, Usage
 
-if TYPE_CHECKING:
-    from agentnb.trace import Trace
-
-
-class TeamResult(BaseModel):
+@dataclass(eq=False)
+class TeamResult(plugins.Displayed):
     """What a run produced: its events, the final answer, token usage and why it stopped.
 
     ``participants`` are the team's participant names in order (views use them, e.g. to
     give each agent its own colour); ``start`` is where the run begins in the team's
-    transcript (the checkpoint number of its first event).
+    transcript (the checkpoint number of its first event). Shown in a notebook, it is the
+    chat; ``print(result)`` gives the chat as text.
     """
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
 
     task: str | None
     messages: list[Event]
     final: str | None = None
-    output: Any = Field(default=None, exclude=True)  # the last structured reply, validated
-    usage: Usage = Usage()
+    output: Any = None  # the last structured reply, validated (not saved)
+    usage: Usage = field(default_factory=Usage)
     stop_reason: str = ""
     turns: int = 0
-    participants: list[str] = Field(default_factory=list)
+    participants: list[str] = field(default_factory=list)
     start: int = 0
 
     def __repr__(self) -> str:
@@ -52,25 +60,87 @@ class TeamResult(BaseModel):
         """Only the text messages of the top-level conversation."""
         return [m for m in self.messages if isinstance(m, TextMessage) and not m.scope]
 
-    def trace(self, **options: Any) -> Trace:
+    def trace(self, **options: Any) -> Any:
         """The run as a trace of spans: who did what, how long it took, what it cost.
 
         Shown in the notebook with its content (messages, tool arguments); exports include
         content only when asked (``capture_content=True``).
         """
-        from agentnb.trace import Trace
+        return plugins.trace_of(self.messages, **{"capture_content": True, **options})
 
-        return Trace.from_events(self.messages, **{"capture_content": True, **options})
+    def to_json(self) -> str:
+        """The result as JSON text (everything but ``output``, which is code's object)."""
+        data = {
+            "task": self.task,
+            "messages": events_to_data(self.messages),
+            "final": self.final,
+            "usage": {
+                "prompt_tokens": self.usage.prompt_tokens,
+                "completion_tokens": self.usage.completion_tokens,
+            },
+            "stop_reason": self.stop_reason,
+            "turns": self.turns,
+            "participants": self.participants,
+            "start": self.start,
+        }
+        return json.dumps(data, ensure_ascii=False)
 
-    def __str__(self) -> str:
-        from agentnb.views.chat import render_text
+    @classmethod
+    def from_json(cls, text: str | bytes) -> TeamResult:
+        """A result read back from `to_json`."""
+        from agentnb.core.events import event_from_data
 
-        return render_text(self.messages)
+        data = json.loads(text)
+        data["messages"] = [event_from_data(e) for e in data["messages"]]
+        data["usage"] = Usage(**data["usage"])
+        return cls(**data)
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        from agentnb.views.chat import result_mimebundle
 
-        return result_mimebundle(self)
+def result_of(events: Sequence[Event], team: Any, start: int) -> TeamResult:
+    """The result of the run whose events are ``events`` (from position ``start``); never raises."""
+    final = output = None
+    for event in reversed(events):
+        if event.__class__ is TextMessage and not event.scope and event.source != USER:
+            final = event.content  # type: ignore[attr-defined]
+            output = _output_of(event, team)  # type: ignore[arg-type]
+            break
+    tasks = [e.content for e in events if e.__class__ is TextMessage and e.source == USER and not e.scope]  # type: ignore[attr-defined]
+    prompt = completion = turns = 0
+    stop_reason = ""
+    for event in events:
+        usage = usage_of(event)
+        if usage is not None:
+            prompt += usage.prompt_tokens
+            completion += usage.completion_tokens
+        if not event.scope:
+            kind = event.__class__
+            if kind is SpeakerSelected:
+                turns = event.turn  # type: ignore[attr-defined]
+            elif kind is StepStarted:
+                turns += 1
+            elif kind is Stop:
+                stop_reason = event.reason  # type: ignore[attr-defined]
+    return TeamResult(
+        task="\n\n".join(tasks) if tasks else None,
+        messages=list(events),
+        final=final,
+        output=output,
+        usage=Usage(prompt_tokens=prompt, completion_tokens=completion),
+        stop_reason=stop_reason,
+        turns=turns,
+        participants=list(team.names),
+        start=start,
+    )
+
+
+def _output_of(event: TextMessage, team: Any) -> Any:
+    """The validated object behind a structured reply (validated from its JSON data)."""
+    try:
+        participant = team.participant(event.source)
+    except KeyError:
+        return None
+    output_type = getattr(participant, "output_type", None)
+    return parse_data(output_type, event.data) if output_type is not None else None
 
 
 class PendingRun(collections.abc.Coroutine):

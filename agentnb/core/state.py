@@ -1,105 +1,164 @@
-"""A team's run state as one value, and the checkpoints built on it.
+"""A run's state as one value, the pure fold that computes it, and time travel on top.
 
-Everything a team's next step depends on besides its transcript — where the current run
-began, its turn count and token usage, the stop condition's state, the speaker policy's
-state (round-robin position, handoff floor, graph or plan progress), how far each nested
-team has got — is a fold over the transcript: recording an event updates it, and nothing
-else does. So the state after any event can be rebuilt from the events, and a checkpoint
-is just a position in the transcript.
+Everything a team's next step depends on besides its transcript — where the open run
+began, its turn count and token usage, the stop condition's progress, the mode's (round-
+robin position, handoff floor, graph or plan progress), how far each nested team has got,
+whose turn is cut off — is one immutable `RunState`, and `Fold.step(state, event)` is the
+only way a new one is made. So the state after any event can be rebuilt from the events,
+and a checkpoint is (index, state): reading one builds no team.
 
-To keep rebuilding cheap whatever the length, a `SnapshotStore` keeps the folded state
-every `SNAPSHOT_EVERY` events; the state at checkpoint ``k`` is the nearest snapshot at or
-before ``k`` with at most that many events folded on top. Snapshots are shared between a
-team and its forks, like the transcript itself.
+`History` keeps a transcript, the state after its last event, and a snapshot of the state
+every `SNAPSHOT_EVERY` events, so the state at any checkpoint costs at most that many folds.
 """
 
 from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from agentnb.core.errors import CheckpointError
-from agentnb.core.events import Event, TextMessage
-
-if TYPE_CHECKING:
-    from agentnb.core.team import Team
+from agentnb.core.events import (
+    PRICED,
+    USER,
+    Event,
+    SpeakerSelected,
+    StepStarted,
+    Stop,
+    TextMessage,
+    TokenDelta,
+    is_turn_end,
+)
+from agentnb.core.transcript import Transcript
 
 SNAPSHOT_EVERY = 64
 
 
-@dataclass(slots=True)
-class RunState:
-    """The run-level part of a team's state (the rest lives in its policy and condition)."""
+class RunState(NamedTuple):
+    """The state of a team after some events (immutable; see `Fold`)."""
 
-    run_start: int | None = None  # transcript index of the open run's first event; None between runs
+    run_start: int | None = None  # index of the open run's first event; None between runs
     turns: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    stop_reason: str = ""
-    nested: dict[str, int] = field(default_factory=dict)  # events each nested team has recorded
+    stop_reason: str = ""  # why the last run ended ("" while one is open)
     open_turn: str | None = None  # a speaker whose turn began and has not ended
+    fresh: bool = False  # that turn was announced and has produced nothing yet (a pause before it)
+    stop: Any = None  # the stop condition's state in the open run
+    mode: Any = None  # the mode's state (its own value)
+    nested: tuple[tuple[str, int], ...] = ()  # how many events each nested team has recorded
+    waiting: bool = False  # the last run ended waiting for a person
 
-    def copy(self) -> RunState:
+    @property
+    def running(self) -> bool:
+        """A run is open (it began and has not stopped): ``run()`` goes on with it."""
+        return self.run_start is not None
+
+    def nested_count(self, name: str) -> int:
+        return next((n for child, n in self.nested if child == name), 0)
+
+
+class Fold:
+    """How events change a team's state: its stop condition's step, its mode's, and the run's."""
+
+    __slots__ = ("condition", "mode")
+
+    def __init__(self, condition: Any, mode: Any) -> None:
+        self.condition, self.mode = condition, mode
+
+    def initial(self) -> RunState:
+        return RunState(mode=self.mode.initial())
+
+    def step(self, s: RunState, event: Event, index: int) -> RunState:
+        """The state after ``event``, the transcript's event number ``index``."""
+        run_start, turns, prompt, completion, reason, open_turn, fresh, stop, mode, nested, waiting = s
+        if run_start is None:  # the first event of a run opens it (a turn paused before it counts)
+            run_start, turns, prompt, completion, reason, waiting = (
+                index,
+                int(open_turn is not None),
+                0,
+                0,
+                "",
+                False,
+            )
+            stop, mode = self.condition.start(), self.mode.begin(mode)
+        kind = event.__class__
+        if kind in PRICED:
+            usage = event.usage  # type: ignore[attr-defined]
+            if usage is not None:
+                prompt += usage.prompt_tokens
+                completion += usage.completion_tokens
+        scope = event.scope
+        if scope:
+            child = scope.split("/", 1)[0]
+            nested = (*((c, n) for c, n in nested if c != child), (child, s.nested_count(child) + 1))
+        elif kind is SpeakerSelected:
+            turns, open_turn, fresh = event.turn, event.speaker, True  # type: ignore[attr-defined]
+        elif kind is StepStarted:
+            turns += 1  # in plan mode every step attempt is a turn
+        elif open_turn is not None:
+            if is_turn_end(event):
+                open_turn, fresh = None, False
+            elif kind is not Stop and event.source != USER:
+                fresh = False
+        stop = self.condition.step(stop, event)
+        mode = self.mode.step(mode, event)
+        if kind is Stop and not scope:
+            reason, waiting = event.reason, event.waiting  # type: ignore[attr-defined]
+            run_start = None
+            if not fresh:  # a turn cut off part-way is over; one paused before it began goes first next time
+                open_turn = None
         return RunState(
-            self.run_start,
-            self.turns,
-            self.prompt_tokens,
-            self.completion_tokens,
-            self.stop_reason,
-            dict(self.nested),
-            self.open_turn,
+            run_start, turns, prompt, completion, reason, open_turn, fresh, stop, mode, nested, waiting
         )
 
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """The whole folded state after ``index`` events."""
-
-    index: int
-    run: RunState
-    condition: Any
-    policy: Any
+    def reason(self, s: RunState) -> str | None:
+        """Why the open run must end now (its stop condition is met), if it must."""
+        return self.condition.reason(s.stop) if s.run_start is not None else None
 
 
-class SnapshotStore:
-    """Snapshots by transcript position; a fork reads its parent's up to where it forked."""
+class History:
+    """A transcript, the state after its last event, and snapshots for time travel."""
 
-    def __init__(self, parent: SnapshotStore | None = None, cutoff: int = 0) -> None:
-        self.parent = parent
-        self.cutoff = cutoff
-        self.indexes: list[int] = []
-        self.snapshots: list[Snapshot] = []
+    __slots__ = ("fold", "snapshots", "state", "transcript")
 
-    def put(self, snapshot: Snapshot) -> None:
-        """Record a snapshot; any of ours at or after its position belong to a rewound future."""
-        cut = bisect.bisect_left(self.indexes, snapshot.index)
-        if cut < len(self.indexes):
-            del self.indexes[cut:], self.snapshots[cut:]
-        self.indexes.append(snapshot.index)
-        self.snapshots.append(snapshot)
+    def __init__(self, fold: Fold) -> None:
+        self.fold = fold
+        self.transcript = Transcript()
+        self.state = fold.initial()
+        self.snapshots: list[tuple[int, RunState]] = [(0, self.state)]
 
-    def nearest(self, k: int) -> Snapshot | None:
-        """The latest snapshot at or before position ``k``."""
-        i = bisect.bisect_right(self.indexes, k) - 1
-        if i >= 0:  # our own snapshots all lie after the fork point, so they are the nearest
-            return self.snapshots[i]
-        if self.parent is not None:
-            return self.parent.nearest(min(k, self.cutoff))
-        return None
+    def record(self, event: Event) -> Event:
+        """Append an event and fold it into the state (token deltas are not kept)."""
+        if event.__class__ is not TokenDelta:
+            transcript = self.transcript
+            index = len(transcript)
+            transcript.append(event)
+            self.state = self.fold.step(self.state, event, index)
+            if (index + 1) % SNAPSHOT_EVERY == 0:
+                self.snapshots.append((index + 1, self.state))
+        return event
 
-    def fork(self, k: int) -> SnapshotStore:
-        """A store for a team that continues from position ``k``."""
-        return SnapshotStore(self, k)
+    def state_at(self, k: int) -> RunState:
+        """The state after the first ``k`` events: the nearest snapshot, folded forward."""
+        if k == len(self.transcript):
+            return self.state
+        i = bisect.bisect_right(self.snapshots, k, key=lambda snapshot: snapshot[0]) - 1
+        index, state = self.snapshots[i]
+        step = self.fold.step
+        for offset, event in enumerate(self.transcript[index:k]):
+            state = step(state, event, index + offset)
+        return state
 
-    def truncate(self, k: int) -> None:
-        """Forget snapshots after position ``k`` (after a rewind)."""
-        cut = bisect.bisect_right(self.indexes, k)
-        if cut < len(self.indexes):
-            del self.indexes[cut:], self.snapshots[cut:]
-        if self.parent is not None and k < self.cutoff:
-            self.cutoff = k
+    def prefix(self, k: int, fold: Fold | None = None) -> History:
+        """A history of the first ``k`` events, sharing them (for rewinds and forks)."""
+        copy = History.__new__(History)
+        copy.fold = fold or self.fold
+        copy.state = self.state_at(k)
+        copy.transcript = self.transcript.prefix(k)
+        copy.snapshots = [s for s in self.snapshots if s[0] <= k]
+        return copy
 
 
 @dataclass(frozen=True)
@@ -108,11 +167,15 @@ class Checkpoint:
 
     index: int
     event: Event | None
-    run: RunState
+    state: RunState
 
     @property
     def turn(self) -> int:
-        return self.run.turns
+        return self.state.turns
+
+    @property
+    def run(self) -> RunState:
+        return self.state
 
     def label(self) -> str:
         event = self.event
@@ -135,21 +198,22 @@ class Checkpoints(Sequence[Checkpoint]):
 
     ``team.checkpoints[k]`` is the team after its first ``k`` events; rewind or fork to it
     with ``team.rewind(k)`` / ``team.fork(k)``. Nothing is stored per checkpoint: each is
-    rebuilt from the transcript when asked for.
+    rebuilt from the nearest snapshot when asked for.
     """
 
-    def __init__(self, team: Team) -> None:
-        self._team = team
+    def __init__(self, history: History, owner: str = "team") -> None:
+        self._history = history
+        self._owner = owner
 
     def __len__(self) -> int:
-        return len(self._team.transcript) + 1
+        return len(self._history.transcript) + 1
 
     def __getitem__(self, k: Any) -> Any:
         if isinstance(k, slice):
             return [self[i] for i in range(*k.indices(len(self)))]
-        index = self._team._checkpoint_index(k)
-        event = self._team.transcript[index - 1] if index else None
-        return Checkpoint(index, event, self._team._run_state_at(index))
+        index = check_index(k, len(self._history.transcript))
+        event = self._history.transcript[index - 1] if index else None
+        return Checkpoint(index, event, self._history.state_at(index))
 
     def __iter__(self) -> Iterator[Checkpoint]:
         for k in range(len(self)):
@@ -160,7 +224,7 @@ class Checkpoints(Sequence[Checkpoint]):
     ) -> list[int]:
         """Positions just before the events that match (pass one to `rewind` to redo that event)."""
         found = []
-        for i, event in enumerate(self._team.transcript):
+        for i, event in enumerate(self._history.transcript):
             if source is not None and event.source != source:
                 continue
             if kind is not None and not isinstance(event, kind):
@@ -171,7 +235,7 @@ class Checkpoints(Sequence[Checkpoint]):
         return found
 
     def __repr__(self) -> str:
-        return f"<{len(self)} checkpoints of team {self._team.name!r}: 0 … {len(self) - 1}>"
+        return f"<{len(self)} checkpoints of {self._owner}: 0 … {len(self) - 1}>"
 
 
 def check_index(k: Any, length: int) -> int:

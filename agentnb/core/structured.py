@@ -9,13 +9,38 @@ in the event's ``data``.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+
+def strip_code_fence(text: str) -> str:
+    """Models often wrap JSON in a markdown fence; structured output accepts that."""
+    text = text.strip()
+    if text.startswith("```"):
+        text = text.split("\n", 1)[1] if "\n" in text else text[3:]
+        text = text.rsplit("```", 1)[0]
+    return text.strip()
+
+
+def validate_reply(output_type: type[BaseModel], text: str) -> tuple[BaseModel | None, str]:
+    """The reply validated into ``output_type``, or None and what is wrong, field by field."""
+    from pydantic import ValidationError
+
+    try:
+        return output_type.model_validate_json(strip_code_fence(text)), ""
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'reply'}: {e['msg']}" for e in exc.errors(include_url=False)
+        )
+        return None, problems
 
 
 def readable(value: BaseModel) -> str:
     """The reply as text: the class's own ``__str__``, or its fields as markdown lines."""
+    from pydantic import BaseModel
+
     if type(value).__str__ is not BaseModel.__str__:
         return str(value)
     return describe(value.model_dump(mode="json"))

@@ -16,21 +16,15 @@ import inspect
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, get_args, get_origin, get_type_hints
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PydanticUserError,
-    TypeAdapter,
-    ValidationError,
-    create_model,
-)
-
+from agentnb.core.errors import ConfigError
 from agentnb.core.events import ToolCall
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
 
 TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")  # what OpenAI-compatible APIs accept
 HANDOFF_PREFIX = "transfer_to_"
@@ -112,6 +106,8 @@ class Tool:
         return ToolOutcome(content, is_error, time.perf_counter() - started, display)
 
     async def _run(self, arguments: str) -> tuple[str, bool, list[dict[str, str]] | None]:
+        from pydantic import ValidationError
+
         try:
             parsed = self.arguments_model.model_validate_json(arguments.strip() or "{}")
         except ValidationError as exc:
@@ -159,7 +155,7 @@ def to_content(value: Any) -> str:
     """The text a model sees for a tool's return value."""
     if isinstance(value, str):
         return value
-    if isinstance(value, BaseModel):
+    if callable(getattr(value, "model_dump_json", None)):
         return value.model_dump_json()
     return json.dumps(value, default=str, ensure_ascii=False)
 
@@ -248,6 +244,27 @@ def as_tool(obj: Tool | Callable[..., Any]) -> Tool:
     raise TypeError(f"tools must be functions or @tool objects, got {type(obj).__name__}")
 
 
+def as_tools(tools: Any, owner: str) -> list[Tool]:
+    """A list of tools, functions and toolsets (objects with ``tools()``, e.g. an MCP server)
+    as `Tool`s, each name once; ``owner`` names whose tools they are in errors."""
+    if isinstance(tools, Tool | str) or callable(tools) or not isinstance(tools, Iterable):
+        raise ConfigError(
+            f"tools: expected a list of tools, got {tools!r}; "
+            f"write tools=[{getattr(tools, 'name', 'my_tool')}]"
+        )
+    out: list[Tool] = []
+    for item in tools:
+        if not isinstance(item, Tool) and callable(getattr(item, "tools", None)) and not callable(item):
+            out.extend(as_tool(t) for t in item.tools())
+        else:
+            out.append(as_tool(item))
+    names = [t.name for t in out]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(f"tools: {owner} has two tools named {duplicates[0]!r}")
+    return out
+
+
 def handoff_tool(target: str, description: str) -> Tool:
     """The generated ``transfer_to_<target>`` tool of handoff mode."""
     name = HANDOFF_PREFIX + target
@@ -257,6 +274,8 @@ def handoff_tool(target: str, description: str) -> Tool:
             f"handoffs: the tool {name!r} that hands off to {target!r} is not a valid tool name; "
             f"an agent others hand off to needs a name of at most {longest} letters, digits, '_' or '-'"
         )
+    from pydantic import ConfigDict, create_model
+
     model = create_model(f"{name}_arguments", __config__=ConfigDict(extra="ignore"))
     return Tool(
         name=name,
@@ -270,6 +289,8 @@ def handoff_tool(target: str, description: str) -> Tool:
 
 def arguments_model(fn: Callable[..., Any], param_docs: dict[str, str], name: str) -> type[BaseModel]:
     """A pydantic model of ``fn``'s parameters, with descriptions; ``name`` is the tool's."""
+    from pydantic import Field, PydanticUserError, create_model
+
     signature = inspect.signature(fn)
     try:
         hints = get_type_hints(call_target(fn), include_extras=True)
@@ -306,6 +327,8 @@ def arguments_model(fn: Callable[..., Any], param_docs: dict[str, str], name: st
 
 def _schema_error(name: str, fields: dict[str, Any]) -> TypeError:
     """Name the parameter whose type cannot become a JSON schema, and what to do."""
+    from pydantic import PydanticUserError, TypeAdapter
+
     for param, (annotation, _) in fields.items():
         try:
             TypeAdapter(annotation).json_schema()

@@ -1,14 +1,16 @@
 """Transcript: a team's events in order, append-only, with history shared between versions.
 
-A rewind or a fork does not copy the events before it: the new transcript is a view of
-the first ``k`` events of an older one plus its own list of new events. No transcript is
-ever truncated or changed in place, so every view stays valid however the others grow.
-Taking a prefix is O(1), appending is O(1), and reading the recent events (what an
-agent's incremental context needs) never walks the older versions.
+A rewind or a fork does not copy the events before it: the new transcript reads the
+first ``k`` events of the older one and keeps its own list for new events. A version is a
+tuple of segments — slices of append-only lists — so no list is ever truncated or changed
+in place, and every version stays valid however the others grow. Taking a prefix costs
+O(segments), appending O(1), reading an event O(log segments); nothing is recursive, so a
+fork of a fork of a fork ... a thousand deep reads as fast as the first.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, overload
 
@@ -18,12 +20,17 @@ from agentnb.core.events import Event
 class Transcript(Sequence[Event]):
     """The events of a conversation; build new versions with `prefix`, never by editing."""
 
-    __slots__ = ("_base", "_base_len", "_own")
+    __slots__ = ("_counts", "_lists", "_own", "_starts")
 
-    def __init__(self, events: Iterable[Event] = (), *, base: Transcript | None = None, base_len: int = 0):
-        self._base = base
-        self._base_len = base_len if base is not None else 0
+    def __init__(self, events: Iterable[Event] = ()) -> None:
+        self._lists: tuple[list[Event], ...] = ()  # shared segments, oldest first
+        self._counts: tuple[int, ...] = ()  # how many events of each segment belong to this version
+        self._starts: tuple[int, ...] = ()  # the index of each segment's first event
         self._own: list[Event] = list(events)
+
+    @property
+    def _base_len(self) -> int:
+        return self._starts[-1] + self._counts[-1] if self._lists else 0
 
     def __len__(self) -> int:
         return self._base_len + len(self._own)
@@ -45,32 +52,33 @@ class Transcript(Sequence[Event]):
             index += n
         if not 0 <= index < n:
             raise IndexError(f"transcript index {index} out of range (it has {n} events)")
-        node = self
-        while index < node._base_len:
-            node = node._base  # type: ignore[assignment]
-        return node._own[index - node._base_len]
+        base = self._base_len
+        if index >= base:
+            return self._own[index - base]
+        i = bisect.bisect_right(self._starts, index) - 1
+        return self._lists[i][index - self._starts[i]]
 
     def _range(self, start: int, stop: int) -> list[Event]:
         """Events ``start`` to ``stop`` (already clipped), oldest first."""
         if start >= stop:
             return []
-        if start >= self._base_len:
-            return self._own[start - self._base_len : stop - self._base_len]
-        head = self._base._range(start, min(stop, self._base_len))  # type: ignore[union-attr]
-        if stop > self._base_len:
-            head.extend(self._own[: stop - self._base_len])
-        return head
+        base = self._base_len
+        if start >= base:
+            return self._own[start - base : stop - base]
+        out: list[Event] = []
+        i = bisect.bisect_right(self._starts, start) - 1
+        while i < len(self._lists) and self._starts[i] < stop:
+            first = self._starts[i]
+            out.extend(self._lists[i][max(start, first) - first : min(stop, first + self._counts[i]) - first])
+            i += 1
+        if stop > base:
+            out.extend(self._own[: stop - base])
+        return out
 
     def __iter__(self) -> Iterator[Event]:
-        segments: list[tuple[list[Event], int]] = []
-        node: Transcript | None = self
-        limit: int | None = None
-        while node is not None:
-            segments.append((node._own, len(node._own) if limit is None else limit - node._base_len))
-            limit = node._base_len
-            node = node._base
-        for own, count in reversed(segments):
-            yield from own[:count] if count < len(own) else own
+        for items, count in zip(self._lists, self._counts, strict=True):
+            yield from items[:count] if count < len(items) else items
+        yield from self._own
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Sequence) and not isinstance(other, str):
@@ -90,18 +98,22 @@ class Transcript(Sequence[Event]):
 
     def prefix(self, k: int) -> Transcript:
         """A new transcript holding this one's first ``k`` events, sharing them."""
-        if not 0 <= k <= len(self):
-            raise IndexError(f"cannot take the first {k} events of a transcript of {len(self)}")
-        if k == 0:
-            return Transcript()
-        node = self
-        while node._base is not None and k <= node._base_len:
-            node = node._base
-        return Transcript(base=node, base_len=k)
+        n = len(self)
+        if not 0 <= k <= n:
+            raise IndexError(f"cannot take the first {k} events of a transcript of {n}")
+        lists, counts, starts = list(self._lists), list(self._counts), list(self._starts)
+        if self._own:
+            lists.append(self._own)
+            counts.append(len(self._own))
+            starts.append(self._base_len)
+        keep = bisect.bisect_left(starts, k)  # segments that start before k
+        lists, counts, starts = lists[:keep], counts[:keep], starts[:keep]
+        if lists:
+            counts[-1] = min(counts[-1], k - starts[-1])
+        view = Transcript()
+        view._lists, view._counts, view._starts = tuple(lists), tuple(counts), tuple(starts)
+        return view
 
     def depth(self) -> int:
-        """How many older versions this one reads through (for tests and diagnostics)."""
-        n, node = 0, self._base
-        while node is not None:
-            n, node = n + 1, node._base
-        return n
+        """How many shared segments this version reads through (for tests and diagnostics)."""
+        return len(self._lists)

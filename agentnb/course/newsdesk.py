@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from agentnb.core.model import ModelRequest
-from agentnb.core.plan import DraftStep, PlanDraft
+from agentnb.core.modes.planner import DraftStep, PlanDraft
 from agentnb.core.tools import tool
 from agentnb.models.scripted import FunctionModel, call
 

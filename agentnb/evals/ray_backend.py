@@ -72,7 +72,7 @@ def import_ray() -> Any:
 def run_case(subject: Any, task: Any, seed: int) -> tuple[str, Any]:
     """In a Ray worker: run one case; its events as JSON, and the structured output beside them."""
     result = asyncio.run(CaseJob(subject, task, seed)())
-    return result.model_dump_json(), result.output
+    return result.to_json(), result.output
 
 
 class RayBackend:
@@ -189,7 +189,7 @@ class RayBackend:
                 "code (a local model?) or an exit in the team's code are the usual causes: Ray's "
                 "python-core-worker-*.log files say which"
             ) from None
-        result = TeamResult.model_validate_json(text)
+        result = TeamResult.from_json(text)
         result.output = output
         return result
 

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import json
 import os
 import threading
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib.util import find_spec
@@ -102,14 +103,15 @@ def _load(path: str, n_ctx: int, n_threads: int | None = None) -> _Loaded:
             except ImportError as exc:
                 raise ModelError(f"the embedded model needs llama-cpp-python: {INSTALL_HINT}") from exc
             try:
-                llama = Llama(
-                    model_path=path,
-                    n_ctx=n_ctx,
-                    verbose=False,
-                    seed=0,
-                    n_threads=n_threads,
-                    chat_format="chatml-function-calling",
-                )
+                with plain_cpu_buffers():
+                    llama = Llama(
+                        model_path=path,
+                        n_ctx=n_ctx,
+                        verbose=False,
+                        seed=0,
+                        n_threads=n_threads,
+                        chat_format="chatml-function-calling",
+                    )
             except (OSError, ValueError) as exc:
                 raise ModelError(f"cannot load the model file {path}: {exc}") from exc
             if not _loaded:
@@ -117,6 +119,34 @@ def _load(path: str, n_ctx: int, n_threads: int | None = None) -> _Loaded:
             worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agentnb-local-model")
             shared = _loaded[(path, n_ctx, n_threads)] = _Loaded(llama, threading.Lock(), worker)
         return shared
+
+
+@contextlib.contextmanager
+def plain_cpu_buffers() -> Iterator[None]:
+    """Load without llama.cpp's extra CPU buffer types (AMX tiles, weight repacking).
+
+    A llama.cpp built for a CPU with AMX crashes (SIGSEGV) on the first generation on
+    virtual machines whose hypervisor does not hand AMX state to the guest (seen on these
+    2-core machines); for a 135M model the extra buffers buy nothing that matters.
+    ``Llama()`` takes no option for it, so its default model parameters are adjusted while
+    it is built (under `_load_lock`).
+    """
+    import llama_cpp.llama as module
+
+    low_level = module.llama_cpp
+    original = low_level.llama_model_default_params
+
+    def plain() -> Any:
+        params = original()
+        if hasattr(params, "use_extra_bufts"):
+            params.use_extra_bufts = False
+        return params
+
+    low_level.llama_model_default_params = plain
+    try:
+        yield
+    finally:
+        low_level.llama_model_default_params = original
 
 
 def _close_all() -> None:

@@ -30,6 +30,7 @@ from agentnb.core.events import TextMessage, ToolCalls
 from agentnb.core.team import Team
 from agentnb.views.chat import Colors, current, html_bubble, html_tool
 from agentnb.views.checkpoints import CheckpointList, context_at, excerpt
+from agentnb.views.xray import xray_html
 
 ERROR_COLOR = "#dc2626"
 
@@ -199,7 +200,7 @@ class CheckpointBrowser(widgets.VBox):
         code = f"team.fork({k}).participant({agent!r}).context_preview(...)"
         self.xray_panel.value = (
             f"<div><b>X-ray at checkpoint #{k}: what {html.escape(agent)} would receive</b> · "
-            f"<code>{html.escape(code)}</code></div>{preview._repr_html_()}"
+            f"<code>{html.escape(code)}</code></div>{xray_html(preview)}"
         )
         return None
 

@@ -19,12 +19,14 @@ from typing import Any
 from agentnb.core.errors import RunError
 from agentnb.core.events import Event, SpeakerSelected
 from agentnb.core.human import Human
-from agentnb.core.team import Team, TeamResult
+from agentnb.core.result import TeamResult
+from agentnb.core.team import Team
 from agentnb.notebook.bridge import HumanBridge
 from agentnb.notebook.pump import kernel_pump
 from agentnb.notebook.runner import ServeError, run_blocking
 from agentnb.notebook.trace_view import TraceWidget, Views
 from agentnb.notebook.widget import ChatWidget
+from agentnb.views import xray
 from agentnb.views.chat import Style
 from agentnb.views.checkpoints import context_at
 
@@ -80,7 +82,7 @@ def xray_html(team: Team, event: SpeakerSelected) -> str:
     code = f"team.participant({event.speaker!r}).context_preview(team.fork({where + 1}))"
     return (
         f"<div class='agentnb-xray-head'><b>{head}</b> · checkpoint #{where + 1} · "
-        f"<code>{html.escape(code)}</code></div>{preview._repr_html_()}"
+        f"<code>{html.escape(code)}</code></div>{xray.xray_html(preview)}"
     )
 
 

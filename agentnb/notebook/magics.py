@@ -13,7 +13,9 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from agentnb.core.errors import RunError
 from agentnb.core.human import Human
 from agentnb.core.model import Model, ModelError
-from agentnb.core.team import MODES, Team, TeamResult
+from agentnb.core.modes import MODES
+from agentnb.core.result import TeamResult
+from agentnb.core.team import Team
 from agentnb.models import record, resolve, set_default
 from agentnb.notebook import eval_progress, trace_view
 from agentnb.notebook.build import TeamOptions, declared_team, find_human, named_team, option_tools

@@ -21,7 +21,8 @@ from typing import Any, Protocol
 
 from agentnb.core.errors import RunError
 from agentnb.core.events import Event, Stop
-from agentnb.core.team import Team, TeamResult
+from agentnb.core.result import TeamResult
+from agentnb.core.team import Team
 from agentnb.notebook.bridge import Ask
 
 POLL_SECONDS = 0.01  # the main thread's cadence: drain the queue, serve the kernel, maybe redraw

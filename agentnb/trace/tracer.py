@@ -11,17 +11,15 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from agentnb.core import plugins
 from agentnb.core.events import Event, TokenDelta
 from agentnb.models.secrets import Scrubber
 from agentnb.trace import attributes as attrs
 from agentnb.trace.cost import Price, Pricer
 from agentnb.trace.spans import CHAT, Span, SpanBuilder
 from agentnb.trace.summary import Summary, summarize
-
-if TYPE_CHECKING:
-    from agentnb.views.trace import TraceView
 
 CAPTURE_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 SHORT = 200  # strings up to this length are remembered once scrubbed
@@ -175,16 +173,14 @@ class Trace:
 
     # ----- views and exports ---------------------------------------------------------------
 
-    def view(self, *, times: bool = True, max_rows: int = 400, focus: int | None = None) -> TraceView:
+    def view(self, *, times: bool = True, max_rows: int = 400, focus: int | None = None) -> Any:
         """The trace view: waterfall, tree, per-agent totals, slowest and failed spans.
 
         ``times=False`` hides clock times and durations and lays the waterfall out in event
         order, so a saved notebook's output is the same on every run. ``focus`` shows the
         subtree of one span (its id) when the whole trace is too large to show at once.
         """
-        from agentnb.views.trace import TraceView
-
-        return TraceView(self, times=times, max_rows=max_rows, focus=focus)
+        return plugins.render(self, "view", times=times, max_rows=max_rows, focus=focus)
 
     def to_jsonl(self, path: str | Path | None = None, *, capture_content: bool | None = None) -> str:
         """The spans as JSON lines (written to ``path`` when given); `Trace.from_jsonl` reads them.
@@ -225,4 +221,4 @@ class Trace:
         )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        return self.view()._repr_mimebundle_()
+        return plugins.render(self, "mimebundle")

@@ -1,25 +1,45 @@
-"""Views of a run's state built from its events: a plan's progress, a team's checkpoints.
+"""Every rendering of agentnb's objects: chats, plan boards, checkpoints, traces, the X-ray.
 
-Static renderings (HTML, markdown, text) live here, outside `agentnb.notebook`, so saved
-notebooks, terminals and the core can show them without Jupyter; the live widgets that
-update them while a team runs are in `agentnb.notebook`. Names load on first use.
+Static renderings (HTML, markdown, text) live here, above the core, trace and evals, so
+saved notebooks, terminals and the core can show them without Jupyter; the live widgets
+that update them while a team runs are in `agentnb.notebook`. Importing this package
+registers a renderer for each object the layers below display (`agentnb.core.plugins`):
+a `TeamResult` is drawn as its chat, a `ContextPreview` as the X-ray, a `Trace` as the
+trace view.
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-_HOMES = {
-    "PlanBoard": "agentnb.views.plan",
-    "plan_view": "agentnb.views.plan",
-    "CheckpointList": "agentnb.views.checkpoints",
-    "context_at": "agentnb.views.checkpoints",
-}
-__all__ = sorted(_HOMES)
+from agentnb.core.plugins import register_renderer
+from agentnb.core.preview import ContextPreview
+from agentnb.core.result import TeamResult
+from agentnb.trace.tracer import Trace
+from agentnb.views.chat import render_text, result_mimebundle
+from agentnb.views.checkpoints import CheckpointList, context_at
+from agentnb.views.plan import PlanBoard, plan_view
+from agentnb.views.trace import TraceView
+from agentnb.views.xray import render_xray
+
+__all__ = ["CheckpointList", "PlanBoard", "TraceView", "context_at", "plan_view"]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module 'agentnb.views' has no attribute {name!r}")
-    return getattr(importlib.import_module(_HOMES[name]), name)
+def _result(result: TeamResult, fmt: str, **options: Any) -> Any:
+    if fmt == "text":
+        return render_text(result.messages)
+    return result_mimebundle(result)
+
+
+def _trace(trace: Trace, fmt: str, **options: Any) -> Any:
+    view = TraceView(trace, **options)
+    if fmt == "view":
+        return view
+    if fmt == "text":
+        return view.text()
+    return view._repr_mimebundle_()
+
+
+register_renderer(TeamResult, _result)
+register_renderer(ContextPreview, render_xray)
+register_renderer(Trace, _trace)

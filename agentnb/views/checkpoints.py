@@ -19,7 +19,7 @@ from agentnb.views.chat.style import FONT, NO_MATH, current
 from agentnb.views.markup import md_text, never_raises
 
 if TYPE_CHECKING:
-    from agentnb.core.context import ContextPreview
+    from agentnb.core.preview import ContextPreview
     from agentnb.core.team import Team
 
 ROW_LIMIT = 500
@@ -116,12 +116,6 @@ class CheckpointList:
 def context_at(team: Team, k: int, name: str) -> ContextPreview:
     """What ``name``'s next model call would receive at checkpoint ``k``: a context X-ray.
 
-    It is read from a fork (``team.fork(k)``), so the team itself is left as it is.
+    Read from the team's history as it was at ``k`` (no team is built; the team is left as it is).
     """
-    from agentnb.core.agent import Agent
-
-    fork = team.fork(k)
-    agent = fork.participant(name)
-    if not isinstance(agent, Agent):
-        raise ValueError(f"{name!r} is a {type(agent).__name__}, not an Agent: it has no model context")
-    return agent.context_preview(fork)
+    return team.context_preview(name, at=k)

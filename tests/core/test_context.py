@@ -7,8 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agentnb import Agent, Team
-from agentnb.core.context import AgentContext, Full, HeadAndTail, LastN, Summarize, TokenLimit
+from agentnb.core.context import AgentContext
 from agentnb.core.events import ContextSummary, TextMessage, ToolCall, ToolCalls, ToolResult
+from agentnb.core.policies import Full, HeadAndTail, LastN, Summarize, TokenLimit
 from agentnb.core.tools import tool
 from agentnb.models import FunctionModel, ScriptedModel, call
 
@@ -163,9 +164,8 @@ def test_context_preview_shows_exactly_what_is_sent_and_what_was_cut():
         : len(preview.sent)
     ]
     assert len(preview.rows) == len(team.context_of("a").messages)
-    assert (
-        "✂" in str(preview) and "✂" in preview._repr_markdown_() and "line-through" in preview._repr_html_()
-    )
+    bundle = preview._repr_mimebundle_()
+    assert "✂" in str(preview) and "✂" in bundle["text/markdown"] and "line-through" in bundle["text/html"]
 
 
 def test_own_tool_calls_survive_trimming_as_a_whole_group():

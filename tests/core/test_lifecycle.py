@@ -36,7 +36,7 @@ def test_a_strict_output_type_with_datetime_and_enum_fields_ends_the_run_cleanly
     team = Team([Agent("a", output_type=Strict)], model=model, max_turns=1)
     result = team.run_sync("go")
     assert result.output == Strict(when=datetime.datetime(2026, 1, 1, 10), colour=Colour.RED)
-    assert not team._running
+    assert not team.busy
     team.reset()  # no TeamBusyError
 
 
@@ -44,7 +44,7 @@ class Exploding(StopCondition):
     def check(self, event):
         return None
 
-    def _reset(self):
+    def arm(self):
         raise RuntimeError("reset failed")
 
 
@@ -55,7 +55,7 @@ def test_a_failure_while_a_run_is_set_up_leaves_the_team_usable_and_keeps_the_tr
     team.condition = team.condition | Exploding()
     with pytest.raises(RuntimeError, match="reset failed"):
         team.run_sync(None)
-    assert not team._running
+    assert not team.busy
     assert team.transcript[: len(before)] == before
     team.condition = MaxTurns(1)
     assert team.run_sync("again").final == "two"
@@ -88,7 +88,7 @@ def test_bad_arguments_are_clear_errors_naming_the_argument(make, error, words):
     team = Team([Agent("a")], model=ScriptedModel({"a": ["x"]}))
     with pytest.raises(error, match=words):
         make(team)
-    assert not team._running
+    assert not team.busy
 
 
 def test_an_unknown_participant_is_a_key_error_that_lists_the_participants():
@@ -111,7 +111,7 @@ def test_a_failed_structured_reply_can_be_caught_as_structured_output_error_with
     assert isinstance(caught.value, RunError)
     assert caught.value.result.messages[-1].__class__ is Stop
     assert caught.value.agent == "a"
-    assert not team._running
+    assert not team.busy
 
 
 def test_a_model_that_keeps_calling_tools_is_bounded_by_the_iteration_limit():
@@ -180,7 +180,7 @@ def test_interrupting_run_sync_inside_a_running_loop_returns_the_result_so_far()
     finally:
         loop.close()
     assert result.stop_reason == "interrupted by the user"
-    assert not team._running
+    assert not team.busy
 
 
 def test_a_cancelled_await_raises_a_short_cancelled_error_and_keeps_the_transcript():
@@ -205,7 +205,7 @@ def test_a_cancelled_await_raises_a_short_cancelled_error_and_keeps_the_transcri
     assert error._render_traceback_() == [f"RunInterrupted: {error}"]
     assert team.last_result.stop_reason == "cancelled"
     assert team.last_result.messages[0].content == "go"
-    assert not team._running
+    assert not team.busy
 
 
 def test_a_busy_team_refuses_reset_rewind_and_load_while_running():
@@ -224,7 +224,7 @@ def test_a_busy_team_refuses_reset_rewind_and_load_while_running():
         await task
 
     asyncio.run(main())
-    assert not team._running
+    assert not team.busy
 
 
 def test_resources_a_tool_opens_for_a_run_are_closed_when_the_outermost_run_ends():

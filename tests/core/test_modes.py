@@ -8,7 +8,7 @@ import pytest
 
 from agentnb import Agent, Human, Team, tool
 from agentnb.core.events import Handoff, SpeakerSelected, TextMessage, ToolCalls, ToolResult
-from agentnb.core.graph import Edge
+from agentnb.core.modes.graph import Edge
 from agentnb.models import FunctionModel, ScriptedModel, call, handoff
 
 

@@ -12,6 +12,7 @@ import agentnb.views.chat as render
 from agentnb.apps.demo import NEWSROOM_TASK, newsroom
 from agentnb.core.events import (
     Approval,
+    ApprovalRequested,
     ContextSummary,
     ErrorEvent,
     Event,
@@ -76,6 +77,7 @@ ONE_OF_EACH: list[Event] = [
     StepStarted(source="team", step_id="draft", assignee="writer", attempt=2),
     StepFailed(source="team", step_id="draft", assignee="writer", error="too long", retrying=False),
     Replanned(source="planner", plan=PLAN, revision=1, reason="the draft failed", kept=["research"]),
+    ApprovalRequested(source="writer", call_id="c2", tool="publish", arguments='{"title": "Park"}'),
     Approval(source="alice", call_id="c2", tool="publish", approved=True, arguments='{"title": "Park"}'),
     Handoff(source="writer", target="editor"),
     ErrorEvent(source="writer", content="reply was not valid JSON", started_at=3.0),
@@ -104,7 +106,7 @@ def test_renderings_are_deterministic_and_carry_no_timestamps():
 
 
 def test_one_of_each_event_kind_covers_the_whole_event_union():
-    kinds = set(typing.get_args(typing.get_args(Event)[0]))
+    kinds = set(typing.get_args(Event))
     assert {type(e) for e in ONE_OF_EACH} == kinds
 
 

@@ -24,9 +24,9 @@ def chatty(**options):
 
 def test_max_turns_counts_participant_turns_not_the_task():
     cond = MaxTurns(2)
-    assert cond(msg("user", "task")) is None
-    assert cond(msg("a", "1")) is None
-    assert cond(msg("b", "2")) == "max turns reached (2)"
+    assert cond([msg("user", "task")]) is None
+    assert cond([msg("user", "task"), msg("a", "1")]) is None
+    assert cond([msg("user", "task"), msg("a", "1"), msg("b", "2")]) == "max turns reached (2)"
 
 
 def test_text_mention_can_be_limited_to_some_sources():
@@ -35,10 +35,17 @@ def test_text_mention_can_be_limited_to_some_sources():
     assert cond(msg("editor", "all DONE")) == "editor said 'DONE'"
 
 
+def test_a_single_name_is_accepted_wherever_a_list_of_names_is():
+    cond = TextMention("better", sources="critic")
+    assert cond(msg("writer", "better")) is None
+    assert cond(msg("critic", "better now")) == "critic said 'better'"
+
+
 def test_token_budget_sums_usage():
     cond = TokenBudget(10)
-    assert cond(msg("a", "x", tokens=6)) is None
-    assert cond(msg("b", "y", tokens=6)) == "token budget used up (12 of 10 tokens)"
+    assert cond([msg("a", "x", tokens=6)]) is None
+    both = [msg("a", "x", tokens=6), msg("b", "y", tokens=6)]
+    assert cond(both) == "token budget used up (12 of 10 tokens)"
 
 
 def test_predicate_reason_can_be_a_string():
@@ -53,16 +60,17 @@ def test_or_stops_on_either_and_and_needs_both():
     either = TextMention("A") | TextMention("B")
     assert either(msg("x", "B")) == "x said 'B'"
     both = TextMention("A") & TextMention("B")
-    assert both(msg("x", "A")) is None
-    assert both(msg("y", "B")) == "x said 'A' and y said 'B'"
+    assert both([msg("x", "A")]) is None
+    assert both([msg("x", "A"), msg("y", "B")]) == "x said 'A' and y said 'B'"
 
 
-def test_conditions_stay_met_until_reset():
-    cond = TextMention("X")
-    cond(msg("a", "X"))
-    assert cond(msg("a", "nothing")) == "a said 'X'"
-    cond.reset()
-    assert cond(msg("a", "nothing")) is None
+def test_a_condition_state_is_a_value_that_stays_met_and_is_never_changed_in_place():
+    cond = TextMention("X") | MaxTurns(5)
+    start = cond.start()
+    met = cond.step(start, msg("a", "X"))
+    later = cond.step(met, msg("a", "nothing"))
+    assert cond.reason(later) == "a said 'X'"
+    assert cond.reason(start) is None and cond.start() == start  # a new run starts afresh
 
 
 def test_token_budget_ends_a_team_run():

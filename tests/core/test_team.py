@@ -290,8 +290,8 @@ def test_external_stop_from_another_thread_cancels_the_call_in_flight():
             "mode",
             "round_robin, selector, handoff, sequential, graph",
         ),
-        (lambda: Team([Agent("a")], max_turns=0), "max_turns", "positive integer"),
-        (lambda: Team([Agent("a")], max_turns=-3), "max_turns", "positive integer"),
+        (lambda: Team([Agent("a")], max_turns=0), "max_turns", "positive whole number"),
+        (lambda: Team([Agent("a")], max_turns=-3), "max_turns", "positive whole number"),
         (lambda: Team([Agent("a", handoffs=["ghost"])], mode="handoff"), "handoffs", "participants are: a"),
         (
             lambda: Team([Agent("a"), Agent("b")], mode="graph", edges=[("a", "z")]),
@@ -303,7 +303,7 @@ def test_external_stop_from_another_thread_cancels_the_call_in_flight():
         (lambda: Agent("user"), "name", "reserved"),
         (lambda: Agent("a", max_tool_iterations=-1), "max_tool_iterations", ">= 0"),
         (lambda: Agent("a", output_type=dict), "output_type", "pydantic BaseModel"),
-        (lambda: MaxTurns(0), "max_turns", "positive integer"),
+        (lambda: MaxTurns(0), "MaxTurns", "positive whole number"),
     ],
 )
 def test_bad_configuration_raises_a_value_error_naming_the_field(build, field, allowed):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agentnb import Agent, Team
+from agentnb import Agent, DraftStep, Plan, PlanDraft, Step, Team
 from agentnb.core.events import Replanned, StepFailed
-from agentnb.core.plan import DraftStep, Plan, PlanDraft, Step
 from agentnb.course import check
 from agentnb.models import AutoModel, ScriptedModel, call
 

@@ -6,7 +6,7 @@ import pytest
 
 from agentnb import Agent, Team
 from agentnb.apps.demo import NEWSROOM_TASK, search_archive
-from agentnb.core.context import ContextPolicy, Full, HeadAndTail, LastN, Selection, TokenLimit
+from agentnb.core.policies import ContextPolicy, Full, HeadAndTail, LastN, Selection, TokenLimit
 from agentnb.course import check
 from agentnb.memory import MemoryStore
 from agentnb.models import FunctionModel, ScriptedModel, call

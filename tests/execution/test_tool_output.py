@@ -27,7 +27,7 @@ def test_a_tool_output_sends_text_to_the_model_and_display_to_the_result() -> No
 
     [result] = results_of([plot], [call("plot"), "done"])
     assert result.content == "a plot of 3 points"
-    assert result.display == [{"image/png": PNG, "text/plain": "<Figure>"}]
+    assert result.display == ({"image/png": PNG, "text/plain": "<Figure>"},)
     assert not result.is_error
 
 

@@ -45,14 +45,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# llama.cpp's server, loading the model as agentnb's embedded model does (without the extra CPU
+# buffer types that crash llama.cpp's AMX kernels on some virtual machines)
+SERVE = (
+    "import runpy, sys\nfrom agentnb.models.local import plain_cpu_buffers\n"
+    "sys.argv[0] = 'llama_cpp.server'\n"
+    "with plain_cpu_buffers(): runpy.run_module('llama_cpp.server', run_name='__main__', alter_sys=True)"
+)
+
+
 @contextmanager
 def llama_server(startup_timeout: float = 90.0) -> Iterator[str]:
     """Run the server for the duration of the block; yields its base URL (``.../v1``)."""
     port = free_port()
     command = [
         sys.executable,
-        "-m",
-        "llama_cpp.server",
+        "-c",
+        SERVE,
         "--model",
         str(model_path()),
         "--host",

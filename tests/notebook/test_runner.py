@@ -179,7 +179,7 @@ def test_a_view_failing_on_a_question_stops_a_team_waiting_for_its_answer() -> N
     assert team.last_result is not None and team.last_result.stop_reason == "Broken.ask(Ask) failed"
     with HumanBridge(inbox.put).attached(human):
         again = run_blocking(team, None, inbox=inbox, view=Recorder(answers=["fine"] * 2))
-    assert again.chat()[-1].content == "fine"
+    assert (again.chat()[0].source, again.chat()[0].content) == ("alice", "fine")  # her turn goes first
 
 
 def test_an_interrupt_before_the_run_has_begun_still_stops_it() -> None:

@@ -223,8 +223,9 @@ def checkpoint_section() -> list[Row]:
 
 
 def context_section() -> list[Row]:
-    from agentnb.core.context import AgentContext, Full, HeadAndTail, LastN, TokenLimit
+    from agentnb.core.context import AgentContext
     from agentnb.core.events import TextMessage
+    from agentnb.core.policies import Full, HeadAndTail, LastN, TokenLimit
 
     rows: list[Row] = []
     policies = [Full(), LastN(20), TokenLimit(2_000), HeadAndTail(5, 20)]

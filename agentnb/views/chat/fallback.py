@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from typing import Any
-
-from pydantic import BaseModel
 
 from agentnb.core.events import TIMING_FIELDS
 from agentnb.core.words import short
@@ -23,18 +22,31 @@ def raw(*args: Any) -> str:
     for arg in args:
         if isinstance(arg, str):
             parts.append(arg)
-        elif isinstance(arg, BaseModel):
+        elif _is_record(arg):
             parts.append(_raw_model(arg))
         elif isinstance(arg, list | tuple):
-            parts.extend(_raw_model(item) for item in arg[:20] if isinstance(item, BaseModel))
+            parts.extend(_raw_model(item) for item in arg[:20] if _is_record(item))
         if sum(map(len, parts)) > FALLBACK_LIMIT:
             break
     return short("\n".join(parts), FALLBACK_LIMIT)
 
 
-def _raw_model(model: BaseModel) -> str:
+def _is_record(value: Any) -> bool:
+    """An event (a dataclass) or a pydantic model: something with named fields."""
+    if dataclasses.is_dataclass(value):
+        return not isinstance(value, type)
+    return hasattr(type(value), "model_fields")
+
+
+def _field_names(value: Any) -> list[str]:
+    if dataclasses.is_dataclass(value):
+        return [f.name for f in dataclasses.fields(value)]
+    return list(type(value).model_fields)
+
+
+def _raw_model(model: Any) -> str:
     fields = []
-    for name in type(model).model_fields:
+    for name in _field_names(model):
         if name in TIMING:
             continue
         value = getattr(model, name, None)

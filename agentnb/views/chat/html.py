@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from agentnb.core.events import (
     Approval,
+    ApprovalRequested,
     ContextSummary,
     ErrorEvent,
     Event,
@@ -184,6 +185,7 @@ def _note(kind: str, text: str) -> str:
 
 NOTE_KINDS = {
     Handoff: "handoff",
+    ApprovalRequested: "approval",
     Approval: "approval",
     ErrorEvent: "error",
     PlanCreated: "plan",

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from agentnb.core.events import (
     Approval,
+    ApprovalRequested,
     ContextSummary,
     ErrorEvent,
     Event,
@@ -39,6 +40,9 @@ def note_text(event: Event) -> str:
         edited = "" if event.arguments is None else f" with edited arguments {short(event.arguments, 200)}"
         comment = f": {event.comment}" if event.comment else ""
         return f"{event.source} {verdict} {event.tool}{edited}{comment}"
+    if isinstance(event, ApprovalRequested):
+        origin = f" (from {event.origin})" if event.origin else ""
+        return f"{event.source} asks to run {event.tool}{origin}: waiting for approval"
     if isinstance(event, ErrorEvent):
         return f"to {event.source}: {short(event.content, 300)}"
     if isinstance(event, PlanCreated):
@@ -66,6 +70,7 @@ def note_text(event: Event) -> str:
 
 NOTE_MARKS = {
     Handoff: "⇢",
+    ApprovalRequested: "?",
     ErrorEvent: "⚠",
     PlanCreated: "📋",
     Replanned: "📋",

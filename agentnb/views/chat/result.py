@@ -15,7 +15,7 @@ from agentnb.views.chat.text import render_text
 from agentnb.views.markup import md_text, never_raises
 
 if TYPE_CHECKING:
-    from agentnb.core.team import TeamResult
+    from agentnb.core.result import TeamResult
 
 _styles: dict[int, tuple[weakref.ref[Any], Style]] = {}
 

@@ -1,0 +1,139 @@
+"""Running one reply's tool calls: which tool, the approval a tool needs, the call itself.
+
+Every failure becomes an error result the model reads (an unknown tool, a tool no longer
+offered, invalid arguments, a rejection); calls of one reply run concurrently and their
+results come back in call order. An approver answers True/False, or (approved, comment[,
+edited arguments]) — anything else is an error, never an approval: approval fails closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from agentnb.core.errors import ConfigError
+from agentnb.core.events import Approval, Event, ToolCall, ToolResult
+from agentnb.core.tools import Tool, describe_call
+
+Approver = Callable[[str, ToolCall], Awaitable[Any]]
+APPROVER = "approver"  # the source of decisions made by an approver function (not a person)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A checked approval: approved or not, why, and the arguments to run instead (if edited)."""
+
+    approved: bool
+    comment: str = ""
+    arguments: str | None = None
+
+
+def decision(verdict: Any, call: ToolCall) -> Decision:
+    """An approver's answer as a `Decision`; a `ConfigError` unless it is a real yes or no."""
+    if isinstance(verdict, bool):
+        return Decision(verdict)
+    if not isinstance(verdict, tuple) or not 1 <= len(verdict) <= 3 or not isinstance(verdict[0], bool):
+        raise ConfigError(
+            f"approver: for {describe_call(call)} it answered {verdict!r}; answer True or False, or "
+            "(approved, comment[, edited_arguments]) with approved True or False (the call did not run)"
+        )
+    comment = str(verdict[1]) if len(verdict) > 1 and verdict[1] is not None else ""
+    edited = verdict[2] if len(verdict) > 2 else None
+    if edited is not None and not isinstance(edited, str):
+        edited = json.dumps(edited)
+    return Decision(verdict[0], comment, None if edited == call.arguments else edited)
+
+
+def error_result(source: str, call: ToolCall, content: str, step: str) -> ToolResult:
+    return ToolResult(
+        source=source, call_id=call.id, name=call.name, is_error=True, content=content, step=step
+    )
+
+
+@dataclass
+class CallRunner:
+    """Runs the calls of one agent's replies: ``offered`` are the tools it may call now,
+    ``known`` every tool it has (a known tool not offered ran out of rounds)."""
+
+    agent: str
+    step: str
+    approver: Approver | None
+    approver_name: str
+    max_rounds: int
+
+    async def run(
+        self, calls: Sequence[ToolCall], offered: Mapping[str, Tool], known: Mapping[str, Tool]
+    ) -> list[Event]:
+        """Results (and approvals) of ``calls``, in call order."""
+        if len(calls) == 1:
+            return await self.one(calls[0], offered, known)
+        groups = await asyncio.gather(*(self.one(c, offered, known) for c in calls))
+        return [event for group in groups for event in group]
+
+    async def one(
+        self, call: ToolCall, offered: Mapping[str, Tool], known: Mapping[str, Tool]
+    ) -> list[Event]:
+        tool = offered.get(call.name)
+        if tool is None:
+            if call.name in known:
+                why = (
+                    f"Error: {call.name!r} is not available now: this turn has used its "
+                    f"{self.max_rounds} rounds of tool calls. Reply with text."
+                )
+            else:
+                why = f"Error: unknown tool {call.name!r}. Available tools: {', '.join(offered) or 'none'}."
+            return [error_result(self.agent, call, why, self.step)]
+        events: list[Event] = []
+        arguments = call.arguments
+        if tool.requires_approval:
+            approval = await self.approve(call, tool)
+            if isinstance(approval, ToolResult):
+                return [approval]
+            events.append(approval)
+            if not approval.approved:
+                note = f" They said: {approval.comment}" if approval.comment else ""
+                who = (
+                    "The approver" if self.approver_name == APPROVER else f"The human ({self.approver_name})"
+                )
+                message = f"{who} rejected the call {describe_call(call)}.{note}"
+                return [*events, error_result(self.agent, call, message, self.step)]
+            arguments = approval.arguments or arguments
+        outcome = await tool.run(arguments)
+        events.append(
+            ToolResult(
+                source=self.agent,
+                call_id=call.id,
+                name=call.name,
+                content=outcome.content,
+                is_error=outcome.is_error,
+                duration=outcome.duration,
+                display=tuple(outcome.display) if outcome.display else None,
+                step=self.step,
+            )
+        )
+        return events
+
+    async def approve(self, call: ToolCall, tool: Tool) -> Approval | ToolResult:
+        if self.approver is None:
+            return error_result(
+                self.agent,
+                call,
+                f"Error: {call.name!r} needs a human's approval and nobody can give it.",
+                self.step,
+            )
+        asked = time.time()
+        checked = decision(await self.approver(self.agent, call), call)
+        return Approval(
+            source=self.approver_name,
+            call_id=call.id,
+            tool=call.name,
+            approved=checked.approved,
+            comment=checked.comment,
+            arguments=checked.arguments,
+            started_at=asked,
+            step=self.step,
+        )

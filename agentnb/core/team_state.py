@@ -1,0 +1,149 @@
+"""A team's state as a value you can hold (``team.state()``), and its saved form.
+
+`TeamState` answers what LangGraph and AutoGen users ask of a paused team — who runs next,
+is a run open, what did it cost — and `to_dict` is what ``team.save`` writes: the
+transcript (everything else is a fold of it) and the options that are data. Options that
+are code (a function, a condition object, a model object) are listed, not saved: they are
+passed again to ``Team.load``. A model spec naming a server is not taken from a file unless
+the caller passes it: a file from someone else must not send your key to their server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from agentnb.core.errors import SavedFileError
+from agentnb.core.events import Usage, event_from_data, events_to_data
+from agentnb.core.saved import check_envelope, envelope
+
+KIND, VERSION = "team", 1
+PLAIN = (type(None), bool, int, float, str)
+
+
+@dataclass(frozen=True)
+class TeamState:
+    """A team after its last event: ``next`` runs first on ``run()`` (empty: nothing is left
+    to run), ``running`` says a run is open (stopped part-way, or paused)."""
+
+    name: str
+    mode: str
+    events: int
+    turns: int
+    usage: Usage
+    stop_reason: str
+    running: bool
+    next: tuple[str, ...]
+    waiting: bool
+    values: Any  # the mode's own state (round-robin position, graph or plan progress)
+    data: Mapping[str, Any] = field(repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The saved form (JSON-ready): what `Team.save` writes and `Team.load_state` reads."""
+        return dict(self.data)
+
+
+def saved_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The options that can be saved as data; ``code`` lists those that must be passed again."""
+    from agentnb.core.modes.graph import Edge
+
+    saved: dict[str, Any] = {}
+    code: list[str] = []
+    for key, value in config.items():
+        if isinstance(value, PLAIN):
+            saved[key] = value
+        elif key == "edges":
+            edges = [Edge(*e) if isinstance(e, tuple) else e for e in value]
+            if all(e.condition is None or isinstance(e.condition, str | dict) for e in edges):
+                saved[key] = [[e.source, e.target, e.condition, e.join] for e in edges]
+            else:
+                code.append(key)
+        elif key == "interrupt_before" and isinstance(value, list | tuple):
+            saved[key] = list(value)
+        else:
+            code.append(key)
+    saved["code"] = code
+    return saved
+
+
+def state_data(
+    name: str,
+    mode: str,
+    names: Sequence[str],
+    config: Mapping[str, Any],
+    events: Any,
+    nested: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The saved form of a team: its envelope, options, participants, transcript, nested teams."""
+    return envelope(
+        KIND,
+        VERSION,
+        name=name,
+        mode=mode,
+        participants=list(names),
+        config=saved_config(config),
+        transcript=events_to_data(events),
+        nested=dict(nested),
+    )
+
+
+def check_state(data: Any, where: str, names: Sequence[str], mode: str) -> list[Any]:
+    """The events of a saved team that fits ``names`` and ``mode``; `SavedFileError` otherwise."""
+    check_envelope(data, KIND, {VERSION}, where)
+    if data.get("participants") != list(names):
+        raise SavedFileError(
+            f"{where}: the saved team had participants {data.get('participants')}, "
+            f"this one has {list(names)}; "
+            "build the team with the same participants (agents, tools and models are code, not state)"
+        )
+    if data.get("mode") != mode:
+        raise SavedFileError(
+            f"{where}: the saved team ran in mode {data.get('mode')!r}, this one is {mode!r}"
+        )
+    events = []
+    for i, item in enumerate(data.get("transcript") or []):
+        try:
+            events.append(event_from_data(item))
+        except (ValueError, TypeError) as exc:
+            kind = item.get("type") if isinstance(item, dict) else type(item).__name__
+            first = str(exc).splitlines()
+            detail = "; ".join(line.strip() for line in first[1:3]) or first[0]
+            raise SavedFileError(
+                f"{where}: event {i} ({kind!r}) of the saved transcript is damaged: {detail[:300]}"
+            ) from None
+    return events
+
+
+def config_for_load(data: Mapping[str, Any], where: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``Team`` options of a saved team, with ``options`` (given to load) taking precedence."""
+    from agentnb.core.modes.graph import Edge
+
+    config = dict(data.get("config") or {})
+    if not isinstance(config, dict):
+        raise SavedFileError(f"{where}: the saved options are not a JSON object")
+    try:
+        if config.get("edges") is not None:
+            config["edges"] = [Edge(*edge) for edge in config["edges"]]
+    except TypeError as exc:
+        raise SavedFileError(f"{where}: the saved edges are damaged ({exc})") from None
+    missing = [k for k in config.pop("code", []) if k not in options]
+    if missing:
+        raise SavedFileError(
+            f"team {data.get('name')!r} was saved with {', '.join(missing)} set to objects "
+            "(a model, a function or a stop condition): they are code, not state, so they are not saved; "
+            f"pass {', '.join(f'{m}=...' for m in missing)} to Team.load"
+        )
+    model = config.get("model")
+    if isinstance(model, str) and "@" in model and "model" not in options:
+        raise SavedFileError(
+            f"{where} names the model {model.split('@', 1)[0]!r} on the server {model.split('@', 1)[1]!r}; "
+            "agentnb does not send requests to a server named in a file. If you trust it, pass "
+            f"model={model!r} to Team.load (or another model)"
+        )
+    return {**config, **options}
+
+
+def load_error(where: str, exc: Exception) -> SavedFileError:
+    """A saved team's options that do not build a team, as a `SavedFileError` naming the file."""
+    return SavedFileError(f"{where}: the saved team cannot be rebuilt: {exc}")

@@ -1,0 +1,285 @@
+"""One agent turn as a small state machine: build the request → stream → classify → handle.
+
+`agent_turn` drives it and yields every event; `AgentTurn` holds the turn's progress and
+has one handler per kind of reply (tool calls, empty, text, structured). A turn that a
+checkpoint cut off between a tool call and its result goes on by running that call:
+it never sends a model a call without its result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from agentnb.core.calls import Approver, CallRunner
+from agentnb.core.context import AgentContext
+from agentnb.core.errors import StructuredOutputError
+from agentnb.core.events import (
+    ErrorEvent,
+    Event,
+    Handoff,
+    SpeakerSelected,
+    Stop,
+    TextMessage,
+    TokenDelta,
+    ToolCall,
+    ToolCalls,
+    ToolResult,
+)
+from agentnb.core.lifecycle import Pace
+from agentnb.core.model import Model, ModelError, ModelReply, ModelRequest
+from agentnb.core.structured import readable, validate_reply
+from agentnb.core.words import plural
+
+
+@dataclass
+class TurnContext:
+    """What a team gives a participant for one turn.
+
+    ``memo`` is the participant's derived context in this team; ``output_type`` overrides
+    the agent's own for this turn (a plan step with an expected output); ``step`` tags
+    the turn's events with the plan step they belong to; ``resume`` says the turn was cut
+    off at a checkpoint and goes on from what ``thread`` holds of it.
+    """
+
+    model: Model | None = None
+    extra_tools: Sequence[Any] = ()
+    approver: Approver | None = None
+    approver_name: str = "human"
+    stream_tokens: bool = True
+    memo: AgentContext | None = None
+    output_type: Any = None
+    step: str = ""
+    pace: Pace | None = None  # the run's (shared by its turns); None: a pace of this turn's own
+    resume: bool = False
+    fallback: Callable[[], Model] | None = (
+        None  # the outer team's model, for a nested team (resolved if used)
+    )
+
+
+class AgentTurn:
+    """The progress of one turn: tool rounds used, failures in a row, the structured retry."""
+
+    def __init__(self, agent: Any, thread: Sequence[Event], ctx: TurnContext, model: Model) -> None:
+        self.agent, self.thread, self.ctx, self.model = agent, thread, ctx, model
+        self.name = agent.name
+        self.memo = ctx.memo if ctx.memo is not None else agent.new_context()
+        tools = [*agent.all_tools(), *ctx.extra_tools]
+        self.by_name = {t.name: t for t in tools}
+        self.schemas = [t.schema for t in tools]
+        output_type = ctx.output_type or agent.output_type
+        self.output_type = output_type
+        self.output_schema = output_type.model_json_schema() if output_type is not None else None
+        self.output_name = output_type.__name__ if output_type is not None else "output"
+        self.runner = CallRunner(
+            self.name, ctx.step, ctx.approver, ctx.approver_name, agent.max_tool_iterations
+        )
+        self.rounds = 0  # tool-call rounds this turn
+        self.failures = 0  # unusable replies or failed tool rounds in a row
+        self.retried = False  # the one structured-output retry is used
+        self.note: str | None = None  # what the agent's memory recalls for this turn
+        self.done = False
+
+    @property
+    def offering(self) -> bool:
+        return self.rounds < self.agent.max_tool_iterations
+
+    def unanswered(self) -> ToolCalls | None:
+        """When resuming: this turn's last tool request whose calls have no result yet."""
+        found: ToolCalls | None = None
+        answered: set[str] = set()
+        for i in range(len(self.thread) - 1, -1, -1):
+            event = self.thread[i]
+            if event.scope:
+                continue
+            kind = event.__class__
+            if kind is SpeakerSelected and event.speaker == self.name:  # type: ignore[attr-defined]
+                break
+            if event.source != self.name:
+                continue
+            if kind is ToolResult:
+                answered.add(event.call_id)  # type: ignore[attr-defined]
+            elif kind is ToolCalls:
+                self.rounds += 1
+                if found is None and any(c.id not in answered for c in event.calls):  # type: ignore[attr-defined]
+                    found = event  # type: ignore[assignment]
+        if found is None:
+            return None
+        missing = tuple(c for c in found.calls if c.id not in answered)
+        return ToolCalls(source=found.source, calls=missing, step=found.step)
+
+    def request(self) -> ModelRequest:
+        """The next model call: the agent's context as its policy chooses, a snapshot."""
+        agent, memo = self.agent, self.memo
+        memo.update(self.thread)
+        system, memo.reserve = agent.system_with(memo, self.note)
+        selection = agent.context.select(memo)
+        offer = self.offering
+        request = ModelRequest(
+            agent=self.name,
+            messages=selection.messages(memo, system),
+            tools=self.schemas if offer else [],
+            tool_choice="auto" if offer and self.schemas else "none",
+            output_schema=self.output_schema,
+            output_name=self.output_name,
+            prompt_tokens=selection.tokens(memo) + memo.reserve,
+            settings=agent.model_settings,
+        )
+        return agent.prepared(request) if agent.prepare is not None else request
+
+    def on_empty(self, timing: dict[str, Any]) -> Event:
+        self.failures += 1
+        if self.failures >= self.agent.max_failures:
+            self.done = True
+            empty = plural(self.failures, "empty reply", "empty replies")
+            why = f"{self.name}: the model sent {empty} in a row"
+            return Stop(source=self.name, reason=why, step=self.ctx.step)
+        hint = f" or call one of: {', '.join(self.by_name)}" if self.by_name and self.offering else ""
+        return ErrorEvent(
+            source=self.name,
+            content=f"Your reply was empty. Reply with text{hint}.",
+            step=self.ctx.step,
+            **timing,
+        )
+
+    def on_text(self, text: str, timing: dict[str, Any]) -> Event:
+        step = self.ctx.step
+        if self.output_type is None:
+            self.done = True
+            return TextMessage(source=self.name, content=text, step=step, **timing)
+        parsed, problems = validate_reply(self.output_type, text)
+        if parsed is not None:
+            self.done = True
+            data = parsed.model_dump(mode="json")
+            return TextMessage(source=self.name, content=readable(parsed), data=data, step=step, **timing)
+        if self.retried:
+            raise StructuredOutputError(self.name, self.output_name, problems, text)
+        self.retried = True
+        return ErrorEvent(
+            source=self.name,
+            content=f"Your reply is not a valid {self.output_name}: {problems}. Your reply was: "
+            f"{text[:500]!r}. Reply again with only a JSON object matching this schema: "
+            f"{json.dumps(self.output_schema)}",
+            step=step,
+            **timing,
+        )
+
+    def after_calls(self, calls: Sequence[ToolCall], results: Sequence[Event]) -> Event | None:
+        """What the turn does once a round's calls have their results: hand off, reply with the
+        tools' output, give up after failing rounds, or (None) ask the model again."""
+        outcomes = [r for r in results if r.__class__ is ToolResult]
+        succeeded = {r.call_id for r in outcomes if not r.is_error}  # type: ignore[attr-defined]
+        step = self.ctx.step
+        for call in calls:
+            tool = self.by_name.get(call.name)
+            if call.id in succeeded and tool is not None and tool.handoff_target:
+                self.done = True
+                return Handoff(source=self.name, target=tool.handoff_target, step=step)
+        if not self.agent.reflect_on_tool_use and succeeded:
+            self.done = True
+            return TextMessage(source=self.name, content="\n\n".join(r.content for r in outcomes), step=step)  # type: ignore[attr-defined]
+        if succeeded:
+            self.failures = 0
+            return None
+        self.failures += 1
+        if self.failures < self.agent.max_failures:
+            return None
+        self.done = True
+        last = outcomes[-1].content[:200] if outcomes else "no result"  # type: ignore[attr-defined]
+        why = f"{self.name}: {plural(self.failures, 'tool-call round')} in a row failed (last: {last})"
+        return Stop(source=self.name, reason=why, step=step)
+
+    async def calls(self, calls: Sequence[ToolCall], offered: bool = True) -> list[Event]:
+        """Run a round's calls; ``offered`` says whether tools were offered in that request."""
+        return await self.runner.run(calls, self.by_name if offered else {}, self.by_name)
+
+
+async def agent_turn(agent: Any, thread: Sequence[Event], ctx: TurnContext) -> AsyncIterator[Event]:
+    """Call the model (and tools) until the agent replies; yield every event on the way.
+
+    The caller appends each yielded event (other than token deltas) to ``thread`` before
+    resuming the turn, so the next model call sees it.
+    """
+    model = ctx.model if ctx.model is not None else agent.own_model()
+    if model is None:
+        raise ValueError(f"agent {agent.name!r} has no model; give it one or run it in a team")
+    turn = AgentTurn(agent, thread, ctx, model)
+    pace = ctx.pace if ctx.pace is not None else Pace()
+    if ctx.resume:
+        pending = turn.unanswered()
+        if pending is not None:
+            for event in await turn.calls(pending.calls):
+                yield event
+    if agent.summarizes:
+        turn.memo.update(thread)
+        async for event in agent.summarize(turn.memo, model, ctx.step):
+            yield event
+    if agent.memory is not None:
+        turn.memo.update(thread)
+        turn.note = await asyncio.to_thread(agent.memory_note, turn.memo)
+    stream_tokens, name, step = ctx.stream_tokens, agent.name, ctx.step
+    while not turn.done:
+        await pace.tick()  # Stop buttons, timeouts and other teams can cut in
+        request = turn.request()
+        offered = turn.offering
+        started = time.time()
+        first: float | None = None
+        reply: Any = None
+        async for chunk in model.stream(request):
+            if chunk.__class__ is str:
+                if first is None:
+                    first = time.time()
+                if stream_tokens:
+                    yield TokenDelta(source=name, text=chunk, step=step)  # type: ignore[arg-type]
+            else:
+                reply = chunk
+        reply = checked_reply(model, reply)
+        timing = {
+            "usage": reply.usage,
+            "model": reply.model,
+            "started_at": started,
+            "first_token_at": first,
+        }
+        if reply.tool_calls:
+            turn.rounds += 1
+            yield ToolCalls(
+                source=name, calls=tuple(reply.tool_calls), content=reply.text, step=step, **timing
+            )
+            results = await turn.calls(reply.tool_calls, offered)
+            for event in results:
+                yield event
+            ending = turn.after_calls(reply.tool_calls, results)
+            if ending is not None:
+                yield ending
+        elif not reply.text.strip():
+            yield turn.on_empty(timing)
+        else:
+            yield turn.on_text(reply.text, timing)
+
+
+def checked_reply(model: Any, reply: Any) -> ModelReply:
+    """The model's final reply, or a `ModelError` that says which model sent what instead."""
+    who = getattr(model, "name", type(model).__name__)
+    if reply is None:
+        raise ModelError(f"model {who!r} ended its stream without a reply (a ModelReply must come last)")
+    if not isinstance(reply, ModelReply):
+        raise ModelError(
+            f"model {who!r} streamed {type(reply).__name__} {reply!r:.80}; a model yields text pieces (str) "
+            "and then one ModelReply"
+        )
+    problems = []
+    if not isinstance(reply.text, str):
+        problems.append(f"text={reply.text!r:.60} (expected a string, '' for none)")
+    if not isinstance(reply.tool_calls, list | tuple) or not all(
+        isinstance(c, ToolCall) for c in reply.tool_calls
+    ):
+        problems.append(f"tool_calls={reply.tool_calls!r:.80} (expected a list of ToolCall)")
+    if reply.usage is None or not hasattr(reply.usage, "total_tokens"):
+        problems.append(f"usage={reply.usage!r:.60} (expected a Usage)")
+    if problems:
+        raise ModelError(f"model {who!r} returned a ModelReply with {'; '.join(problems)}")
+    return reply
