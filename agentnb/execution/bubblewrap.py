@@ -151,7 +151,8 @@ class Bubblewrap:
         args += ["--ro-bind", str(layout.connection), str(layout.connection)]
         for hidden in masked(visible):
             args += ["--tmpfs", str(hidden)]
-        args += ["--chdir", str(layout.work), "--unsetenv", "JPY_PARENT_PID"]
+        # the kernel's parent is the namespace's first process: pid 1, which ipykernel does not poll
+        args += ["--chdir", str(layout.work), "--setenv", "JPY_PARENT_PID", "1"]
         args += ["--info-fd", str(info_fd), "--block-fd", str(block_fd), "--"]
         return args
 

@@ -103,7 +103,7 @@ def _error_text(content: dict[str, Any], limit: int) -> str:
     lines = [line for line in lines if line.strip("-") or not line]
     if lines and TRACEBACK_HEADER.match(lines[0]):
         lines = lines[1:]
-    if lines and lines[-1].strip() == headline:
+    if lines and lines[-1].strip().rstrip(": ") == headline:
         lines = lines[:-1]
     if len(headline) > limit // 2:
         cut = len(headline) - limit // 2

@@ -50,7 +50,8 @@ def test_secret_looking_values_are_returned_for_redaction() -> None:
 
 
 def test_extra_variables_are_added_as_given() -> None:
-    env, _ = sandbox_environment(PARENT, extra={"DATA_DIR": "/data", "MPLBACKEND": "agg", "MY_KEY": "on-purpose"})
+    extra = {"DATA_DIR": "/data", "MPLBACKEND": "agg", "MY_KEY": "on-purpose"}
+    env, _ = sandbox_environment(PARENT, extra=extra)
     assert env["DATA_DIR"] == "/data"
     assert env["MPLBACKEND"] == "agg"
     assert env["MY_KEY"] == "on-purpose"
