@@ -18,13 +18,9 @@ import asyncio
 import concurrent.futures
 import contextlib
 import importlib.util
-import json
-import os
 import queue
 import shutil
 import signal
-import sys
-import tempfile
 import threading
 import time
 import weakref
@@ -34,15 +30,14 @@ from typing import Any, Literal
 
 from agentnb.execution.choose import choose_isolation
 from agentnb.execution.environment import sandbox_environment
-from agentnb.execution.isolation import RESTART_NOTE, Launch, Layout, Limits, SandboxError, hint, memory_note
+from agentnb.execution.isolation import RESTART_NOTE, Layout, Limits, SandboxError, hint, memory_note
+from agentnb.execution.kernel import kill_group, new_manager, short_temporary_folder, spawn
 from agentnb.execution.outputs import Outputs, strip_ansi
 from agentnb.models.secrets import Scrubber
 
 POLL = 0.2  # seconds between checks that the kernel is alive while code runs
 LOG_TAIL = 1_000  # characters of the kernel's own stderr shown when it dies
 BASE64_TYPES = ("image/png", "image/jpeg")  # outputs that are not text (SVG is, and is redacted)
-MAX_SOCKET_PATH = 90  # Unix socket paths are limited (~104 bytes): the kernel's sockets need a short one
-KERNEL_NAME = "agentnb-sandbox"
 CPU_EXIT_CODES = (-signal.SIGXCPU, 128 + signal.SIGXCPU) if hasattr(signal, "SIGXCPU") else ()
 
 Status = Literal["ok", "error", "timeout", "died", "cancelled", "unavailable"]
@@ -297,7 +292,7 @@ class Sandbox:
         if self.root is None:
             return ""
         try:
-            text = Layout(self.root, self.root).log.read_text(encoding="utf-8", errors="replace")
+            text = Layout(self.root, self.workdir or self.root).log.read_text(encoding="utf-8", errors="replace")
         except OSError:
             return ""
         return strip_ansi(text[-LOG_TAIL:]).strip()
@@ -305,35 +300,20 @@ class Sandbox:
     def _start(self) -> None:
         if self._client is not None:
             return
-        from jupyter_client import KernelManager
-        from jupyter_client.kernelspec import KernelSpecManager
-
         if self.root is None:
-            self.root = _short_temporary_folder()
+            self.root = short_temporary_folder()
         workdir = self.workdir
         assert workdir is not None
         layout = Layout(self.root, workdir)
         layout.make()
-        env, removed = sandbox_environment(
-            home=workdir, extra={"IPYTHONDIR": str(layout.ipython), **self.extra_env}
-        )
+        extra = {"IPYTHONDIR": str(layout.ipython), **self.extra_env}
+        env, removed = sandbox_environment(home=workdir, extra=extra)
         self._scrubber = Scrubber(removed)
-        ipc = os.name == "posix"
-        transport = {"transport": "ipc", "ip": str(layout.ipc / "kernel")} if ipc else {}
         launch = self.isolation.launch(layout)
         try:
-            specs = KernelSpecManager(kernel_dirs=[str(_write_kernel_spec(layout.root, launch))])
-            manager = KernelManager(
-                kernel_name=KERNEL_NAME,
-                kernel_spec_manager=specs,
-                connection_file=str(layout.connection / "kernel.json"),
-                **transport,
-            )
-            self._manager = manager
-            fds = {"pass_fds": launch.pass_fds} if launch.pass_fds else {}
-            with open(layout.log, "wb") as log:  # this kernel's stderr, read if it dies
-                manager.start_kernel(cwd=str(workdir), env=env, stdout=log, stderr=log, **fds)
-            self._finalizer = weakref.finalize(self, _kill_group, manager.provisioner.pid, self.root)
+            manager = self._manager = new_manager(layout, launch)
+            spawn(manager, layout, launch, env)
+            self._finalizer = weakref.finalize(self, kill_group, manager.provisioner.pid, self.root)
             launch.confine(manager.provisioner.pid, self.startup_timeout)
         finally:
             launch.close()
@@ -363,42 +343,7 @@ class Sandbox:
         if self._finalizer is not None:
             self._finalizer()
             self._finalizer = None
-        _kill_group(self.pid, self.root)
+        kill_group(self.pid, self.root)
         self._client = self._manager = None
         self.root = None
 
-
-def _kill_group(pid: int | None, root: Path | None) -> None:
-    """Kill a kernel and the processes it started (its process group); remove its folder."""
-    if pid:
-        with contextlib.suppress(OSError):
-            if hasattr(os, "killpg"):
-                os.killpg(os.getpgid(pid), signal.SIGKILL)
-            else:
-                os.kill(pid, signal.SIGTERM)
-    if root is not None:
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def _short_temporary_folder() -> Path:
-    """A new temporary folder whose path leaves room for the kernel's socket names."""
-    root = Path(tempfile.mkdtemp(prefix="agentnb-sandbox-")).resolve()
-    if os.name == "posix" and len(str(root)) > MAX_SOCKET_PATH - len("/ipc/kernel-99999"):
-        root.rmdir()
-        root = Path(tempfile.mkdtemp(prefix="agentnb-sandbox-", dir="/tmp")).resolve()
-    return root
-
-
-def _write_kernel_spec(root: Path, launch: Launch) -> Path:
-    """A kernelspec folder whose one kernel runs ipykernel behind ``launch``'s command."""
-    kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    spec = {
-        "argv": [*launch.argv, *kernel],
-        "display_name": "agentnb sandbox",
-        "language": "python",
-        "interrupt_mode": launch.interrupt_mode,
-    }
-    folder = root / "kernels" / KERNEL_NAME
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
-    return folder.parent
