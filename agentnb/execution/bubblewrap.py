@@ -22,7 +22,6 @@ import json
 import os
 import platform
 import re
-import resource
 import select
 import shutil
 import site
@@ -33,6 +32,7 @@ from pathlib import Path
 
 from agentnb.execution.isolation import MIB, Launch, Layout, Limits, SandboxError
 
+BWRAP = "bwrap"
 SYSTEM_DIRS = ("/usr", "/etc")
 SYSTEM_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")  # into /usr on merged systems
 PID_MAX_MIN = 301  # the lowest pid_max Linux accepts
@@ -40,20 +40,20 @@ PID_MAX_PER_NAMESPACE = (6, 14)  # from this Linux version pid_max belongs to ea
 PROBE_TIMEOUT = 10.0
 
 
-def unavailable_reason(binary: str = "bwrap") -> str | None:
+def unavailable_reason() -> str | None:
     """Why bubblewrap cannot isolate a kernel here, or None when it can."""
     if not sys.platform.startswith("linux"):
         return f"bubblewrap needs Linux and this is {platform.system() or sys.platform}"
-    path = shutil.which(binary)
+    path = shutil.which(BWRAP)
     if path is None:
-        return f"the bubblewrap program ({binary}) is not installed or not on PATH"
+        return f"the bubblewrap program ({BWRAP}) is not installed or not on PATH"
     return _probe(path)
 
 
 @functools.lru_cache(maxsize=8)
 def _probe(path: str) -> str | None:
     """Run ``true`` in the namespaces a sandbox uses; the reason it failed, or None (once per binary)."""
-    command = [path, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent"]
+    command = [path, "--unshare-all", "--unshare-user", *_disable_userns(path), "--die-with-parent"]
     command += ["--ro-bind", "/", "/", "--proc", "/proc", "--", "true"]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=PROBE_TIMEOUT, check=False)
@@ -63,6 +63,26 @@ def _probe(path: str) -> str | None:
         message = done.stderr.strip() or f"exit code {done.returncode}"
         return f"{path} cannot create its namespaces here (are user namespaces disabled?): {message}"
     return None
+
+
+@functools.lru_cache(maxsize=8)
+def _options(path: str) -> frozenset[str]:
+    """The options this bwrap knows: recent ones (``--disable-userns``, ``--size``) are used where present."""
+    try:
+        done = subprocess.run([path, "--help"], capture_output=True, text=True, timeout=PROBE_TIMEOUT)
+    except (OSError, subprocess.TimeoutExpired):
+        return frozenset()
+    return frozenset(re.findall(r"^\s+(--[\w-]+)", done.stdout + done.stderr, re.MULTILINE))
+
+
+def _disable_userns(path: str) -> list[str]:
+    """No user namespaces inside the sandbox (much of Linux's attack surface), where bwrap can."""
+    return ["--disable-userns"] if "--disable-userns" in _options(path) else []
+
+
+def _tmpfs(path: str, folder: str, size: int) -> list[str]:
+    """A fresh tmpfs on ``folder``, at most ``size`` bytes where bwrap can bound it."""
+    return ["--size", str(size), "--tmpfs", folder] if "--size" in _options(path) else ["--tmpfs", folder]
 
 
 def linux_version() -> tuple[int, int]:
@@ -86,10 +106,9 @@ class Bubblewrap:
 
     name = "bubblewrap"
 
-    def __init__(self, *, network: bool, limits: Limits, binary: str = "bwrap") -> None:
+    def __init__(self, *, network: bool, limits: Limits) -> None:
         self.network = bool(network)
         self.limits = limits
-        self.binary = binary
         self.pid_max = pid_max_for(limits)
 
     @property
@@ -123,11 +142,12 @@ class Bubblewrap:
 
     def command(self, layout: Layout, info_fd: int, block_fd: int) -> list[str]:
         """The bwrap command line up to (and including) ``--``; the kernel's command follows it."""
-        size = str(self.limits.file_mb * MIB)
-        args = [shutil.which(self.binary) or self.binary, "--unshare-all", "--unshare-user"]
+        size = self.limits.file_mb * MIB
+        binary = shutil.which(BWRAP) or BWRAP
+        args = [binary, "--unshare-all", "--unshare-user"]
         if self.network:
             args.append("--share-net")
-        args += ["--disable-userns", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+        args += [*_disable_userns(binary), "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
         visible = [Path(p) for p in SYSTEM_DIRS]
         for folder in SYSTEM_DIRS:
             args += ["--ro-bind", folder, folder]
@@ -141,7 +161,7 @@ class Bubblewrap:
             if not resolver.startswith("/etc/") and os.path.exists(resolver):
                 args += ["--ro-bind", resolver, resolver]
         args += ["--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys", "--dev", "/dev"]
-        args += ["--size", size, "--tmpfs", "/dev/shm", "--size", size, "--tmpfs", "/tmp"]
+        args += [*_tmpfs(binary, "/dev/shm", size), *_tmpfs(binary, "/tmp", size)]
         for path in python_paths():
             args += ["--ro-bind", path, path]
             visible.append(Path(path))
@@ -171,6 +191,8 @@ class BubblewrapLaunch:
         self.argv = bubblewrap.command(layout, info_write, block_read)
 
     def confine(self, pid: int, timeout: float) -> None:
+        import resource  # POSIX only: agentnb.execution must import on Windows too
+
         self._close_child_ends()
         first = self._first_process(timeout)
         limits = self.bubblewrap.limits

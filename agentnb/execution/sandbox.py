@@ -291,8 +291,9 @@ class Sandbox:
     def _log_tail(self) -> str:
         if self.root is None:
             return ""
+        log = Layout(self.root, self.workdir or self.root).log
         try:
-            text = Layout(self.root, self.workdir or self.root).log.read_text(encoding="utf-8", errors="replace")
+            text = log.read_text(encoding="utf-8", errors="replace")
         except OSError:
             return ""
         return strip_ansi(text[-LOG_TAIL:]).strip()
