@@ -150,7 +150,7 @@ def hint(error: str, limits: Limits | None) -> str:
         return ""
     if "[Errno 27]" in error:
         return f"The sandbox's files may be at most {limits.file_mb:,} MB each."
-    if error.startswith("BlockingIOError: [Errno 11]") or "can't start new thread" in error:
+    if ("[Errno 11]" in error and "fork" in error) or "can't start new thread" in error:
         return f"The sandbox runs at most {limits.processes:,} processes and threads at once."
     return ""
 

@@ -13,6 +13,7 @@ import pytest
 
 from agentnb.execution import CodeExecutor, Limits, code_executor
 from agentnb.execution.bubblewrap import pid_max_for
+from agentnb.execution.isolation import hint
 from tests.conftest import require
 from tests.execution.conftest import need_kernel
 
@@ -75,3 +76,14 @@ def test_cpu_time_past_the_limit_stops_the_kernel_and_the_next_call_starts_afres
         spin = asyncio.run(executor("while True:\n    pass"))
         assert spin.is_error and "CPU time limit of 3 s" in spin.text
         assert asyncio.run(executor("print('fresh')")).text == "fresh"
+
+
+def test_the_model_is_told_which_limit_an_error_probably_met() -> None:
+    fork = "BlockingIOError: [Errno 11] Resource temporarily unavailable\n---> 3 self.pid = _fork_exec("
+    socket_read = "BlockingIOError: [Errno 11] Resource temporarily unavailable\n---> 1 s.recv(10)"
+    assert hint(fork, LIMITS) == "The sandbox runs at most 32 processes and threads at once."
+    assert hint("RuntimeError: can't start new thread", LIMITS).startswith("The sandbox runs at most 32")
+    too_large = "OSError: [Errno 27] File too large"
+    assert hint(too_large, LIMITS) == "The sandbox's files may be at most 5 MB each."
+    assert hint(socket_read, LIMITS) == ""
+    assert hint(too_large, None) == ""  # unisolated: no limit to name
