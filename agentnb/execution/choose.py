@@ -5,10 +5,17 @@ from __future__ import annotations
 import sys
 
 from agentnb.execution.bubblewrap import Bubblewrap, unavailable_reason
-from agentnb.execution.isolation import ISOLATIONS, Isolation, IsolationUnavailable, Limits, NoIsolation
+from agentnb.execution.isolation import (
+    ISOLATIONS,
+    Isolation,
+    IsolationName,
+    IsolationUnavailable,
+    Limits,
+    NoIsolation,
+)
 
 
-def choose_isolation(isolation: str, *, network: bool, limits: Limits | None) -> Isolation:
+def choose_isolation(isolation: IsolationName, *, network: bool, limits: Limits | None) -> Isolation:
     """The isolation named ``auto`` (bubblewrap), ``bubblewrap`` or ``none``, or `IsolationUnavailable`."""
     if isolation not in ISOLATIONS:
         raise ValueError(f"isolation must be one of {', '.join(map(repr, ISOLATIONS))}, got {isolation!r}")

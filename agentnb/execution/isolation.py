@@ -34,7 +34,8 @@ class Limits:
 
     ``memory_mb`` is the address space of each process (a bare kernel takes about 800 MB of
     it, with numpy and matplotlib about 1,100 MB), ``file_mb`` the largest file a process may
-    write (also the size of its private ``/tmp`` and ``/dev/shm``), ``processes`` how many
+    write (and, where bwrap can bound them, the size of its private ``/tmp`` and ``/dev/shm``),
+    ``processes`` how many
     processes and threads may run at once, ``cpu_seconds`` the CPU time of each process over
     its life: past it the kernel is stopped and a fresh one starts at the next call.
     """
@@ -80,6 +81,7 @@ class Layout:
         return self.root / "kernel.log"
 
     def make(self) -> None:
+        """Create the folders (the work folder too, if it does not exist yet)."""
         for folder in (self.work, self.connection, self.ipc, self.ipython):
             folder.mkdir(parents=True, exist_ok=True)
 

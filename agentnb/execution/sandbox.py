@@ -30,7 +30,15 @@ from typing import Any, Literal
 
 from agentnb.execution.choose import choose_isolation
 from agentnb.execution.environment import sandbox_environment
-from agentnb.execution.isolation import RESTART_NOTE, Layout, Limits, SandboxError, hint, memory_note
+from agentnb.execution.isolation import (
+    RESTART_NOTE,
+    IsolationName,
+    Layout,
+    Limits,
+    SandboxError,
+    hint,
+    memory_note,
+)
 from agentnb.execution.kernel import kill_group, new_manager, short_temporary_folder, spawn
 from agentnb.execution.outputs import Outputs, strip_ansi
 from agentnb.models.secrets import Scrubber
@@ -108,7 +116,7 @@ class Sandbox:
         *,
         workdir: str | Path | None = None,
         env: dict[str, str] | None = None,
-        isolation: str = "auto",
+        isolation: IsolationName = "auto",
         network: bool = False,
         limits: Limits | None = None,
         startup_timeout: float = 60.0,
@@ -347,4 +355,3 @@ class Sandbox:
         kill_group(self.pid, self.root)
         self._client = self._manager = None
         self.root = None
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from agentnb.execution.isolation import Limits
+from agentnb.execution.isolation import IsolationName, Limits
 from agentnb.execution.sandbox import Sandbox
 from agentnb.runs import on_run_end
 from agentnb.tools import Tool, ToolOutput, arguments_model, check_tool_name
@@ -37,7 +37,7 @@ class CodeExecutor(Tool):
         max_output: int = 20_000,
         workdir: str | Path | None = None,
         env: dict[str, str] | None = None,
-        isolation: str = "auto",
+        isolation: IsolationName = "auto",
         network: bool = False,
         limits: Limits | None = None,
         requires_approval: bool = True,
@@ -107,7 +107,7 @@ def code_executor(
     max_output: int = 20_000,
     workdir: str | Path | None = None,
     env: dict[str, str] | None = None,
-    isolation: str = "auto",
+    isolation: IsolationName = "auto",
     network: bool = False,
     limits: Limits | None = None,
     requires_approval: bool = True,

@@ -76,7 +76,7 @@ def test_the_kernel_ends_with_the_interpreter_even_without_close(tmp_path: Path)
         "import asyncio, json\n"
         "from agentnb.execution import code_executor\n"
         "run_python = code_executor()\n"
-        "detach = 'import subprocess; subprocess.Popen([\"sleep\", \"303\"], start_new_session=True)'\n"
+        'detach = \'import subprocess; subprocess.Popen(["sleep", "303"], start_new_session=True)\'\n'
         "asyncio.run(run_python(detach))\n"
         "import psutil\n"
         "kids = [p.pid for p in psutil.Process(run_python.sandbox.pid).children(recursive=True)]\n"
