@@ -108,6 +108,21 @@ def test_home_and_the_runtime_folder_are_not_visible(sandboxed: CodeExecutor, pa
     assert run(sandboxed, code) == "[False, False] True"
 
 
+def test_a_runtime_folder_inside_the_work_folder_is_hidden(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    need_kernel()
+    runtime = tmp_path / "project" / ".jupyter-runtime"
+    runtime.mkdir(parents=True)
+    (runtime / "kernel-fake-parent.json").write_text(json.dumps({"key": SIGNING_KEY}))
+    (tmp_path / "project" / "data.csv").write_text("a,b\n")
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(runtime))
+    with code_executor(workdir=tmp_path / "project") as executor:
+        listing = run(executor, "import os; print(sorted(os.listdir('.')), os.listdir('.jupyter-runtime'))")
+    assert listing == "['.jupyter-runtime', 'data.csv'] []"
+    assert (runtime / "kernel-fake-parent.json").exists()  # hidden from the code, not removed
+
+
 def test_the_code_holds_no_capabilities_and_cannot_change_kernel_settings(sandboxed: CodeExecutor) -> None:
     code = """
 status = dict(line.split(":\\t") for line in open("/proc/self/status").read().splitlines() if ":\\t" in line)
