@@ -5,7 +5,9 @@ namespaces, a private ``/proc`` (it sees only its own processes), fresh ``/tmp``
 ``/dev``, read-only ``/usr``, ``/etc`` and your Python installation, and read-write only its
 work folder and its own IPython and socket folders: not your home, not the Jupyter runtime
 folder with the notebook kernel's connection file. Its environment is the allowlist of
-`agentnb.execution.environment`; it holds no capabilities and cannot make user namespaces.
+`agentnb.execution.environment`; it holds no capabilities, cannot make user namespaces,
+and sees ``/proc/sys`` read-only (run as root, it could otherwise change the machine's
+kernel settings even without capabilities).
 
 bwrap waits (``--block-fd``) until the parent has set the limits on the sandbox's first
 process (``prlimit``), which every later process inherits; as root, where Linux does not
@@ -190,7 +192,7 @@ class BubblewrapLaunch:
         self.pass_fds = self._child_ends
         self.argv = bubblewrap.command(layout, info_write, block_read)
 
-    def confine(self, pid: int, timeout: float) -> None:
+    def confine(self, timeout: float) -> None:
         import resource  # POSIX only: agentnb.execution must import on Windows too
 
         self._close_child_ends()

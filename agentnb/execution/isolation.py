@@ -93,8 +93,8 @@ class Launch(Protocol):
     pass_fds: tuple[int, ...]
     interrupt_mode: str
 
-    def confine(self, pid: int, timeout: float) -> None:
-        """Finish setting up the sandbox of the just-spawned process ``pid``, then let the kernel run."""
+    def confine(self, timeout: float) -> None:
+        """Finish setting up the sandbox of the process just spawned, then let the kernel run."""
 
     def close(self) -> None:
         """Release what this start holds (pipes), whether it succeeded or not."""
@@ -122,7 +122,7 @@ class DirectLaunch:
     pass_fds: tuple[int, ...] = ()
     interrupt_mode: str = "signal"
 
-    def confine(self, pid: int, timeout: float) -> None:
+    def confine(self, timeout: float) -> None:
         return None
 
     def close(self) -> None:

@@ -323,7 +323,7 @@ class Sandbox:
             manager = self._manager = new_manager(layout, launch)
             spawn(manager, layout, launch, env)
             self._finalizer = weakref.finalize(self, kill_group, manager.provisioner.pid, self.root)
-            launch.confine(manager.provisioner.pid, self.startup_timeout)
+            launch.confine(self.startup_timeout)
         finally:
             launch.close()
         client = manager.client()
