@@ -1,8 +1,8 @@
 """What one execution in a kernel produced, gathered from its iopub messages within limits.
 
-Text (stdout, stderr, results, the text of displays) is what the model reads, cut at
-``max_output`` characters with a note; images and markdown are kept as mime bundles for
-people. HTML, JavaScript and widget outputs are dropped: the code is untrusted and the
+Text (stdout, stderr, results, the text of displays) and the exception are what the model
+reads, cut together at ``max_output`` characters with a note; images and markdown are kept
+as mime bundles for people. HTML, JavaScript and widget outputs are dropped: the code is untrusted and the
 chat never renders its HTML. Terminal colour codes are stripped.
 """
 
@@ -49,7 +49,7 @@ class Outputs:
             self._add_bundle(content.get("data") or {})
         elif kind == "error":
             self.error_name = str(content.get("ename", "Error"))
-            self.error = _error_text(content)
+            self.error = _error_text(content, self.max_output)
 
     def _add_text(self, text: str) -> None:
         room = self.max_output - self.size
@@ -80,26 +80,36 @@ class Outputs:
             self._add_text(strip_ansi(plain) + "\n")
 
     def output(self) -> str:
-        """All text output, with a note when some of it was cut."""
+        """The text output, in what the exception left of ``max_output``, with a note when some was cut."""
         text = "".join(self.text)
-        if self.dropped:
-            text += (
-                f"\n[output truncated: {self.dropped:,} more characters not shown; "
+        room = max(self.max_output - len(self.error), 0)
+        dropped = self.dropped + max(len(text) - room, 0)
+        if dropped:
+            text = text[:room] + (
+                f"\n[output truncated: {dropped:,} more characters not shown; "
                 "print less, e.g. a summary or the first rows]"
             )
         return text
 
 
-def _error_text(content: dict[str, Any]) -> str:
-    """``Name: value``, then the traceback without colours, separators or its repeated ends."""
+def _error_text(content: dict[str, Any], limit: int) -> str:
+    """``Name: value``, then the traceback without colours, separators or its repeated ends.
+
+    At most ``limit`` characters (plus notes): the start of the message, the end of the traceback.
+    """
     headline = f"{content.get('ename', 'Error')}: {content.get('evalue', '')}".rstrip(": ")
+    headline = strip_ansi(headline)
     lines = strip_ansi("\n".join(str(line) for line in content.get("traceback") or ())).splitlines()
     lines = [line for line in lines if line.strip("-") or not line]
     if lines and TRACEBACK_HEADER.match(lines[0]):
         lines = lines[1:]
-    if lines and lines[-1].strip() == headline:
+    if lines and lines[-1].strip().rstrip(": ") == headline:
         lines = lines[:-1]
+    if len(headline) > limit // 2:
+        cut = len(headline) - limit // 2
+        headline = f"{headline[: limit // 2]} [message cut: {cut:,} more characters not shown]"
     traceback = "\n".join(lines).strip("\n")
-    if len(traceback) > MAX_TRACEBACK_CHARS:
-        traceback = "[...]\n" + traceback[-MAX_TRACEBACK_CHARS:]
+    room = min(MAX_TRACEBACK_CHARS, max(limit - len(headline), 0))
+    if len(traceback) > room:
+        traceback = "[...]\n" + traceback[len(traceback) - room :] if room else ""
     return f"{headline}\n{traceback}" if traceback else headline

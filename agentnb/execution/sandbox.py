@@ -1,10 +1,12 @@
 """A separate IPython kernel that runs code for agents, never the student's own.
 
-The kernel is its own process (jupyter_client), started at the first execution, with a
-working directory of its own, an environment without secrets and a time limit on every
-execution. Whatever the code does — raise, loop forever, print megabytes, kill its own
-process — ends as an `Execution` that says what happened; nothing raises into the caller.
-Everything the kernel touches on disk lives in one temporary folder, removed by `close`.
+The kernel is its own process (jupyter_client), started at the first execution, isolated
+(`agentnb.execution.isolation`: bubblewrap unless ``isolation="none"`` is asked for), with a
+working directory of its own, an allowlisted environment and a time limit on every
+execution. Whatever the code does — raise, loop forever, print megabytes, exhaust a limit,
+kill its own process — ends as an `Execution` that says what happened; nothing raises into
+the caller. Everything the kernel touches on disk lives in one temporary folder (and the
+work folder, if one is given), removed by `close`.
 
 All kernel operations run on one worker thread, so a sandbox can be used from any event
 loop (a notebook's, or ``run_sync``'s) and executions never overlap.
@@ -16,11 +18,9 @@ import asyncio
 import concurrent.futures
 import contextlib
 import importlib.util
-import os
 import queue
 import shutil
 import signal
-import tempfile
 import threading
 import time
 import weakref
@@ -28,21 +28,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from agentnb.core.errors import AgentnbError
+from agentnb.execution.choose import choose_isolation
 from agentnb.execution.environment import sandbox_environment
+from agentnb.execution.isolation import (
+    RESTART_NOTE,
+    IsolationName,
+    Layout,
+    Limits,
+    SandboxError,
+    hint,
+    memory_note,
+)
+from agentnb.execution.kernel import kill_group, new_manager, short_temporary_folder, spawn
 from agentnb.execution.outputs import Outputs, strip_ansi
 from agentnb.models.secrets import Scrubber
 
 POLL = 0.2  # seconds between checks that the kernel is alive while code runs
 LOG_TAIL = 1_000  # characters of the kernel's own stderr shown when it dies
 BASE64_TYPES = ("image/png", "image/jpeg")  # outputs that are not text (SVG is, and is redacted)
-MAX_SOCKET_PATH = 90  # Unix socket paths are limited (~104 bytes): longer temp dirs use TCP
+CPU_EXIT_CODES = (-signal.SIGXCPU, 128 + signal.SIGXCPU) if hasattr(signal, "SIGXCPU") else ()
 
 Status = Literal["ok", "error", "timeout", "died", "cancelled", "unavailable"]
 
-
-class SandboxError(AgentnbError):
-    """Code execution cannot work here (jupyter_client or ipykernel missing)."""
+__all__ = ["Execution", "Sandbox", "SandboxError", "check_available"]
 
 
 def check_available() -> None:
@@ -82,6 +90,8 @@ class Execution:
             return output or "(the code ran and printed nothing)"
         if self.status == "error":
             head = f"Error: the code raised {self.error}"
+            if self.note:
+                head += f"\n{self.note}"
         else:
             head = f"Error: {self.note}"
             if self.error:
@@ -95,9 +105,10 @@ class Sandbox:
     """One kernel process for model-written code; see the module docstring.
 
     ``workdir`` is the code's working directory (default: a fresh temporary one, removed
-    with the sandbox); ``env`` adds variables after secrets were removed;
-    ``interrupt_grace`` is how long interrupted code may take to stop before the kernel
-    is restarted.
+    with the sandbox); ``env`` adds variables to the allowlisted ones; ``isolation``,
+    ``network`` and ``limits`` say how the kernel is kept apart (`choose_isolation`: raises
+    `IsolationUnavailable` when it cannot be); ``interrupt_grace`` is how long interrupted
+    code may take to stop before the kernel is restarted.
     """
 
     def __init__(
@@ -105,11 +116,17 @@ class Sandbox:
         *,
         workdir: str | Path | None = None,
         env: dict[str, str] | None = None,
+        isolation: IsolationName = "auto",
+        network: bool = False,
+        limits: Limits | None = None,
         startup_timeout: float = 60.0,
         interrupt_grace: float = 5.0,
     ) -> None:
         check_available()
+        self.isolation = choose_isolation(isolation, network=network, limits=limits)
         self.requested_workdir = Path(workdir).expanduser().resolve() if workdir is not None else None
+        if self.requested_workdir is not None:
+            self.isolation.check_workdir(self.requested_workdir)
         self.extra_env = dict(env or {})
         self.startup_timeout = startup_timeout
         self.interrupt_grace = interrupt_grace
@@ -124,7 +141,7 @@ class Sandbox:
 
     def __repr__(self) -> str:
         state = f"pid {self.pid}" if self.pid else "not started"
-        return f"Sandbox({state})"
+        return f"Sandbox({state}, isolation={self.isolation.name!r})"
 
     @property
     def pid(self) -> int | None:
@@ -209,8 +226,12 @@ class Sandbox:
             if remaining <= 0:
                 return self._interrupt(outputs, msg_id, timeout)
             state = self._read(outputs, msg_id, min(POLL, remaining))
+            if state == "idle" and outputs.error_name == "MemoryError":
+                self._stop()  # what it holds may keep every later call short of memory
+                return self._finish(outputs, "error", memory_note(self.isolation.limits))
             if state == "idle":
-                return self._finish(outputs, "error" if outputs.error else "ok")
+                note = hint(outputs.error, self.isolation.limits) if outputs.error else ""
+                return self._finish(outputs, "error" if outputs.error else "ok", note)
             if state == "dead":
                 return self._died(outputs)
 
@@ -252,11 +273,16 @@ class Sandbox:
         code = process.poll() if process is not None else None
         log = self._log_tail()
         self._stop()
-        exit_note = f" (exit code {code})" if code is not None else ""
-        note = (
-            f"the Python kernel died while running the code{exit_note}; a fresh kernel starts "
-            "with the next call, so all variables are gone (files remain)"
-        )
+        limits = self.isolation.limits
+        if limits is not None and code in CPU_EXIT_CODES:
+            cause = (
+                f"the code used up the sandbox's CPU time limit of {limits.cpu_seconds:,} s, "
+                "so its kernel was stopped"
+            )
+        else:
+            exit_note = f" (exit code {code})" if code is not None else ""
+            cause = f"the Python kernel died while running the code{exit_note}"
+        note = f"{cause}; a fresh kernel starts with the next call, so {RESTART_NOTE}"
         return self._finish(outputs, "died", note, error=log)
 
     def _finish(self, outputs: Outputs, status: Status, note: str = "", error: str = "") -> Execution:
@@ -273,8 +299,9 @@ class Sandbox:
     def _log_tail(self) -> str:
         if self.root is None:
             return ""
+        log = Layout(self.root, self.workdir or self.root).log
         try:
-            text = (self.root / "kernel.log").read_text(encoding="utf-8", errors="replace")
+            text = log.read_text(encoding="utf-8", errors="replace")
         except OSError:
             return ""
         return strip_ansi(text[-LOG_TAIL:]).strip()
@@ -282,25 +309,23 @@ class Sandbox:
     def _start(self) -> None:
         if self._client is not None:
             return
-        from jupyter_client import KernelManager
-
         if self.root is None:
-            self.root = Path(tempfile.mkdtemp(prefix="agentnb-sandbox-"))
+            self.root = short_temporary_folder()
         workdir = self.workdir
         assert workdir is not None
-        workdir.mkdir(parents=True, exist_ok=True)
-        (self.root / "ipython").mkdir(exist_ok=True)
-        env, removed = sandbox_environment(extra={"IPYTHONDIR": str(self.root / "ipython"), **self.extra_env})
+        layout = Layout(self.root, workdir)
+        layout.make()
+        extra = {"IPYTHONDIR": str(layout.ipython), **self.extra_env}
+        env, removed = sandbox_environment(home=workdir, extra=extra)
         self._scrubber = Scrubber(removed)
-        ipc = os.name == "posix" and len(str(self.root)) < MAX_SOCKET_PATH
-        transport = {"transport": "ipc", "ip": str(self.root / "ipc")} if ipc else {}
-        manager = KernelManager(
-            kernel_name="python3", connection_file=str(self.root / "kernel.json"), **transport
-        )
-        self._manager = manager
-        with open(self.root / "kernel.log", "wb") as log:  # this kernel's stderr, read if it dies
-            manager.start_kernel(cwd=str(workdir), env=env, stdout=log, stderr=log)
-        self._finalizer = weakref.finalize(self, _kill_group, manager.provisioner.pid, self.root)
+        launch = self.isolation.launch(layout)
+        try:
+            manager = self._manager = new_manager(layout, launch)
+            spawn(manager, layout, launch, env)
+            self._finalizer = weakref.finalize(self, kill_group, manager.provisioner.pid, self.root)
+            launch.confine(self.startup_timeout)
+        finally:
+            launch.close()
         client = manager.client()
         client.start_channels()
         self._client = client
@@ -327,18 +352,6 @@ class Sandbox:
         if self._finalizer is not None:
             self._finalizer()
             self._finalizer = None
-        _kill_group(self.pid, self.root)
+        kill_group(self.pid, self.root)
         self._client = self._manager = None
         self.root = None
-
-
-def _kill_group(pid: int | None, root: Path | None) -> None:
-    """Kill a kernel and the processes it started (its process group); remove its folder."""
-    if pid:
-        with contextlib.suppress(OSError):
-            if hasattr(os, "killpg"):
-                os.killpg(os.getpgid(pid), signal.SIGKILL)
-            else:
-                os.kill(pid, signal.SIGTERM)
-    if root is not None:
-        shutil.rmtree(root, ignore_errors=True)

@@ -7,12 +7,14 @@ from typing import Any
 
 from agentnb.core.lifecycle import on_run_end
 from agentnb.core.tools import Tool, ToolOutput, arguments_model, check_tool_name
+from agentnb.execution.isolation import IsolationName, Limits
 from agentnb.execution.sandbox import Sandbox
 
 DESCRIPTION = (
     "Run Python code in a separate IPython kernel and get back what it printed, the value of "
     "its last line and any error. Variables, imports and files persist between calls; the "
     "working directory is a scratch folder; plots and images are shown to the user. "
+    "The kernel may be isolated: without network, files outside its folder or extra memory. "
     "A person may review, edit or reject each call before it runs."
 )
 CODE_DOC = "Python source to run, like a notebook cell; end with an expression to see its value."
@@ -23,6 +25,8 @@ class CodeExecutor(Tool):
 
     The kernel starts at the first call and keeps its variables until `close` (or the end
     of a ``with`` block, or interpreter exit); after that a call starts a fresh one.
+    ``isolation`` names the isolation in force (``bubblewrap`` or ``none``) and
+    ``isolation_summary`` says in one line what it keeps the code from, for approval boxes.
     """
 
     def __init__(
@@ -33,6 +37,9 @@ class CodeExecutor(Tool):
         max_output: int = 20_000,
         workdir: str | Path | None = None,
         env: dict[str, str] | None = None,
+        isolation: IsolationName = "auto",
+        network: bool = False,
+        limits: Limits | None = None,
         requires_approval: bool = True,
         description: str | None = None,
     ) -> None:
@@ -43,7 +50,7 @@ class CodeExecutor(Tool):
             isinstance(env, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in env.items())
         ):
             raise ValueError(f"code_executor: env must be a dict of str to str, got {env!r:.200}")
-        self.sandbox = Sandbox(workdir=workdir, env=env)
+        self.sandbox = Sandbox(workdir=workdir, env=env, isolation=isolation, network=network, limits=limits)
         self.time_limit = float(timeout)
         self.max_output = int(max_output)
         name = check_tool_name(name)
@@ -57,6 +64,16 @@ class CodeExecutor(Tool):
 
     def __repr__(self) -> str:
         return f"CodeExecutor({self.name!r}, timeout={self.time_limit:g} s, {self.sandbox!r})"
+
+    @property
+    def isolation(self) -> str:
+        """The isolation in force: ``bubblewrap`` or ``none``."""
+        return self.sandbox.isolation.name
+
+    @property
+    def isolation_summary(self) -> str:
+        """One line for people: what the code can and cannot reach, and its limits."""
+        return self.sandbox.isolation.summary
 
     async def _run_code(self, code: str) -> ToolOutput:
         on_run_end(self.aclose)  # the kernel lives as long as the run that uses it
@@ -90,6 +107,9 @@ def code_executor(
     max_output: int = 20_000,
     workdir: str | Path | None = None,
     env: dict[str, str] | None = None,
+    isolation: IsolationName = "auto",
+    network: bool = False,
+    limits: Limits | None = None,
     requires_approval: bool = True,
     name: str = "run_python",
     description: str | None = None,
@@ -98,14 +118,19 @@ def code_executor(
 
     Each call is shown to the team's approver first (a `Human`, or ``Team(approver=fn)``),
     who may approve, edit or reject it. The kernel is never your notebook's: it runs in
-    ``workdir`` (default: a temporary folder of its own), its environment has API keys and
-    other secrets removed (``env`` adds variables on purpose), each call stops after
-    ``timeout`` seconds and its text output is cut at ``max_output`` characters. Failures
-    (an exception, a time-out, a crashed kernel) come back to the model as error results.
+    ``workdir`` (default: a temporary folder of its own) with a short allowlist of your
+    environment variables (``env`` adds variables on purpose), each call stops after
+    ``timeout`` seconds and what the model reads is cut at ``max_output`` characters.
+    Failures (an exception, a time-out, a limit, a crashed kernel) come back to the model
+    as error results.
 
-    ``requires_approval=False`` runs whatever the model writes with nobody reading it first,
-    with your user's rights on this machine: use it only with code you would run unread.
-    The kernel is a separate process, not a security boundary.
+    On Linux the kernel is isolated with bubblewrap (``isolation="auto"``): it sees only its
+    work folder and the system's and Python's files, not your home or other processes,
+    has no network unless ``network=True``, and runs within ``limits`` (`Limits`: memory,
+    file size, processes, CPU time). Where bubblewrap is unavailable this raises
+    `IsolationUnavailable`; ``isolation="none"`` runs the code unisolated, with your user's
+    rights. ``requires_approval=False`` runs whatever the model writes with nobody reading
+    it first: use it only with code you would also run unread with the isolation in force.
     """
     return CodeExecutor(
         name=name,
@@ -113,6 +138,9 @@ def code_executor(
         max_output=max_output,
         workdir=workdir,
         env=env,
+        isolation=isolation,
+        network=network,
+        limits=limits,
         requires_approval=requires_approval,
         description=description,
     )

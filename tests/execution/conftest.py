@@ -14,6 +14,7 @@ from agentnb import Agent, Team
 from agentnb.core.events import ToolResult
 from agentnb.core.result import TeamResult
 from agentnb.execution import CodeExecutor, code_executor
+from agentnb.execution.bubblewrap import unavailable_reason
 from agentnb.models import ScriptedModel
 from agentnb.models.scripted import call
 from tests.conftest import require
@@ -22,7 +23,21 @@ HAS_KERNEL = all(importlib.util.find_spec(name) for name in ("jupyter_client", "
 
 
 def need_kernel() -> None:
+    """Kernels run isolated by default: both a kernel and bubblewrap are needed."""
     require(HAS_KERNEL, "jupyter_client and ipykernel (code execution)")
+    need_bubblewrap()
+
+
+def need_bubblewrap() -> None:
+    reason = unavailable_reason()
+    require(reason is None, f"bubblewrap for isolated code execution ({reason})")
+
+
+def sandbox_processes(executor: CodeExecutor, name: str) -> list[psutil.Process]:
+    """The processes called ``name`` that the executor's kernel runs, seen from outside its namespaces."""
+    pid = executor.sandbox.pid
+    assert pid is not None
+    return [p for p in psutil.Process(pid).children(recursive=True) if p.name() == name]
 
 
 @pytest.fixture(scope="module")

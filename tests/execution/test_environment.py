@@ -1,6 +1,9 @@
-"""The sandbox kernel's environment has no secrets: by name, by family, by shape of value."""
+"""The sandbox kernel's environment is an allowlist: keys under any name stay out."""
 
 from __future__ import annotations
+
+import os
+import sys
 
 from agentnb.execution import sandbox_environment
 from agentnb.execution.environment import MATPLOTLIB_INLINE
@@ -9,38 +12,46 @@ PARENT = {
     "PATH": "/usr/bin",
     "HOME": "/home/student",
     "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "TERM": "xterm-256color",
+    "VIRTUAL_ENV": "/home/student/.venv",
     "OPENAI_API_KEY": "sk-planted-openai-0123456789",
     "ANTHROPIC_API_KEY": "sk-ant-planted-0123456789",
     "HF_TOKEN": "hf_plantedplantedplantedplanted",
-    "GITHUB_TOKEN": "ghp_plantedplantedplantedplanted",
     "AWS_SECRET_ACCESS_KEY": "planted-aws-secret",
-    "AWS_REGION": "eu-west-1",
+    "DATABASE_URL": "postgres://app:planted-db-password@db.internal:5432/app",
+    "SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T000/B000/plantedplanted",
+    "SENTRY_DSN": "https://planted0123456789@o1.ingest.sentry.io/1",
     "AGENTNB_MODEL": "openai:gpt-4o-mini",
-    "AGENTNB_TEST_SECRET_KEY": "sk-planted-agentnb-0123456789",
-    "DB_PASSWORD": "hunter2hunter2",
-    "MY_SERVICE_CREDENTIALS": "/secrets/creds.json",
     "SSH_AUTH_SOCK": "/tmp/ssh-agent.sock",
-    "INNOCENT_LOOKING": "sk-live-planted-by-value-0123456789",
     "JPY_SESSION_NAME": "/home/student/lesson.ipynb",
+    "LC_SECRET_TOKEN": "sk-live-planted-in-an-allowed-family-0123456789",
 }
 
 
-def test_secrets_are_removed_by_name_family_and_value() -> None:
-    env, removed = sandbox_environment(PARENT)
-    kept = {"PATH", "HOME", "LANG", "MPLBACKEND"}
-    assert set(env) == kept
+def test_only_allowlisted_variables_pass_and_home_is_the_work_folder() -> None:
+    env, _ = sandbox_environment(PARENT, home="/sandbox/work")
+    assert set(env) == {"PATH", "HOME", "LANG", "LC_ALL", "TERM", "VIRTUAL_ENV", "MPLBACKEND"}
+    assert env["HOME"] == "/sandbox/work"
+    assert env["MPLBACKEND"] == MATPLOTLIB_INLINE
+    assert not any("planted" in value for value in env.values())
+
+
+def test_this_pythons_folder_comes_first_on_the_path() -> None:
+    env, _ = sandbox_environment(PARENT)
+    assert env["PATH"].split(os.pathsep) == [os.path.dirname(sys.executable), "/usr/bin"]
+
+
+def test_secret_looking_values_are_returned_for_redaction() -> None:
+    _, removed = sandbox_environment(PARENT)
     assert "sk-planted-openai-0123456789" in removed
-    assert "sk-live-planted-by-value-0123456789" in removed
-    assert not any(value in env.values() for value in removed)
+    assert "sk-live-planted-in-an-allowed-family-0123456789" in removed
+    assert "1" not in removed  # too short to redact without mangling text
 
 
-def test_extra_variables_are_added_after_the_removal_and_plots_are_inline() -> None:
-    env, _ = sandbox_environment(PARENT, extra={"DATA_DIR": "/data", "MPLBACKEND": "agg"})
+def test_extra_variables_are_added_as_given() -> None:
+    extra = {"DATA_DIR": "/data", "MPLBACKEND": "agg", "MY_KEY": "on-purpose"}
+    env, _ = sandbox_environment(PARENT, extra=extra)
     assert env["DATA_DIR"] == "/data"
     assert env["MPLBACKEND"] == "agg"
-    assert sandbox_environment(PARENT)[0]["MPLBACKEND"] == MATPLOTLIB_INLINE
-
-
-def test_short_removed_values_are_not_returned_for_redaction() -> None:
-    _, removed = sandbox_environment({"FEATURE_TOKEN": "1", "API_KEY": "long-enough-secret"})
-    assert removed == ["long-enough-secret"]
+    assert env["MY_KEY"] == "on-purpose"

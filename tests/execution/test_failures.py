@@ -58,6 +58,15 @@ def test_code_that_ignores_interrupts_gets_a_fresh_kernel() -> None:
     assert after.is_error and "NameError" in after.content
 
 
+def test_an_exception_with_a_huge_message_stays_within_max_output() -> None:
+    need_kernel()
+    with code_executor(max_output=4000) as executor:
+        [raised] = results(run_code(executor, ["print('before')\nraise ValueError('x' * 5_000_000)"]))
+    assert raised.is_error and raised.content.startswith("Error: the code raised ValueError: xxx")
+    assert "more characters not shown" in raised.content
+    assert len(raised.content) < 4000 + 300
+
+
 def test_a_kernel_that_cannot_start_is_an_error_result_with_its_reason() -> None:
     need_kernel()
     with code_executor(env={"PYTHONHOME": "/nonexistent"}) as executor:

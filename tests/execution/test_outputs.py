@@ -59,3 +59,23 @@ def test_a_failed_execution_reads_failure_first_then_output() -> None:
         "Error: the code ran longer than the time limit\n\nOutput before that:\nstep 1"
     )
     assert Execution("ok").report() == "(the code ran and printed nothing)"
+
+
+def test_a_huge_exception_message_is_cut_with_the_rest_of_the_output() -> None:
+    outputs = Outputs(max_output=4000)
+    outputs.add(msg("stream", name="stdout", text="y" * 10_000))
+    message = "x" * 5_000_000
+    traceback = ["Cell In[1], line 1", f"ValueError: {message}"]
+    outputs.add(msg("error", ename="ValueError", evalue=message, traceback=traceback))
+    report = Execution("error", output=outputs.output(), error=outputs.error).report()
+    assert len(outputs.error) + len(outputs.output()) < 4000 + 200
+    assert len(report) < 4000 + 300
+    assert report.startswith("Error: the code raised ValueError: xxx")
+    assert "message cut: 4,998,012 more characters not shown" in report
+    assert "output truncated" in report
+
+
+def test_an_exception_without_a_message_is_not_repeated_under_its_traceback() -> None:
+    outputs = Outputs(max_output=1000)
+    outputs.add(msg("error", ename="MemoryError", evalue="", traceback=["----> 1 x = f()", "MemoryError: "]))
+    assert outputs.error == "MemoryError\n----> 1 x = f()"
