@@ -31,13 +31,14 @@ from agentnb.messages import (
     TokenDelta,
     ToolCall,
     ToolCalls,
+    ToolProgress,
     ToolResult,
 )
 from agentnb.models.base import ChatMessage, Model, ModelReply, ModelRequest, check_settings, message_tokens
 from agentnb.runs import Pace
 from agentnb.stop import USER
 from agentnb.structured import readable
-from agentnb.tools import Tool, as_tool, describe_call
+from agentnb.tools import Tool, Toolset, as_tool, describe_call, is_toolset, reporting_progress
 from agentnb.words import plural
 
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ class Agent:
         *,
         description: str | None = None,
         model: Model | str | None = None,
-        tools: Sequence[Tool | Callable[..., Any]] = (),
+        tools: Sequence[Tool | Toolset | Callable[..., Any]] = (),
         output_type: type[BaseModel] | None = None,
         handoffs: Sequence[str | Any] | None = None,
         max_tool_iterations: int = 5,
@@ -142,7 +143,8 @@ class Agent:
                 f"tools: expected a list of tools, got {tools!r}; "
                 f"write tools=[{getattr(tools, 'name', 'my_tool')}]"
             )
-        self.tools = [as_tool(t) for t in tools]
+        self.toolsets: list[Toolset] = [t for t in tools if is_toolset(t)]  # tools listed at run time
+        self.tools = [as_tool(t) for t in tools if not is_toolset(t)]
         names = [t.name for t in self.tools]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
@@ -202,6 +204,7 @@ class Agent:
         """A copy with its own lists (tools, handoffs), optionally with attributes changed."""
         clone = copy.copy(self)
         clone.tools = list(self.tools)
+        clone.toolsets = list(self.toolsets)
         clone.handoffs = list(self.handoffs) if self.handoffs is not None else None
         clone.model_settings = dict(self.model_settings)
         clone._solo = None
@@ -283,6 +286,8 @@ class Agent:
         pace = ctx.pace if ctx.pace is not None else Pace()
         step = ctx.step
         tools = [*self.all_tools(), *ctx.extra_tools]
+        if self.toolsets:
+            tools += await self._toolset_tools({t.name for t in tools})
         by_name = {t.name: t for t in tools}
         schemas = [t.schema for t in tools]
         output_type = ctx.output_type or self.output_type
@@ -340,9 +345,16 @@ class Agent:
                 iteration += 1
                 yield ToolCalls(source=name, calls=reply.tool_calls, content=reply.text, step=step, **timing)
                 offered = by_name if offer else {}
-                results = await self._run_calls(reply.tool_calls, offered, by_name, ctx)
-                for result in results:
-                    yield result
+                if any(offered[c.name].reports_progress for c in reply.tool_calls if c.name in offered):
+                    results = []
+                    async for event in self._run_calls_live(reply.tool_calls, offered, by_name, ctx):
+                        if event.__class__ is not ToolProgress:
+                            results.append(event)
+                        yield event
+                else:
+                    results = await self._run_calls(reply.tool_calls, offered, by_name, ctx)
+                    for result in results:
+                        yield result
                 outcomes = [r for r in results if isinstance(r, ToolResult)]
                 succeeded = {r.call_id for r in outcomes if not r.is_error}
                 target = next(
@@ -476,14 +488,59 @@ class Agent:
             step=ctx.step,
         )
 
+    async def _toolset_tools(self, taken: set[str]) -> list[Tool]:
+        """The tools of the agent's toolsets (an MCP server connects on first use), by name once."""
+        found: list[Tool] = []
+        for toolset in self.toolsets:
+            for t in await toolset.tools_for_run():
+                if t.name in taken:
+                    raise ValueError(
+                        f"agent {self.name!r}: toolset {toolset.name!r} has a tool named {t.name!r}, and so "
+                        "does another of its tools; give the toolset a prefix (e.g. prefix='git_')"
+                    )
+                taken.add(t.name)
+                found.append(t)
+        return found
+
     async def _run_calls(
-        self, calls: list[ToolCall], offered: dict[str, Tool], known: dict[str, Tool], ctx: TurnContext
+        self,
+        calls: list[ToolCall],
+        offered: dict[str, Tool],
+        known: dict[str, Tool],
+        ctx: TurnContext,
+        progress: Callable[[ToolProgress], None] | None = None,
     ) -> list[Event]:
         """Run one reply's tool calls concurrently; results come back in call order."""
         if len(calls) == 1:
-            return await self._run_call(calls[0], offered, known, ctx)
-        groups = await asyncio.gather(*(self._run_call(c, offered, known, ctx) for c in calls))
+            return await self._run_call(calls[0], offered, known, ctx, progress)
+        groups = await asyncio.gather(*(self._run_call(c, offered, known, ctx, progress) for c in calls))
         return [event for group in groups for event in group]
+
+    async def _run_calls_live(
+        self, calls: list[ToolCall], offered: dict[str, Tool], known: dict[str, Tool], ctx: TurnContext
+    ) -> AsyncIterator[Event]:
+        """`_run_calls`, yielding the `ToolProgress` the tools report while they run, then the results.
+
+        Cancelling the turn cancels the calls (an MCP server is told to stop its work).
+        """
+        reports: asyncio.Queue[ToolProgress] = asyncio.Queue()
+        work = asyncio.ensure_future(self._run_calls(calls, offered, known, ctx, reports.put_nowait))
+        try:
+            while not work.done():
+                report = asyncio.ensure_future(reports.get())
+                await asyncio.wait((work, report), return_when=asyncio.FIRST_COMPLETED)
+                if report.done():
+                    yield report.result()
+                else:
+                    report.cancel()
+            while not reports.empty():
+                yield reports.get_nowait()
+            for event in work.result():
+                yield event
+        finally:
+            if not work.done():
+                work.cancel()
+                await asyncio.gather(work, return_exceptions=True)
 
     def _error(self, call: ToolCall, content: str, step: str) -> ToolResult:
         return ToolResult(
@@ -491,7 +548,12 @@ class Agent:
         )
 
     async def _run_call(
-        self, call: ToolCall, offered: dict[str, Tool], known: dict[str, Tool], ctx: TurnContext
+        self,
+        call: ToolCall,
+        offered: dict[str, Tool],
+        known: dict[str, Tool],
+        ctx: TurnContext,
+        progress: Callable[[ToolProgress], None] | None = None,
     ) -> list[Event]:
         tool = offered.get(call.name)
         if tool is None:
@@ -522,7 +584,8 @@ class Agent:
                     )
                 ]
             asked = time.time()
-            verdict = await ctx.approver(self.name, call)
+            asking = call.model_copy(update={"origin": tool.origin}) if tool.origin else call
+            verdict = await ctx.approver(self.name, asking)
             approved, comment = bool(verdict[0]), str(verdict[1]) if len(verdict) > 1 else ""
             edited = verdict[2] if len(verdict) > 2 else None
             if edited is not None and not isinstance(edited, str):
@@ -549,7 +612,25 @@ class Agent:
                 return events
             if edited is not None:
                 arguments = edited
-        outcome = await tool.run(arguments)
+        if progress is None:
+            outcome = await tool.run(arguments)
+        else:
+
+            def report(done: float, total: float | None, message: str) -> None:
+                progress(
+                    ToolProgress(
+                        source=self.name,
+                        call_id=call.id,
+                        name=call.name,
+                        progress=done,
+                        total=total,
+                        message=message,
+                        step=ctx.step,
+                    )
+                )
+
+            with reporting_progress(report):
+                outcome = await tool.run(arguments)
         events.append(
             ToolResult(
                 source=self.name,

@@ -43,6 +43,7 @@ class ToolCall(BaseModel):
     id: str
     name: str
     arguments: str = "{}"
+    origin: str = ""  # the tool's origin ("mcp:git"), set on the call an approver is asked about
 
     def parsed_arguments(self) -> Any:
         """The arguments as Python data, or the raw text when it is not valid JSON."""
@@ -104,6 +105,17 @@ class ToolResult(_Event):
     is_error: bool = False
     duration: float = 0.0  # seconds; the call started at ``at - duration``
     display: list[dict[str, str]] | None = None  # rich outputs (mime bundles: plots, tables)
+
+
+class ToolProgress(_Event):
+    """A running tool call reported how far it has got (an MCP server's progress notification)."""
+
+    type: Literal["tool_progress"] = "tool_progress"
+    call_id: str
+    name: str
+    progress: float
+    total: float | None = None
+    message: str = ""
 
 
 class Handoff(_Event):
@@ -231,6 +243,7 @@ Event = Annotated[
     TextMessage
     | ToolCalls
     | ToolResult
+    | ToolProgress
     | Handoff
     | Approval
     | TokenDelta

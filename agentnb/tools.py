@@ -16,9 +16,11 @@ import inspect
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Annotated, Any, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, ClassVar, Protocol, get_args, get_origin, get_type_hints, runtime_checkable
 
 from pydantic import (
     BaseModel,
@@ -83,7 +85,9 @@ class Tool:
     requires_approval: bool = False
     blocking: bool = True
     handoff_target: str | None = None
+    origin: str = ""  # where the tool comes from when it is not the caller's own code, e.g. "mcp:git"
     schema: dict[str, Any] = field(init=False)
+    reports_progress: ClassVar[bool] = False  # True: the agent streams its `progress_reporter` calls
 
     def __post_init__(self) -> None:
         parameters = self.arguments_model.model_json_schema()
@@ -239,6 +243,45 @@ def documentation(fn: Any) -> str:
     return inspect.getdoc(fn) or inspect.getdoc(call_target(fn)) or ""
 
 
+@runtime_checkable
+class Toolset(Protocol):
+    """Tools known only when a run uses them, such as the tools an MCP server lists once it is
+    connected. An agent given a toolset asks it for its tools when each turn starts."""
+
+    name: str
+
+    async def tools_for_run(self) -> Sequence[Tool]: ...
+
+
+def is_toolset(obj: Any) -> bool:
+    """True for an object that supplies tools at run time (see `Toolset`), not a tool itself."""
+    return not isinstance(obj, Tool) and isinstance(obj, Toolset)
+
+
+ProgressReporter = Callable[[float, "float | None", str], None]
+_progress: ContextVar[ProgressReporter | None] = ContextVar("agentnb_tool_progress", default=None)
+
+
+def _ignore_progress(progress: float, total: float | None, message: str) -> None:
+    """The reporter outside a tool call that streams progress."""
+
+
+def progress_reporter() -> ProgressReporter:
+    """The function that reports the running tool call's progress (progress, total, message);
+    take it when the call starts: it may be called later from another task."""
+    return _progress.get() or _ignore_progress
+
+
+@contextmanager
+def reporting_progress(reporter: ProgressReporter | None) -> Iterator[None]:
+    """Within the block, `progress_reporter` returns ``reporter``."""
+    token = _progress.set(reporter)
+    try:
+        yield
+    finally:
+        _progress.reset(token)
+
+
 def as_tool(obj: Tool | Callable[..., Any]) -> Tool:
     """Accept a `Tool` or a plain function (wrapped with default options)."""
     if isinstance(obj, Tool):
@@ -350,5 +393,6 @@ def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
 
 
 def describe_call(call: ToolCall) -> str:
-    """``name(arguments)`` for messages and prompts."""
-    return f"{call.name}({call.arguments})"
+    """``name(arguments)`` for messages and prompts, and where the tool comes from if not local."""
+    where = f" from {call.origin}" if call.origin else ""
+    return f"{call.name}({call.arguments}){where}"

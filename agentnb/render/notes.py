@@ -17,6 +17,7 @@ from agentnb.messages import (
     StepFinished,
     StepStarted,
     ToolCall,
+    ToolProgress,
 )
 from agentnb.render.fallback import short
 
@@ -57,6 +58,10 @@ def note_text(event: Event) -> str:
         return f"step {event.step_id} done by {event.assignee}"  # the reply itself is the bubble above
     if isinstance(event, ContextSummary):
         return f"{event.source} summarized its older context: {short(event.content, 200)}"
+    if isinstance(event, ToolProgress):
+        of = f" of {event.total:g}" if event.total is not None else ""
+        message = f": {short(event.message, 200)}" if event.message else ""
+        return f"{event.name} progress {event.progress:g}{of}{message}"
     if isinstance(event, StepFailed):
         retry = "; retrying" if event.retrying else ""
         where = f"{event.assignee}, attempt {event.attempt}"
@@ -73,6 +78,7 @@ NOTE_MARKS = {
     StepFinished: "✔",
     StepFailed: "✗",
     ContextSummary: "≡",
+    ToolProgress: "…",
 }
 
 
