@@ -30,8 +30,12 @@ def _draft(request: ModelRequest) -> str:
 
 
 writer = Agent("writer", "You write a draft.", model=FunctionModel(_draft, name="writer-model"))
-editor = Agent("editor", "You edit. Say APPROVED.", model=FunctionModel(lambda r: "APPROVED: the draft is fine."))
-newsroom = Team([writer, editor], name="newsroom", description="Writes and edits short news.", until="APPROVED")
+editor = Agent(
+    "editor", "You edit. Say APPROVED.", model=FunctionModel(lambda r: "APPROVED: the draft is fine.")
+)
+newsroom = Team(
+    [writer, editor], name="newsroom", description="Writes and edits short news.", until="APPROVED"
+)
 
 
 @tool

@@ -219,8 +219,8 @@ class Link:
         if self.stops > RESTARTS:
             return f"Error: {self.gone()}"
         return (
-            f"Error: MCP server {self.label} stopped during the call to {name}{self.stderr_tail()}. "
-            "It will be started again at the next call: call the tool again if you still need it."
+            f"Error: MCP server {self.label} stopped{self.stderr_tail()}; the call to {name} did not "
+            "complete. It will be started again at the next call: call the tool again if you still need it."
         )
 
     def gone(self) -> str:
