@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -113,13 +113,14 @@ def no_process_left_behind() -> Iterator[None]:
 
 
 class Uvicorn:
-    """An ASGI app served by uvicorn on 127.0.0.1 in a thread of this process, stopped at the end."""
+    """An ASGI app (made for its address) served by uvicorn on 127.0.0.1 in a thread, stopped at the end."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, make_app: Callable[[str], Any]) -> None:
         import uvicorn
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
+        app = make_app(self.url)
         self.server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
         )
