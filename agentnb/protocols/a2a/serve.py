@@ -32,6 +32,7 @@ from starlette.applications import Starlette
 
 from agentnb.errors import AgentnbError
 from agentnb.messages import TextMessage
+from agentnb.protocols import agentnb_version
 from agentnb.protocols.targets import final_message, runnable
 from agentnb.stop import USER
 from agentnb.team import Team
@@ -106,8 +107,6 @@ class TeamExecutor(AgentExecutor):
 
 def agent_card(target: Team | Any, url: str) -> AgentCard:
     """The agent card of ``target`` at ``url``: its name, description, and a skill per participant."""
-    from agentnb import __version__
-
     team = runnable(target)
     skills = [
         AgentSkill(
@@ -118,7 +117,7 @@ def agent_card(target: Team | Any, url: str) -> AgentCard:
     return AgentCard(
         name=getattr(target, "name", team.name),
         description=getattr(target, "description", "") or team.description,
-        version=__version__,
+        version=agentnb_version(),
         supported_interfaces=[
             AgentInterface(
                 url=url,

@@ -22,6 +22,7 @@ from mcp import types as mcp_types
 from mcp.client import Transport
 from mcp.shared.exceptions import MCPError
 
+from agentnb.protocols import agentnb_version
 from agentnb.protocols.errors import ProtocolError
 from agentnb.protocols.mcp.connection import Connection
 from agentnb.protocols.mcp.results import tool_output
@@ -79,8 +80,6 @@ class Link:
         stderr: StderrLog | None,
         scrub: Callable[[str], str],
     ) -> None:
-        from agentnb import __version__
-
         self.label = label
         self._transport = transport
         self.timeout = timeout
@@ -88,7 +87,7 @@ class Link:
         self.max_output = max_output
         self.stderr = stderr
         self.scrub = scrub
-        self._info = Implementation(name="agentnb", version=__version__)
+        self._info = Implementation(name="agentnb", version=agentnb_version())
         self.connection: Connection | None = None
         self.listing: list[mcp_types.Tool] | None = None
         self.stops = 0  # unplanned stops in this run
