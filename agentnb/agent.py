@@ -523,18 +523,23 @@ class Agent:
 
         Cancelling the turn cancels the calls (an MCP server is told to stop its work).
         """
-        reports: asyncio.Queue[ToolProgress] = asyncio.Queue()
-        work = asyncio.ensure_future(self._run_calls(calls, offered, known, ctx, reports.put_nowait))
+        loop = asyncio.get_running_loop()
+        reports: list[ToolProgress] = []
+        wake = loop.create_future()
+
+        def report(event: ToolProgress) -> None:
+            reports.append(event)
+            if not wake.done():
+                wake.set_result(None)
+
+        work = asyncio.ensure_future(self._run_calls(calls, offered, known, ctx, report))
         try:
             while not work.done():
-                report = asyncio.ensure_future(reports.get())
-                await asyncio.wait((work, report), return_when=asyncio.FIRST_COMPLETED)
-                if report.done():
-                    yield report.result()
-                else:
-                    report.cancel()
-            while not reports.empty():
-                yield reports.get_nowait()
+                await asyncio.wait((work, wake), return_when=asyncio.FIRST_COMPLETED)
+                if wake.done():
+                    wake = loop.create_future()
+                while reports:
+                    yield reports.pop(0)
             for event in work.result():
                 yield event
         finally:

@@ -48,6 +48,8 @@ class RemoteAgent:
 
     ``name`` defaults to the address's last path segment; ``timeout`` bounds one turn's
     wait for the remote agent (seconds); ``headers`` go with every request (a token).
+    ``streaming=False`` asks for the answer in one reply: no updates while the remote agent
+    works, but a round trip about half as long (the SDK's streaming costs ~7 ms on localhost).
     """
 
     def __init__(
@@ -58,6 +60,7 @@ class RemoteAgent:
         description: str | None = None,
         timeout: float = 300.0,
         headers: Mapping[str, str] | None = None,
+        streaming: bool = True,
     ) -> None:
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise ValueError(f"url: expected the remote agent's http(s) address, got {url!r}")
@@ -66,6 +69,7 @@ class RemoteAgent:
         self.description = description or f"A remote agent (A2A) at {url}."
         self.timeout = timeout
         self.headers = dict(headers or {})
+        self.streaming = bool(streaming)
         self.card: AgentCard | None = None
         self._client: tuple[asyncio.AbstractEventLoop, Client, httpx.AsyncClient] | None = None
         self._thread: Sequence[Event] | None = None
@@ -194,7 +198,8 @@ class RemoteAgent:
                 self.card = await A2ACardResolver(http, self.url).get_agent_card()
                 if self.description.startswith("A remote agent (A2A)") and self.card.description:
                     self.description = self.card.description
-            client = ClientFactory(ClientConfig(streaming=True, httpx_client=http)).create(self.card)
+            config = ClientConfig(streaming=self.streaming, httpx_client=http)
+            client = ClientFactory(config).create(self.card)
         except BaseException:
             await http.aclose()
             raise

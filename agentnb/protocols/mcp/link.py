@@ -117,6 +117,10 @@ class Link:
         """A live connection on the running loop: the current one, or a new one (counted as a
         restart after an unplanned stop). Raises `ProtocolError` when the server cannot start."""
         loop = asyncio.get_running_loop()
+        connection = self.connection
+        if connection is not None and connection.loop is loop and connection.alive:
+            on_run_end(self.close)
+            return connection
         async with self._lock_for(loop):
             connection = self.connection
             if connection is not None and connection.loop is not loop:
