@@ -52,6 +52,7 @@ _EXPORTS = {
     "ToolCall": "agentnb.messages",
     "ToolCalls": "agentnb.messages",
     "ToolResult": "agentnb.messages",
+    "ToolProgress": "agentnb.messages",
     "Handoff": "agentnb.messages",
     "Approval": "agentnb.messages",
     "TokenDelta": "agentnb.messages",
@@ -119,6 +120,7 @@ if TYPE_CHECKING:
         TokenDelta,
         ToolCall,
         ToolCalls,
+        ToolProgress,
         ToolResult,
         Usage,
     )

@@ -160,3 +160,20 @@ def test_agentnb_a2a_serve_publishes_a_card_with_a_skill_per_participant() -> No
     assert card["name"] == "newsroom" and card["description"] == "Writes and edits short news."
     assert [s["id"] for s in card["skills"]] == ["writer", "editor"]
     assert result.final == "Thanks."
+
+
+def test_a_team_served_in_the_background_answers_and_stops_listening_after_the_block() -> None:
+    import socket
+
+    from agentnb.protocols.a2a import serve_in_background
+    from tests.protocols.teams import newsroom
+
+    with serve_in_background(newsroom) as served:
+        result = with_remote(served.url, name="newsroom").run_sync("Write: the pier")
+    assert [m.content for m in result.chat()] == [
+        "Write: the pier",
+        "APPROVED: the draft is fine.",
+        "Thanks.",
+    ]
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", served.port)) != 0

@@ -10,11 +10,12 @@ the call stops the run. Each call runs a fresh copy of the team, so calls never 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from mcp import types as mcp_types
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver import MCPServer as SDKServer
+from pydantic import Field
 
 from agentnb.agent import Agent
 from agentnb.messages import TextMessage
@@ -23,6 +24,7 @@ from agentnb.stop import USER
 from agentnb.team import Team
 
 PROGRESS_TEXT = 300  # characters of each turn's message in a progress notification
+TASK = "What the team should do, in plain words, as you would tell a colleague."
 
 
 def as_mcp_server(
@@ -34,7 +36,9 @@ def as_mcp_server(
     about = description or (target.description if isinstance(target, Agent) else team.description)
     server: SDKServer[Any] = SDKServer(tool_name, description=about, instructions=about)
 
-    async def run_team(task: str, ctx: Context) -> mcp_types.CallToolResult:
+    async def run_team(
+        task: Annotated[str, Field(description=TASK)], ctx: Context
+    ) -> mcp_types.CallToolResult:
         copy = team.fork(0)
         turns = 0
         async for event in copy.stream(task):
