@@ -61,6 +61,7 @@ _EXPORTS = {
     "ToolCall": "agentnb.core.events",
     "ToolCalls": "agentnb.core.events",
     "ToolResult": "agentnb.core.events",
+    "ToolProgress": "agentnb.core.events",
     "Handoff": "agentnb.core.events",
     "ApprovalRequested": "agentnb.core.events",
     "Approval": "agentnb.core.events",
@@ -129,6 +130,7 @@ if TYPE_CHECKING:
         TokenDelta,
         ToolCall,
         ToolCalls,
+        ToolProgress,
         ToolResult,
         Usage,
     )

@@ -164,7 +164,53 @@ def parser() -> Parser:
         "--port", type=port_number, help="the port JupyterLab listens on (default: 8888 or the next free one)"
     )
     lab.add_argument("--no-browser", action="store_true", help="start JupyterLab without opening a browser")
+    protocol_commands(commands)
     return top
+
+
+def protocol_commands(commands: Any) -> None:
+    """``agentnb mcp serve`` and ``agentnb a2a serve``: a team for MCP clients or A2A clients."""
+    served = (("mcp", "an MCP tool (stdio or streamable HTTP)", 8000), ("a2a", "an A2A agent", 8001))
+    for protocol, what, port in served:
+        top = commands.add_parser(protocol, help=f"serve a team as {what}")
+        top.commands = {}
+        sub = top.add_subparsers(dest="action", required=True, parser_class=Parser)
+        serve = sub.add_parser("serve", help=f"serve a team (or agent) as {what} until interrupted")
+        top.commands["serve"] = serve
+        serve.add_argument("target", help="the team or agent to serve, as module:variable (e.g. my:team)")
+        if protocol == "mcp":
+            serve.add_argument("--transport", choices=("stdio", "http"), default="stdio",
+                               help="stdio (default: for a client that starts it) or http")  # fmt: skip
+        serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
+        serve.add_argument("--port", type=port_number, default=port, help=f"the port (default {port})")
+
+
+def run_protocol(args: argparse.Namespace) -> int:
+    """Serve the team ``args.target`` names over MCP or A2A; errors are one line on stderr."""
+    from agentnb.protocols.errors import ProtocolError
+
+    try:
+        from agentnb.protocols.targets import load_target
+
+        target = load_target(args.target)
+        if args.command == "mcp":
+            from agentnb.protocols.mcp.serve import serve as serve_mcp
+
+            serve_mcp(target, transport=args.transport, host=args.host, port=args.port)
+        else:
+            from agentnb.protocols.a2a.serve import serve as serve_a2a
+
+            serve_a2a(target, host=args.host, port=args.port)
+    except ModuleNotFoundError as exc:
+        extra = "mcp" if args.command == "mcp" else "a2a"
+        print(f"agentnb: {exc}; install it with: pip install 'agentnb[{extra}]'", file=sys.stderr)
+        return 1
+    except ProtocolError as exc:
+        print(f"agentnb: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -176,6 +222,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         top.commands[args.command].error("options after -- go to JupyterLab: only agentnb lab takes them")
     if args.command == "lab":
         return run_lab(args.dir, args.port, not args.no_browser, extra)
+    if args.command in ("mcp", "a2a"):
+        return run_protocol(args)
     demo = top.commands["demo"]
     if args.max_turns <= 0:
         demo.error("--max-turns must be a positive integer")

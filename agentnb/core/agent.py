@@ -22,7 +22,7 @@ from agentnb.core.model import ChatMessage, Model, ModelRequest, check_settings,
 from agentnb.core.policies import ContextPolicy, Summarize, as_policy
 from agentnb.core.preview import ContextPreview, preview
 from agentnb.core.stop import whole_number
-from agentnb.core.tools import Tool, as_tools
+from agentnb.core.tools import Tool, Toolset, as_tools, is_toolset
 from agentnb.core.turn import TurnContext, agent_turn
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ class Agent:
         *,
         description: str | None = None,
         model: Model | str | None = None,
-        tools: Sequence[Tool | Callable[..., Any]] = (),
+        tools: Sequence[Tool | Toolset | Callable[..., Any]] = (),
         output_type: type[BaseModel] | None = None,
         handoffs: Sequence[str | Any] | None = None,
         max_tool_iterations: int = 5,
@@ -100,6 +100,7 @@ class Agent:
         self.role = role or f"You are {name}."
         self.description = description or self.role.strip().splitlines()[0]
         self.tools = as_tools(tools, f"agent {name!r}")
+        self.toolsets = [t for t in tools if is_toolset(t)]  # tools listed at run time (MCP servers)
         if output_type is not None and not callable(getattr(output_type, "model_validate_json", None)):
             raise ConfigError(f"output_type: expected a pydantic BaseModel class, got {output_type!r}")
         self.output_type = output_type
@@ -143,6 +144,7 @@ class Agent:
         """A copy with its own lists (tools, handoffs), optionally with attributes changed."""
         clone = copy.copy(self)
         clone.tools = list(self.tools)
+        clone.toolsets = list(self.toolsets)
         clone.handoffs = list(self.handoffs) if self.handoffs is not None else None
         clone.model_settings = dict(self.model_settings)
         clone._solo = None
@@ -163,6 +165,20 @@ class Agent:
             return self.tools
         own = {t.name for t in self.tools}
         return [*self.tools, *(t for t in self.memory.tools(self.name) if t.name not in own)]
+
+    async def toolset_tools(self, taken: set[str]) -> list[Tool]:
+        """The tools of the agent's toolsets (an MCP server connects on first use), each name once."""
+        found: list[Tool] = []
+        for toolset in self.toolsets:
+            for t in await toolset.tools_for_run():
+                if t.name in taken:
+                    raise ConfigError(
+                        f"agent {self.name!r}: toolset {toolset.name!r} has a tool named {t.name!r}, and so "
+                        "does another of its tools; give the toolset a prefix (e.g. prefix='git_')"
+                    )
+                taken.add(t.name)
+                found.append(t)
+        return found
 
     def new_context(self) -> AgentContext:
         return AgentContext(self.name, self.role)

@@ -9,15 +9,16 @@ edited arguments]) — anything else is an error, never an approval: approval fa
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from agentnb.core.errors import ConfigError
-from agentnb.core.events import Approval, Event, ToolCall, ToolResult
-from agentnb.core.tools import Tool, describe_call
+from agentnb.core.events import Approval, Event, ToolCall, ToolProgress, ToolResult
+from agentnb.core.tools import Tool, describe_call, reporting_progress
 
 Approver = Callable[[str, ToolCall], Awaitable[Any]]
 APPROVER = "approver"  # the source of decisions made by an approver function (not a person)
@@ -66,16 +67,51 @@ class CallRunner:
     max_rounds: int
 
     async def run(
-        self, calls: Sequence[ToolCall], offered: Mapping[str, Tool], known: Mapping[str, Tool]
+        self,
+        calls: Sequence[ToolCall],
+        offered: Mapping[str, Tool],
+        known: Mapping[str, Tool],
+        report: Any = None,
     ) -> list[Event]:
-        """Results (and approvals) of ``calls``, in call order."""
+        """Results (and approvals) of ``calls``, in call order (``report``: where progress goes)."""
         if len(calls) == 1:
-            return await self.one(calls[0], offered, known)
-        groups = await asyncio.gather(*(self.one(c, offered, known) for c in calls))
+            return await self.one(calls[0], offered, known, report)
+        groups = await asyncio.gather(*(self.one(c, offered, known, report) for c in calls))
         return [event for group in groups for event in group]
 
+    async def run_live(
+        self, calls: Sequence[ToolCall], offered: Mapping[str, Tool], known: Mapping[str, Tool]
+    ) -> AsyncIterator[Event]:
+        """`run`, yielding the `ToolProgress` the tools report while they run, then the results.
+
+        Cancelling (a stopped run) cancels the calls: an MCP server is told to stop its work.
+        """
+        loop = asyncio.get_running_loop()
+        reports: list[ToolProgress] = []
+        wake = loop.create_future()
+
+        def report(event: ToolProgress) -> None:
+            reports.append(event)
+            if not wake.done():
+                wake.set_result(None)
+
+        work = asyncio.ensure_future(self.run(calls, offered, known, report))
+        try:
+            while not work.done():
+                await asyncio.wait((work, wake), return_when=asyncio.FIRST_COMPLETED)
+                if wake.done():
+                    wake = loop.create_future()
+                while reports:
+                    yield reports.pop(0)
+            for event in work.result():
+                yield event
+        finally:
+            if not work.done():
+                work.cancel()
+                await asyncio.gather(work, return_exceptions=True)
+
     async def one(
-        self, call: ToolCall, offered: Mapping[str, Tool], known: Mapping[str, Tool]
+        self, call: ToolCall, offered: Mapping[str, Tool], known: Mapping[str, Tool], report: Any = None
     ) -> list[Event]:
         tool = offered.get(call.name)
         if tool is None:
@@ -102,7 +138,11 @@ class CallRunner:
                 message = f"{who} rejected the call {describe_call(call)}.{note}"
                 return [*events, error_result(self.agent, call, message, self.step)]
             arguments = approval.arguments or arguments
-        outcome = await tool.run(arguments)
+        if report is None:
+            outcome = await tool.run(arguments)
+        else:
+            with reporting_progress(self._reporter(call, report)):
+                outcome = await tool.run(arguments)
         events.append(
             ToolResult(
                 source=self.agent,
@@ -117,6 +157,22 @@ class CallRunner:
         )
         return events
 
+    def _reporter(self, call: ToolCall, report: Any) -> Any:
+        def progress(done: float, total: float | None, message: str) -> None:
+            report(
+                ToolProgress(
+                    source=self.agent,
+                    call_id=call.id,
+                    name=call.name,
+                    progress=done,
+                    total=total,
+                    message=message,
+                    step=self.step,
+                )
+            )
+
+        return progress
+
     async def approve(self, call: ToolCall, tool: Tool) -> Approval | ToolResult:
         if self.approver is None:
             return error_result(
@@ -126,7 +182,8 @@ class CallRunner:
                 self.step,
             )
         asked = time.time()
-        checked = decision(await self.approver(self.agent, call), call)
+        asking = dataclasses.replace(call, origin=tool.origin) if tool.origin else call
+        checked = decision(await self.approver(self.agent, asking), call)
         return Approval(
             source=self.approver_name,
             call_id=call.id,

@@ -86,6 +86,7 @@ class ToolCall(_Dumps):
     id: str
     name: str
     arguments: str = "{}"
+    origin: str = ""  # where the tool comes from ("mcp:git"), set on the call an approver is asked about
 
     def parsed_arguments(self) -> Any:
         """The arguments as Python data, or the raw text when it is not valid JSON."""
@@ -162,6 +163,21 @@ class ToolResult(EventBase):
 
     def __post_init__(self) -> None:
         _frozen_tuple(self, "display")
+
+
+@value
+class ToolProgress(EventBase):
+    """A running tool call reported how far it has got (an MCP server's progress notification).
+
+    Like a `TokenDelta`, it is streamed to views and not kept in the transcript.
+    """
+
+    type: Literal["tool_progress"] = "tool_progress"
+    call_id: str
+    name: str
+    progress: float
+    total: float | None = None
+    message: str = ""
 
 
 @value
@@ -321,6 +337,7 @@ EVENT_UNION = (
     TextMessage
     | ToolCalls
     | ToolResult
+    | ToolProgress
     | Handoff
     | ApprovalRequested
     | Approval
@@ -368,6 +385,8 @@ def events_to_data(events: Any) -> list[Any]:
 
 
 PRICED = frozenset({TextMessage, ToolCalls, ErrorEvent, ContextSummary, SpeakerSelected})
+EPHEMERAL = frozenset({TokenDelta, ToolProgress})
+"""Event kinds streamed to views as a run goes but not kept in the transcript."""
 """The event kinds that carry a model call's ``usage``."""
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from agentnb.core.events import (
+    EPHEMERAL,
     ErrorEvent,
     Event,
     Handoff,
@@ -147,7 +148,7 @@ async def _concurrent(run: Run) -> AsyncIterator[Event]:
                         event = event.model_copy(update={"step": start.step})
                     if not flight.see(event):
                         break
-                    if event.__class__ is not TokenDelta:
+                    if event.__class__ not in EPHEMERAL:
                         thread.append(event)
                     queue.put_nowait(("event", flight, event))
         except Exception as exc:  # handed to the mode, which decides what it means

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 from agentnb.core.errors import CheckpointError
 from agentnb.core.events import (
+    EPHEMERAL,
     PRICED,
     USER,
     Event,
@@ -27,7 +28,6 @@ from agentnb.core.events import (
     StepStarted,
     Stop,
     TextMessage,
-    TokenDelta,
     is_turn_end,
 )
 from agentnb.core.transcript import Transcript
@@ -131,7 +131,7 @@ class History:
 
     def record(self, event: Event) -> Event:
         """Append an event and fold it into the state (token deltas are not kept)."""
-        if event.__class__ is not TokenDelta:
+        if event.__class__ not in EPHEMERAL:
             transcript = self.transcript
             index = len(transcript)
             transcript.append(event)

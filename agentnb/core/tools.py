@@ -16,9 +16,21 @@ import inspect
 import json
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, get_args, get_origin, get_type_hints
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    ClassVar,
+    Protocol,
+    get_args,
+    get_origin,
+    get_type_hints,
+    runtime_checkable,
+)
 
 from agentnb.core.errors import ConfigError
 from agentnb.core.events import ToolCall
@@ -77,7 +89,9 @@ class Tool:
     requires_approval: bool = False
     blocking: bool = True
     handoff_target: str | None = None
+    origin: str = ""  # where the tool comes from when it is not the caller's own code, e.g. "mcp:git"
     schema: dict[str, Any] = field(init=False)
+    reports_progress: ClassVar[bool] = False  # True: the agent streams what it reports (`progress_reporter`)
 
     def __post_init__(self) -> None:
         parameters = self.arguments_model.model_json_schema()
@@ -235,6 +249,45 @@ def documentation(fn: Any) -> str:
     return inspect.getdoc(fn) or inspect.getdoc(call_target(fn)) or ""
 
 
+@runtime_checkable
+class Toolset(Protocol):
+    """Tools known only when a run uses them, such as the tools an MCP server lists once it is
+    connected. An agent given a toolset asks it for its tools when each turn starts."""
+
+    name: str
+
+    async def tools_for_run(self) -> Sequence[Tool]: ...
+
+
+def is_toolset(obj: Any) -> bool:
+    """True for an object that supplies tools at run time (see `Toolset`), not a tool itself."""
+    return not isinstance(obj, Tool) and isinstance(obj, Toolset)
+
+
+ProgressReporter = Callable[[float, "float | None", str], None]
+_progress: ContextVar[ProgressReporter | None] = ContextVar("agentnb_tool_progress", default=None)
+
+
+def _ignore_progress(progress: float, total: float | None, message: str) -> None:
+    """The reporter outside a tool call that streams progress."""
+
+
+def progress_reporter() -> ProgressReporter:
+    """The function that reports the running tool call's progress (progress, total, message);
+    take it when the call starts: it may be called later from another task."""
+    return _progress.get() or _ignore_progress
+
+
+@contextmanager
+def reporting_progress(reporter: ProgressReporter | None) -> Iterator[None]:
+    """Within the block, `progress_reporter` returns ``reporter``."""
+    token = _progress.set(reporter)
+    try:
+        yield
+    finally:
+        _progress.reset(token)
+
+
 def as_tool(obj: Tool | Callable[..., Any]) -> Tool:
     """Accept a `Tool` or a plain function (wrapped with default options)."""
     if isinstance(obj, Tool):
@@ -245,19 +298,14 @@ def as_tool(obj: Tool | Callable[..., Any]) -> Tool:
 
 
 def as_tools(tools: Any, owner: str) -> list[Tool]:
-    """A list of tools, functions and toolsets (objects with ``tools()``, e.g. an MCP server)
-    as `Tool`s, each name once; ``owner`` names whose tools they are in errors."""
+    """The tools and functions of a list as `Tool`s, each name once (toolsets, which list their
+    tools at run time, are left out); ``owner`` names whose tools they are in errors."""
     if isinstance(tools, Tool | str) or callable(tools) or not isinstance(tools, Iterable):
         raise ConfigError(
             f"tools: expected a list of tools, got {tools!r}; "
             f"write tools=[{getattr(tools, 'name', 'my_tool')}]"
         )
-    out: list[Tool] = []
-    for item in tools:
-        if not isinstance(item, Tool) and callable(getattr(item, "tools", None)) and not callable(item):
-            out.extend(as_tool(t) for t in item.tools())
-        else:
-            out.append(as_tool(item))
+    out = [as_tool(item) for item in tools if not is_toolset(item)]
     names = [t.name for t in out]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -373,5 +421,6 @@ def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
 
 
 def describe_call(call: ToolCall) -> str:
-    """``name(arguments)`` for messages and prompts."""
-    return f"{call.name}({call.arguments})"
+    """``name(arguments)`` for messages and prompts, and where the tool comes from if not local."""
+    where = f" from {call.origin}" if call.origin else ""
+    return f"{call.name}({call.arguments}){where}"

@@ -28,6 +28,7 @@ from agentnb.core.events import (
     TokenDelta,
     ToolCall,
     ToolCalls,
+    ToolProgress,
     ToolResult,
 )
 from agentnb.core.lifecycle import Pace
@@ -64,11 +65,13 @@ class TurnContext:
 class AgentTurn:
     """The progress of one turn: tool rounds used, failures in a row, the structured retry."""
 
-    def __init__(self, agent: Any, thread: Sequence[Event], ctx: TurnContext, model: Model) -> None:
+    def __init__(
+        self, agent: Any, thread: Sequence[Event], ctx: TurnContext, model: Model, listed: Sequence[Any] = ()
+    ) -> None:
         self.agent, self.thread, self.ctx, self.model = agent, thread, ctx, model
         self.name = agent.name
         self.memo = ctx.memo if ctx.memo is not None else agent.new_context()
-        tools = [*agent.all_tools(), *ctx.extra_tools]
+        tools = [*agent.all_tools(), *ctx.extra_tools, *listed]
         self.by_name = {t.name: t for t in tools}
         self.schemas = [t.schema for t in tools]
         output_type = ctx.output_type or agent.output_type
@@ -193,9 +196,16 @@ class AgentTurn:
         why = f"{self.name}: {plural(self.failures, 'tool-call round')} in a row failed (last: {last})"
         return Stop(source=self.name, reason=why, step=step)
 
-    async def calls(self, calls: Sequence[ToolCall], offered: bool = True) -> list[Event]:
-        """Run a round's calls; ``offered`` says whether tools were offered in that request."""
-        return await self.runner.run(calls, self.by_name if offered else {}, self.by_name)
+    async def calls(self, calls: Sequence[ToolCall], offered: bool = True) -> AsyncIterator[Event]:
+        """Run a round's calls (``offered``: tools were offered in that request); yield the
+        progress tools report while they run, then the results in call order."""
+        tools = self.by_name if offered else {}
+        if any(tools[c.name].reports_progress for c in calls if c.name in tools):
+            async for event in self.runner.run_live(calls, tools, self.by_name):
+                yield event
+            return
+        for event in await self.runner.run(calls, tools, self.by_name):
+            yield event
 
 
 async def agent_turn(agent: Any, thread: Sequence[Event], ctx: TurnContext) -> AsyncIterator[Event]:
@@ -207,12 +217,14 @@ async def agent_turn(agent: Any, thread: Sequence[Event], ctx: TurnContext) -> A
     model = ctx.model if ctx.model is not None else agent.own_model()
     if model is None:
         raise ValueError(f"agent {agent.name!r} has no model; give it one or run it in a team")
-    turn = AgentTurn(agent, thread, ctx, model)
+    tools = [*agent.all_tools(), *ctx.extra_tools]
+    listed = await agent.toolset_tools({t.name for t in tools}) if agent.toolsets else []
+    turn = AgentTurn(agent, thread, ctx, model, listed)
     pace = ctx.pace if ctx.pace is not None else Pace()
     if ctx.resume:
         pending = turn.unanswered()
         if pending is not None:
-            for event in await turn.calls(pending.calls):
+            async for event in turn.calls(pending.calls):
                 yield event
     if agent.summarizes:
         turn.memo.update(thread)
@@ -249,8 +261,10 @@ async def agent_turn(agent: Any, thread: Sequence[Event], ctx: TurnContext) -> A
             yield ToolCalls(
                 source=name, calls=tuple(reply.tool_calls), content=reply.text, step=step, **timing
             )
-            results = await turn.calls(reply.tool_calls, offered)
-            for event in results:
+            results = []
+            async for event in turn.calls(reply.tool_calls, offered):
+                if event.__class__ is not ToolProgress:
+                    results.append(event)
                 yield event
             ending = turn.after_calls(reply.tool_calls, results)
             if ending is not None:

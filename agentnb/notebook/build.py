@@ -13,8 +13,10 @@ from agentnb.core.human import Human
 from agentnb.core.model import Model
 from agentnb.core.stop import StopCondition
 from agentnb.core.team import Team
-from agentnb.core.tools import Tool, as_tool
+from agentnb.core.tools import Tool, Toolset, as_tool, is_toolset
 from agentnb.notebook.parse import AgentSpec, CellError
+
+MCP_PREFIX = "mcp:"  # tools=mcp:NAME: the MCP server in the notebook variable NAME
 
 
 @dataclass
@@ -25,13 +27,23 @@ class TeamOptions:
     mode: str
     max_turns: int
     until: str | StopCondition | None
-    tools: list[Tool]
+    tools: list[Tool | Toolset]
     human: str | None
     stream_tokens: bool
 
 
-def lookup_tool(name: str, namespace: Mapping[str, Any]) -> Tool:
-    """The tool a notebook variable holds: an ``@tool`` object or a plain function."""
+def lookup_tool(name: str, namespace: Mapping[str, Any]) -> Tool | Toolset:
+    """The tool a notebook variable holds: an ``@tool`` object or a plain function; with
+    ``mcp:NAME``, the MCP server (all its tools) in the variable NAME."""
+    if name.startswith(MCP_PREFIX):
+        variable = name[len(MCP_PREFIX) :]
+        server = namespace.get(variable) if variable.isidentifier() else None
+        if not is_toolset(server):
+            raise ValueError(
+                f"no MCP server {variable!r} in the notebook; declare one first: "
+                f"%agentnb mcp {variable} COMMAND ARGS..., or {variable} = MCPServer.stdio(COMMAND, [ARGS])"
+            )
+        return server
     if not name.isidentifier():
         raise ValueError(f"{name!r} is not a variable name")
     if name not in namespace:
@@ -42,7 +54,7 @@ def lookup_tool(name: str, namespace: Mapping[str, Any]) -> Tool:
     return as_tool(value)
 
 
-def option_tools(names: str | None, namespace: Mapping[str, Any]) -> list[Tool]:
+def option_tools(names: str | None, namespace: Mapping[str, Any]) -> list[Tool | Toolset]:
     """``--tools a,b``: every agent of the cell gets these."""
     tools = []
     for name in (names or "").split(","):
@@ -54,9 +66,9 @@ def option_tools(names: str | None, namespace: Mapping[str, Any]) -> list[Tool]:
     return tools
 
 
-def _agent(spec: AgentSpec, shared: Sequence[Tool], namespace: Mapping[str, Any]) -> Agent:
+def _agent(spec: AgentSpec, shared: Sequence[Tool | Toolset], namespace: Mapping[str, Any]) -> Agent:
     line = f"{spec.name}: ..."
-    tools: list[Tool] = list(shared)
+    tools: list[Tool | Toolset] = list(shared)
     for name in spec.tools:
         try:
             tool = lookup_tool(name, namespace)

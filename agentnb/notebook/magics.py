@@ -25,7 +25,7 @@ from agentnb.notebook.live import live_chat_available, person_can_answer, run_wi
 from agentnb.notebook.parse import interpolate, parse_body
 from agentnb.notebook.runner import run_blocking
 from agentnb.notebook.settings import AgentTeam
-from agentnb.notebook.status import Status, status
+from agentnb.notebook.status import status
 from agentnb.views.chat import PRESENTATION, presentation, show_in
 
 CELL_MODES = [m for m in MODES if m != "graph"]  # graph teams need edges: build them in Python
@@ -253,15 +253,20 @@ class AgentMagics(Magics):
         return CheckpointBrowser(team, namespace=self.shell.user_ns)
 
     @magic_arguments()
-    @argument("command", nargs="?", choices=["status", "model"], help="status (default), or model")
+    @argument("command", nargs="?", choices=["status", "model", "mcp"], help="status (default), model, mcp")
     @argument("spec", nargs="?", help="with model: the spec to use by default, e.g. scripted:newsroom")
     @line_magic
-    def agentnb(self, line: str) -> Status:
-        """Show agentnb's status (model in use and why, versions), or set the default model.
+    def agentnb(self, line: str) -> Any:
+        """Show agentnb's status (model in use and why, versions), set the default model, or
+        declare an MCP server.
 
         ``%agentnb`` shows the status; ``%agentnb model SPEC`` makes SPEC the default model
-        (``agentnb.models.set_default``) for every team that names none.
+        (``agentnb.models.set_default``) for every team that names none; ``%agentnb mcp NAME
+        COMMAND ARGS...`` puts ``MCPServer.stdio(COMMAND, ARGS)`` in the variable NAME (use it
+        as ``tools=mcp:NAME``) and shows the tools it offers and what they say they do.
         """
+        if line.split(maxsplit=1)[:1] == ["mcp"]:
+            return declare_mcp(self.shell.user_ns, line.split(maxsplit=1)[1] if " " in line.strip() else "")
         args = _options_of(self.agentnb, line)
         if args.spec is not None and args.command != "model":
             raise UsageError("usage: %agentnb [status] | %agentnb model SPEC")
@@ -271,6 +276,25 @@ class AgentMagics(Magics):
             except (ValueError, ModelError) as exc:
                 raise UsageError(f"model: {exc}") from None
         return status(self.shell, self.settings.model)
+
+
+def declare_mcp(namespace: dict[str, Any], words: str) -> Any:
+    """``%agentnb mcp NAME COMMAND ARGS...``: the server in ``namespace[NAME]``; its description."""
+    parts = shlex.split(words)
+    if len(parts) < 2 or not parts[0].isidentifier():
+        raise UsageError("usage: %agentnb mcp NAME COMMAND [ARGS...], e.g. %agentnb mcp git mcp-server-git")
+    try:
+        from agentnb.protocols.errors import ProtocolError
+        from agentnb.protocols.mcp import MCPServer
+    except ModuleNotFoundError as exc:
+        raise UsageError(f"%agentnb mcp needs the mcp extra ({exc}): pip install 'agentnb[mcp]'") from None
+    server = MCPServer.stdio(parts[1], parts[2:], name=parts[0])
+    try:
+        description = server.describe()
+    except (ProtocolError, ValueError) as exc:
+        raise UsageError(f"%agentnb mcp {parts[0]}: {exc}") from None
+    namespace[parts[0]] = server
+    return description
 
 
 def _static_trace(result: TeamResult) -> Any:

@@ -28,6 +28,7 @@ from agentnb.core.events import (
     TokenDelta,
     ToolCall,
     ToolCalls,
+    ToolProgress,
     ToolResult,
     Usage,
 )
@@ -65,6 +66,7 @@ ONE_OF_EACH: list[Event] = [
     SpeakerSelected(source="team", speaker="fact_checker", turn=1, reason="plan step research"),
     TokenDelta(source="fact_checker", text="Check"),
     ToolCalls(source="fact_checker", calls=[ToolCall(id="c1", name="run_code", arguments='{"code": "f()"}')]),
+    ToolProgress(source="fact_checker", call_id="c1", name="run_code", progress=1, total=2, message="half"),
     ToolResult(
         source="fact_checker",
         call_id="c1",

@@ -18,6 +18,7 @@ from agentnb.core.events import (
     StepFinished,
     StepStarted,
     ToolCall,
+    ToolProgress,
 )
 from agentnb.views.chat.fallback import short
 
@@ -61,6 +62,10 @@ def note_text(event: Event) -> str:
         return f"step {event.step_id} done by {event.assignee}"  # the reply itself is the bubble above
     if isinstance(event, ContextSummary):
         return f"{event.source} summarized its older context: {short(event.content, 200)}"
+    if isinstance(event, ToolProgress):
+        of = f" of {event.total:g}" if event.total is not None else ""
+        message = f": {short(event.message, 200)}" if event.message else ""
+        return f"{event.name} progress {event.progress:g}{of}{message}"
     if isinstance(event, StepFailed):
         retry = "; retrying" if event.retrying else ""
         where = f"{event.assignee}, attempt {event.attempt}"
@@ -78,6 +83,7 @@ NOTE_MARKS = {
     StepFinished: "✔",
     StepFailed: "✗",
     ContextSummary: "≡",
+    ToolProgress: "…",
 }
 
 

@@ -1,0 +1,1 @@
+"""Small MCP servers that ship with agentnb, for lessons and the README: they run offline."""
