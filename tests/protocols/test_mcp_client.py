@@ -46,7 +46,10 @@ def MCPServer() -> Any:
 
 
 def run_calls(tools: list[Any], calls: list[dict[str, Any]], **team: Any) -> TeamResult:
-    """A one-agent team whose scripted model makes ``calls`` (one per round), then says 'done'."""
+    """A one-agent team whose scripted model makes ``calls`` (one per round), then says 'done'.
+
+    The result's ``streamed`` holds every event the run streamed (progress is streamed, not kept).
+    """
     agent = Agent(
         "worker",
         tools=tools,
@@ -54,7 +57,16 @@ def run_calls(tools: list[Any], calls: list[dict[str, Any]], **team: Any) -> Tea
         max_tool_iterations=len(calls) + 1,
         max_failures=len(calls) + 1,
     )
-    return Team([agent], max_turns=1, **team).run_sync("work")
+    built = Team([agent], max_turns=1, **team)
+
+    async def run() -> list[Any]:
+        return [event async for event in built.stream("work")]
+
+    streamed = asyncio.run(run())
+    result = built.last_result
+    assert result is not None
+    result.streamed = streamed  # type: ignore[attr-defined]
+    return result
 
 
 def results(result: TeamResult) -> list[ToolResult]:
@@ -151,7 +163,7 @@ def check_every_kind(result: TeamResult) -> None:
     assert image.display and "image/png" in image.display[0] and "shown to the user" in image.content
     assert links.content.count("[resource link:") == 2
     assert "[resource <" in resource.content
-    progress = [e for e in result.messages if isinstance(e, ToolProgress)]
+    progress = [e for e in result.streamed if isinstance(e, ToolProgress)]  # type: ignore[attr-defined]
     assert [p.progress for p in progress] == [1, 2, 3] and {p.call_id for p in progress} == {slow.call_id}
     assert progress[-1].total == 3 and not slow.is_error
     assert invalid.is_error and "is not of type 'number'" in invalid.content
