@@ -105,8 +105,8 @@ def test_the_context_note_lists_recalled_facts_with_ids_writers_and_replaced_tex
 def test_a_note_can_be_rendered_from_facts_already_recalled(store):
     store.remember("The park vote is on Friday", by="writer")
     facts = store.recall("park")
-    assert render_note(store, facts) == store.context_note("park")
-    assert render_note(store, []) is None
+    assert render_note(facts, {}) == store.context_note("park")
+    assert render_note([], {}) is None
 
 
 def test_the_context_note_is_the_same_for_the_same_store_contents():
