@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from agentnb.memory import MemoryStore, MemoryStoreError
-from agentnb.memory import database, schema
+from agentnb.memory import MemoryStore, MemoryStoreError, database, schema
 
 NOBODY = 65534
 

@@ -21,7 +21,9 @@ def test_recall_and_remember_are_scoped_to_the_namespace(store):
     store.remember("The library opens at 9", by="teacher")
     assert [f.text for f in alice.recall("exam")] == ["Alice's exam is on Monday"]
     assert [f.text for f in bob.recall("exam")] == ["Bob's exam is on Friday"]
-    assert store.recall("exam") == [] and [f.text for f in store.recall("library")] == ["The library opens at 9"]
+    assert store.recall("exam") == [] and [f.text for f in store.recall("library")] == [
+        "The library opens at 9"
+    ]
     assert (len(alice), len(bob), len(store)) == (1, 1, 1)
     assert [f.namespace for f in alice.facts()] == ["alice"]
     assert store.namespaces() == ["alice", "bob", "default"]
