@@ -19,6 +19,11 @@ FACT_COLUMNS = (
 )
 CHANGE_COLUMNS = "seq, at, action, fact_id, author, why, old_text, new_text, previous_id, namespace"
 NOT_EXPIRED = "(expires_at IS NULL OR expires_at > ?)"
+# Run before every write: it must stay an index search (facts_active_text), never a scan.
+ACTIVE_WITH_TEXT = (
+    f"SELECT {FACT_COLUMNS} FROM facts WHERE namespace = ? AND norm = ? AND status = 'active' "
+    f"AND {NOT_EXPIRED} LIMIT 1"
+)
 
 
 def normalize(text: str) -> str:
@@ -97,11 +102,7 @@ def load_facts(conn: sqlite3.Connection, namespace: str, ids: Iterable[int]) -> 
 def active_with_text(conn: sqlite3.Connection, namespace: str, text: str) -> Fact | None:
     """The active, unexpired fact that says ``text`` (ignoring case and spacing), if there is one."""
     now = time.time()
-    row = conn.execute(
-        f"SELECT {FACT_COLUMNS} FROM facts WHERE namespace = ? AND norm = ? AND status = 'active' "
-        f"AND {NOT_EXPIRED} LIMIT 1",
-        (namespace, normalize(text), now),
-    ).fetchone()
+    row = conn.execute(ACTIVE_WITH_TEXT, (namespace, normalize(text), now)).fetchone()
     return to_fact(row, now) if row is not None else None
 
 

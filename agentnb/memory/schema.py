@@ -83,7 +83,7 @@ DROP TRIGGER facts_never_deleted;
 DROP TRIGGER facts_text_fixed;
 DROP INDEX facts_active_text;
 CREATE INDEX facts_active_text ON facts(namespace, norm) WHERE status = 'active';
-CREATE INDEX facts_namespace ON facts(namespace, status);
+CREATE INDEX facts_expiry ON facts(namespace, expires_at) WHERE expires_at IS NOT NULL;
 CREATE TRIGGER facts_text_fixed
 BEFORE UPDATE OF id, text, norm, tags, author, why, at, replaces, namespace, expires_at ON facts BEGIN
     SELECT RAISE(ABORT, 'a remembered fact never changes; update() writes a new version');

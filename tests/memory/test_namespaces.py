@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 
 import pytest
 
@@ -126,3 +127,17 @@ def test_a_namespace_must_be_a_name_on_one_line(store, bad):
         store.scope(bad)
     with pytest.raises(ValueError, match="namespace: expected a name on one line"):
         MemoryStore(namespace=bad)
+
+
+def test_looking_for_an_equal_fact_before_a_write_is_an_index_search_not_a_scan(store):
+    from agentnb.memory import rows
+
+    store.scope("alice").remember("A fact", by="a", ttl=60)
+    raw = sqlite3.connect(store.path)
+    try:
+        plan = raw.execute("EXPLAIN QUERY PLAN " + rows.ACTIVE_WITH_TEXT, ("alice", "a fact", 0.0)).fetchall()
+    finally:
+        raw.close()
+    assert [step[-1] for step in plan] == [
+        "SEARCH facts USING INDEX facts_active_text (namespace=? AND norm=?)"
+    ]
