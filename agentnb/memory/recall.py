@@ -18,22 +18,29 @@ Embed = Callable[[str], Sequence[float]]
 MIN_CANDIDATES = 20  # hits fetched per ranking before resolving versions and statuses
 
 
+# BM25 hits over the whole file: as fast as FTS5 gets, and right when one namespace has most facts.
+ALL_HITS = "SELECT rowid, rank FROM facts_index WHERE facts_index MATCH :match ORDER BY rank, rowid LIMIT :n"
+# The namespace's hits only: each hit's row is read, so it is used when the first query falls short.
+NAMESPACE_HITS = (
+    "SELECT facts_index.rowid, facts_index.rank FROM facts_index JOIN facts ON facts.id = facts_index.rowid "
+    "WHERE facts_index MATCH :match AND facts.namespace = :namespace "
+    "ORDER BY facts_index.rank, facts_index.rowid LIMIT :n"
+)
+
+
 def lexical(file: StoreFile, namespace: str, expression: str, k: int) -> list[tuple[Fact, float]]:
     """(current fact, BM25 rank) pairs, best first, for an FTS5 ``expression``."""
-    n = max(MIN_CANDIDATES, 4 * k)
+    query, n = ALL_HITS, max(MIN_CANDIDATES, 4 * k)
     while True:
         with file.read() as conn:
-            hits = conn.execute(
-                "SELECT facts_index.rowid, facts_index.rank FROM facts_index "
-                "JOIN facts ON facts.id = facts_index.rowid "
-                "WHERE facts_index MATCH ? AND facts.namespace = ? "
-                "ORDER BY facts_index.rank, facts_index.rowid LIMIT ?",
-                (expression, namespace, n),
-            ).fetchall()
+            hits = conn.execute(query, {"match": expression, "namespace": namespace, "n": n}).fetchall()
         found = current(file, namespace, hits)
         if len(found) >= k or len(hits) < n:
             return found
-        n *= 4
+        if query == ALL_HITS:
+            query = NAMESPACE_HITS  # other namespaces' facts filled the first hits
+        else:
+            n *= 4
 
 
 def semantic(
