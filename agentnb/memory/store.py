@@ -109,10 +109,9 @@ class MemoryStore:
             return None
         return encode(check_vector(self.embed(text), f"fact {short(text, 60)!r}"))
 
-    def _expiry(self, ttl: TTL | None, at: float) -> float | None:
-        """When a fact written at ``at`` expires: its own ``ttl``, else the store's."""
-        seconds = self.ttl if ttl is None else check_ttl(ttl)
-        return None if seconds is None else at + seconds
+    def _lifetime(self, ttl: TTL | None) -> float | None:
+        """A write's time to live in seconds: its own ``ttl``, else the store's (None: for ever)."""
+        return self.ttl if ttl is None else check_ttl(ttl)
 
     # ----- writes --------------------------------------------------------------------------
 
@@ -130,7 +129,7 @@ class MemoryStore:
         self, text: str, *, by: str, why: str, tags: Iterable[str] = (), ttl: TTL | None = None
     ) -> tuple[Fact, bool]:
         """`remember`, also saying whether the fact is new."""
-        text, by = check_text(text), check_by(by)
+        text, by, lifetime = check_text(text), check_by(by), self._lifetime(ttl)
         with self._file.read() as conn:
             found = rows.active_with_text(conn, self.namespace, text)
         if found is not None:
@@ -149,7 +148,7 @@ class MemoryStore:
                 why=why,
                 tags=rows.clean_tags(tags),
                 at=at,
-                expires_at=self._expiry(ttl, at),
+                expires_at=expires(at, lifetime),
                 vector=vector,
             )
             rows.log_change(conn, "remember", fact, by=by, why=why, at=at, new_text=text)
@@ -165,13 +164,13 @@ class MemoryStore:
         ttl: TTL | None = None,
     ) -> list[Fact]:
         """`remember` each text, in one transaction (much faster for bulk loads)."""
-        by, tags = check_by(by), rows.clean_tags(tags)
+        by, tags, lifetime = check_by(by), rows.clean_tags(tags), self._lifetime(ttl)
         batch = [check_text(t) for t in texts]
         vectors = [self._vector_for(t) for t in batch]
         facts: list[Fact] = []
         with self._file.write() as conn:
             at = time.time()
-            expires_at = self._expiry(ttl, at)
+            expires_at = expires(at, lifetime)
             for text, vector in zip(batch, vectors, strict=True):
                 fact = rows.active_with_text(conn, self.namespace, text)
                 if fact is None:
@@ -198,6 +197,7 @@ class MemoryStore:
         The new version expires when the old one would have, unless ``ttl`` is given.
         """
         text, by = check_text(text), check_by(by)
+        lifetime = None if ttl is None else check_ttl(ttl)
         vector = self._vector_for(text)
         with self._file.write() as conn:
             old = rows.get_fact(conn, self.namespace, fact_id)
@@ -214,7 +214,7 @@ class MemoryStore:
             if rows.normalize(text) == rows.normalize(old.text):
                 return old
             at = time.time()
-            expires_at = old.expires_at if ttl is None else self._expiry(ttl, at)
+            expires_at = old.expires_at if ttl is None else expires(at, lifetime)
             fact = rows.insert_fact(
                 conn,
                 self.namespace,
@@ -391,3 +391,8 @@ class MemoryStore:
             forget=(lambda fact_id, by, why: self.forget(fact_id, by=by, why=why)) if forget else None,
             inline=self.embed is None,
         )
+
+
+def expires(at: float, lifetime: float | None) -> float | None:
+    """When a fact written at ``at`` with this time to live expires (None: never)."""
+    return None if lifetime is None else at + lifetime
