@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-import pwd
 import shutil
 import signal
 import socket
@@ -52,6 +51,8 @@ def missing() -> str | None:
     except ImportError:
         return "psycopg (pip install 'agentnb[postgres]')"
     if os.geteuid() == 0:
+        import pwd  # POSIX only, like running as root
+
         try:
             pwd.getpwnam("postgres")
         except KeyError:
