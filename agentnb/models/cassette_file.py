@@ -56,8 +56,8 @@ class CassetteWriter:
     def append(self, interaction: dict[str, Any]) -> None:
         """Write one interaction, then the closing brackets again after it."""
         body = textwrap.indent(json.dumps(interaction, indent=2, ensure_ascii=False), INDENT)
-        piece = (("," if self._count else "") + "\n" + body).encode("utf-8")
         with self._lock, open(self.path, "r+b") as f:
+            piece = (("," if self._count else "") + "\n" + body).encode("utf-8")
             f.seek(self._end)
             f.write(piece + CLOSE.encode("utf-8"))
             f.flush()
