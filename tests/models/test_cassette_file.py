@@ -103,3 +103,23 @@ def test_a_cut_file_that_is_not_a_cassette_is_still_an_error(tmp_path):
 
 def test_a_cassette_recorded_before_appending_replays_the_same_run():
     assert run_events(replay(WRITTEN_BEFORE)) == run_events(newsroom_script())
+
+
+def test_threads_recording_through_one_model_leave_every_call_in_a_valid_file(tmp_path):
+    import threading
+
+    path = tmp_path / "run.json"
+    model = record(FunctionModel(lambda r: "ok " * 50), path)
+
+    def calls(worker: int) -> None:
+        for i in range(20):
+            request = ModelRequest(agent="a", messages=[{"role": "user", "content": f"{worker}-{i}"}])
+            asyncio.run(complete(model, request))
+
+    threads = [threading.Thread(target=calls, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    asked = {i["request"]["messages"][-1]["content"] for i in json.loads(path.read_text())["interactions"]}
+    assert asked == {f"{w}-{i}" for w in range(6) for i in range(20)}
