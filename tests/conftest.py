@@ -1,10 +1,13 @@
-"""Shared test set-up: deterministic default model, and 'fail in CI instead of skipping'."""
+"""Shared test set-up: deterministic default model, 'fail in CI instead of skipping', PostgreSQL."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
+
+from tests import pg
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -24,6 +27,26 @@ def require(available: bool, what: str) -> None:
     if IN_CI:
         pytest.fail(f"{what} is missing under CI=true; .ci/run must install it", pytrace=False)
     pytest.skip(f"{what} is not installed")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[pg.PostgresServer]:
+    """A throwaway PostgreSQL server for the whole session (see tests/pg.py); removed at the end."""
+    problem = pg.missing()
+    require(problem is None, str(problem))
+    with pg.PostgresServer.started() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres: pg.PostgresServer) -> Iterator[str]:
+    """A new, empty database of the session's server (running again if a test stopped it)."""
+    postgres.start()
+    url = postgres.new_database()
+    yield url
+    postgres.start()
+    postgres.drop_database(url)
+
 
 # `--nbval` is on for the whole suite (lessons/ and notebooks/); a notebook kept under
 # tests/ as a fixture must not be collected as a test by accident.

@@ -1,7 +1,8 @@
 """Memory: what agents keep beyond one context window.
 
 `MemoryStore` is the long-term store (facts in SQLite, BM25 and optional semantic recall,
-an audit log of every change). Names load on first use.
+an audit log of every change, namespaces with `scope`, expiry with ``ttl``). Names load on
+first use.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
-"""The SQLite file behind a memory store: schema, format version, opening, and errors for people.
+"""Opening the SQLite file behind a memory store: safely, once, and with errors for people.
 
-The schema enforces the store's promise at the database level: facts and audit rows are never
-deleted, a fact's text never changes (an update is a new row), and every fact is indexed for
-full-text search (FTS5, Porter stemming) by an insert trigger. ``meta`` holds the format name
-and version, so a future layout can migrate older files (`MIGRATIONS`).
+Every connection runs with ``trusted_schema`` off, so nothing in a file can call functions or
+virtual tables from a trigger or view, and the file's schema is checked against the expected
+one (`schema.verify`) before any statement could run something planted in it. Creating a new
+store, checking an existing one and migrating it happen in one ``BEGIN IMMEDIATE``
+transaction, so any number of threads or processes may open the same new file at once.
 """
 
 from __future__ import annotations
@@ -12,67 +13,12 @@ import os
 import sqlite3
 import time
 import urllib.parse
-from collections.abc import Callable
 from pathlib import Path
 
+from agentnb.memory import schema
 from agentnb.memory.records import MemoryStoreError
 
-FORMAT = "agentnb-memory"
-VERSION = 1
-
-# version -> function that upgrades a connection's schema from that version to the next one
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
-
-SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE facts (
-    id INTEGER PRIMARY KEY,
-    text TEXT NOT NULL,
-    norm TEXT NOT NULL,
-    tags TEXT NOT NULL DEFAULT '',
-    author TEXT NOT NULL,
-    why TEXT NOT NULL DEFAULT '',
-    at REAL NOT NULL,
-    status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'superseded', 'forgotten')),
-    changed_at REAL NOT NULL,
-    replaces INTEGER REFERENCES facts(id),
-    superseded_by INTEGER REFERENCES facts(id),
-    vector BLOB
-);
-CREATE INDEX facts_active_text ON facts(norm) WHERE status = 'active';
-CREATE VIRTUAL TABLE facts_index USING fts5(
-    words, content='', tokenize='porter unicode61 remove_diacritics 2'
-);
-CREATE TRIGGER facts_indexed AFTER INSERT ON facts BEGIN
-    INSERT INTO facts_index(rowid, words) VALUES (new.id, new.text || ' ' || new.tags);
-END;
-CREATE TRIGGER facts_never_deleted BEFORE DELETE ON facts BEGIN
-    SELECT RAISE(ABORT, 'agentnb memory never deletes a fact; forget it instead');
-END;
-CREATE TRIGGER facts_text_fixed BEFORE UPDATE OF id, text, norm, tags, author, why, at, replaces
-ON facts BEGIN
-    SELECT RAISE(ABORT, 'a remembered fact never changes; update() writes a new version');
-END;
-CREATE TABLE audit (
-    seq INTEGER PRIMARY KEY,
-    at REAL NOT NULL,
-    action TEXT NOT NULL CHECK (action IN ('remember', 'update', 'forget', 'restore')),
-    fact_id INTEGER NOT NULL REFERENCES facts(id),
-    previous_id INTEGER REFERENCES facts(id),
-    old_text TEXT,
-    new_text TEXT,
-    author TEXT NOT NULL,
-    why TEXT NOT NULL
-);
-CREATE INDEX audit_fact ON audit(fact_id);
-CREATE TRIGGER audit_never_changed BEFORE UPDATE ON audit BEGIN
-    SELECT RAISE(ABORT, 'the memory audit log is append-only');
-END;
-CREATE TRIGGER audit_never_deleted BEFORE DELETE ON audit BEGIN
-    SELECT RAISE(ABORT, 'the memory audit log is append-only');
-END;
-"""
-
+BUSY_TIMEOUT = 5000  # milliseconds a connection waits for another one's write to finish
 WHAT_TO_DO = "Choose a writable path, or use MemoryStore() for a store that lives in memory only."
 
 
@@ -134,28 +80,28 @@ def open_uri(label: str, parameters: str, *, read_only: bool) -> sqlite3.Connect
 def prepare(conn: sqlite3.Connection, label: str, *, read_only: bool) -> None:
     """Create the schema in an empty database, or check (and migrate) an existing store."""
     try:
-        conn.execute("PRAGMA busy_timeout = 5000")
+        conn.execute("PRAGMA trusted_schema = OFF")
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT}")
         # With WAL, NORMAL never corrupts the file; a power cut may lose the last commits (a crash
         # of the program does not), and each write skips an fsync.
         conn.execute("PRAGMA synchronous = NORMAL")
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if not tables:
-            if read_only:
-                raise MemoryStoreError(f"cannot open memory store {label} read-only: the file is empty.")
-            create(conn)
-            return
-        version = check_format(conn, label, tables)
         if read_only:
-            if version < VERSION:
-                raise MemoryStoreError(
-                    f"cannot open memory store {label} read-only: it has an older format (version "
-                    f"{version}) that must be upgraded first. Open it once without read_only=True."
-                )
+            check_readable(conn, label)
             return
-        conn.execute("BEGIN IMMEDIATE")  # fails here, not at the first remember, if unwritable
+        if conn.execute("PRAGMA database_list").fetchone()[2]:  # a file, not ":memory:"
+            use_wal(conn)
+        # IMMEDIATE takes the write lock first: of several connections opening one new file,
+        # one creates the schema and the others, waiting, then find it there.
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.execute("UPDATE meta SET value = value WHERE key = 'format'")
-            migrate(conn, label, version)
+            tables = table_names(conn)
+            if tables:
+                version = check_format(conn, label, tables)
+                schema.verify(conn, label, version)
+                conn.execute("UPDATE meta SET value = value WHERE key = 'format'")  # fails if unwritable
+                schema.migrate(conn, label, version)
+            else:
+                create(conn)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -164,40 +110,54 @@ def prepare(conn: sqlite3.Connection, label: str, *, read_only: bool) -> None:
         raise translate(exc, label) from None
 
 
-def create(conn: sqlite3.Connection) -> None:
-    """Write the schema and the format stamp into an empty database."""
-    if conn.execute("PRAGMA database_list").fetchone()[2]:  # a file, not ":memory:"
-        conn.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        for statement in split_script(SCHEMA):
-            conn.execute(statement)
-        conn.executemany(
-            "INSERT INTO meta(key, value) VALUES (?, ?)",
-            [("format", FORMAT), ("version", str(VERSION)), ("created_at", repr(time.time()))],
+def use_wal(conn: sqlite3.Connection) -> None:
+    """Switch a file to write-ahead logging (readers never block the writer), once per file.
+
+    The switch needs the file to itself and SQLite reports "locked" at once instead of waiting
+    (its busy timeout does not apply): while other connections open the same new file, retry.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT / 1000
+    while conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.002)
+
+
+def check_readable(conn: sqlite3.Connection, label: str) -> None:
+    """Check a store opened read-only: an agentnb store of the current format, schema intact."""
+    tables = table_names(conn)
+    if not tables:
+        raise MemoryStoreError(f"cannot open memory store {label} read-only: the file is empty.")
+    version = check_format(conn, label, tables)
+    schema.verify(conn, label, version)
+    if version < schema.VERSION:
+        raise MemoryStoreError(
+            f"cannot open memory store {label} read-only: it has an older format (version "
+            f"{version}) that must be upgraded first. Open it once without read_only=True."
         )
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
-def split_script(script: str) -> list[str]:
-    """The statements of ``script`` (triggers contain ';' inside BEGIN ... END)."""
-    statements: list[str] = []
-    current = ""
-    for line in script.strip().splitlines(keepends=True):
-        current += line
-        if sqlite3.complete_statement(current):
-            statements.append(current.strip())
-            current = ""
-    return statements
+def table_names(conn: sqlite3.Connection) -> set[str]:
+    return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def create(conn: sqlite3.Connection) -> None:
+    """Write the schema and the format stamp into an empty database (in the caller's transaction)."""
+    schema.create(conn)
+    conn.executemany(
+        "INSERT INTO meta(key, value) VALUES (?, ?)",
+        [("format", schema.FORMAT), ("version", str(schema.VERSION)), ("created_at", repr(time.time()))],
+    )
 
 
 def check_format(conn: sqlite3.Connection, label: str, tables: set[str]) -> int:
     """The format version of an agentnb store; refuses other databases and newer formats."""
-    meta = dict(conn.execute("SELECT key, value FROM meta")) if "meta" in tables else {}
-    if meta.get("format") != FORMAT:
+    meta = dict(conn.execute("SELECT key, value FROM meta")) if schema.plain_meta(conn) else {}
+    if meta.get("format") != schema.FORMAT:
         names = ", ".join(sorted(tables)[:5]) + (", …" if len(tables) > 5 else "")
         raise MemoryStoreError(
             f"cannot open memory store {label}: it is a SQLite database but not an agentnb memory "
@@ -210,26 +170,12 @@ def check_format(conn: sqlite3.Connection, label: str, tables: set[str]) -> int:
             "file is damaged. Choose another path, or move the file away to start a new store."
         )
     version = int(raw)
-    if version > VERSION:
+    if version > schema.VERSION:
         raise MemoryStoreError(
             f"cannot open memory store {label}: it was written by a newer agentnb (format version "
-            f"{version}; this one reads up to {VERSION}). Upgrade agentnb to open it."
+            f"{version}; this one reads up to {schema.VERSION}). Upgrade agentnb to open it."
         )
     return version
-
-
-def migrate(conn: sqlite3.Connection, label: str, version: int) -> None:
-    """Upgrade an older store in place, one version at a time (inside the caller's transaction)."""
-    while version < VERSION:
-        step = MIGRATIONS.get(version)
-        if step is None:
-            raise MemoryStoreError(
-                f"cannot open memory store {label}: no migration from format version {version}. "
-                "Open it with the agentnb version that wrote it and export its facts."
-            )
-        step(conn)
-        version += 1
-        conn.execute("UPDATE meta SET value = ? WHERE key = 'version'", (str(version),))
 
 
 def translate(exc: sqlite3.Error, label: str) -> MemoryStoreError:

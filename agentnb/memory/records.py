@@ -7,8 +7,9 @@ from typing import Literal
 
 from agentnb.core.errors import AgentnbError
 
-Status = Literal["active", "superseded", "forgotten"]
-Action = Literal["remember", "update", "forget", "restore"]
+Status = Literal["active", "superseded", "forgotten", "expired"]
+Action = Literal["remember", "update", "forget", "restore", "expire"]
+DEFAULT_NAMESPACE = "default"
 
 
 class MemoryStoreError(AgentnbError):
@@ -24,9 +25,11 @@ class Fact:
     """One remembered fact. Its text never changes: an update writes a new version.
 
     ``status`` is ``active`` (recalled), ``superseded`` (an older version; ``superseded_by``
-    names the newer one) or ``forgotten`` (kept and restorable, never recalled). ``replaces``
-    links a version to the one it replaced. ``score`` is set on recall results only; it
-    orders one recall's results and means nothing across recalls.
+    names the newer one), ``forgotten`` (kept and restorable, never recalled) or ``expired``
+    (an active fact past ``expires_at``: never recalled, removed by ``forget_expired``).
+    ``replaces`` links a version to the one it replaced. ``namespace`` is the memory it belongs
+    to (see `MemoryStore.scope`). ``score`` is set on recall results only; it orders one
+    recall's results and means nothing across recalls.
     """
 
     id: int
@@ -40,6 +43,8 @@ class Fact:
     replaces: int | None = None
     superseded_by: int | None = None
     score: float | None = None
+    namespace: str = DEFAULT_NAMESPACE
+    expires_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +53,8 @@ class Change:
 
     ``action`` is ``remember`` (``new_text``), ``update`` (``fact_id`` is the new version,
     ``previous_id`` the replaced one, with ``old_text`` and ``new_text``), ``forget``
-    (``old_text``) or ``restore`` (``new_text``).
+    (``old_text``), ``restore`` (``new_text``) or ``expire`` (``old_text``: the fact, past its
+    time to live, was removed from the store by ``forget_expired``).
     """
 
     seq: int
@@ -60,3 +66,4 @@ class Change:
     old_text: str | None = None
     new_text: str | None = None
     previous_id: int | None = None
+    namespace: str = DEFAULT_NAMESPACE

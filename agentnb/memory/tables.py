@@ -1,22 +1,28 @@
 """Facts and the audit log as tables: HTML, markdown and plain text from one set of cells.
 
 Renderings are deterministic except the "when" column, which ``times=False`` leaves out so
-a saved notebook (and nbval) sees the same output on every run.
+a saved notebook (and nbval) sees the same output on every run. Facts are data written by
+models: no rendering turns them into markup (no links, images, emphasis or HTML).
 """
 
 from __future__ import annotations
 
 import html
+import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar, overload
 
 from agentnb.memory.records import Change, Fact
-from agentnb.views.chat import NO_MATH, short
+from agentnb.memory.text import one_line, short
+from agentnb.views.chat import NO_MATH
 
 Row = TypeVar("Row", Fact, Change)
 CELL_LIMIT = 80  # characters of a cell in the plain-text table
+# The characters that make markup inside a table cell: link and image brackets, emphasis, code
+# spans, strike-through, the cell separator and the escape itself (<, > and & become entities).
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +41,10 @@ def when(at: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at))
 
 
-def one_line(text: str) -> str:
-    return " ".join(text.split())
+def markdown_text(text: str) -> str:
+    """``text`` on one line, shown literally by a markdown renderer: markup characters are
+    escaped (``[x](javascript:…)`` stays text, never a link) and HTML is entities."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(one_line(text), quote=False))
 
 
 class Table(Sequence[Row], Generic[Row]):
@@ -100,11 +108,9 @@ class Table(Sequence[Row], Generic[Row]):
     def _repr_markdown_(self) -> str:
         def cell(value: Cell) -> str:
             if isinstance(value, str):
-                text = value
-            else:
-                old = f"~~{value.old}~~" if value.old else ""
-                text = old + (" → " if old and value.new else "") + (value.new or "")
-            return html.escape(one_line(text), quote=False).replace("\\", "\\\\").replace("|", "\\|")
+                return markdown_text(value)
+            old = f"~~{markdown_text(value.old)}~~" if value.old else ""
+            return old + (" → " if old and value.new else "") + markdown_text(value.new or "")
 
         if not self.rows:
             return f"**{self.caption()}**\n\n*{self.empty}*"
@@ -156,7 +162,10 @@ class FactTable(Table[Fact]):
     columns = ("id", "fact", "tags", "by", "why", "status")
 
     def cells(self, row: Fact) -> list[Cell]:
-        return [f"#{row.id}", row.text, ", ".join(row.tags), row.by, row.why, status_text(row), when(row.at)]
+        status = status_text(row)
+        if self.times and row.status == "active" and row.expires_at is not None:
+            status += f", until {when(row.expires_at)}"  # a time: shown only with the "when" column
+        return [f"#{row.id}", row.text, ", ".join(row.tags), row.by, row.why, status, when(row.at)]
 
 
 class AuditLog(Table[Change]):

@@ -1,8 +1,9 @@
 """Record a live run to a JSON cassette, and replay it offline, deterministically.
 
 ``record(model, "run.json")`` wraps a model: every call goes through to it, and each
-finished interaction (request, reply, usage, model name and the streamed deltas) is added
-to the cassette file at once, so an interrupted run still leaves a valid cassette.
+finished interaction (request, reply, usage, model name and the streamed deltas) is appended
+to the cassette file at once, so an interrupted run still leaves a valid cassette and a long
+recording writes each interaction once (see `cassette_file`).
 ``replay("run.json")`` is a model that answers from the file, streaming the same deltas.
 
 Interactions are keyed by the sha256 of the canonical request (`stored.request_key`).
@@ -20,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from agentnb.core.model import Model, ModelError, ModelReply, ModelRequest
+from agentnb.models import cassette_file
 from agentnb.models.secrets import Scrubber, model_secrets
-from agentnb.models.stored import decode, encode, normalize, replay_chunks, request_key, write_json
+from agentnb.models.stored import decode, encode, normalize, replay_chunks, request_key
 
 FORMAT = "agentnb-cassette"
 VERSION = 1
@@ -33,7 +35,7 @@ class RecordingModel:
 
     Recording starts a new cassette (an existing file is replaced). ``secrets`` are extra
     strings to scrub, on top of the inner models' (see `model_secrets`) and the environment's,
-    all read again at each write, so a key set after the wrapping is scrubbed too.
+    all read again for each interaction, so a key set after the wrapping is scrubbed too.
     """
 
     def __init__(self, inner: Model, path: str | Path, *, secrets: Iterable[str] = ()) -> None:
@@ -42,7 +44,8 @@ class RecordingModel:
         self.name = inner.name
         self.extra_secrets = list(secrets)
         self.interactions: list[dict[str, Any]] = []
-        self._write()
+        header = {"format": FORMAT, "version": VERSION, "model": Scrubber(self.secrets()).text(inner.name)}
+        self._file = cassette_file.CassetteWriter(self.path, header)
 
     def __repr__(self) -> str:
         return f"RecordingModel({self.inner!r}, {str(self.path)!r})"
@@ -59,17 +62,8 @@ class RecordingModel:
             else:
                 entry = encode(request, request_key(request), chunk, chunks, Scrubber(self.secrets()))
                 self.interactions.append(entry)
-                self._write()
+                self._file.append(entry)
             yield chunk
-
-    def _write(self) -> None:
-        data = {
-            "format": FORMAT,
-            "version": VERSION,
-            "model": Scrubber(self.secrets()).text(self.inner.name),
-            "interactions": self.interactions,
-        }
-        write_json(self.path, data)
 
 
 class ReplayModel:
@@ -156,12 +150,12 @@ def _lines(data: Any) -> list[str]:
 
 
 def load(path: str | Path) -> list[dict[str, Any]]:
-    """The interactions of a cassette file, each checked; a readable error if it is not one."""
+    """The interactions of a cassette file, each checked; a readable error if it is not one.
+
+    A recording cut in the middle of an interaction loads the interactions before the cut.
+    """
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"cannot read cassette {path}: {exc}") from exc
+    data = cassette_file.read(path)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ModelError(f"{path} is not an agentnb cassette (record one with models.record)")
     interactions = data.get("interactions")

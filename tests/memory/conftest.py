@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,23 @@ def store_path(tmp_path: Path) -> Path:
 def store(store_path: Path):
     with MemoryStore(store_path) as opened:
         yield opened
+
+
+class Clock:
+    """The time the store reads (``time.time``), moved by hand: expiry without sleeping."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock(1_800_000_000.0)
+    monkeypatch.setattr(time, "time", fake)
+    return fake

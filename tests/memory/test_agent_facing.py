@@ -105,8 +105,8 @@ def test_the_context_note_lists_recalled_facts_with_ids_writers_and_replaced_tex
 def test_a_note_can_be_rendered_from_facts_already_recalled(store):
     store.remember("The park vote is on Friday", by="writer")
     facts = store.recall("park")
-    assert render_note(store, facts) == store.context_note("park")
-    assert render_note(store, []) is None
+    assert render_note(facts, {}) == store.context_note("park")
+    assert render_note([], {}) is None
 
 
 def test_the_context_note_is_the_same_for_the_same_store_contents():
@@ -192,3 +192,27 @@ def test_facts_remembered_in_one_reply_get_ids_in_the_order_of_the_calls(store, 
     writer = Agent("writer", tools=store.tools("writer"), model=ScriptedModel({"writer": [both, "Noted."]}))
     Team([writer], max_turns=1).run_sync("Remember two things.")
     assert [(f.id, f.text) for f in store.facts()] == [(1, "first fact"), (2, "second fact")]
+
+
+HOSTILE = (
+    "See [the notes](javascript:alert(1)) ![x](javascript:steal()) <javascript:go()> `x` *y* ~~z~~ a|b \\"
+)
+
+
+def test_links_and_markup_in_facts_stay_plain_text_in_markdown_and_html():
+    from markdown_it import MarkdownIt
+
+    store = MemoryStore()
+    store.remember(HOSTILE, by="model", why="[why](javascript:why())", tags=["[t](javascript:t())"])
+    store.update(1, "Fixed [link](javascript:fixed())", by="model", why="x")
+    renderer = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    renderer.validateLink = lambda url: True  # as permissive as the laxest renderer a notebook meets
+    for table in (store.facts(include_superseded=True, times=False), store.audit(times=False)):
+        shown = renderer.render(table._repr_markdown_())
+        for rendered in (shown, table._repr_html_()):
+            assert "<a " not in rendered and "<img" not in rendered and "href" not in rendered
+            assert "<code>" not in rendered and "<em>" not in rendered
+        assert "<table>" in shown  # still one table: a '|' in a fact does not split its cell
+    facts = renderer.render(store.facts(include_superseded=True, times=False)._repr_markdown_())
+    assert "See [the notes](javascript:alert(1)) ![x](javascript:steal()) &lt;javascript:go()&gt;" in facts
+    assert "`x` *y* ~~z~~ a|b \\" in facts

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from agentnb.memory import MemoryStore, MemoryStoreError
-from agentnb.memory import database as db
+from agentnb.memory import MemoryStore, MemoryStoreError, database, schema
 
 NOBODY = 65534
 
@@ -152,38 +151,15 @@ def test_a_store_written_by_a_newer_agentnb_is_refused(store_path):
     raw.commit()
     raw.close()
     with pytest.raises(
-        MemoryStoreError, match=r"newer agentnb \(format version 99; this one reads up to 1\)"
+        MemoryStoreError, match=r"newer agentnb \(format version 99; this one reads up to 2\)"
     ):
         MemoryStore(store_path)
 
 
-def test_an_older_store_is_migrated_when_opened(store_path, monkeypatch):
-    with MemoryStore(store_path) as store:
-        store.remember("Kept across the upgrade", by="teacher")
-    steps: list[int] = []
-
-    def add_notes_table(conn: sqlite3.Connection) -> None:
-        steps.append(1)
-        conn.execute("CREATE TABLE notes (x)")
-
-    monkeypatch.setattr(db, "VERSION", 2)
-    monkeypatch.setattr(db, "MIGRATIONS", {1: add_notes_table})
-    with pytest.raises(MemoryStoreError, match=r"older format .* Open it once without read_only=True"):
-        MemoryStore(store_path, read_only=True)
-    with MemoryStore(store_path) as store:
-        assert [f.text for f in store.recall("upgrade")] == ["Kept across the upgrade"]
-    with MemoryStore(store_path):
-        pass
-    assert steps == [1]
-    raw = sqlite3.connect(store_path)
-    assert raw.execute("SELECT value FROM meta WHERE key = 'version'").fetchone() == ("2",)
-
-
 def test_a_store_without_a_migration_path_says_so(store_path, monkeypatch):
     MemoryStore(store_path).close()
-    monkeypatch.setattr(db, "VERSION", 2)
-    monkeypatch.setattr(db, "MIGRATIONS", {})
-    with pytest.raises(MemoryStoreError, match="no migration from format version 1"):
+    monkeypatch.setattr(schema, "VERSION", 3)
+    with pytest.raises(MemoryStoreError, match="no migration from format version 2"):
         MemoryStore(store_path)
 
 
@@ -195,9 +171,9 @@ def test_a_closed_store_says_it_is_closed(store_path):
     store.close()  # closing twice is harmless
 
 
-def test_a_store_locked_by_another_writer_says_what_to_do(store_path):
+def test_a_store_locked_by_another_writer_says_what_to_do(store_path, monkeypatch):
+    monkeypatch.setattr(database, "BUSY_TIMEOUT", 50)
     store = MemoryStore(store_path)
-    store._connection().execute("PRAGMA busy_timeout = 50")
     other = sqlite3.connect(store_path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     try:

@@ -3,8 +3,10 @@
 Prints one table per section; each section is a function returning rows of
 (measure, median, target). The long-term store section (issue 9) loads 100,000 facts into a
 file store and times recall (target: <= 5 ms median at k=5 for queries of 1-3 words), with
-and without an embedding function. Query timings are the median over queries of each query's
-best of three runs, so a busy shared machine shows the cost of the work rather than its load.
+and without an embedding function; the namespace section (issue 17) spreads 100,000 facts over
+10 namespaces, half of them expired, and times recall in one and compacting its expired facts.
+Query timings are the median over queries of each query's best of three runs, so a busy
+shared machine shows the cost of the work rather than its load.
 A benchmark, never a timed assertion in the test suite.
 
 The facts are synthetic sentences whose content words follow Zipf's law (exponent 1) over a
@@ -137,6 +139,35 @@ def store_section() -> list[Row]:
     return rows
 
 
+def namespace_section() -> list[Row]:
+    """Namespaces and expiry: recall in one namespace of a shared file, and compacting expired facts."""
+    corpus = Corpus(seed=2)
+    spaces = [f"student{n}" for n in range(10)]
+    per_space = FACTS // len(spaces)
+    queries = [corpus.query() for _ in range(QUERIES)]
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp, MemoryStore(Path(tmp) / "class.db") as store:
+        for space in spaces:
+            view = store.scope(space)
+            view.remember_many([corpus.fact() for _ in range(per_space // 2)], by="bench")
+            view.remember_many([corpus.fact() for _ in range(per_space // 2)], by="bench", ttl=1)
+        time.sleep(1.1)  # half of every namespace's facts expire
+        view = store.scope(spaces[3])
+        for query in queries[:20]:
+            view.recall(query)
+        scoped = [best_of(lambda q=q: view.recall(q, k=5)) for q in queries]
+        rows.append(
+            (f"recall in 1 of 10 namespaces ({per_space:,} facts each, half expired), k=5", ms(scoped), "")
+        )
+        compact = timed(view.forget_expired)
+        rows.append(
+            (f"forget_expired: {per_space // 2:,} expired facts of one namespace", f"{compact:.2f} s", "")
+        )
+        after = [best_of(lambda q=q: view.recall(q, k=5)) for q in queries]
+        rows.append(("same recall after forget_expired", ms(after), ""))
+    return rows
+
+
 class InstantModel:
     """Replies at once with a fixed usage, like bench_core's instant model."""
 
@@ -250,6 +281,7 @@ def context_section() -> list[Row]:
 
 SECTIONS: list[tuple[str, Callable[[], list[Row]]]] = [
     ("Long-term store (issue 9)", store_section),
+    ("Namespaces and expiry (issue 17)", namespace_section),
     ("Checkpoints (issue 9)", checkpoint_section),
     ("Context policies (issue 9)", context_section),
 ]

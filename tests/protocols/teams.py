@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from agentnb import Agent, Team, tool
 from agentnb.models import FunctionModel, ScriptedModel
-from agentnb.models.base import ModelRequest
+from agentnb.core.model import ModelRequest
 from agentnb.models.scripted import call
 
 
