@@ -14,8 +14,8 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from agentnb import Agent, Team, tool
-from agentnb.models import FunctionModel, ScriptedModel
 from agentnb.core.model import ModelRequest
+from agentnb.models import FunctionModel, ScriptedModel
 from agentnb.models.scripted import call
 
 
