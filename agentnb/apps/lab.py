@@ -66,7 +66,7 @@ class CopyReport:
 
 def find_course(package: Path | None = None) -> Course:
     """The course shipped inside the package, else the one in the source checkout around it."""
-    package = package or Path(__file__).resolve().parent
+    package = package or Path(__file__).resolve().parent.parent  # the agentnb package (this is agentnb/apps)
     if all((package / folder).is_dir() for folder in COURSE_FOLDERS):
         return Course(package, packaged=True)
     checkout = package.parent
