@@ -32,6 +32,7 @@ from agentnb.core.events import (
     ToolResult,
 )
 from agentnb.core.model import ChatMessage, message_tokens
+from agentnb.core.untrusted import md_text, terminal_text
 
 OTHERS_KEPT = 20  # other agents' recent tool calls and results, shown to a handoff's target
 
@@ -400,21 +401,21 @@ class ContextPreview:
             who = f"{row.role}:{row.name}" if row.name else row.role
             text = " ".join(row.content.split())
             lines.append(f"{mark}{who:<22} {row.tokens:>5}  {text[:70]}")
-        return "\n".join(lines)
+        return terminal_text("\n".join(lines))
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(str(self))
 
     def _repr_markdown_(self) -> str:
         head = (
-            f"**context of {self.agent}** · {self.policy} · {len(self.sent)} messages sent, "
-            f"~{self.tokens_sent} tokens · {len(self.cut)} cut\n\n"
+            f"**context of {md_text(self.agent)}** · {md_text(self.policy)} · {len(self.sent)} messages "
+            f"sent, ~{self.tokens_sent} tokens · {len(self.cut)} cut\n\n"
             "| | role | tokens | content |\n|---|---|---|---|"
         )
         rows = []
         for row in self.rows:
-            text = " ".join(row.content.split())[:80].replace("|", "\\|").replace("$", "\\$")
-            who = f"{row.role} ({row.name})" if row.name else row.role
+            text = md_text(" ".join(row.content.split())[:80])  # message text is data, never markup
+            who = md_text(f"{row.role} ({row.name})" if row.name else row.role)
             rows.append(f"| {'' if row.kept else '✂'} | {who} | {row.tokens} | {text} |")
         return "\n".join([head, *rows])
 

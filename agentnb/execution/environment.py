@@ -1,11 +1,10 @@
 """The environment a sandbox kernel starts with: the caller's, minus anything that looks secret.
 
 A subprocess inherits its parent's environment, API keys included, and code a model wrote
-could print them. Variables are removed by name (``*_KEY``, ``*TOKEN*``, ``*SECRET*``,
-``*PASSWORD*``, credentials, whole provider and agentnb families) and by value (anything
-shaped like a key, see `agentnb.models.secrets`). The removed values are returned too, so
-the sandbox can redact them from outputs should code find them another way (a file, the
-parent process).
+could print them. Variables are removed when agentnb's one rule for secrets says so (by
+name or by value, see `agentnb.core.secrets`), and so are whole provider and agentnb
+families. The removed values are returned too, so the sandbox can redact them from outputs
+should code find them another way (a file, the parent process).
 """
 
 from __future__ import annotations
@@ -13,23 +12,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from agentnb.models.secrets import MIN_SECRET_LENGTH, PATTERNS
+from agentnb.core import secrets
+from agentnb.core.secrets import MIN_SECRET_LENGTH
 
-SECRET_SUFFIXES = ("_KEY", "_PAT", "_PASS", "_PWD")
-SECRET_WORDS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "API_KEY", "APIKEY", "AUTH")
 SECRET_PREFIXES = ("AGENTNB_", "OPENAI_", "ANTHROPIC_", "AWS_", "AZURE_", "GH_", "GITHUB_", "HF_", "JPY_")
 MATPLOTLIB_INLINE = "module://matplotlib_inline.backend_inline"
 
 
 def is_secret(name: str, value: str) -> bool:
     """Whether the variable ``name=value`` may hold a credential (or ties the kernel to its parent)."""
-    upper = name.upper()
-    return (
-        upper.endswith(SECRET_SUFFIXES)
-        or upper.startswith(SECRET_PREFIXES)
-        or any(word in upper for word in SECRET_WORDS)
-        or any(pattern.search(value) for pattern in PATTERNS)
-    )
+    return name.upper().startswith(SECRET_PREFIXES) or secrets.is_secret(name, value)
 
 
 def sandbox_environment(

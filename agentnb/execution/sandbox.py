@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agentnb.core.errors import AgentnbError
+from agentnb.core.secrets import Scrubber
 from agentnb.execution.environment import sandbox_environment
 from agentnb.execution.outputs import Outputs, strip_ansi
-from agentnb.models.secrets import Scrubber
 
 POLL = 0.2  # seconds between checks that the kernel is alive while code runs
 LOG_TAIL = 1_000  # characters of the kernel's own stderr shown when it dies

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from agentnb.core.model import Model, ModelError, ModelReply, ModelRequest
-from agentnb.models.secrets import Scrubber, model_secrets
+from agentnb.core.secrets import Scrubber, model_secrets
 from agentnb.models.stored import decode, encode, normalize, replay_chunks, request_key, write_json
 
 FORMAT = "agentnb-cassette"
