@@ -45,7 +45,7 @@ PATTERNS = (
 )
 # Secrets inside a longer text where only a part is the secret: (pattern, what replaces it).
 URL_CREDENTIALS = re.compile(r"\b([a-z][a-z0-9+.-]*://)([^\s/@:\"'<>]*:[^\s/@\"'<>]+)@", re.IGNORECASE)
-QUERY_SECRET = re.compile(rf"([?&]{SECRET_QUERY}=)([^&#\s\"'<>]+)", re.IGNORECASE)
+QUERY_SECRET = re.compile(rf"([?&]{SECRET_QUERY}=)([A-Za-z0-9._~%+/=-]+)", re.IGNORECASE)
 PARTIAL = ((URL_CREDENTIALS, rf"\1{REDACTED}@"), (QUERY_SECRET, rf"\1{REDACTED}"))
 
 _known: set[str] = set()
