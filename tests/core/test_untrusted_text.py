@@ -152,3 +152,18 @@ def test_the_context_xray_markdown_shows_message_text_literally() -> None:
     assert not re.search(r"(?<!\\)\]\(javascript:", markdown)  # no link: the bracket is escaped
     assert not re.search(r"(?<!\\)<img", markdown) and "**loud**" not in markdown
     assert "\\[claim your prize\\]" in markdown and "\\<img" in markdown
+
+
+def test_reports_traces_and_progress_print_a_files_escapes_as_text() -> None:
+    from agentnb.evals.progress import TextProgress
+    from agentnb.trace import Trace
+    from tests.trace.test_trust import saved_lines
+
+    records = saved_lines()
+    records[2]["label"] = records[2]["agent"] = "writer\x1b]0;owned\x07\x1b[2J"  # the writer's turn
+    trace = Trace.from_jsonl("\n".join(json.dumps(r) for r in records))
+    out = io.StringIO()
+    TextProgress(out).start("Evaluating v2 on \x1b]52;c;ZWNobw==\x07", 4)
+    for text in (trace.view().text(), str(trace.summary()), out.getvalue().lstrip("\r")):
+        assert_inert(text)
+        assert "\\x1b]" in text
