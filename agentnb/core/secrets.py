@@ -33,23 +33,33 @@ SECRET_QUERY = (  # query parameters that carry a key: ?api_key=, &token=, &sig=
     r"(?:api[_-]?key|key|token|access[_-]?token|auth|secret|client[_-]?secret|password|sig(?:nature)?)"
 )
 WRAPPED_ATTRIBUTES = ("inner", "fallback")  # where a model without secrets() keeps wrapped models
-PATTERNS = (
-    re.compile(r"\bsk-[A-Za-z0-9_-]{12,}"),
-    re.compile(r"\b[Bb]earer\s+[A-Za-z0-9._~+/=-]{8,}"),
-    re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}"),
-    re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}"),
-    re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
-    re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
-    re.compile(r"\bhf_[A-Za-z0-9]{20,}"),
-    re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]+"),
+SHAPES = (  # (pieces one of which every match contains: a cheap first check, the shape)
+    (("sk-",), re.compile(r"\bsk-[A-Za-z0-9_-]{12,}")),
+    (("earer",), re.compile(r"\b[Bb]earer\s+[A-Za-z0-9._~+/=-]{8,}")),
+    (("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}")),
+    (("github_pat_",), re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}")),
+    (("xox",), re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}")),
+    (("AKIA",), re.compile(r"\bAKIA[0-9A-Z]{16}\b")),
+    (("hf_",), re.compile(r"\bhf_[A-Za-z0-9]{20,}")),
+    (("hooks.slack.com",), re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]+")),
 )
+PATTERNS = tuple(pattern for _, pattern in SHAPES)
 # Secrets inside a longer text where only a part is the secret: (pattern, what replaces it).
 URL_CREDENTIALS = re.compile(r"\b([a-z][a-z0-9+.-]*://)([^\s/@:\"'<>]*:[^\s/@\"'<>]+)@", re.IGNORECASE)
 QUERY_SECRET = re.compile(rf"([?&]{SECRET_QUERY}=)([A-Za-z0-9._~%+/=-]+)", re.IGNORECASE)
 PARTIAL = ((URL_CREDENTIALS, rf"\1{REDACTED}@"), (QUERY_SECRET, rf"\1{REDACTED}"))
+# A scrubber runs on every string of a trace: the shapes go in one pass, and only when a
+# piece they need is there at all (a substring test is far cheaper than a regex search).
+_MARKERS = tuple(marker for markers, _ in SHAPES for marker in markers)
+_WHOLE = re.compile("|".join(f"(?:{p.pattern})" for p in PATTERNS))
+
+
+def _url_credentials_possible(text: str) -> bool:
+    return "://" in text and "@" in text
 
 _known: set[str] = set()
 _known_lock = threading.Lock()
+_environment: tuple[frozenset[tuple[str, str]], list[str]] = (frozenset(), [])  # the last one read
 
 
 def is_secret_name(name: str) -> bool:
@@ -60,7 +70,11 @@ def is_secret_name(name: str) -> bool:
 
 def is_secret_value(value: str) -> bool:
     """Whether ``value`` holds a key shape, a URL with credentials or a key in a query string."""
-    return any(p.search(value) for p in PATTERNS) or any(p.search(value) for p, _ in PARTIAL)
+    return (
+        (any(m in value for m in _MARKERS) and _WHOLE.search(value) is not None)
+        or (_url_credentials_possible(value) and URL_CREDENTIALS.search(value) is not None)
+        or ("=" in value and QUERY_SECRET.search(value) is not None)
+    )
 
 
 def is_secret(name: str, value: str) -> bool:
@@ -70,8 +84,13 @@ def is_secret(name: str, value: str) -> bool:
 
 def environment_secrets(environ: Mapping[str, str] | None = None) -> list[str]:
     """The values of the secret variables of ``environ`` (default ``os.environ``), long enough to scrub."""
-    environ = os.environ if environ is None else environ
-    return [v for k, v in environ.items() if len(v) >= MIN_SECRET_LENGTH and is_secret(k, v)]
+    global _environment
+    if environ is not None:
+        return [v for k, v in environ.items() if len(v) >= MIN_SECRET_LENGTH and is_secret(k, v)]
+    current = frozenset(os.environ.items())
+    if current != _environment[0]:  # read again only when a variable changed
+        _environment = (current, environment_secrets(dict(current)))
+    return _environment[1]
 
 
 def url_secrets(url: str) -> list[str]:
@@ -156,11 +175,12 @@ class Scrubber:
         for value in self.values:
             if value in text:
                 text = text.replace(value, REDACTED)
-        for pattern in PATTERNS:
-            text = pattern.sub(REDACTED, text)
-        if "=" in text or "@" in text:  # what the partial patterns need: most text has neither
-            for pattern, replacement in PARTIAL:
-                text = pattern.sub(replacement, text)
+        if any(m in text for m in _MARKERS):
+            text = _WHOLE.sub(REDACTED, text)
+        if _url_credentials_possible(text):
+            text = URL_CREDENTIALS.sub(PARTIAL[0][1], text)
+        if "=" in text:
+            text = QUERY_SECRET.sub(PARTIAL[1][1], text)
         return text
 
     def data(self, value: Any) -> Any:
