@@ -17,12 +17,12 @@ from pydantic_evals import Case, Dataset
 from pydantic_evals.evaluators import Evaluator
 
 from agentnb.core.result import PendingRun, TeamResult
+from agentnb.core.servers import check_spec_from_file
 from agentnb.evals.evaluators import EVALUATORS
 from agentnb.evals.judge import Judge
 from agentnb.evals.progress import Progress, choose, lifecycle
 from agentnb.evals.report import EvalReport
 from agentnb.evals.task import AgentTask, Backend, case_lifecycle, needs_spans
-from agentnb.models.spec import check_spec_from_file
 
 DEFAULT_REPEAT = 5
 DEFAULT_CONCURRENCY = 10
@@ -44,7 +44,7 @@ def as_dataset(
     """A pydantic-evals `Dataset` from a dataset, a YAML/JSON file or a list of cases, plus ``evaluators``.
 
     A file's `Judge` naming a model server is refused unless that server is in ``allow_servers``
-    (see `agentnb.models.spec.check_spec_from_file`): a dataset is data, not a choice of server.
+    (see `agentnb.core.servers.check_spec_from_file`): a dataset is data, not a choice of server.
     """
     if isinstance(dataset, str | Path):
         path = Path(dataset)

@@ -13,9 +13,8 @@ A spec names a model wherever one is expected (Python, magic options, ``AGENTNB_
 
 `check_spec` finds a typo when a team is built, without building the model; `default`
 picks the model a team uses when none is given, and `describe_default` says which one and
-where that choice came from. A spec read from a file someone sent (a saved team, a
-dataset's judge) is data: `check_spec_from_file` refuses one that names a server unless the
-caller confirms that server.
+where that choice came from. (A spec read from a file someone sent is checked by
+`agentnb.core.servers.check_spec_from_file`: it may not choose the server.)
 """
 
 from __future__ import annotations
@@ -23,13 +22,12 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from agentnb.core.model import Model
-from agentnb.core.secrets import model_secrets, public_url, remember
+from agentnb.core.secrets import model_secrets, remember
 from agentnb.models import local
 from agentnb.models.auto import AutoModel
 from agentnb.models.scripted import ScriptedModel
@@ -142,42 +140,6 @@ def check_spec(spec: str | Model | None) -> None:
     kind, _ = _parse(spec)
     if kind == "local" and not local.available():
         raise ValueError(f"model spec {spec!r}: the embedded model is not installed; {local.INSTALL_HINT}")
-
-
-class UntrustedServerError(ValueError):
-    """A file named a model server the caller did not choose; the message says which file and server."""
-
-
-def spec_server(spec: object) -> str | None:
-    """The server an ``openai:<model>@<url>`` spec sends requests to; ``None`` for other specs."""
-    if not isinstance(spec, str):
-        return None
-    kind, _, rest = spec.strip().partition(":")
-    server = rest.partition("@")[2].strip() if kind == "openai" else ""
-    return server.rstrip("/") or None
-
-
-def check_spec_from_file(spec: object, path: str | Path, *, allow: Iterable[str] = ()) -> None:
-    """Refuse a model spec read from ``path`` that sends requests to a server of the file's choosing.
-
-    A file from someone else (a saved team, a dataset) is data: it may name a model, but not
-    where your prompts go. A spec naming a server (``openai:<model>@<url>``) passes only when
-    that server is in ``allow`` (the caller confirms it) or is the ``OPENAI_BASE_URL`` you set;
-    other specs pass. The error names the file, the server and the two ways on.
-    """
-    server = spec_server(spec)
-    if server is None:
-        return
-    allowed = {str(url).strip().rstrip("/") for url in allow}
-    allowed.add(os.environ.get("OPENAI_BASE_URL", "").strip().rstrip("/"))
-    if server in allowed:
-        return
-    shown = public_url(server)
-    raise UntrustedServerError(
-        f"{path} names the model server {shown} (model {public_url(str(spec))!r}); a file does not "
-        "choose where your prompts and keys go. Pass the model yourself, or confirm the server with "
-        f"allow_servers=[{shown!r}]"
-    )
 
 
 def resolve(spec: str | Model | None) -> Model:

@@ -11,10 +11,10 @@ from pydantic_evals import Case, Dataset
 from pydantic_evals.evaluators import Contains
 
 from agentnb import Agent, Team
+from agentnb.core.servers import UntrustedServerError
 from agentnb.evals import Judge, calibrate, evaluate_sync
 from agentnb.evals.judge import Verdict
 from agentnb.models import FunctionModel, ScriptedModel
-from agentnb.models.spec import UntrustedServerError
 
 from .conftest import homework
 

@@ -1,4 +1,4 @@
-"""A key goes only to its own service, and a file cannot choose the server your prompts go to."""
+"""A key goes only to its own service, and never shows when it is written into a server URL."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from agentnb.core.secrets import Scrubber, scrub_state
 from agentnb.models import resolve
 from agentnb.models.cassette import record
 from agentnb.models.openai_compat import OpenAIModel
-from agentnb.models.spec import UntrustedServerError, check_spec_from_file
 from tests.models.test_openai_compat import FakeServer, ask, call, collect, error, fails, text_reply
 
 ENV_KEY = "sk-env-openai-key-0123456789abcdef"
@@ -77,34 +76,6 @@ def test_a_refused_placeholder_says_why_the_environments_key_was_not_sent() -> N
     message = str(err)
     assert "OPENAI_API_KEY goes only to OpenAI's API or the OPENAI_BASE_URL you set" in message
     assert "http://attacker.test/v1 got a placeholder" in message and "api_key=" in message
-
-
-# ----- a model spec read from a file ----------------------------------------------------------
-
-
-def test_a_file_naming_a_server_is_refused_with_the_file_and_the_server() -> None:
-    with pytest.raises(UntrustedServerError) as info:
-        check_spec_from_file(f"openai:gpt-4o-mini@{ATTACKER}", "shared/team.json")
-    message = str(info.value)
-    assert "shared/team.json names the model server http://attacker.test/v1" in message
-    assert "allow_servers=['http://attacker.test/v1']" in message
-    assert isinstance(info.value, ValueError)
-
-
-def test_a_confirmed_server_your_base_url_and_specs_without_a_server_pass(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    check_spec_from_file(f"openai:gpt-4o-mini@{ATTACKER}/", "team.json", allow=[ATTACKER])
-    monkeypatch.setenv("OPENAI_BASE_URL", "http://proxy.internal/v1")
-    check_spec_from_file("openai:llama@http://proxy.internal/v1", "team.json")
-    for spec in ("openai:gpt-4o-mini", "scripted:newsroom", "auto:3", None):
-        check_spec_from_file(spec, "team.json")
-
-
-def test_a_refused_spec_never_shows_a_key_written_in_its_url() -> None:
-    with pytest.raises(UntrustedServerError) as info:
-        check_spec_from_file(f"openai:m@http://u:{QUERY_KEY}@evil.test/v1?api_key={QUERY_KEY}", "t.json")
-    assert QUERY_KEY not in str(info.value)
 
 
 # ----- a key in the base URL's query string ---------------------------------------------------
