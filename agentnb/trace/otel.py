@@ -76,6 +76,8 @@ def to_otel(
     provider = tracer_provider if tracer_provider is not None else otel_trace.get_tracer_provider()
     tracer = provider.get_tracer("agentnb")
     capture = capture_from_env() if capture_content is None else capture_content
+    scrub = trace.scrubber.text
+    names: dict[str, str] = {}  # span names repeat: each scrubbed once
     spans = trace.spans
     made: dict[int, Any] = {}
     now = trace.now
@@ -87,15 +89,18 @@ def to_otel(
                 attributes.update(attrs.otel_content(span, found))
         parent = made.get(span.parent.id) if span.parent is not None else None
         where = otel_trace.set_span_in_context(parent) if parent is not None else context
+        name = names.get(span.name)
+        if name is None:
+            name = names[span.name] = scrub(span.name)
         otel_span = tracer.start_span(
-            span.name,
+            name,
             context=where,
             kind=SpanKind.CLIENT if span.operation == CHAT else SpanKind.INTERNAL,
             attributes=_clean(attributes),
             start_time=_ns(span.start),
         )
         if span.status == "error":
-            otel_span.set_status(Status(StatusCode.ERROR, trace.scrubber.text(span.error) or None))
+            otel_span.set_status(Status(StatusCode.ERROR, scrub(span.error) or None))
         otel_span.end(end_time=_ns(span.end if span.end is not None else max(now, span.start)))
         made[span.id] = otel_span
     return len(made)
