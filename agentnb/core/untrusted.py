@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
 from typing import Any
 
 from agentnb.core.events import ToolCall
@@ -39,12 +40,26 @@ INVISIBLE = frozenset(
 )
 HIDDEN = BIDI | INVISIBLE
 _TERMINAL_SHOWN = {*_CONTROLS, *BIDI, *(INVISIBLE - {0x200C, 0x200D})}
-_HIDDEN_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(HIDDEN)) + "]")
 MARK = "⟦U+{:04X}⟧"
 CODE_INDENT = "    "
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>!#|~&])")
 DOLLAR = "<span>&#36;</span>"  # a $ that neither JupyterLab's MathJax nor GitHub reads as math
+
+
+def _char_class(codes: Iterable[int]) -> str:
+    """A regex character class of ``codes``, written as ranges (a long list of single characters is slow)."""
+    ranges: list[list[int]] = []
+    for code in sorted(codes):
+        if ranges and code == ranges[-1][1] + 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    parts = (re.escape(chr(a)) + (f"-{re.escape(chr(b))}" if b > a else "") for a, b in ranges)
+    return "[" + "".join(parts) + "]"
+
+
+_HIDDEN_RE = re.compile(_char_class(HIDDEN))
 
 
 def _escape(code: int) -> str:
@@ -54,6 +69,7 @@ def _escape(code: int) -> str:
 
 
 _TERMINAL = {code: _escape(code) for code in _TERMINAL_SHOWN} | {0x0D: "\\r"}
+_TERMINAL_RE = re.compile(_char_class(_TERMINAL))
 
 
 def terminal_text(text: str) -> str:
@@ -63,9 +79,9 @@ def terminal_text(text: str) -> str:
     DEL, bidirectional control and invisible character is written as its escape, so an
     escape sequence prints as text (``\\x1b]52;c;...``) instead of acting.
     """
-    if text.isascii() and text.isprintable():
+    if _TERMINAL_RE.search(text) is None:  # the usual case, found at C speed
         return text
-    return text.replace("\r\n", "\n").translate(_TERMINAL)
+    return _TERMINAL_RE.sub(lambda m: _TERMINAL[ord(m.group())], text.replace("\r\n", "\n"))
 
 
 def hidden_characters(text: str) -> list[str]:
