@@ -18,6 +18,7 @@ from agentnb.apps.lab import DEFAULT_DIR, LabError, jupyterlab_command, prepare
 from agentnb.core.errors import AgentnbError
 from agentnb.core.events import Stop
 from agentnb.core.model import Model, ModelError
+from agentnb.core.untrusted import terminal_text
 from agentnb.views.chat import TerminalPrinter
 
 OPTION = re.compile(r"--?[A-Za-z][\w-]*(=.*)?")  # what a typed option looks like (not a value like '-3')
@@ -87,7 +88,7 @@ async def run_demo(model: Model, label: str, task: str, color: bool, max_turns: 
     except AgentnbError as exc:
         if printer.streaming is not None:
             print(flush=True)  # end the reply cut short
-        print(f"agentnb: {exc}", file=sys.stderr)
+        print(f"agentnb: {terminal_text(str(exc))}", file=sys.stderr)  # may quote a model's reply
         return 1
     if stop is not None:
         printer.feed(stop)

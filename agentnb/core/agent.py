@@ -274,6 +274,7 @@ class Agent:
             covers=end,
             usage=reply.usage,
             model=reply.model,
+            request_model=getattr(summarizer, "name", None),
             started_at=started,
             step=step,
         )

@@ -112,13 +112,13 @@ class ModelOutput(EventBase):
 
     ``started_at`` is when the call began and ``first_token_at`` when its first streamed
     piece arrived (both epoch seconds; ``at`` is when it ended). For a human's message,
-    ``started_at`` is when the person was asked. ``model`` is the model that answered,
-    ``requested`` the one the agent asked for (they differ behind routers and aliases).
+    ``started_at`` is when the person was asked. ``request_model`` is the model asked (its
+    agentnb name, e.g. ``openai:gpt-4o-mini``); ``model`` is the one the server says answered.
     """
 
     usage: Usage | None = None
     model: str | None = None
-    requested: str | None = None
+    request_model: str | None = None
     started_at: float | None = None
     first_token_at: float | None = None
 
@@ -234,6 +234,7 @@ class SpeakerSelected(EventBase):
     reason: str = ""
     usage: Usage | None = None  # tokens the choice cost (selector mode)
     model: str | None = None  # the selector's model, when a model chose
+    request_model: str | None = None  # the selector's model as asked (its agentnb name)
     started_at: float | None = None  # when the choice began (a selector model call)
 
 

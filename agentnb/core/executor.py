@@ -207,5 +207,6 @@ def speaker_selected(team: str, start: Start, turn: int) -> SpeakerSelected:
         reason=choice.reason,
         usage=choice.usage,
         model=choice.model,
+        request_model=choice.request_model,
         started_at=choice.started_at,
     )

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from agentnb.core.agent import check_name
 from agentnb.core.events import Event, TextMessage, ToolCall
-from agentnb.core.tools import describe_call
 from agentnb.core.turn import TurnContext
+from agentnb.core.untrusted import approval_text, terminal_text
 
 InputFunction = Callable[[str], "str | Awaitable[str]"]
 YES = {"y", "yes", "ok", "approve", "approved"}
@@ -63,6 +63,7 @@ class Human:
             if inspect.isawaitable(verdict):
                 verdict = await verdict
             return verdict  # type: ignore[return-value]
-        answer = await ask(self.input_fn, f"Allow {agent} to run {describe_call(call)}? [y/N] ")
+        prompt = terminal_text(approval_text(agent, call))  # decoded code, hidden characters marked
+        answer = await ask(self.input_fn, f"{prompt}\nApprove? [y/N] ")
         word = answer.strip().lower()
         return word in YES, "" if word in YES or word in {"", "n", "no"} else answer.strip()

@@ -37,6 +37,7 @@ from agentnb.core.preview import ContextPreview
 from agentnb.core.result import PendingRun, TeamResult
 from agentnb.core.run import INTERRUPTED, Run
 from agentnb.core.saved import read_json, write_json
+from agentnb.core.secrets import scrub_state
 from agentnb.core.state import Checkpoints, Fold, History, check_index
 from agentnb.core.stop import StopCondition, build_condition, names
 from agentnb.core.team_state import TeamState, check_state, config_for_load, load_error, state_data
@@ -517,7 +518,7 @@ class Team:
         """Write `state` to a JSON file (atomically); `Team.load` reads it back."""
         path = Path(path)
         try:
-            return write_json(path, self.state().to_dict())
+            return write_json(path, scrub_state(self.state().to_dict()))
         except (OSError, ValueError) as exc:
             raise SavedFileError(
                 f"cannot save team {self.name!r} to {path}: {getattr(exc, 'strerror', None) or exc}"
@@ -529,7 +530,8 @@ class Team:
 
         Options saved with the team (mode, name, max_turns, text ``until``, edges without
         functions, ...) are used unless given; options that are code (a ``stop`` condition
-        object, function edges, an approver) must be passed again.
+        object, function edges, an approver) must be passed again. A saved model naming a
+        server is used only if you pass ``model=`` or confirm it with ``allow_servers=[url]``.
         """
         where = str(path)
         data = read_json(path, "team", {1})

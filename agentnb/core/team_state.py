@@ -5,7 +5,8 @@ is a run open, what did it cost — and `to_dict` is what ``team.save`` writes: 
 transcript (everything else is a fold of it) and the options that are data. Options that
 are code (a function, a condition object, a model object) are listed, not saved: they are
 passed again to ``Team.load``. A model spec naming a server is not taken from a file unless
-the caller passes it: a file from someone else must not send your key to their server.
+the caller passes it or confirms the server (``allow_servers=``): a file from someone else
+must not send your prompts or key to their server.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from agentnb.core.errors import SavedFileError
 from agentnb.core.events import Usage, event_from_data, events_to_data
 from agentnb.core.saved import check_envelope, envelope
+from agentnb.core.servers import UntrustedServerError, check_spec_from_file
 
 KIND, VERSION = "team", 1
 PLAIN = (type(None), bool, int, float, str)
@@ -134,13 +136,13 @@ def config_for_load(data: Mapping[str, Any], where: str, options: Mapping[str, A
             "(a model, a function or a stop condition): they are code, not state, so they are not saved; "
             f"pass {', '.join(f'{m}=...' for m in missing)} to Team.load"
         )
-    model = config.get("model")
-    if isinstance(model, str) and "@" in model and "model" not in options:
-        raise SavedFileError(
-            f"{where} names the model {model.split('@', 1)[0]!r} on the server {model.split('@', 1)[1]!r}; "
-            "agentnb does not send requests to a server named in a file. If you trust it, pass "
-            f"model={model!r} to Team.load (or another model)"
-        )
+    options = dict(options)
+    allow = options.pop("allow_servers", ())
+    if "model" not in options:
+        try:
+            check_spec_from_file(config.get("model"), where, allow=allow)
+        except UntrustedServerError as exc:
+            raise SavedFileError(str(exc)) from None
     return {**config, **options}
 
 

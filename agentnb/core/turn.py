@@ -253,6 +253,7 @@ async def agent_turn(agent: Any, thread: Sequence[Event], ctx: TurnContext) -> A
         timing = {
             "usage": reply.usage,
             "model": reply.model,
+            "request_model": getattr(model, "name", None),
             "started_at": started,
             "first_token_at": first,
         }

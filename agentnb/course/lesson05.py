@@ -11,8 +11,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from agentnb.core.secrets import PATTERNS
 from agentnb.course.checks import exercise
-from agentnb.models.secrets import PATTERNS
 from agentnb.trace import Span, Trace
 from agentnb.trace.attributes import cost_text
 from agentnb.trace.cost import lookup, price

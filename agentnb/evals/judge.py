@@ -209,6 +209,8 @@ async def calibrate(judge: Judge, examples: Iterable[Any], *, max_concurrency: i
     """Grade hand-labelled answers with ``judge`` and measure how well it agrees with you."""
     if not isinstance(judge, Judge):
         raise TypeError(f"calibrate: expected a Judge, got {type(judge).__name__}")
+    if not isinstance(max_concurrency, int) or isinstance(max_concurrency, bool) or max_concurrency < 1:
+        raise ValueError(f"calibrate: max_concurrency must be a whole number >= 1, got {max_concurrency!r}")
     labelled = [as_labelled(e) for e in examples]
     if not labelled:
         raise ValueError("calibrate: give at least one hand-labelled example")

@@ -13,6 +13,8 @@ import sys
 from collections.abc import Callable
 from typing import IO, Any, Protocol, runtime_checkable
 
+from agentnb.core.untrusted import terminal_text
+
 WIDTH = 24
 
 
@@ -38,7 +40,8 @@ class TextProgress:
         self.passed = 0
 
     def start(self, title: str, total: int) -> None:
-        self.title, self.total, self.done, self.passed = title, total, 0, 0
+        # the title names the dataset, which may come from a file: shown, never obeyed
+        self.title, self.total, self.done, self.passed = terminal_text(title), total, 0, 0
         self._draw()
 
     def advance(self, passed: bool) -> None:

@@ -5,7 +5,8 @@ renderings and baseline diff) and reads it the way a repeated eval of a stochast
 should be read: a run passes when every assertion holds and nothing failed; a case's pass
 rate over its runs comes with a 95% Wilson interval. It shows itself as HTML, markdown and
 text without durations (``view(times=True)`` adds them), saves to JSON as a baseline and
-compares with one (`agentnb.evals.compare`).
+compares with one (`agentnb.evals.compare`). Secrets never show in it nor in a saved
+baseline: failure reasons (which may quote a run's output) and saved files are scrubbed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic_evals.reporting import EvaluationReport, EvaluationReportAdapter, ReportCase, ReportCaseFailure
 
 from agentnb.core.result import TeamResult
+from agentnb.core.secrets import Scrubber, scrub_state
 from agentnb.core.words import short
 from agentnb.evals.stats import Rate, percent
 from agentnb.evals.task import FACTS_KEY, RUN_KEY, SEED_KEY
@@ -196,13 +198,15 @@ class EvalReport(Rendered):
             self.report,
             cases=[dataclasses.replace(c, attributes=_saved(c.attributes)) for c in self.report.cases],
         )
-        data = {
-            "format": FORMAT,
-            "version": VERSION,
-            "repeat": self.repeat,
-            "order": [c.name for c in self.cases],
-            "report": EvaluationReportAdapter.dump_python(kept, mode="json", fallback=repr),
-        }
+        data = scrub_state(
+            {
+                "format": FORMAT,
+                "version": VERSION,
+                "repeat": self.repeat,
+                "order": [c.name for c in self.cases],
+                "report": EvaluationReportAdapter.dump_python(kept, mode="json", fallback=repr),
+            }
+        )
         path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         return path
 
@@ -313,10 +317,12 @@ class EvalView(Rendered):
         return row
 
     def _failed(self, cases: list[CaseSummary]) -> Notes | None:
-        lines = [line for case in cases for run in case.runs if not passed(run) for line in [why_failed(run)]]
+        lines = [why_failed(run) for case in cases for run in case.runs if not passed(run)]
         if not lines or self.reasons <= 0:
             return None
-        return Notes("Runs that did not pass", lines[: self.reasons], max(0, len(lines) - self.reasons))
+        scrub = Scrubber().text  # a reason may quote the output, and the output a key
+        shown = [scrub(line) for line in lines[: self.reasons]]
+        return Notes("Runs that did not pass", shown, max(0, len(lines) - self.reasons))
 
 
 def why_failed(run: Run) -> str:

@@ -17,11 +17,12 @@ from pydantic_evals import Case, Dataset
 from pydantic_evals.evaluators import Evaluator
 
 from agentnb.core.result import PendingRun, TeamResult
+from agentnb.core.servers import check_spec_from_file
 from agentnb.evals.evaluators import EVALUATORS
 from agentnb.evals.judge import Judge
 from agentnb.evals.progress import Progress, choose, lifecycle
 from agentnb.evals.report import EvalReport
-from agentnb.evals.task import AgentTask, Backend, needs_spans
+from agentnb.evals.task import AgentTask, Backend, case_lifecycle, needs_spans
 
 DEFAULT_REPEAT = 5
 DEFAULT_CONCURRENCY = 10
@@ -37,13 +38,23 @@ class PendingEval(PendingRun):
         )
 
 
-def as_dataset(dataset: Any, evaluators: Sequence[Evaluator[Any, Any, Any]] = ()) -> Dataset[Any, Any, Any]:
-    """A pydantic-evals `Dataset` from a dataset, a YAML/JSON file or a list of cases, plus ``evaluators``."""
+def as_dataset(
+    dataset: Any, evaluators: Sequence[Evaluator[Any, Any, Any]] = (), *, allow_servers: Sequence[str] = ()
+) -> Dataset[Any, Any, Any]:
+    """A pydantic-evals `Dataset` from a dataset, a YAML/JSON file or a list of cases, plus ``evaluators``.
+
+    A file's `Judge` naming a model server is refused unless that server is in ``allow_servers``
+    (see `agentnb.core.servers.check_spec_from_file`): a dataset is data, not a choice of server.
+    """
     if isinstance(dataset, str | Path):
         path = Path(dataset)
         if not path.exists():
             raise FileNotFoundError(f"no dataset file {path} (a pydantic-evals dataset in YAML or JSON)")
         dataset = Dataset[Any, Any, Any].from_file(path, custom_evaluator_types=[*EVALUATORS, Judge])
+        judges = [*dataset.evaluators, *(e for case in dataset.cases for e in case.evaluators)]
+        for judge in judges:
+            if isinstance(judge, Judge):
+                check_spec_from_file(judge.model, path, allow=allow_servers)
     elif isinstance(dataset, Sequence) and dataset and all(isinstance(c, Case) for c in dataset):
         dataset = Dataset[Any, Any, Any](name="cases", cases=list(dataset))
     if not isinstance(dataset, Dataset):
@@ -85,10 +96,13 @@ def _prepare(
     capture_content: bool | None,
     spans: bool | None,
     metadata: Mapping[str, Any] | None,
+    allow_servers: Sequence[str],
 ) -> Callable[[], Coroutine[Any, Any, EvalReport]]:
     """Check every argument now (so a mistake shows at once, awaited or not) and return the run."""
     repeat = _check_count(repeat, "repeat")
-    data = as_dataset(dataset, evaluators)
+    if max_concurrency is not None:
+        _check_count(max_concurrency, "max_concurrency")
+    data = as_dataset(dataset, evaluators, allow_servers=allow_servers)
     if not data.cases:
         raise ValueError(f"dataset {data.name!r} has no cases")
     if spans is None:
@@ -97,7 +111,7 @@ def _prepare(
         subject, prompt=prompt, output=output, backend=backend, capture_content=capture_content, spans=spans
     )
     concurrency = max_concurrency if max_concurrency is not None else task.backend.max_concurrency
-    concurrency = _check_count(concurrency or DEFAULT_CONCURRENCY, "max_concurrency")
+    concurrency = _check_count(DEFAULT_CONCURRENCY if concurrency is None else concurrency, "max_concurrency")
     label = name or task.__name__
     shown = choose(progress)
     order = [case.name or f"Case {i}" for i, case in enumerate(data.cases, 1)]
@@ -115,7 +129,7 @@ def _prepare(
                 progress=False,
                 repeat=repeat,
                 metadata=dict(metadata) if metadata is not None else None,
-                lifecycle=lifecycle(shown) if shown is not None else None,
+                lifecycle=case_lifecycle(lifecycle(shown) if shown is not None else None),
             )
         finally:
             if shown is not None:
@@ -140,6 +154,7 @@ def evaluate(
     capture_content: bool | None = None,
     spans: bool | None = None,
     metadata: Mapping[str, Any] | None = None,
+    allow_servers: Sequence[str] = (),
 ) -> PendingEval:
     """Run ``subject`` on every case of ``dataset`` ``repeat`` times and score each run; await it.
 
@@ -152,7 +167,8 @@ def evaluate(
     a `TeamResult` into what evaluators compare (default: the structured output, else the
     final text). ``progress``: ``"auto"`` shows a bar where someone watches, True always,
     False never. ``spans``: emit each run's OpenTelemetry spans for span-reading evaluators
-    (default: when any evaluator may read them). Returns an `EvalReport`.
+    (default: when any evaluator may read them). ``allow_servers`` confirms model servers
+    a dataset file's judges name (refused otherwise). Returns an `EvalReport`.
     """
     run = _prepare(
         subject,
@@ -168,6 +184,7 @@ def evaluate(
         capture_content=capture_content,
         spans=spans,
         metadata=metadata,
+        allow_servers=allow_servers,
     )
     return PendingEval(run(), name or "eval")
 
@@ -204,4 +221,5 @@ _DEFAULTS: dict[str, Any] = {
     "capture_content": None,
     "spans": None,
     "metadata": None,
+    "allow_servers": (),
 }

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -31,6 +32,7 @@ FACTS_KEY = "agentnb.facts"  # case attribute: the run's facts as JSON-ready dat
 SEED_KEY = "agentnb.seed"  # case attribute: the seed this run got
 
 _tracing = {"owned": False}
+_case: ContextVar[int | None] = ContextVar("agentnb_eval_case", default=None)  # id of the case running
 
 
 def ensure_tracing() -> bool:
@@ -278,8 +280,13 @@ class AgentTask:
         return f"AgentTask({self.__name__!r}, backend={self.backend!r})"
 
     def next_seed(self, inputs: Any) -> int:
-        """0 for the first run of these inputs, 1 for the second, ...: repeats get distinct seeds."""
-        key = repr(inputs)
+        """0 for the first run of a case, 1 for the second, ...: repeats get distinct seeds.
+
+        Runs are counted per case (`case_lifecycle` says which case runs; `evaluate` uses it),
+        so two cases with the same inputs each get 0, 1, 2, ...; outside it, per inputs.
+        """
+        case = _case.get()
+        key: Any = ("case", case) if case is not None else ("inputs", repr(inputs))
         seed = self._seeds.get(key, 0)
         self._seeds[key] = seed + 1
         return seed
@@ -300,6 +307,22 @@ class AgentTask:
         set_eval_attribute(SEED_KEY, seed)
         increment_eval_metric("turns", result.turns)
         return self.output(result)
+
+
+def case_lifecycle(then: type[Any] | None = None) -> type[Any]:
+    """A pydantic-evals case lifecycle telling `AgentTask` which case runs, then ``then``'s hooks.
+
+    pydantic-evals calls a task with the inputs only; the lifecycle's ``setup`` runs in the
+    same task just before, so the case it names is the one the next run belongs to.
+    """
+    from pydantic_evals.lifecycle import CaseLifecycle
+
+    class CaseKnown(then or CaseLifecycle):  # type: ignore[misc]
+        async def setup(self) -> None:
+            _case.set(id(self.case))
+            await super().setup()
+
+    return CaseKnown
 
 
 def subject_name(subject: Any) -> str:

@@ -4,9 +4,9 @@ A subprocess inherits its parent's environment, and keys hide under any name
 (``DATABASE_URL=postgres://app:password@...``, ``SLACK_WEBHOOK_URL``), so nothing passes
 but what the kernel needs: where programs are (``PATH``, with this Python's folder first),
 language and terminal settings, the active virtualenv or conda environment. ``HOME`` is
-the work folder. Even these are dropped if they look secret. The secret-looking values of
-the whole environment are returned too, so outputs can be redacted should code find them
-another way (a file it was given).
+the work folder. Even these are dropped if agentnb's one rule for secrets
+(`agentnb.core.secrets`) says so. The secret values of the whole environment are returned
+too, so outputs can be redacted should code find them another way (a file it was given).
 """
 
 from __future__ import annotations
@@ -16,28 +16,21 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from agentnb.models.secrets import MIN_SECRET_LENGTH, PATTERNS
+from agentnb.core import secrets
+from agentnb.core.secrets import MIN_SECRET_LENGTH
 
 ALLOWED = frozenset(
     {"PATH", "LANG", "LANGUAGE", "TERM", "TZ", "NO_COLOR", "PYTHONIOENCODING", "PYTHONUTF8"}
     | {"VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV"}
 )
 ALLOWED_PREFIXES = ("LC_",)
-SECRET_SUFFIXES = ("_KEY", "_PAT", "_PASS", "_PWD")
-SECRET_WORDS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "API_KEY", "APIKEY", "AUTH")
 SECRET_PREFIXES = ("AGENTNB_", "OPENAI_", "ANTHROPIC_", "AWS_", "AZURE_", "GH_", "GITHUB_", "HF_", "JPY_")
 MATPLOTLIB_INLINE = "module://matplotlib_inline.backend_inline"
 
 
 def is_secret(name: str, value: str) -> bool:
     """Whether the variable ``name=value`` may hold a credential (or ties the kernel to its parent)."""
-    upper = name.upper()
-    return (
-        upper.endswith(SECRET_SUFFIXES)
-        or upper.startswith(SECRET_PREFIXES)
-        or any(word in upper for word in SECRET_WORDS)
-        or any(pattern.search(value) for pattern in PATTERNS)
-    )
+    return name.upper().startswith(SECRET_PREFIXES) or secrets.is_secret(name, value)
 
 
 def sandbox_environment(

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from agentnb.core.secrets import Scrubber
 from agentnb.execution.choose import choose_isolation
 from agentnb.execution.environment import sandbox_environment
 from agentnb.execution.isolation import (
@@ -41,7 +42,6 @@ from agentnb.execution.isolation import (
 )
 from agentnb.execution.kernel import kill_group, new_manager, short_temporary_folder, spawn
 from agentnb.execution.outputs import Outputs, strip_ansi
-from agentnb.models.secrets import Scrubber
 
 POLL = 0.2  # seconds between checks that the kernel is alive while code runs
 LOG_TAIL = 1_000  # characters of the kernel's own stderr shown when it dies

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
 from agentnb.core.model import Model, ModelError, ModelReply, ModelRequest
-from agentnb.models.secrets import Scrubber, model_secrets
+from agentnb.core.secrets import Scrubber, model_secrets
 from agentnb.models.stored import decode, encode, replay_chunks, request_key, write_json
 
 CACHE_ENV_VAR = "AGENTNB_CACHE_DIR"

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from agentnb.core.model import Model, ModelError, ModelReply, ModelRequest
+from agentnb.core.secrets import Scrubber, model_secrets
 from agentnb.models import cassette_file
-from agentnb.models.secrets import Scrubber, model_secrets
 from agentnb.models.stored import decode, encode, normalize, replay_chunks, request_key
 
 FORMAT = "agentnb-cassette"

@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from agentnb.core.model import ModelError, ModelReply, ModelRequest
+from agentnb.core.secrets import public_url, remember, sensitive_headers, url_secrets
 from agentnb.models.openai_errors import (
     KEY_PATTERN,
     ServerError,
     connection_error,
     cut_error,
-    public_url,
     redact,
     status_error,
 )
@@ -37,7 +37,6 @@ from agentnb.models.openai_features import FEATURE_WORDS, ServerFeatures, Server
 from agentnb.models.openai_request import OUTPUT_MODES, Plan, request_body, schema_instruction, strict_schema
 from agentnb.models.openai_retry import RETRY_STATUSES, transient, wait_seconds
 from agentnb.models.openai_stream import Assembly, StreamCut
-from agentnb.models.secrets import sensitive_headers
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -57,17 +56,30 @@ __all__ = [
 ]
 
 OPENAI_URL = "https://api.openai.com/v1"
+OPENAI_KEY_ENV = "OPENAI_API_KEY"
+BASE_URL_ENV = "OPENAI_BASE_URL"
 PLACEHOLDER_KEY = "agentnb-local"  # local servers want some key and accept any
+
+
+def own_service(base_url: str) -> bool:
+    """Whether ``base_url`` is where ``OPENAI_API_KEY`` belongs: OpenAI's API, or the
+    ``OPENAI_BASE_URL`` the user set (the variables come as a pair)."""
+    if urlsplit(base_url).hostname == "api.openai.com":
+        return True
+    chosen = os.environ.get(BASE_URL_ENV, "").strip().rstrip("/")
+    return bool(chosen) and chosen == base_url.rstrip("/")
 
 
 class OpenAIModel:
     """A model behind an OpenAI-compatible chat-completions API (OpenAI, llama.cpp, vLLM, Ollama...).
 
     ``model`` is sent as-is: any name the server knows works. ``base_url`` defaults to
-    ``OPENAI_BASE_URL`` or OpenAI's API. The key is ``api_key`` or the ``api_key_env``
-    variable; servers other than OpenAI get a placeholder when neither is set (local
-    servers accept any key). ``headers`` go with every request, ``params`` (temperature,
-    max_tokens, seed, ...) are merged into every request body.
+    ``OPENAI_BASE_URL`` or OpenAI's API. The key is ``api_key``, or the variable named by
+    ``api_key_env``. Without either, ``OPENAI_API_KEY`` goes only to its own service (OpenAI's
+    API, or the ``OPENAI_BASE_URL`` you set): any other server gets a placeholder (local
+    servers accept any key), so a URL from elsewhere never receives your key. ``headers``
+    go with every request, ``params`` (temperature, max_tokens, seed, ...) are merged into
+    every request body.
 
     ``timeout`` is seconds per request (and per silent gap in a stream). 429, 5xx,
     timeouts and dropped connections are retried up to ``max_retries`` times, waiting
@@ -89,7 +101,7 @@ class OpenAIModel:
         *,
         base_url: str | None = None,
         api_key: str | None = None,
-        api_key_env: str = "OPENAI_API_KEY",
+        api_key_env: str | None = None,
         headers: dict[str, str] | None = None,
         timeout: float = 60.0,
         max_retries: int = 3,
@@ -108,11 +120,13 @@ class OpenAIModel:
             if not isinstance(value, int | float) or value < 0 or (label == "timeout" and value == 0):
                 raise ValueError(f"{label}: expected a positive number of seconds, got {value!r}")
         self.model = model.strip()
-        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_URL).rstrip("/")
+        self.base_url = (base_url or os.environ.get(BASE_URL_ENV) or OPENAI_URL).rstrip("/")
         self.is_openai = urlsplit(self.base_url).hostname == "api.openai.com"
-        self.api_key_env = api_key_env
+        self.api_key_env = api_key_env or OPENAI_KEY_ENV
+        self.chosen_key_env = api_key_env is not None  # a variable named on purpose goes anywhere
         self._api_key = api_key
         self.headers = dict(headers or {})
+        remember(self.secrets())  # every scrubber replaces them from now on, whatever their shape
         self.timeout = float(timeout)
         self.max_retries = max_retries
         self.streaming = stream
@@ -160,8 +174,9 @@ class OpenAIModel:
         )
 
     def _key(self) -> str:
-        key = self._api_key or os.environ.get(self.api_key_env, "")
+        key = self._api_key or (os.environ.get(self.api_key_env, "") if self.sends_env_key() else "")
         if key:
+            remember([key])
             return key
         if not self.is_openai:
             return PLACEHOLDER_KEY
@@ -170,14 +185,23 @@ class OpenAIModel:
             "(or pass api_key=...), or use an offline model such as 'scripted:newsroom'"
         )
 
+    def sends_env_key(self) -> bool:
+        """Whether the ``api_key_env`` variable may go to ``base_url``: always when you named the
+        variable, else (``OPENAI_API_KEY``) only to its own service (see `own_service`)."""
+        return self.chosen_key_env or own_service(self.base_url)
+
+    def withheld_env_key(self) -> bool:
+        """Whether the environment has a key this server did not get (it is not its service)."""
+        return not self._api_key and not self.sends_env_key() and bool(os.environ.get(self.api_key_env))
+
     def secrets(self) -> list[str]:
         """What must never reach a file or a message: the key (given or from its variable),
-        credential headers, and a password written into ``base_url``."""
+        credential headers, and a password or a key written into ``base_url``."""
         found = [
             self._api_key,
             os.environ.get(self.api_key_env),
             *sensitive_headers(self.headers),
-            urlsplit(self.base_url).password,
+            *url_secrets(self.base_url),
         ]
         return [s for s in found if s]
 

@@ -10,9 +10,9 @@ import re
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from agentnb.core.model import ModelError, ModelRequest
+from agentnb.core.secrets import public_url
 from agentnb.models.openai_request import Plan
 from agentnb.models.openai_retry import transient
 from agentnb.models.openai_stream import Assembly, StreamCut
@@ -33,14 +33,6 @@ class ServerError(ModelError):
         super().__init__(message)
         self.status = status
         self.partial = partial
-
-
-def public_url(url: str) -> str:
-    """The URL without any user:password part, fit for names and messages."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -64,10 +56,18 @@ def status_error(
     says = _server_says(model, exc)
     if status in (401, 403):
         what = "refused the API key" if status == 401 else "refused access"
-        message = (
-            f"{where}: the server {what}{says}. Set the {model.api_key_env} environment variable "
-            f"to a key that may use model {model.model!r} (or pass api_key=...)"
-        )
+        if model.withheld_env_key():
+            fix = (
+                f"{model.api_key_env} goes only to OpenAI's API or the OPENAI_BASE_URL you set, so "
+                f"{public_url(model.base_url)} got a placeholder: pass api_key=..., or api_key_env= "
+                "naming the variable that holds this server's key"
+            )
+        else:
+            fix = (
+                f"Set the {model.api_key_env} environment variable to a key that may use model "
+                f"{model.model!r} (or pass api_key=...)"
+            )
+        message = f"{where}: the server {what}{says}. {fix}"
     elif status == 404:
         message = (
             f"{where}: model {model.model!r} or its endpoint was not found at "

@@ -23,9 +23,9 @@ from pydantic import BaseModel
 
 from agentnb.core.events import ToolCall
 from agentnb.core.model import Model, ModelError, ModelReply, ModelRequest
+from agentnb.core.secrets import model_secrets
 from agentnb.core.tools import HANDOFF_PREFIX
 from agentnb.models.base import OfflineModel
-from agentnb.models.secrets import model_secrets
 
 ScriptItem = str | dict[str, Any] | BaseModel | ModelReply
 

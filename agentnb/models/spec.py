@@ -13,7 +13,8 @@ A spec names a model wherever one is expected (Python, magic options, ``AGENTNB_
 
 `check_spec` finds a typo when a team is built, without building the model; `default`
 picks the model a team uses when none is given, and `describe_default` says which one and
-where that choice came from.
+where that choice came from. (A spec read from a file someone sent is checked by
+`agentnb.core.servers.check_spec_from_file`: it may not choose the server.)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from importlib import resources
 from pathlib import Path
 
 from agentnb.core.model import Model
+from agentnb.core.secrets import model_secrets, remember
 from agentnb.models import local
 from agentnb.models.auto import AutoModel
 from agentnb.models.scripted import ScriptedModel
@@ -141,10 +143,15 @@ def check_spec(spec: str | Model | None) -> None:
 
 
 def resolve(spec: str | Model | None) -> Model:
-    """A model from a spec string, an existing model, or ``None`` (the default)."""
+    """A model from a spec string, an existing model, or ``None`` (the default).
+
+    The secrets a model holds are remembered (`agentnb.core.secrets.remember`), so every
+    trace, report and saved file scrubs them whatever their shape.
+    """
     if spec is None:
         return default()
     if isinstance(spec, Model):
+        remember(model_secrets(spec))
         return spec
     if not isinstance(spec, str):
         raise ValueError(f"model: expected a Model or a spec string ({FORMS}), got {type(spec).__name__}")

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agentnb.core.events import ToolCall, Usage
 from agentnb.core.model import ModelError, ModelReply, ModelRequest
-from agentnb.models.secrets import Scrubber
+from agentnb.core.secrets import Scrubber
 
 
 def normalize(request: ModelRequest) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from agentnb.core.events import ToolCall
 from agentnb.core.human import Human
-from agentnb.core.tools import describe_call
+from agentnb.core.untrusted import approval_text
 
 
 @dataclass(eq=False)
@@ -77,7 +77,7 @@ class HumanBridge:
         """An async ``approve_fn`` for the human called ``human``."""
 
         async def ask_approval(agent: str, call: ToolCall) -> tuple[Any, ...]:
-            prompt = f"{agent} wants to run {describe_call(call)}"
+            prompt = approval_text(agent, call)  # readable, hidden characters marked and warned about
             ask = Ask(human=human, prompt=prompt, call=call, agent=agent)
             approved, comment, *edited = await self._ask(ask)
             return (bool(approved), str(comment), *edited)

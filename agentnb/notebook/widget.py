@@ -33,6 +33,7 @@ from agentnb.core.events import (
     ToolCalls,
     ToolResult,
 )
+from agentnb.core.untrusted import approval_text, approval_warning
 from agentnb.notebook.bridge import Ask
 from agentnb.views.chat import (
     PALETTE,
@@ -426,7 +427,11 @@ class ChatWidget(widgets.VBox):
         prompt = ask.prompt
         if code is not None and ask.call is not None:  # the code shows in its box, not in the prompt
             prompt = f"{ask.agent} wants to run {ask.call.name} with this code:"
-        self.prompt.value = (CODE_STYLE if code is not None else "") + f"<b>{html.escape(prompt)}</b>"
+            if approval_warning(ask.call):  # the box cannot mark hidden characters: the prompt does
+                prompt = approval_text(ask.agent, ask.call)
+        self.prompt.value = (CODE_STYLE if code is not None else "") + (
+            f'<b style="white-space:pre-wrap">{html.escape(prompt)}</b>'
+        )
         self.code.value = code or ""
         self.code.disabled = True
         self.code.rows = min(max(len(self.code.value.splitlines()), 3), 20)

@@ -1,8 +1,10 @@
 """A span's OpenTelemetry GenAI attributes and its content, derived from its events.
 
 Attributes follow the GenAI semantic conventions (``gen_ai.operation.name``,
-``gen_ai.agent.name``, ``gen_ai.request.model``, ``gen_ai.usage.*``, ``gen_ai.tool.*``,
-``error.type``); what the conventions do not cover is under ``agentnb.*``. Content — message
+``gen_ai.provider.name``, ``gen_ai.agent.name``, ``gen_ai.request.model`` (the model asked
+for) and ``gen_ai.response.model`` (the one that answered), ``server.address``,
+``gen_ai.usage.*``, ``gen_ai.tool.*``, ``error.type``); what the conventions do not cover is
+under ``agentnb.*``. Content — message
 text, tool arguments and results, plans — is kept apart: the conventions make it opt-in.
 Every string passes through a `Scrubber`, so no secret reaches a view or an export.
 """
@@ -12,9 +14,11 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 from agentnb.core.events import (
     Approval,
+    ContextSummary,
     ErrorEvent,
     Handoff,
     PlanCreated,
@@ -28,23 +32,48 @@ from agentnb.core.events import (
     ToolCalls,
     ToolResult,
 )
-from agentnb.models.secrets import Scrubber
-from agentnb.trace.spans import AGENT, APPROVAL, CHAT, PLAN, SELECT, STEP, TOOL, WORKFLOW, Span
+from agentnb.core.secrets import Scrubber
+from agentnb.trace.spans import AGENT, APPROVAL, CHAT, PLAN, SELECT, STEP, TOOL, WORKFLOW, Span, request_label
 
 ERROR_TYPES = {TOOL: "tool_error", CHAT: "unusable_reply", STEP: "step_failed", APPROVAL: "rejected"}
 OFFLINE_PREFIXES = ("scripted", "function:", "auto:", "local", "offline", "replay:")
 
 
 def provider(model: str | None) -> str | None:
-    """``gen_ai.provider.name`` when the model name tells it (OpenAI's, or agentnb's offline models)."""
+    """``gen_ai.provider.name`` when the model name tells it; ``None`` for a model of unknown make.
+
+    ``openai:`` models speak OpenAI's API, whichever server runs them (``server.address``
+    says which, as the conventions advise); agentnb's offline and embedded models are ``agentnb``.
+    """
     if not model:
         return None
     if model.startswith(OFFLINE_PREFIXES):
         return "agentnb"
-    bare = model.removeprefix("openai:")
-    if bare.startswith(("gpt-", "o1", "o3", "o4", "chatgpt-")) and "@" not in bare:
+    if model.startswith("openai:") or model.startswith(("gpt-", "o1", "o3", "o4", "chatgpt-")):
         return "openai"
     return None
+
+
+def model_attributes(span: Span) -> dict[str, Any]:
+    """Provider, requested and answering model, and server of a model call (or of an agent's turn)."""
+    requested = span.request_model
+    out: dict[str, Any] = {}
+    found = provider(requested) or provider(span.model)
+    if found:
+        out["gen_ai.provider.name"] = found
+    asked = request_label(requested) or span.model
+    if asked:
+        out["gen_ai.request.model"] = asked
+    if span.operation == CHAT and span.model:
+        out["gen_ai.response.model"] = span.model
+    server = requested.partition("@")[2] if requested and requested.startswith("openai:") else ""
+    if server:
+        parts = urlsplit(server)
+        if parts.hostname:
+            out["server.address"] = parts.hostname
+        if parts.port:
+            out["server.port"] = parts.port
+    return out
 
 
 def attributes(span: Span) -> dict[str, Any]:
@@ -62,6 +91,7 @@ def attributes(span: Span) -> dict[str, Any]:
             out["agentnb.stop_reason"] = event.reason
     elif op in (AGENT, PLAN):
         out["gen_ai.agent.name"] = span.agent
+        out.update(model_attributes(span))
         if isinstance(opener, SpeakerSelected):
             out["agentnb.turn"] = opener.turn
             if opener.reason:
@@ -75,12 +105,9 @@ def attributes(span: Span) -> dict[str, Any]:
             out["agentnb.plan.kept"] = list(event.kept)
     elif op == CHAT:
         out["gen_ai.agent.name"] = span.agent
-        if span.model:
-            out["gen_ai.request.model"] = span.model
-            out["gen_ai.response.model"] = span.model
-            found = provider(span.model)
-            if found:
-                out["gen_ai.provider.name"] = found
+        out.update(model_attributes(span))
+        if isinstance(span.event, ContextSummary):
+            out["agentnb.context_summary"] = True
         if span.usage is not None:
             out["gen_ai.usage.input_tokens"] = span.usage.prompt_tokens
             out["gen_ai.usage.output_tokens"] = span.usage.completion_tokens
@@ -90,7 +117,7 @@ def attributes(span: Span) -> dict[str, Any]:
             out["agentnb.time_to_first_token"] = round(max(0.0, span.first_token - span.start), 6)
         if isinstance(event, ToolCalls):
             out["gen_ai.response.finish_reasons"] = ["tool_calls"]
-        elif isinstance(event, TextMessage):
+        elif isinstance(event, TextMessage | ContextSummary):
             out["gen_ai.response.finish_reasons"] = ["stop"]
     elif op in (TOOL, APPROVAL):
         out["gen_ai.tool.name"] = span.label or ""
@@ -141,6 +168,8 @@ def content(span: Span, scrub: Scrubber) -> dict[str, Any]:
             out["tool_calls"] = [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in event.calls]
         elif isinstance(event, ErrorEvent):
             out["feedback"] = event.content
+        elif isinstance(event, ContextSummary):
+            out["output"] = event.content
     elif op == AGENT and isinstance(event, TextMessage):
         out["output"] = event.content
     elif op == TOOL:

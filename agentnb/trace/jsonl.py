@@ -3,24 +3,34 @@
 Plain data any tool can read (``jq``, pandas); `loads` rebuilds a `Trace` that views,
 sums and exports like the original. Content (message text, tool arguments and results) is
 written only when asked, as for OpenTelemetry, and every string is scrubbed of secrets.
+A trace file may come from anyone, so `loads` takes it as data and checks every field: a
+known operation and status, strings where strings belong, finite numbers within bounds
+(checked before any conversion, so ``"cost": "1e999987"`` fails at once).
 """
 
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+import math
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from agentnb.core.events import Usage
 from agentnb.trace.cost import PICO
-from agentnb.trace.spans import Span
+from agentnb.trace.spans import AGENT, APPROVAL, CHAT, PLAN, SELECT, STEP, TOOL, WORKFLOW, Span
 
 if TYPE_CHECKING:
     from agentnb.trace.tracer import Trace
 
 FORMAT = "agentnb-trace"
-PLAIN_FIELDS = ("label", "name", "agent", "scope", "step", "error", "model")  # strings not yet scrubbed
+PLAIN_FIELDS = ("label", "name", "agent", "scope", "step", "error", "model", "request_model")  # to scrub
 VERSION = 1
+OPERATIONS = frozenset({WORKFLOW, AGENT, CHAT, TOOL, SELECT, PLAN, STEP, APPROVAL})
+STATUSES = frozenset({"ok", "error"})
+MAX_TIME = 1e12  # seconds: epoch times, or event positions in traces without clocks
+MAX_COUNT = 10**12  # tokens, sequence numbers
+MAX_COST = Decimal(10**9)  # dollars for one model call
+MAX_COST_TEXT = 64  # characters of a cost written as text
 
 
 def span_record(trace: Trace, span: Span, capture_content: bool) -> dict[str, Any]:
@@ -41,6 +51,7 @@ def span_record(trace: Trace, span: Span, capture_content: bool) -> dict[str, An
         "status": span.status,
         "error": span.error,
         "model": span.model,
+        "request_model": span.request_model,
         "usage": None
         if usage is None
         else {"input_tokens": usage.prompt_tokens, "output_tokens": usage.completion_tokens},
@@ -101,6 +112,8 @@ def loads(text: str, cls: type[Trace]) -> Trace:
     for number, line in enumerate(lines[1:], start=2):
         try:
             record = json.loads(line)
+            if not isinstance(record, dict):
+                raise TypeError(f"expected an object, got {type(record).__name__}")
             span = _span(record, builder.spans)
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             raise ValueError(f"trace line {number}: not a span record ({exc})") from None
@@ -113,32 +126,100 @@ def loads(text: str, cls: type[Trace]) -> Trace:
 
 
 def _span(record: dict[str, Any], spans: list[Span]) -> Span:
-    if record["id"] != len(spans):
+    if _count(record, "id") != len(spans):
         raise ValueError(f"span id {record['id']!r} is out of order (expected {len(spans)})")
-    parent_id = record["parent"]
-    parent = spans[parent_id] if parent_id is not None else None
+    parent_id = _count(record, "parent", optional=True)
+    if parent_id is not None and parent_id >= len(spans):
+        raise ValueError(f"parent {parent_id} is not an earlier span")
+    operation = record["operation"]
+    if operation not in OPERATIONS:
+        raise ValueError(f"unknown operation {_shown(operation)} (known: {', '.join(sorted(OPERATIONS))})")
     span = Span(
         record["id"],
-        record["operation"],
-        record["label"],
-        parent,
-        float(record["start"]),
-        int(record["seq"]),
-        record.get("scope", ""),
-        record.get("step", ""),
-        record.get("agent", ""),
+        operation,
+        _text(record, "label", optional=True),
+        spans[parent_id] if parent_id is not None else None,
+        _time(record, "start"),
+        _count(record, "seq"),
+        _text(record, "scope"),
+        _text(record, "step"),
+        _text(record, "agent"),
     )
-    span.end = record["end"]
-    span.end_seq = record["end_seq"]
-    span.status = record["status"]
-    span.error = record.get("error", "")
-    span.model = record.get("model")
+    span.end = _time(record, "end", optional=True)
+    span.end_seq = _count(record, "end_seq", optional=True)
+    status = record["status"]
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {_shown(status)} (known: ok, error)")
+    span.status = status
+    span.error = _text(record, "error")
+    span.model = _text(record, "model", optional=True)
+    span.request_model = _text(record, "request_model", optional=True)
     usage = record.get("usage")
     if usage is not None:
-        span.usage = Usage(prompt_tokens=usage["input_tokens"], completion_tokens=usage["output_tokens"])
-    span.cost_pico = None if record.get("cost") is None else int(Decimal(record["cost"]) * PICO)
+        if not isinstance(usage, dict):
+            raise TypeError("usage: expected an object with input_tokens and output_tokens")
+        span.usage = Usage(
+            prompt_tokens=_count(usage, "input_tokens"), completion_tokens=_count(usage, "output_tokens")
+        )
+    span.cost_pico = _cost(record.get("cost"))
     span.priced = True
-    span.first_token = record.get("first_token")
-    span._attributes = record.get("attributes") or {}
-    span._content = record.get("content") or {}
+    span.first_token = _time(record, "first_token", optional=True)
+    span._attributes = _mapping(record, "attributes")
+    span._content = _mapping(record, "content")
     return span
+
+
+def _shown(value: Any) -> str:
+    return repr(value) if len(repr(value)) <= 60 else repr(value)[:59] + "…"
+
+
+def _text(record: dict[str, Any], key: str, *, optional: bool = False) -> Any:
+    value = record.get(key, None if optional else "")
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"{key}: expected text, got {_shown(value)}")
+    return value
+
+
+def _count(record: dict[str, Any], key: str, *, optional: bool = False) -> Any:
+    value = record.get(key) if optional else record[key]
+    if value is None and optional:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_COUNT:
+        raise ValueError(f"{key}: expected a whole number from 0 to {MAX_COUNT:.0e}, got {_shown(value)}")
+    return value
+
+
+def _time(record: dict[str, Any], key: str, *, optional: bool = False) -> Any:
+    value = record.get(key) if optional else record[key]
+    if value is None and optional:
+        return None
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        raise ValueError(f"{key}: expected a finite number of seconds, got {_shown(value)}")
+    if abs(value) > MAX_TIME:
+        raise ValueError(f"{key}: {value!r} is out of range (at most {MAX_TIME:.0e} seconds)")
+    return float(value)
+
+
+def _cost(value: Any) -> int | None:
+    """A cost in dollars (written as text, exactly) as picodollars; bounds checked before converting."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > MAX_COST_TEXT:
+        raise ValueError(f"cost: expected dollars as text such as '0.0012', got {_shown(value)}")
+    try:
+        dollars = Decimal(value)
+    except InvalidOperation:
+        raise ValueError(f"cost: {_shown(value)} is not a number") from None
+    if not dollars.is_finite() or not 0 <= dollars <= MAX_COST:
+        raise ValueError(f"cost: {_shown(value)} is not a cost from 0 to {MAX_COST} dollars")
+    return int(dollars * PICO)
+
+
+def _mapping(record: dict[str, Any], key: str) -> dict[str, Any]:
+    """Attributes or content: an object of text keys and JSON values."""
+    value = record.get(key) or {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise TypeError(f"{key}: expected an object with text keys")
+    return value

@@ -11,8 +11,11 @@ or ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true``), scrubbed of sec
 
 from __future__ import annotations
 
+import socket
+import urllib.request
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from agentnb.core.events import Event
 from agentnb.trace import attributes as attrs
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
     from opentelemetry.context import Context
 
 PHOENIX_ENDPOINT = "http://127.0.0.1:6006/v1/traces"
+CONNECT_TIMEOUT = 1.5  # seconds to find a receiver listening before giving up (no retries)
 INSTALL_HINT = "OpenTelemetry export needs the trace extra: pip install 'agentnb[trace]'"
 
 
@@ -72,6 +76,8 @@ def to_otel(
     provider = tracer_provider if tracer_provider is not None else otel_trace.get_tracer_provider()
     tracer = provider.get_tracer("agentnb")
     capture = capture_from_env() if capture_content is None else capture_content
+    scrub = trace.scrubber.text
+    names: dict[str, str] = {}  # span names repeat: each scrubbed once
     spans = trace.spans
     made: dict[int, Any] = {}
     now = trace.now
@@ -83,15 +89,18 @@ def to_otel(
                 attributes.update(attrs.otel_content(span, found))
         parent = made.get(span.parent.id) if span.parent is not None else None
         where = otel_trace.set_span_in_context(parent) if parent is not None else context
+        name = names.get(span.name)
+        if name is None:
+            name = names[span.name] = scrub(span.name)
         otel_span = tracer.start_span(
-            span.name,
+            name,
             context=where,
             kind=SpanKind.CLIENT if span.operation == CHAT else SpanKind.INTERNAL,
             attributes=_clean(attributes),
             start_time=_ns(span.start),
         )
         if span.status == "error":
-            otel_span.set_status(Status(StatusCode.ERROR, trace.scrubber.text(span.error) or None))
+            otel_span.set_status(Status(StatusCode.ERROR, scrub(span.error) or None))
         otel_span.end(end_time=_ns(span.end if span.end is not None else max(now, span.start)))
         made[span.id] = otel_span
     return len(made)
@@ -122,8 +131,11 @@ def export_otlp(
     """Send a trace to an OTLP/HTTP receiver (Phoenix, a Collector, …) and wait until it is sent.
 
     ``project`` names the Phoenix project the spans land in (``openinference.project.name``).
+    When nothing listens at ``endpoint`` it fails at once (within `CONNECT_TIMEOUT`) with a
+    `ConnectionError` that says so, instead of retrying for ``timeout`` seconds.
     """
     _otel()
+    check_listening(endpoint, min(timeout, CONNECT_TIMEOUT))
     try:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     except ImportError:
@@ -153,6 +165,29 @@ def export_otlp(
             f"could not send the trace to {endpoint}: is an OTLP/HTTP receiver (e.g. Phoenix) running there?"
         )
     return len(spans)
+
+
+def check_listening(endpoint: str, timeout: float) -> None:
+    """Raise a one-line `ConnectionError` when no server accepts a connection at ``endpoint``.
+
+    The OTLP exporter retries a refused connection with growing waits and logs each try;
+    one TCP connection says at once whether anything is there. Behind a proxy the proxy
+    decides, so nothing is checked.
+    """
+    parts = urlsplit(endpoint)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"endpoint: expected an http:// or https:// URL, got {endpoint!r}")
+    if parts.scheme in urllib.request.getproxies() and not urllib.request.proxy_bypass(parts.hostname):
+        return
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname, port), timeout=timeout).close()
+    except OSError as exc:
+        why = "no answer" if isinstance(exc, TimeoutError) else exc.strerror or type(exc).__name__
+        raise ConnectionError(
+            f"could not send the trace to {endpoint}: nothing is listening at {parts.hostname}:{port} "
+            f"({why}); start an OTLP/HTTP receiver there (e.g. Phoenix) or pass its endpoint"
+        ) from None
 
 
 def _clean(attributes: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import Any
 from agentnb.core.events import (
     USER,
     Approval,
+    ContextSummary,
     ErrorEvent,
     Event,
     Handoff,
@@ -37,7 +38,7 @@ from agentnb.core.events import (
     ToolResult,
     Usage,
 )
-from agentnb.models.secrets import Scrubber
+from agentnb.core.secrets import Scrubber
 from agentnb.trace.cost import dollars
 
 WORKFLOW = "invoke_workflow"  # a team's run (nested teams included)
@@ -52,6 +53,17 @@ APPROVAL = "approval"  # a human deciding on a tool call
 ERROR_LIMIT = 300  # characters of an error message kept on a span
 
 
+def request_label(requested: str | None) -> str | None:
+    """The model name a span shows for a requested model: ``gpt-4o-mini`` for
+    ``openai:gpt-4o-mini`` or ``openai:gpt-4o-mini@http://host/v1``; other names as they are."""
+    if not requested:
+        return None
+    kind, colon, rest = requested.partition(":")
+    if kind == "openai" and colon:
+        return rest.partition("@")[0] or requested
+    return requested
+
+
 def _short(text: str) -> str:
     return text if len(text) <= ERROR_LIMIT else text[: ERROR_LIMIT - 1] + "…"
 
@@ -64,6 +76,8 @@ class Span:
     Times are epoch seconds; ``end`` is ``None`` while the span is still open. ``seq`` and
     ``end_seq`` are positions in the event stream, a clock that is the same on every run
     (deterministic views use it). ``cost_pico`` is filled by the trace: ``None`` means unknown.
+    A model call's ``request_model`` is the model asked for (agentnb's name for it, e.g.
+    ``openai:gpt-4o-mini``), ``model`` the one the server says answered.
     """
 
     __slots__ = (
@@ -87,6 +101,7 @@ class Span:
         "operation",
         "parent",
         "priced",
+        "request_model",
         "scope",
         "seq",
         "start",
@@ -124,6 +139,7 @@ class Span:
         self.status = "ok"
         self.error = ""
         self.model: str | None = None
+        self.request_model: str | None = None
         self.usage: Usage | None = None
         self.cost_pico: int | None = None
         self.priced = False
@@ -226,6 +242,7 @@ class SpanBuilder:
             StepFailed: self._step_ended,
             PlanCreated: self._plan,
             Replanned: self._plan,
+            ContextSummary: self._summary,
         }
 
     def feed(self, event: Event) -> None:
@@ -323,13 +340,18 @@ class SpanBuilder:
     def _model_call(
         self, turn: Span, event: Any, seq: int, model: str | None, label: str | None = None
     ) -> Span:
-        """A ``chat`` span for the model call that produced ``event`` (which ends it)."""
+        """A ``chat`` span for the model call that produced ``event`` (which ends it).
+
+        It is named after the model requested when the event says which (``request_model``),
+        else after the one that answered.
+        """
         spans = self.spans
         started = event.started_at
+        requested = getattr(event, "request_model", None)
         span = Span(
             len(spans),
             CHAT,
-            label or model,
+            request_label(requested) or label or model,
             turn,
             turn.cursor if started is None else started,
             turn.cursor_seq,
@@ -342,6 +364,9 @@ class SpanBuilder:
         span.end_seq = seq
         span.event = event
         span.model = model
+        span.request_model = requested
+        if turn.request_model is None and turn.operation != SELECT:
+            turn.request_model = requested or model or None  # the agent's model, for its provider
         span.usage = event.usage
         span.first_token = getattr(event, "first_token_at", None)  # a selector's choice has none
         return span
@@ -402,6 +427,14 @@ class SpanBuilder:
         if event.usage is not None or event.model is not None:
             self._model_call(select, event, seq, event.model, label=event.model or "selector")
         select.close(event.at, seq, event)
+
+    def _summary(self, event: ContextSummary, seq: int) -> None:
+        """A context policy's summary: a model call of the agent's turn, before its own reply."""
+        scope = self._scopes.get(event.scope) or self._open_scope(event, seq)
+        turn = self._turn(scope, event, seq)
+        self._model_call(turn, event, seq, event.model)
+        turn.cursor = scope.cursor = event.at
+        turn.cursor_seq = seq
 
     def _tool_calls(self, event: ToolCalls, seq: int) -> None:
         scope = self._scopes.get(event.scope) or self._open_scope(event, seq)

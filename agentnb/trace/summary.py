@@ -6,6 +6,7 @@ import heapq
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from agentnb.core.untrusted import terminal_text
 from agentnb.trace.cost import dollars
 from agentnb.trace.spans import AGENT, CHAT, PLAN, SELECT, TOOL, WORKFLOW, Span
 
@@ -75,7 +76,7 @@ class Summary:
         ]
         failed = f", {len(self.failed)} failed" if self.failed else ""
         title = f"{self.name}: {self.status}, {self.duration:.2f} s, {self.spans} spans{failed}"
-        return "\n".join([title, *lines])
+        return terminal_text("\n".join([title, *lines]))  # agent names may come from a trace file
 
 
 def _row(totals: Totals) -> tuple[str, ...]:

@@ -15,10 +15,10 @@ from typing import Any
 
 from agentnb.core import plugins
 from agentnb.core.events import Event, TokenDelta
-from agentnb.models.secrets import Scrubber
+from agentnb.core.secrets import Scrubber
 from agentnb.trace import attributes as attrs
 from agentnb.trace.cost import Price, Pricer
-from agentnb.trace.spans import CHAT, Span, SpanBuilder
+from agentnb.trace.spans import CHAT, Span, SpanBuilder, request_label
 from agentnb.trace.summary import Summary, summarize
 
 CAPTURE_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
@@ -41,8 +41,9 @@ class Trace:
     ``capture_content`` makes the view show message text, tool arguments and results when a
     span is opened (default: the ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``
     variable). Exports decide for themselves (their own ``capture_content``), so showing
-    content in your notebook never sends it anywhere. ``secrets`` are values to scrub
-    besides the usual shapes and the ``*_KEY``/``*_TOKEN``/``*_SECRET`` environment variables.
+    content in your notebook never sends it anywhere. ``secrets`` are values to scrub besides
+    what `agentnb.core.secrets.Scrubber` always does: key shapes, credentials in URLs, the
+    environment's secret variables and the keys of the models in use.
     """
 
     def __init__(
@@ -167,7 +168,7 @@ class Trace:
         cost = self._pricer.cost_pico
         for span in spans[self._priced :]:
             if span.operation == CHAT and not span.priced:
-                span.cost_pico = cost(span.model, span.usage)
+                span.cost_pico = cost(span.model or request_label(span.request_model), span.usage)
                 span.priced = True
         self._priced = len(spans)
 

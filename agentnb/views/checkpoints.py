@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from agentnb.core.events import Event, TextMessage, ToolCalls
+from agentnb.core.untrusted import terminal_text
 from agentnb.views.chat.colors import Colors
 from agentnb.views.chat.fallback import raw_html, raw_markdown, raw_text, short
 from agentnb.views.chat.style import FONT, NO_MATH, current
@@ -104,7 +105,7 @@ class CheckpointList:
         lines = [self.headline()]
         for k, event in self.rows[:ROW_LIMIT]:
             lines.append(f"  {'#' + str(k):>{width}}  {event.source}: {excerpt(event)}")
-        return "\n".join(lines)
+        return terminal_text("\n".join(lines))
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         return {"text/plain": self.text(), "text/markdown": self.markdown(), "text/html": self.html()}

@@ -16,6 +16,9 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
+from agentnb.core.untrusted import DOLLAR
+from agentnb.core.untrusted import md_text as md_text  # text made literal in markdown: one rule, in the core
+
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
 
@@ -32,7 +35,6 @@ CODE_STYLE = (
 )
 TABLE_STYLE = "border-collapse:collapse;margin:4px 0"
 CELL_STYLE = "border:1px solid rgba(127,127,127,0.4);padding:2px 8px"
-DOLLAR = "<span>&#36;</span>"  # a $ that neither JupyterLab's MathJax nor GitHub reads as math
 
 _log = logging.getLogger(__name__)
 _reported: set[tuple[str, str]] = set()
@@ -43,7 +45,7 @@ _REFERENCE = re.compile(r"^ {0,3}\[[^\]]+\]:", re.M)
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _FENCE_CLOSE = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*")
 _DOLLAR = re.compile(r"(\\*)\$")
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>!#|~&])")
+_CONTAINERS = frozenset({"blockquote_open", "list_item_open"})  # tokens whose content is parsed as blocks
 
 
 def clean(text: str) -> str:
@@ -211,10 +213,21 @@ def _block_parser() -> MarkdownIt:
 
 @never_raises(plain_html)
 def to_html(text: str) -> str:
-    """Convert chat markdown to an HTML fragment (plain escaped text beyond `MARKDOWN_LIMIT`)."""
+    """Convert chat markdown to an HTML fragment.
+
+    Text beyond `MARKDOWN_LIMIT`, or nested deeper than the parser goes (``maxNesting``
+    quotes or lists: deeper blocks would be dropped silently, while every model still reads
+    them), shows as plain escaped text instead: the chat never hides what was said.
+    """
     if len(text) > MARKDOWN_LIMIT:
         return plain_html(text)
-    return _parser().render(text)
+    parser = _parser()
+    env: dict[str, Any] = {}
+    tokens = parser.parse(text, env)
+    deepest = parser.options["maxNesting"] - 1  # a container opened here has its blocks dropped
+    if any(token.type in _CONTAINERS and token.level >= deepest for token in tokens):
+        return plain_html(text)
+    return parser.renderer.render(tokens, parser.options, env)
 
 
 @never_raises(lambda text, start, head_html: to_html(text))
@@ -265,12 +278,6 @@ def md_code(text: str) -> str:
     ticks = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
     pad = " " if text[0] in "` " or text[-1] in "` " else ""
     return f"{ticks}{pad}{text}{pad}{ticks}"
-
-
-def md_text(text: str) -> str:
-    """``text`` as literal markdown on one line: markup characters escaped, ``$`` never math."""
-    text = _MD_SPECIAL.sub(r"\\\1", _LINE_BREAK.sub(" ", text))
-    return text.replace("$", DOLLAR)
 
 
 def math_safe(markdown: str) -> str:

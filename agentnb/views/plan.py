@@ -26,6 +26,7 @@ from agentnb.core.events import (
     TokenDelta,
 )
 from agentnb.core.plan import Plan, Step
+from agentnb.core.untrusted import terminal_text
 from agentnb.core.words import plural
 from agentnb.views.chat.colors import Colors
 from agentnb.views.chat.fallback import raw, raw_html, raw_markdown, raw_text, short
@@ -212,7 +213,7 @@ class PlanBoard:
         return _markdown(self)
 
     def text(self) -> str:
-        return _text(self)
+        return terminal_text(_text(self))
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         return {"text/plain": self.text(), "text/markdown": self.markdown(), "text/html": self.html()}

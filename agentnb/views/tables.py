@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from agentnb.core.untrusted import terminal_text
 from agentnb.views.chat import FONT, NO_MATH
 from agentnb.views.markup import md_text
 
@@ -70,7 +71,8 @@ def cells(*values: Any) -> list[Cell]:
 
 
 def to_text(blocks: Sequence[Block]) -> str:
-    return "\n\n".join(_text(block) for block in blocks)
+    """The blocks as plain text; control characters in them are shown, not obeyed (`terminal_text`)."""
+    return terminal_text("\n\n".join(_text(block) for block in blocks))
 
 
 def _text(block: Block) -> str:

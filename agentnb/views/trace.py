@@ -13,6 +13,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from agentnb.core.untrusted import terminal_text
 from agentnb.trace.attributes import cost_text
 from agentnb.trace.spans import AGENT, APPROVAL, CHAT, PLAN, SELECT, STEP, TOOL, WORKFLOW, Span
 from agentnb.trace.summary import Summary, Totals
@@ -307,8 +308,9 @@ class TraceView:
         )
         is_open = " open" if span is not None and span.operation == WORKFLOW else ""
         status = span.status if span is not None else "group"
+        data = f'data-op="{e(op)}" data-status="{e(status)}"'  # a trace file is anyone's: escape all
         parts.append(
-            f'<details class="agentnb-span" data-op="{op}" data-status="{status}"{is_open} style="margin:0">'
+            f'<details class="agentnb-span" {data}{is_open} style="margin:0">'
             f'<summary style="{SUMMARY}"><span style="{LABEL};padding-left:{row.depth * 14}px">'
             f"{e(self._label_html(row))}{marks}</span>"
             f'<span style="{TRACK}"><span style="{BAR};left:{left:.2f}%;width:{width:.2f}%;'
@@ -391,7 +393,7 @@ class TraceView:
             lines.append(f"  ✗ {span_label(sp)}: {self._error(sp)}")
         for row in self.rows:
             self._row_lines(row, lines, markdown=False)
-        return "\n".join(lines)
+        return terminal_text("\n".join(lines))  # names and errors may come from a trace file
 
     def _row_lines(self, row: Row, lines: list[str], *, markdown: bool) -> None:
         figures = self._figures(row)

@@ -6,6 +6,7 @@ import html
 from typing import Any
 
 from agentnb.core.preview import ContextPreview
+from agentnb.core.untrusted import terminal_text
 from agentnb.views.markup import md_text
 
 
@@ -22,7 +23,7 @@ def xray_text(preview: ContextPreview) -> str:
         mark = "  " if row.kept else "✂ "
         who = f"{row.role}:{row.name}" if row.name else row.role
         lines.append(f"{mark}{who:<22} {row.tokens:>5}  {' '.join(row.content.split())[:70]}")
-    return "\n".join(lines)
+    return terminal_text("\n".join(lines))
 
 
 def xray_markdown(preview: ContextPreview) -> str:

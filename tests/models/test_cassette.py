@@ -47,7 +47,7 @@ def run_events(model: Any, task: str = "Write about the park vote") -> list[dict
     async def go() -> list[Event]:
         return [event async for event in make_team(model).stream(task)]
 
-    return [event.model_dump(exclude=TIMING_FIELDS) for event in asyncio.run(go())]
+    return [event.model_dump(exclude=TIMING_FIELDS | {"request_model"}) for event in asyncio.run(go())]
 
 
 def ask(text: str, agent: str = "writer") -> ModelRequest:

@@ -221,7 +221,7 @@ def test_a_human_asked_for_approval_sees_the_server_in_the_prompt() -> None:
         "worker", tools=[raw(requires_approval=True)], model=ScriptedModel({"worker": [call("noop"), "ok"]})
     )
     Team([agent, person], max_turns=1).run_sync("work")
-    assert prompts == ["Allow worker to run noop({}) from mcp:raw? [y/N] "]
+    assert prompts == ["worker wants to run noop({}) from mcp:raw\nApprove? [y/N] "]
 
 
 # ----- failures ------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ class Choice:
     usage: Usage | None = None
     model: str | None = None
     started_at: float | None = None
+    request_model: str | None = None  # the selector's model as asked (its agentnb name)
 
 
 @dataclass(slots=True)

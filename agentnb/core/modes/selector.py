@@ -164,7 +164,14 @@ class Selector(Mode):
                     " again, who just spoke" if again else ", who may not speak now"
                 )
             else:
-                return Choice(name, "chosen by the selector model", usage, reply.model or model.name, started)
+                return Choice(
+                    name,
+                    "chosen by the selector model",
+                    usage,
+                    reply.model or model.name,
+                    started,
+                    model.name,
+                )
             messages = [
                 *messages,
                 {"role": "assistant", "content": reply.text},

@@ -27,9 +27,9 @@ from mcp.client import Transport
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
+from agentnb.core.secrets import MIN_SECRET_LENGTH, Scrubber, sensitive_headers
 from agentnb.core.tools import TOOL_NAME, Tool
 from agentnb.execution.environment import is_secret
-from agentnb.models.secrets import MIN_SECRET_LENGTH, Scrubber, sensitive_headers
 from agentnb.protocols.mcp.environment import check_env, server_environment
 from agentnb.protocols.mcp.link import Link, StderrLog
 from agentnb.protocols.mcp.results import MAX_TEXT

@@ -7,6 +7,7 @@ import html
 from typing import Any
 
 from agentnb.core.events import TIMING_FIELDS
+from agentnb.core.untrusted import terminal_text
 from agentnb.core.words import short
 from agentnb.views.chat.colors import NOTE_COLOR
 from agentnb.views.chat.style import FONT, NO_MATH
@@ -61,7 +62,7 @@ def _raw_model(model: Any) -> str:
 
 
 def raw_text(*args: Any, **_: Any) -> str:
-    return raw(*args) + "\n"
+    return terminal_text(raw(*args)) + "\n"  # text may reach a terminal: controls shown, not obeyed
 
 
 def raw_markdown(*args: Any, **_: Any) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from agentnb.core.events import (
@@ -17,9 +16,9 @@ from agentnb.core.events import (
     StepFailed,
     StepFinished,
     StepStarted,
-    ToolCall,
     ToolProgress,
 )
+from agentnb.core.untrusted import code_argument as code_argument  # shared with the terminal approval
 from agentnb.views.chat.fallback import short
 
 if TYPE_CHECKING:
@@ -98,23 +97,6 @@ def display_text(bundle: dict[str, str]) -> str:
     if "text/plain" in bundle:
         return short(str(bundle["text/plain"]), 300)
     return "[" + ", ".join(sorted(bundle)) + "]"
-
-
-def code_argument(call: ToolCall | None) -> tuple[str, dict[str, object]] | None:
-    """A call's ``code`` argument (the code sandbox's ``run_python``) and its other arguments.
-
-    Code reads best as a code block, not as one line of JSON; None when there is no code.
-    """
-    if call is None:
-        return None
-    try:
-        arguments = json.loads(call.arguments or "{}")
-    except (ValueError, RecursionError):
-        return None
-    code = arguments.get("code") if isinstance(arguments, dict) else None
-    if not isinstance(code, str):
-        return None
-    return code, {k: v for k, v in arguments.items() if k != "code"}
 
 
 def checkpoint_hint(k: int) -> str:

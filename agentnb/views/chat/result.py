@@ -7,7 +7,7 @@ import weakref
 from typing import TYPE_CHECKING, Any
 
 from agentnb.core.words import plural
-from agentnb.views.chat.fallback import raw
+from agentnb.views.chat.fallback import raw_text
 from agentnb.views.chat.html import render_html
 from agentnb.views.chat.markdown import render_markdown
 from agentnb.views.chat.style import Style, current, styled
@@ -40,7 +40,7 @@ def _summary(result: TeamResult) -> str:
 CHECKPOINT_LEGEND = "#k: the checkpoint before a message (team.rewind(k) or team.fork(k) redoes it)"
 
 
-@never_raises(lambda result: {"text/plain": raw(*getattr(result, "messages", []))})
+@never_raises(lambda result: {"text/plain": raw_text(*getattr(result, "messages", []))})
 def result_mimebundle(result: TeamResult) -> dict[str, Any]:
     """The display bundle of a `TeamResult`: HTML, markdown and plain text.
 

@@ -1,4 +1,9 @@
-"""Events as terminal text: a live transcript that streams tokens, or a whole run at once."""
+"""Events as terminal text: a live transcript that streams tokens, or a whole run at once.
+
+Every piece of text that came from a model, a tool or a file goes through
+`agentnb.core.untrusted.terminal_text` on its way in, so what is printed shows control
+characters instead of obeying them; only the printer's own colours are escape sequences.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from agentnb.core.events import (
     ToolCalls,
     ToolResult,
 )
+from agentnb.core.untrusted import terminal_text as shown
 from agentnb.views.chat.colors import Colors
 from agentnb.views.chat.fallback import raw_text, short
 from agentnb.views.chat.notes import code_argument, display_text, note_mark, note_text
@@ -78,12 +84,12 @@ class TerminalPrinter:
         if isinstance(event, TokenDelta):
             header = "" if self.streaming == event.source else self._header(event.source, event.scope)
             self.streaming = event.source
-            return header + event.text
+            return header + shown(event.text)
         if isinstance(event, TextMessage):
             if self.streaming == event.source:
                 self.streaming = None
                 return f"  {mark}\n" if mark else "\n"
-            lines = event.content.splitlines() or [""]
+            lines = shown(event.content).splitlines() or [""]
             return (
                 self._end_stream()
                 + self._header(event.source, event.scope, mark)
@@ -96,23 +102,24 @@ class TerminalPrinter:
             )
         if isinstance(event, ToolResult):
             sign = "✗" if event.is_error else "←"
-            shown = "".join(f"{indent}    {display_text(d)}\n" for d in event.display or ())
-            return f"{indent}  {sign} {event.name}: {short(event.content, 300)}\n{shown}"
+            rich = "".join(f"{indent}    {shown(display_text(d))}\n" for d in event.display or ())
+            return f"{indent}  {sign} {shown(event.name)}: {shown(short(event.content, 300))}\n{rich}"
         if isinstance(event, SpeakerSelected):
             if not self.show_speakers:
                 return ""
-            return f"{indent}  · turn {event.turn}: {event.speaker} ({event.reason})\n"
+            return f"{indent}  · turn {event.turn}: {shown(event.speaker)} ({shown(event.reason)})\n"
         if isinstance(event, Stop):
             where = f" ({event.scope})" if event.scope else ""
-            line = self.paint(f"── stopped{where}: {event.reason}", code=90)
+            line = self.paint(shown(f"── stopped{where}: {event.reason}"), code=90)
             return f"{self._end_stream()}\n{line}\n"
         board = self.boards.get(position) if isinstance(event, PlanCreated) and position is not None else None
         if board is not None:
-            return self._end_stream() + "".join(f"{indent}  {line}\n" for line in board.text().splitlines())
+            lines = shown(board.text()).splitlines()
+            return self._end_stream() + "".join(f"{indent}  {line}\n" for line in lines)
         note = note_text(event)
         if not note:
             return ""
-        return self._end_stream() + f"{indent}  {note_mark(event)} {note}\n"
+        return self._end_stream() + f"{indent}  {note_mark(event)} {shown(note)}\n"
 
     def _mark(self, event: Event, position: int | None) -> str:
         if self.start is None or position is None or event.scope:
@@ -121,19 +128,20 @@ class TerminalPrinter:
 
     def _call(self, source: str, call: ToolCall, indent: str, suffix: str) -> str:
         code = code_argument(call)
+        who, name = shown(source), shown(call.name)
         if code is None:
-            arguments = short(call.arguments, 200)
-            return f"{indent}  {self.paint('→', source)} {source} calls {call.name}({arguments}){suffix}\n"
+            arguments = shown(short(call.arguments, 200))
+            return f"{indent}  {self.paint('→', source)} {who} calls {name}({arguments}){suffix}\n"
         text, others = code
-        rest = short(json.dumps(others, ensure_ascii=False), 200) if others else ""
-        lines = short(text, 5000).splitlines() or [""]
-        head = f"{indent}  {self.paint('→', source)} {source} calls {call.name}({rest}) with code:{suffix}\n"
+        rest = shown(short(json.dumps(others, ensure_ascii=False), 200)) if others else ""
+        lines = shown(short(text, 5000)).splitlines() or [""]
+        head = f"{indent}  {self.paint('→', source)} {who} calls {name}({rest}) with code:{suffix}\n"
         return head + "".join(f"{indent}      {line}\n" for line in lines)
 
     def _header(self, name: str, scope: str = "", mark: str = "") -> str:
         where = f" ({scope})" if scope else ""
         number = f" {mark}" if mark else ""
-        return "\n" + self.paint(f"{name}{where}:", name) + number + "\n"
+        return "\n" + self.paint(shown(f"{name}{where}:"), name) + number + "\n"
 
     def _end_stream(self) -> str:
         if self.streaming is None:
