@@ -397,7 +397,8 @@ class ChatWidget(widgets.VBox):
         turns = f"turn {self.turn} of {self.max_turns}" if self.max_turns else f"turn {self.turn}"
         elapsed = self.clock() - self.started
         tokens = self.tokens + self._streaming_tokens()
-        parts = [turns, f"{tokens:,} token{'' if tokens == 1 else 's'}", f"{elapsed:.0f} s"]  # whole seconds: fewer redraws
+        counted = f"{tokens:,} token{'' if tokens == 1 else 's'}"
+        parts = [turns, counted, f"{elapsed:.0f} s"]  # whole seconds: fewer redraws
         if self.model_name:
             parts.append(html.escape(self.model_name))
         parts.append(html.escape(self.phase))
