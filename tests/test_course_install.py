@@ -29,6 +29,7 @@ pytestmark = pytest.mark.install
 
 INSTALL = re.compile(r'pip install "\.\[(\w+)\]"')
 KERNEL = "agentnb-course-venv"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 INSTALL_TIMEOUT = 1200  # seconds; a cold pip cache downloads the whole notebook stack
 
 
@@ -81,7 +82,7 @@ def execute(path: Path) -> list[str]:
     try:
         client.execute(env=clean_env())
     except CellExecutionError as exc:
-        return [f"{path.parent.name}/{path.name}: {str(exc).strip().splitlines()[-1]}"]
+        return [f"{path.parent.name}/{path.name}: {ANSI.sub('', str(exc)).strip().splitlines()[-1]}"]
     problems = []
     for index, cell in enumerate(nb.cells):
         for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
