@@ -32,7 +32,7 @@ STAND_IN = "auto"  # AutoModel(0): deterministic, schema-valid tool calls and re
 MAGICS = ("agentteam", "agentnb", "agentcheckpoints", "agenttrace")
 USES = re.compile(
     r"^%%?(?P<magic>" + "|".join(MAGICS) + r")\b"
-    r"|run_(?:cell|line)_magic\(\s*[\"'](?P<called>" + "|".join(MAGICS) + r")[\"']",
+    r"|run_(?:cell|line)_magic\((?:\s|#[^\n]*)*[\"'](?P<called>" + "|".join(MAGICS) + r")[\"']",
     re.M,
 )
 LOADS = re.compile(r"^%load_ext agentnb\b|run_line_magic\(\s*[\"']load_ext[\"'],\s*[\"']agentnb[\"']", re.M)
@@ -74,7 +74,8 @@ def test_the_magic_check_sees_a_magic_called_from_python(tmp_path: Path) -> None
     nb = nbformat.v4.new_notebook(
         cells=[
             nbformat.v4.new_code_cell(
-                'if LIVE:\n    get_ipython().run_cell_magic("agentteam", "", "a: b\\n---\\nc")'
+                'if LIVE:\n    get_ipython().run_cell_magic(  # as lesson 7 wrote it\n'
+                '        "agentteam", "", "a: b\\n---\\nc")'
             ),
             nbformat.v4.new_code_cell("%load_ext agentnb\n%agentnb"),
         ]
