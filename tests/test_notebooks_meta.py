@@ -8,6 +8,7 @@ that opening a saved notebook shows no broken widget.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -80,6 +81,31 @@ def test_runs_offline_with_an_explicit_model(path: Path) -> None:
         f"{path.name} fails when no default model is available (AGENTNB_MODEL={NO_DEFAULT_MODEL!r}); "
         f"name the model in every team (model='scripted:...' or a ScriptedModel): {errors}"
     )
+
+
+CODE = re.compile(r"```.*?```|~~~.*?~~~|(`+).*?\1", re.S)  # fenced blocks and inline code spans
+
+
+def unescaped_dollars(markdown: str) -> list[str]:
+    """Lines with a dollar sign that JupyterLab would read as the start of LaTeX math."""
+    prose = CODE.sub("", markdown)
+    return [line.strip() for line in prose.splitlines() if re.search(r"(?<!\\)\$", line)]
+
+
+def test_the_dollar_check_tells_money_from_code() -> None:
+    assert unescaped_dollars("It costs $0.40 and $1.60.") == ["It costs $0.40 and $1.60."]
+    assert unescaped_dollars("It costs \\$0.40, or `$0` in code.\n```\nprice = '$1'\n```") == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_dollar_signs_in_markdown_are_escaped(path: Path) -> None:
+    """JupyterLab renders $...$ as LaTeX: "costs $0.40 and $1.60" would read "costs 0.40and1.60"."""
+    nb = nbformat.read(path, as_version=4)
+    found = [
+        (index, line) for index, cell in enumerate(nb.cells) if cell.cell_type == "markdown"
+        for line in unescaped_dollars(cell.source)
+    ]  # fmt: skip
+    assert not found, f"{path.name}: write \\$ for a dollar sign in markdown: {found}"
 
 
 def test_a_notebook_that_relies_on_the_default_model_is_caught(tmp_path: Path) -> None:

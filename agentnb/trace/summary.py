@@ -6,6 +6,7 @@ import heapq
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from agentnb.core.words import plural
 from agentnb.trace.cost import dollars
 from agentnb.trace.spans import AGENT, CHAT, PLAN, SELECT, TOOL, WORKFLOW, Span
 
@@ -74,7 +75,7 @@ class Summary:
             for row in rows
         ]
         failed = f", {len(self.failed)} failed" if self.failed else ""
-        title = f"{self.name}: {self.status}, {self.duration:.2f} s, {self.spans} spans{failed}"
+        title = f"{self.name}: {self.status}, {self.duration:.2f} s, {plural(self.spans, 'span')}{failed}"
         return "\n".join([title, *lines])
 
 

@@ -67,8 +67,8 @@ def note_text(event: Event) -> str:
 NOTE_MARKS = {
     Handoff: "⇢",
     ErrorEvent: "⚠",
-    PlanCreated: "📋",
-    Replanned: "📋",
+    PlanCreated: "☰",
+    Replanned: "☰",
     StepStarted: "▶",
     StepFinished: "✔",
     StepFailed: "✗",
