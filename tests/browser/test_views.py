@@ -191,4 +191,4 @@ def test_the_checkpoint_browser_forks_into_a_variable_and_closes_to_a_clean_save
         page.evaluate(SAVE)
     saved = nbformat.read(lab.root / "checkpoints.ipynb", as_version=4)
     assert "application/vnd.jupyter.widget-view+json" not in json.dumps(saved.cells[1:3])
-    assert "checkpoints of team team" in json.dumps(saved.cells[2].outputs)
+    assert "checkpoints of the team" in json.dumps(saved.cells[2].outputs)
