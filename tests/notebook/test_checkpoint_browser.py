@@ -86,7 +86,7 @@ def test_rewind_takes_the_team_back_and_lists_what_is_left(browser) -> None:
 
 
 def test_rewind_clears_an_xray_of_a_checkpoint_that_is_gone(browser) -> None:
-    team, k = browser.team, verdict_of(browser.team)
+    k = verdict_of(browser.team)
     browser.picker.value = k
     browser.xray_buttons[1].click()
     assert "what critic would receive" in browser.xray_panel.value
