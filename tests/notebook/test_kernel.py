@@ -131,6 +131,24 @@ def test_text_typed_key_by_key_reaches_the_kernel_while_the_cell_runs(kernel: Ke
     assert re.search(r"\nalice: #\d+\nMake it shorter\n", result["text/plain"]), result["text/plain"]
 
 
+def test_the_default_models_notice_is_an_ordinary_output_line_not_stderr(kernel: Kernel) -> None:
+    code = (
+        "import os\n"
+        "from agentnb.models import local, spec\n"
+        "saved = os.environ.pop('AGENTNB_MODEL'), local.available\n"
+        "local.available, spec._notice_shown = (lambda: False), False\n"
+        "try:\n"
+        "    spec.default()\n"
+        "finally:\n"
+        "    os.environ['AGENTNB_MODEL'], local.available = saved\n"
+    )
+    messages, reply = kernel.execute(code)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    streams = [m["content"] for m in messages if m["msg_type"] == "stream"]
+    assert [s["name"] for s in streams] == ["stdout"]  # stderr would show as a pink error box
+    assert streams[0]["text"].startswith("agentnb: no model is configured")
+
+
 def test_an_interrupt_stops_the_run_keeps_the_transcript_and_the_kernel(kernel: Kernel) -> None:
     kernel.execute("team = slow_team(latency=0.05)")
     interrupted = threading.Event()
