@@ -69,8 +69,8 @@ KERNEL_READY = """async (ms) => {
 
 
 @contextmanager
-def opened(lab: jupyterlab.Lab, name: str, cells: list[str], shot: str) -> Iterator[Any]:
-    """A page with the notebook open and its kernel ready; a screenshot is kept either way."""
+def opened(lab: jupyterlab.Lab, name: str, cells: list[str], shot: str, width: int = 1400) -> Iterator[Any]:
+    """A page ``width`` pixels wide with the notebook open; a screenshot is kept either way."""
     from playwright.sync_api import expect, sync_playwright
 
     jupyterlab.write_notebook(lab.root, name, cells)
@@ -80,7 +80,7 @@ def opened(lab: jupyterlab.Lab, name: str, cells: list[str], shot: str) -> Itera
             args=jupyterlab.CHROMIUM_ARGS,
             timeout=jupyterlab.UI_TIMEOUT_MS,
         )
-        page = browser.new_page(viewport={"width": 1400, "height": 1400})
+        page = browser.new_page(viewport={"width": width, "height": 1400})
         try:
             page.set_default_timeout(jupyterlab.UI_TIMEOUT_MS)
             # ?reset: a fresh workspace, so the notebooks of earlier tests are not reopened beside it
