@@ -74,7 +74,7 @@ def test_the_magic_check_sees_a_magic_called_from_python(tmp_path: Path) -> None
     nb = nbformat.v4.new_notebook(
         cells=[
             nbformat.v4.new_code_cell(
-                'if LIVE:\n    get_ipython().run_cell_magic(  # as lesson 7 wrote it\n'
+                "if LIVE:\n    get_ipython().run_cell_magic(  # as lesson 7 wrote it\n"
                 '        "agentteam", "", "a: b\\n---\\nc")'
             ),
             nbformat.v4.new_code_cell("%load_ext agentnb\n%agentnb"),

@@ -156,9 +156,7 @@ def test_status_line_shows_turn_tokens_elapsed_and_model(chat: ChatWidget, clock
     assert "turn 2 of 6" in status and "1,234 tokens" in status and "3 s" in status and "scripted:x" in status
 
 
-def test_status_line_counts_tokens_while_they_stream_and_after_a_stop(
-    chat: ChatWidget, clock: Clock
-) -> None:
+def test_status_line_counts_tokens_while_they_stream_and_after_a_stop(chat: ChatWidget, clock: Clock) -> None:
     for piece in ("Once ", "upon ", "a "):
         chat.feed(TokenDelta(source="writer", text=piece))
     chat.flush(force=True)
