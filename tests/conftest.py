@@ -51,3 +51,11 @@ def postgres_url(postgres: pg.PostgresServer) -> Iterator[str]:
 # `--nbval` is on for the whole suite (lessons/ and notebooks/); a notebook kept under
 # tests/ as a fixture must not be collected as a test by accident.
 collect_ignore_glob = ["*.ipynb", "**/*.ipynb"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_colors() -> None:
+    """Each test starts like a new kernel: no name has a colour yet (they are kept per process)."""
+    from agentnb.views.chat import forget_colors
+
+    forget_colors()

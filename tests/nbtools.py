@@ -11,6 +11,8 @@ then cleaned of live-widget views (their state is not saved, so they would rende
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import sys
 from collections.abc import Iterator, Mapping
@@ -19,6 +21,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbformat import NotebookNode
+
+from agentnb.core.events import Event, event_from_json
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIRS = ("lessons", "notebooks")
@@ -66,6 +70,43 @@ def execute(path: Path, *, allow_errors: bool = False) -> NotebookNode:
     return nb
 
 
+# Appended to a notebook run by `run_offline`: every team run still in the kernel's memory
+# (results, and teams' transcripts), as JSON events on the cell's stdout.
+RUNS_CELL = """
+import gc as _gc, json as _json
+from agentnb.core.events import event_to_json as _to_json
+from agentnb.core.result import TeamResult as _Result
+from agentnb.core.team import Team as _Team
+print(_json.dumps([
+    [_to_json(e) for e in (o.messages if isinstance(o, _Result) else o.transcript)]
+    for o in _gc.get_objects() if isinstance(o, (_Result, _Team))
+]))
+"""
+
+
+@functools.cache
+def run_offline(path: Path) -> tuple[NotebookNode, list[list[Event]]]:
+    """A notebook run top to bottom offline (errors stay in its outputs), and every team run it made.
+
+    Cached: the tests that read a fresh run of the same notebook share one execution.
+    """
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(RUNS_CELL))
+    client = NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT,
+        kernel_name="python3",
+        allow_errors=True,
+        store_widget_state=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    client.execute(env=offline_env())
+    collected = nb.cells.pop()
+    printed = "".join(o.get("text", "") for o in collected.outputs if o.output_type == "stream")
+    runs = {tuple(run) for run in json.loads(printed)} if printed.strip() else set()
+    return nb, [[event_from_json(e) for e in run] for run in sorted(runs)]
+
+
 def code_outputs(nb: NotebookNode) -> Iterator[tuple[int, NotebookNode]]:
     """(cell index, output) for every output of every code cell."""
     for index, cell in enumerate(nb.cells):
@@ -102,14 +143,22 @@ def clean(nb: NotebookNode) -> NotebookNode:
         cell.get("metadata", {}).pop("execution", None)
         if cell.cell_type != "code":
             continue
-        kept = []
+        kept: list[NotebookNode] = []
         for output in cell.outputs:
             data = output.get("data", {})
             data.pop(WIDGET_VIEW, None)
-            if output.get("output_type") not in ("display_data", "execute_result") or data:
+            previous = kept[-1] if kept else None
+            if previous is not None and _same_stream(previous, output):
+                previous.text += output.text  # how the kernel happened to flush is not part of the lesson
+            elif output.get("output_type") not in ("display_data", "execute_result") or data:
                 kept.append(output)
         cell.outputs = kept
     return nb
+
+
+def _same_stream(first: NotebookNode, second: NotebookNode) -> bool:
+    """Two outputs of one stream (stdout or stderr), as nbval sees them: one output."""
+    return first.get("output_type") == second.get("output_type") == "stream" and first.name == second.name
 
 
 def refresh(path: Path) -> None:

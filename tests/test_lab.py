@@ -144,7 +144,7 @@ def test_without_jupyterlab_lab_says_what_to_install(monkeypatch, capsys) -> Non
     monkeypatch.setattr(cli.importlib.util, "find_spec", lambda name: None)
     monkeypatch.setattr(cli.os, "execv", lambda *a: pytest.fail("must not start anything"))
     assert cli.main(["lab", "--no-browser"]) == 1
-    assert "pip install 'agentnb[notebook]'" in capsys.readouterr().err
+    assert "pip install 'agentnb[course]'" in capsys.readouterr().err
 
 
 def test_lab_passes_its_options_and_those_after_a_double_dash_to_jupyterlab(
@@ -152,6 +152,7 @@ def test_lab_passes_its_options_and_those_after_a_double_dash_to_jupyterlab(
 ) -> None:
     started: list[list[str]] = []
     monkeypatch.setattr(cli.os, "execv", lambda path, command: started.append(command))
+    monkeypatch.setattr(cli, "running_as_root", lambda: False)
     assert (
         cli.main(["lab", "--dir", str(tmp_path / "c"), "--port", "9123", "--no-browser", "--", "--x=1"]) == 0
     )
@@ -161,6 +162,27 @@ def test_lab_passes_its_options_and_those_after_a_double_dash_to_jupyterlab(
     assert "--LabApp.default_url=/lab/tree/lessons" in command
     assert command[-3:] == ["--ServerApp.port=9123", "--ServerApp.open_browser=False", "--x=1"]
     assert "agentnb lab: copied" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("given", [[], ["--", "--allow-root"]])
+def test_as_root_lab_lets_jupyterlab_run_as_root_and_says_so(
+    tmp_path: Path, monkeypatch, capsys, given: list[str]
+) -> None:
+    started: list[list[str]] = []
+    monkeypatch.setattr(cli.os, "execv", lambda path, command: started.append(command))
+    monkeypatch.setattr(cli, "running_as_root", lambda: True)
+    assert cli.main(["lab", "--dir", str(tmp_path / "c"), "--no-browser", *given]) == 0
+    [command] = started
+    allowed = [word for word in command if "allow-root" in word or "allow_root" in word]
+    assert len(allowed) == 1  # once: added by agentnb lab, or given by the student
+    said = capsys.readouterr().out
+    assert ("JupyterLab is allowed to run as root" in said) == (not given)
+
+
+def test_lab_help_says_what_happens_as_root(capsys) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["lab", "--help"])
+    assert "as root" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -194,7 +216,7 @@ def test_lab_starts_jupyterlab_on_the_copied_course(tmp_path: Path) -> None:
     env.pop("PYTHONPATH", None)  # run the installed agentnb, as a student would
     port = free_port()
     command = [sys.executable, "-m", "agentnb.apps.cli", "lab", "--dir", str(course), "--port", str(port),
-               "--no-browser", "--", "--ip=127.0.0.1", "--ServerApp.allow_root=True"]  # fmt: skip
+               "--no-browser", "--", "--ip=127.0.0.1"]  # fmt: skip  # as root too: agentnb lab allows it
     log = tmp_path / "lab.log"
     with log.open("wb") as out:
         server = subprocess.Popen(command, cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -8,12 +8,21 @@ that opening a saved notebook shows no broken widget.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from tests.nbtools import NO_DEFAULT_MODEL, ROOT, broken_widget_views, code_outputs, execute, notebook_paths
+from tests.nbtools import (
+    NO_DEFAULT_MODEL,
+    ROOT,
+    broken_widget_views,
+    code_outputs,
+    execute,
+    notebook_paths,
+    run_offline,
+)
 
 NOTEBOOKS = notebook_paths()
 IDS = [str(p.relative_to(ROOT)) for p in NOTEBOOKS]
@@ -62,7 +71,7 @@ def test_no_widget_view_is_saved_without_its_state(path: Path) -> None:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_runs_offline_with_an_explicit_model(path: Path) -> None:
     """With no API key and an unusable default model, every cell still runs: each run names its model."""
-    nb = execute(path, allow_errors=True)
+    nb, _ = run_offline(path)
     errors = [
         (index, f"{output.ename}: {output.evalue}")
         for index, output in code_outputs(nb)
@@ -72,6 +81,31 @@ def test_runs_offline_with_an_explicit_model(path: Path) -> None:
         f"{path.name} fails when no default model is available (AGENTNB_MODEL={NO_DEFAULT_MODEL!r}); "
         f"name the model in every team (model='scripted:...' or a ScriptedModel): {errors}"
     )
+
+
+CODE = re.compile(r"```.*?```|~~~.*?~~~|(`+).*?\1", re.S)  # fenced blocks and inline code spans
+
+
+def unescaped_dollars(markdown: str) -> list[str]:
+    """Lines with a dollar sign that JupyterLab would read as the start of LaTeX math."""
+    prose = CODE.sub("", markdown)
+    return [line.strip() for line in prose.splitlines() if re.search(r"(?<!\\)\$", line)]
+
+
+def test_the_dollar_check_tells_money_from_code() -> None:
+    assert unescaped_dollars("It costs $0.40 and $1.60.") == ["It costs $0.40 and $1.60."]
+    assert unescaped_dollars("It costs \\$0.40, or `$0` in code.\n```\nprice = '$1'\n```") == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_dollar_signs_in_markdown_are_escaped(path: Path) -> None:
+    """JupyterLab renders $...$ as LaTeX: "costs $0.40 and $1.60" would read "costs 0.40and1.60"."""
+    nb = nbformat.read(path, as_version=4)
+    found = [
+        (index, line) for index, cell in enumerate(nb.cells) if cell.cell_type == "markdown"
+        for line in unescaped_dollars(cell.source)
+    ]  # fmt: skip
+    assert not found, f"{path.name}: write \\$ for a dollar sign in markdown: {found}"
 
 
 def test_a_notebook_that_relies_on_the_default_model_is_caught(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ subpackage or a new kind of course file would be left out of the wheel.
 
 from __future__ import annotations
 
+import json
 import tomllib
 from fnmatch import fnmatch
 from pathlib import Path
@@ -68,3 +69,18 @@ def test_the_course_folders_ship_as_agentnb_lessons_and_agentnb_notebooks() -> N
     folders = shipped_folders()
     assert folders[(ROOT / "lessons").resolve()] == "agentnb.lessons"
     assert folders[(ROOT / "notebooks").resolve()] == "agentnb.notebooks"
+
+
+def test_the_jupyterlab_extension_is_installed_where_jupyter_finds_it() -> None:
+    """Every file of share/jupyter/labextensions/agentnb goes to the same place in the environment."""
+    data_files = SETUPTOOLS.get("data-files", {})
+    shipped = {source: target for target, sources in data_files.items() for source in sources}
+    extension = ROOT / "share" / "jupyter" / "labextensions" / "agentnb"
+    files = sorted(p.relative_to(ROOT).as_posix() for p in extension.rglob("*") if p.is_file())
+    assert files and set(files) <= set(shipped), f"list {sorted(set(files) - set(shipped))} under data-files"
+    for source, target in shipped.items():
+        assert (ROOT / source).is_file(), f"data-files lists {source}, which does not exist"
+        assert Path(source).parent.as_posix() == target, f"{source} would be installed in {target}"
+    manifest = json.loads((extension / "package.json").read_text(encoding="utf-8"))
+    assert manifest["name"] == "agentnb" and manifest["jupyterlab"]["extension"] is True
+    assert (extension / manifest["jupyterlab"]["_build"]["load"]).is_file()

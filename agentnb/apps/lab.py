@@ -10,6 +10,7 @@ already the student's own: JupyterLab opens the checkout itself unless ``--dir``
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from agentnb.core.words import plural
 COURSE_FOLDERS = ("lessons", "notebooks")  # the lessons, and the classroom demos
 DEFAULT_DIR = "agentnb-course"  # where an installed course is copied, in the current folder
 SKIPPED = ("__pycache__", ".ipynb_checkpoints", "__init__.py")
+ALLOW_ROOT = "--ServerApp.allow_root=True"
 
 
 class LabError(AgentnbError):
@@ -66,7 +68,7 @@ class CopyReport:
 
 def find_course(package: Path | None = None) -> Course:
     """The course shipped inside the package, else the one in the source checkout around it."""
-    package = package or Path(__file__).resolve().parent.parent  # the agentnb package (this is agentnb/apps)
+    package = package or Path(__file__).resolve().parent.parent  # agentnb/, not agentnb/apps/
     if all((package / folder).is_dir() for folder in COURSE_FOLDERS):
         return Course(package, packaged=True)
     checkout = package.parent
@@ -133,9 +135,18 @@ def prepare(folder: str | None, course: Course | None = None, *, cwd: Path | Non
 
 
 def jupyterlab_command(
-    root: Path, *, port: int | None = None, browser: bool = True, extra: list[str] | None = None
+    root: Path,
+    *,
+    port: int | None = None,
+    browser: bool = True,
+    as_root: bool = False,
+    extra: list[str] | None = None,
 ) -> list[str]:
-    """The command that starts this Python's JupyterLab on ``root``, opened at the lessons."""
+    """The command that starts this Python's JupyterLab on ``root``, opened at the lessons.
+
+    ``as_root`` allows the server to run as root (JupyterLab refuses to otherwise):
+    containers and classroom machines often give students a root shell.
+    """
     command = [
         sys.executable,
         "-m",
@@ -147,4 +158,12 @@ def jupyterlab_command(
         command.append(f"--ServerApp.port={port}")
     if not browser:
         command.append("--ServerApp.open_browser=False")
+    if as_root:
+        command.append(ALLOW_ROOT)
     return command + list(extra or ())
+
+
+def running_as_root() -> bool:
+    """True for the superuser on systems that have one (not on Windows)."""
+    geteuid = getattr(os, "geteuid", None)
+    return geteuid is not None and geteuid() == 0

@@ -2,8 +2,10 @@
 
 A grader is a plain function of the student's answer returning None (right) or a hint
 (what to look at, never the solution). A grader that trips over an answer of the wrong
-kind is itself a hint: the verdict says what kind of answer was expected. Verdicts render
-the same every time (HTML, markdown, text), so lessons keep deterministic saved outputs.
+kind is itself a hint: the verdict says what kind of answer was expected. A right answer
+is told why it is right (the exercise's ``right`` line), so a student who guessed learns
+what made it work. Verdicts render the same every time (HTML, markdown, text), so lessons
+keep deterministic saved outputs.
 """
 
 from __future__ import annotations
@@ -20,25 +22,41 @@ Grader = Callable[[Any], "str | None"]
 
 @dataclass(frozen=True)
 class Exercise:
-    """One exercise: its id (``"02.1"``: lesson 02, exercise 1), a title, what to pass, a grader."""
+    """One exercise: its id (``"02.1"``: lesson 02, exercise 1), a title, what to pass, a grader,
+    and why a right answer is right (shown with the ✓)."""
 
     id: str
     title: str
     expects: str
     grade: Grader
+    right: str
 
 
 EXERCISES: dict[str, Exercise] = {}
 
 
-def exercise(id: str, title: str, *, expects: str) -> Callable[[Grader], Grader]:
-    """Register ``grade`` as the grader of exercise ``id`` (``expects`` says what to pass to check)."""
+def exercise(id: str, title: str, *, expects: str, right: str) -> Callable[[Grader], Grader]:
+    """Register ``grade`` as the grader of exercise ``id``.
+
+    ``expects`` says what to pass to check; ``right`` says, in one line, what a right answer
+    got right (the verdict shows it after "correct").
+    """
 
     def register(grade: Grader) -> Grader:
-        EXERCISES[id] = Exercise(id, title, expects, grade)
+        EXERCISES[id] = Exercise(id, title, expects, grade, right)
         return grade
 
     return register
+
+
+def returned_nothing(got: Any, what: str) -> str | None:
+    """The hint for a student's function that returned None (no ``return``), else None.
+
+    Said as it is: "0 items ([])" would send the student looking at the wrong thing.
+    """
+    if got is None:
+        return f"your function returned nothing (None): end it with a return statement that gives {what}."
+    return None
 
 
 @dataclass(frozen=True)
@@ -61,7 +79,7 @@ class Verdict:
         return str(self)
 
     def _repr_markdown_(self) -> str:
-        mark = "✅" if self.ok else "💡"
+        mark = "✓" if self.ok else "Hint:"
         return f"{mark} **Exercise {self.exercise}** ({self.title}): {self.message}"
 
     def _repr_html_(self) -> str:
@@ -96,4 +114,4 @@ def check(exercise_id: str, answer: Any = ...) -> Verdict:
         hint = f"this check needs {ex.expects}; what was passed did not work ({type(exc).__name__}: {exc})"
     if hint:
         return Verdict(ex.id, ex.title, False, hint)
-    return Verdict(ex.id, ex.title, True, "correct.")
+    return Verdict(ex.id, ex.title, True, f"correct: {ex.right}")

@@ -25,7 +25,15 @@ def _said(result: TeamResult) -> list[tuple[int, TextMessage]]:
     ]
 
 
-@exercise("00.1", "check before you approve", expects="the result of the newsroom run (a TeamResult)")
+@exercise(
+    "00.1",
+    "check before you approve",
+    expects="the result of the newsroom run (a TeamResult)",
+    right=(
+        "the fact-checker looked the draft up after the writer wrote it and before the editor "
+        "approved it, so the story that went out was checked."
+    ),
+)
 def check_before_you_approve(answer: Any) -> str | None:
     result = result_of(answer)
     events = result.messages
@@ -55,7 +63,10 @@ def check_before_you_approve(answer: Any) -> str | None:
 
 
 @exercise(
-    "00.2", "your first cell", expects="the result your %%agentteam cell kept with --out (a TeamResult)"
+    "00.2",
+    "your first cell",
+    expects="the result your %%agentteam cell kept with --out (a TeamResult)",
+    right=("each agent you declared spoke once, in the order of its line: your cell made a team of its own."),
 )
 def your_first_cell(answer: Any) -> str | None:
     result = result_of(answer)

@@ -16,7 +16,7 @@ from agentnb.core.events import USER, TextMessage, ToolCalls, ToolResult
 from agentnb.core.result import TeamResult
 from agentnb.core.team import Team
 from agentnb.core.tools import tool
-from agentnb.course.checks import exercise
+from agentnb.course.checks import exercise, returned_nothing
 from agentnb.course.lesson02 import result_of
 from agentnb.models.scripted import ScriptedModel, call
 
@@ -25,7 +25,15 @@ def _said(result: TeamResult) -> list[TextMessage]:
     return [m for m in result.chat() if m.source != USER]
 
 
-@exercise("01.1", "a fourth agent", expects="the result of the run with the illustrator (a TeamResult)")
+@exercise(
+    "01.1",
+    "a fourth agent",
+    expects="the result of the run with the illustrator (a TeamResult)",
+    right=(
+        "the illustrator spoke between each draft and the editor's verdict on it, because round robin"
+        " follows the order of the list."
+    ),
+)
 def a_fourth_agent(answer: Any) -> str | None:
     result = result_of(answer)
     if "illustrator" not in result.participants:
@@ -53,7 +61,15 @@ def a_fourth_agent(answer: Any) -> str | None:
     return None
 
 
-@exercise("01.2", "stop on praise", expects="the result of your run (a TeamResult)")
+@exercise(
+    "01.2",
+    "stop on praise",
+    expects="the result of your run (a TeamResult)",
+    right=(
+        "the run ended on the critic's 'better' and on nobody else's: TextMention listens only to the"
+        " sources you gave it."
+    ),
+)
 def stop_on_praise(answer: Any) -> str | None:
     result = result_of(answer)
     said = _said(result)
@@ -111,14 +127,26 @@ def practice_runs() -> list[tuple[str, TeamResult, list[str]]]:
     ]
 
 
-@exercise("01.3", "only the drafts", expects="your function poet_drafts(result)")
+@exercise(
+    "01.3",
+    "only the drafts",
+    expects="your function poet_drafts(result)",
+    right=(
+        "on three runs you had not seen (a critic quoting the poet, a tool call first, no poet at "
+        "all) it kept exactly the poet's texts, in order: who spoke is message.source, not what the "
+        "text says."
+    ),
+)
 def only_the_drafts(answer: Any) -> str | None:
     if not callable(answer):
         raise TypeError(f"got {type(answer).__name__}, not a function")
     function: Callable[[TeamResult], Any] = answer
     for story, result, expected in practice_runs():
         got = function(result)
-        got_list = list(got or [])
+        nothing = returned_nothing(got, "the list of the poet's texts")
+        if nothing:
+            return nothing
+        got_list = list(got)
         if got_list != expected:
             if any(isinstance(g, TextMessage) for g in got_list):
                 return "your function returns messages; return their text (message.content), in order."
@@ -135,7 +163,15 @@ def _short(items: list[Any]) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-@exercise("01.4", "read the tools", expects="the ToolResult event that brought the site's real size")
+@exercise(
+    "01.4",
+    "read the tools",
+    expects="the ToolResult event that brought the site's real size",
+    right=(
+        "this search_archive result holds the planning report, the archive's only entry with the "
+        "site's size (14 acres)."
+    ),
+)
 def read_the_tools(answer: Any) -> str | None:
     if isinstance(answer, ToolCalls):
         return "that is the fact-checker's call (what it asked); its result is a ToolResult event after it."

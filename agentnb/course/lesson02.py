@@ -16,7 +16,7 @@ from agentnb.core.model import ModelRequest
 from agentnb.core.plan import Plan
 from agentnb.core.result import TeamResult
 from agentnb.core.team import Team
-from agentnb.course.checks import exercise
+from agentnb.course.checks import exercise, returned_nothing
 from agentnb.models.scripted import FunctionModel
 
 
@@ -54,7 +54,15 @@ def step_order(events: Sequence[Event]) -> list[str]:
     return [e.step_id for e in events if isinstance(e, StepStarted)]
 
 
-@exercise("02.1", "fan out, then join", expects="the result of running your plan (a TeamResult)")
+@exercise(
+    "02.1",
+    "fan out, then join",
+    expects="the result of running your plan (a TeamResult)",
+    right=(
+        "three steps ran at the same time because none needed another, and the last step waited for "
+        "all of them (its depends_on)."
+    ),
+)
 def fan_out_then_join(answer: Any) -> str | None:
     result = result_of(answer)
     plan = final_plan(result.messages)
@@ -83,7 +91,15 @@ def fan_out_then_join(answer: Any) -> str | None:
     return None
 
 
-@exercise("02.2", "recover by replanning", expects="the result of the run whose flight search is down")
+@exercise(
+    "02.2",
+    "recover by replanning",
+    expects="the result of the run whose flight search is down",
+    right=(
+        "the failed step made the planner revise the plan, and the revised plan ran to the end with a"
+        " last step that builds on the kept and the new work."
+    ),
+)
 def recover_by_replanning(answer: Any) -> str | None:
     result = result_of(answer)
     events = result.messages
@@ -113,7 +129,6 @@ def recover_by_replanning(answer: Any) -> str | None:
             "the step that joins the results: make it depend on the kept steps and the new one."
         )
     return None
-
 
 
 # ----- 02.3: the student's function meets runs it has not seen ---------------------------------
@@ -188,14 +203,25 @@ def practice_runs() -> list[tuple[str, TeamResult, list[str]]]:
     ]
 
 
-@exercise("02.3", "which step was replanned?", expects="your function replanned_steps(result)")
+@exercise(
+    "02.3",
+    "which step was replanned?",
+    expects="your function replanned_steps(result)",
+    right=(
+        "on runs you had not seen it named exactly the steps whose failure, with no retry left, made "
+        "the planner replan."
+    ),
+)
 def which_step_was_replanned(answer: Any) -> str | None:
     if not callable(answer):
         raise TypeError(f"got {type(answer).__name__}, not a function")
     function: Callable[[TeamResult], Any] = answer
     for story, result, expected in practice_runs():
         got = function(result)
-        if list(got or []) != expected:
+        nothing = returned_nothing(got, "the list of the replanned steps' ids")
+        if nothing:
+            return nothing
+        if list(got) != expected:
             return (
                 f"on a run where {story}, your function returned {got!r}, but the steps whose failure made "
                 f"the planner replan were {expected!r}. Look at each Replanned event and the StepFailed "

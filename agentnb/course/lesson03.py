@@ -36,7 +36,15 @@ def _results(forecast: Tool, calls: list[dict[str, Any]]) -> list[ToolResult]:
     return [e for e in result.messages if isinstance(e, ToolResult)]
 
 
-@exercise("03.1", "describe your tool", expects="your forecast tool (a Tool, made with @tool)")
+@exercise(
+    "03.1",
+    "describe your tool",
+    expects="your forecast tool (a Tool, made with @tool)",
+    right=(
+        "its types and descriptions let good calls through, and agentnb refused each bad call before "
+        "your function ran, telling the model why."
+    ),
+)
 def describe_your_tool(answer: Any) -> str | None:
     if not isinstance(answer, Tool):
         if callable(answer):
@@ -73,7 +81,14 @@ def describe_your_tool(answer: Any) -> str | None:
     return None
 
 
-@exercise("03.2", "fan out", expects="the result of the researcher's run (a TeamResult)")
+@exercise(
+    "03.2",
+    "fan out",
+    expects="the result of the researcher's run (a TeamResult)",
+    right=(
+        "the three look-ups came in one reply and ran at the same time: their spans overlap in the trace."
+    ),
+)
 def fan_out(answer: Any) -> str | None:
     result = result_of(answer)
     replies = [
@@ -99,7 +114,15 @@ def fan_out(answer: Any) -> str | None:
     return None
 
 
-@exercise("03.3", "let structure route", expects="the result of the checked story's run (a TeamResult)")
+@exercise(
+    "03.3",
+    "let structure route",
+    expects="the result of the checked story's run (a TeamResult)",
+    right=(
+        "each verdict was a field of a structured reply, and the team routed on it: CLEARED went to "
+        "the editor, REVISE to the writer."
+    ),
+)
 def let_structure_route(answer: Any) -> str | None:
     result = result_of(answer)
     events = result.messages

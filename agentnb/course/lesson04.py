@@ -34,7 +34,15 @@ def _shared(team: Team, fork: Team) -> int:
     return n
 
 
-@exercise("04.1", "fork and end differently", expects="(team, fork): the haiku team and your fork of it")
+@exercise(
+    "04.1",
+    "fork and end differently",
+    expects="(team, fork): the haiku team and your fork of it",
+    right=(
+        "your fork shares the team's history up to just before the editor's first verdict and then "
+        "ends differently, while the team itself is unchanged."
+    ),
+)
 def fork_and_end_differently(answer: Any) -> str | None:
     team, fork = _two_teams(answer)
     if fork is team:
@@ -71,6 +79,10 @@ def fork_and_end_differently(answer: Any) -> str | None:
     "04.2",
     "a context that fits",
     expects="the newsroom team, after setting the editor's context policy",
+    right=(
+        "the editor's next call fits the 150-token budget and still holds the task and the "
+        "fact-checker's latest message."
+    ),
 )
 def context_that_fits(answer: Any) -> str | None:
     if not isinstance(answer, Team):
@@ -127,6 +139,10 @@ def _calls(result: TeamResult, tool: str) -> list[str]:
     "04.3",
     "remember, then recall",
     expects="(store, first_run, second_run): the memory store and the results of the two runs",
+    right=(
+        "the first run wrote the fact with remember, and a new team answered the second question from"
+        " its memory alone (the task did not say it)."
+    ),
 )
 def remember_then_recall(answer: Any) -> str | None:
     store, first, second = answer

@@ -42,7 +42,15 @@ def _who(span: Span) -> str:
     return f"{span.name} ({span.agent})" if span.operation in WORK and span.agent else span.name
 
 
-@exercise("05.1", "find the slow step", expects="a span of the briefing run's trace (a Span)")
+@exercise(
+    "05.1",
+    "find the slow step",
+    expects="a span of the briefing run's trace (a Span)",
+    right=(
+        "it is the longest model or tool call of the run; the spans around it last at least as long "
+        "only because they contain it."
+    ),
+)
 def find_the_slow_step(answer: Any) -> str | None:
     span = _span(answer)
     work = [s for s in _root(span).walk() if s.operation in WORK and s.duration is not None]
@@ -74,7 +82,15 @@ def _trace(answer: Any) -> Trace:
     return answer
 
 
-@exercise("05.2", "price the run", expects="a Trace of the briefing run, built after you set the prices")
+@exercise(
+    "05.2",
+    "price the run",
+    expects="a Trace of the briefing run, built after you set the prices",
+    right=(
+        "every acme call has its sheet price (dollars per million tokens, input then output), the "
+        "writer costs the most, and set_price keeps the prices for every later trace."
+    ),
+)
 def price_the_run(answer: Any) -> str | None:
     trace = _trace(answer)
     calls = trace.find(CHAT)
@@ -121,7 +137,15 @@ def price_the_run(answer: Any) -> str | None:
     return None
 
 
-@exercise("05.3", "a failure you can see", expects="the execute_tool span of the forecast tool (a Span)")
+@exercise(
+    "05.3",
+    "a failure you can see",
+    expects="the execute_tool span of the forecast tool (a Span)",
+    right=(
+        "the tool's exception reached agentnb, so its span's status is error: the trace and the model"
+        " both see the failure."
+    ),
+)
 def a_failure_you_can_see(answer: Any) -> str | None:
     span = _span(answer)
     if span.operation != TOOL:
@@ -144,7 +168,15 @@ def _exported(answer: Any) -> list[Any]:
     return list(get())
 
 
-@exercise("05.4", "export with content", expects="the InMemorySpanExporter you exported the briefing run to")
+@exercise(
+    "05.4",
+    "export with content",
+    expects="the InMemorySpanExporter you exported the briefing run to",
+    right=(
+        "one briefing run was exported through trace.to_otel, with the tools' arguments and results "
+        "and no secret in any attribute."
+    ),
+)
 def export_with_content(answer: Any) -> str | None:
     spans = _exported(answer)
     if not spans:

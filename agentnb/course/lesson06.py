@@ -78,7 +78,15 @@ def solver_answer(result: TeamResult) -> str:
     return said[-1] if said else ""
 
 
-@exercise("06.1", "a dataset with teeth", expects="your pydantic-evals Dataset (my_sums)")
+@exercise(
+    "06.1",
+    "a dataset with teeth",
+    expects="your pydantic-evals Dataset (my_sums)",
+    right=(
+        "its cases pass a solver that uses the calculator and fail both a sloppy one (wrong by ten) "
+        "and a lucky one (right without the calculator)."
+    ),
+)
 def dataset_with_teeth(answer: Any) -> str | None:
     from pydantic_evals import Dataset
 
@@ -128,7 +136,13 @@ def dataset_with_teeth(answer: Any) -> str | None:
 
 
 @exercise(
-    "06.2", "cheaper than a checker", expects="the comparison of your team with the checker team's report"
+    "06.2",
+    "cheaper than a checker",
+    expects="the comparison of your team with the checker team's report",
+    right=(
+        "your team passes as often as the checker team, measured on enough runs, and spends fewer "
+        "tokens per run."
+    ),
 )
 def cheaper_than_a_checker(answer: Any) -> str | None:
     from agentnb.evals import Comparison
@@ -170,6 +184,10 @@ def _checker_spoke(report: Any) -> bool:
     "06.3",
     "calibrate the judge",
     expects="the calibration of your judge (await calibrate(judge, hand_labelled))",
+    right=(
+        f"your judge agrees with the hand labels well beyond chance (Cohen's kappa of at least {MIN_KAPPA}), "
+        "so its verdicts can stand in for yours."
+    ),
 )
 def calibrate_the_judge(answer: Any) -> str | None:
     from agentnb.evals import Calibration

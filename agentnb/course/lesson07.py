@@ -79,7 +79,15 @@ def _approval_hint(call: ToolCall, approval: Approval, result: ToolResult | None
     return None
 
 
-@exercise("07.1", "approve, edit, reject", expects="the result of the social desk's run (a TeamResult)")
+@exercise(
+    "07.1",
+    "approve, edit, reject",
+    expects="the result of the social desk's run (a TeamResult)",
+    right=(
+        "the person approved the right posts, fixed the wrong size in an edited call that then ran, "
+        "and rejected the unpublish with a reason the desk could read."
+    ),
+)
 def approve_edit_reject(answer: Any) -> str | None:
     events = result_of(answer).messages
     approvals = {e.call_id: e for e in events if isinstance(e, Approval)}
@@ -107,7 +115,15 @@ def _humans(team: Team) -> list[str]:
     return [p.name for p in team.participants if isinstance(p, Human)]
 
 
-@exercise("07.2", "hand off to a person", expects="the subscription desk team, after both runs")
+@exercise(
+    "07.2",
+    "hand off to a person",
+    expects="the subscription desk team, after both runs",
+    right=(
+        "the run stopped when the floor went to the customer, and the next run began with the "
+        "customer's answer and the agent who had asked."
+    ),
+)
 def hand_off_to_a_person(answer: Any) -> str | None:
     team = _team(answer)
     humans = _humans(team)
@@ -157,7 +173,15 @@ def hand_off_to_a_person(answer: Any) -> str | None:
     return None
 
 
-@exercise("07.3", "take back an answer", expects="the night desk team, rewound and run again")
+@exercise(
+    "07.3",
+    "take back an answer",
+    expects="the night desk team, rewound and run again",
+    right=(
+        "you rewound to just before the chief's answer, gave another one and continued without a new "
+        "task: the draft was revised and then published."
+    ),
+)
 def take_back_an_answer(answer: Any) -> str | None:
     team = _team(answer)
     humans = _humans(team)

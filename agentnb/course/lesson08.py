@@ -27,7 +27,10 @@ ASSIGNMENTS = [  # assignments the student's evaluator has not seen
 
 
 @exercise(
-    "08.1", "a photo desk", expects="the result of the newsroom's run with the photographer (a TeamResult)"
+    "08.1",
+    "a photo desk",
+    expects="the result of the newsroom's run with the photographer (a TeamResult)",
+    right=("the photo step ran beside the research and the quote, and the editor's step waited for it."),
 )
 def a_photo_desk(answer: Any) -> str | None:
     result = result_of(answer)
@@ -56,7 +59,6 @@ def a_photo_desk(answer: Any) -> str | None:
     return None
 
 
-
 def _two(answer: Any) -> tuple[Any, TeamResult]:
     store, run = answer
     if not callable(getattr(store, "audit", None)):
@@ -68,6 +70,10 @@ def _two(answer: Any) -> tuple[Any, TeamResult]:
     "08.2",
     "correct the memory",
     expects="(stale_store, day_two): the store you corrected and the next run of the newsroom",
+    right=(
+        "the stale fact was corrected in place with a reason in the audit, and on the next run the "
+        "fact-checker cleared the story."
+    ),
 )
 def correct_the_memory(answer: Any) -> str | None:
     store, run = _two(answer)
@@ -123,7 +129,15 @@ def _published(result: TeamResult) -> str:
     return result.final or ""
 
 
-@exercise("08.3", "an eval with teeth", expects="your evaluator (an instance of your Evaluator class)")
+@exercise(
+    "08.3",
+    "an eval with teeth",
+    expects="your evaluator (an instance of your Evaluator class)",
+    right=(
+        "it passes the careful newsroom's stories and fails the careless newsroom's, whose sizes did "
+        "not come from the archive."
+    ),
+)
 def an_eval_with_teeth(answer: Any) -> str | None:
     from pydantic_evals import Case, Dataset
     from pydantic_evals.evaluators import Evaluator

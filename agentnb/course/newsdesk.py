@@ -6,8 +6,8 @@ as a careful model would. The planner plans for whoever is in the team; the rese
 answers from its memory note when that has the site's size, and otherwise searches the
 archive and remembers what it found (when it has a memory); the writer takes the numbers
 it was given, or writes the size from its own head (12 acres: wrong) when it was given
-none; the fact-checker compares the draft with the archive; the editor publishes what was
-cleared and holds the rest.
+none; the fact-checker looks up each number and quote of the draft in the archive and cites
+what it found; the editor publishes what was cleared and holds the rest.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ ARCHIVE = [
 DESKS = ("researcher", "reporter", "writer", "fact_checker", "editor")
 BACKGROUND = "Find the facts and figures about the Harmon rail yard site"
 ACRES = re.compile(r"(\d+)[ -]acres?")
+VOTE = re.compile(r"(?<![\d-])\d{1,2}-\d{1,2}(?![\d-])")  # 7-2, not a date's 11-17
 
 
 @tool(blocking=False)
@@ -136,15 +137,48 @@ def writer(request: ModelRequest) -> str:
     return f"The council voted 7-2 to turn the {acres}-acre Harmon rail yard into a park.{said}"
 
 
+def lookups(draft: str) -> list[str]:
+    """What a careful fact-checker looks up for a draft: the size, and the vote and quote it gives."""
+    wanted = ["Harmon rail yard acres"]
+    vote = VOTE.search(draft)
+    if vote:
+        wanted.append(f"council vote {vote.group()}")
+    if "Ortiz" in draft:
+        wanted.append("Dana Ortiz promise")
+    return wanted
+
+
 def fact_checker(request: ModelRequest) -> Any:
+    """Looks up each thing the draft claims, then says REVISE (and why) or CLEARED (and from what)."""
+    draft = _step(request)
     found = _tool_results(request, "search_archive")
-    if not found:
-        return call("search_archive", query="Harmon rail yard acres")
-    draft = ACRES.search(_step(request))
-    archive = ACRES.search(found[-1])
-    if draft and archive and draft.group(1) != archive.group(1):
-        return f"REVISE: the draft says {draft.group(1)} acres; the planning report says {archive.group(1)}."
-    return "CLEARED: every number matches the archive."
+    wanted = lookups(draft)
+    if len(found) < len(wanted):
+        return call("search_archive", query=wanted[len(found)])
+    entries = [entry for result in found if result.startswith("[") for entry in json.loads(result)]
+    size = ACRES.search(draft)
+    archive = next((hit for e in entries if (hit := ACRES.search(e))), None)
+    if size and archive and size.group(1) != archive.group(1):
+        return f"REVISE: the draft says {size.group(1)} acres; the planning report says {archive.group(1)}."
+    vote = VOTE.search(draft)
+    missing = [vote.group()] if vote and not any(vote.group() in e for e in entries) else []
+    if size and not archive:
+        missing.append(f"{size.group(1)} acres")
+    if missing:
+        return f"REVISE: the archive does not give {' or '.join(missing)}; cut it or find a source."
+    sources = "; ".join(dict.fromkeys(e[:10] for e in entries if _cited(e, draft)))
+    return f"CLEARED: every number and quote of the draft is in the archive ({sources})."
+
+
+def _cited(entry: str, draft: str) -> bool:
+    """Whether the draft uses this archive entry: its size, its vote or its quote."""
+    size, vote, quote = ACRES.search(entry), VOTE.search(entry), re.search(r"'([^']+)'", entry)
+    drafted = ACRES.search(draft)
+    return bool(
+        (size and drafted and size.group(1) == drafted.group(1))
+        or (vote and vote.group() in draft)
+        or (quote and quote.group(1) in draft)
+    )
 
 
 def editor(request: ModelRequest) -> str:

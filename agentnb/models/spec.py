@@ -202,7 +202,7 @@ def describe_default() -> Choice:
 
 
 def default() -> Model:
-    """The model `describe_default` names; says once on stderr when it is not a live one."""
+    """The model `describe_default` names; says once which, when it is not a live one (`_say`)."""
     global _notice_shown
     if isinstance(_explicit, Model):
         return _explicit
@@ -216,7 +216,7 @@ def default() -> Model:
     }.get(choice.source)
     if notice and not _notice_shown:
         _notice_shown = True
-        print(notice, file=sys.stderr)
+        _say(notice)
     if choice.source == FALLBACK_SOURCE:
         # The stand-in when nothing is configured must run any team, not only the newsroom's
         # (the spec scripted:newsroom itself still refuses agents it has no script for).
@@ -224,3 +224,10 @@ def default() -> Model:
         model.fallback = AutoModel()
         return model
     return resolve(choice.spec)
+
+
+def _say(notice: str) -> None:
+    """A one-line notice for people: in a notebook an ordinary output line (Jupyter shows
+    stderr as an error box, and this is not an error), elsewhere on stderr."""
+    in_a_kernel = type(sys.stdout).__module__.startswith("ipykernel.")
+    print(notice, file=sys.stdout if in_a_kernel else sys.stderr, flush=True)

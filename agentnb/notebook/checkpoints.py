@@ -29,7 +29,7 @@ from agentnb.core.errors import AgentnbError
 from agentnb.core.events import TextMessage, ToolCalls
 from agentnb.core.team import Team
 from agentnb.views.chat import Colors, current, html_bubble, html_tool
-from agentnb.views.checkpoints import CheckpointList, context_at, excerpt
+from agentnb.views.checkpoints import CheckpointList, context_at, excerpt, team_label
 from agentnb.views.xray import xray_html
 
 ERROR_COLOR = "#dc2626"
@@ -120,8 +120,9 @@ class CheckpointBrowser(widgets.VBox):
             else "This team is in no notebook variable, so it could not be run again: fork it instead"
         )
         style = current()
+        heading = f"Checkpoints of {team_label(self.team.name, article='the')}"
         self.header.value = (
-            f'<div style="font-size:{style.small}px"><b>Checkpoints of team {html.escape(self.team.name)}</b>'
+            f'<div style="font-size:{style.small}px"><b>{html.escape(heading)}</b>'
             f'<span style="color:{style.note_color}"> · {len(listing.rows)} messages · #k is the '
             "checkpoint just before a message: pick one, then rewind or fork there to redo it, "
             "or X-ray what an agent would receive</span></div>"
@@ -155,6 +156,7 @@ class CheckpointBrowser(widgets.VBox):
         except AgentnbError as exc:
             return self._say(html.escape(str(exc)), error=True)
         name = variable_of(self.team, self.namespace) or "team"
+        self.xray_panel.value = ""  # an X-ray of the conversation that was just taken back
         self.refresh()
         self._say(
             f"<code>{name}.rewind({k})</code> done: the team is back before message #{k}. Run it "

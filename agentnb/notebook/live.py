@@ -28,7 +28,7 @@ from agentnb.notebook.trace_view import TraceWidget, Views
 from agentnb.notebook.widget import ChatWidget
 from agentnb.views import xray
 from agentnb.views.chat import Style
-from agentnb.views.checkpoints import context_at
+from agentnb.views.checkpoints import context_at, team_label
 
 SEARCH_WINDOW = 10_000  # how far back from the transcript's end an event is looked for
 
@@ -50,8 +50,7 @@ def person_can_answer(shell: Any) -> bool:
 
 def title(team: Team) -> str:
     names = ", ".join(p.name for p in team.participants)
-    label = "team" if team.name == "team" else f"team {team.name}"  # not "team team"
-    return f"agentnb · {label} ({team.mode}): {names}"
+    return f"agentnb · {team_label(team.name)} ({team.mode}): {names}"
 
 
 def locate(team: Team, event: Event) -> int | None:

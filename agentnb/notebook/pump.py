@@ -9,6 +9,12 @@ handled at once, like the kernel would between cells; everything else (the next 
 behind the running cell exactly as if it had been read by the event loop. No message is
 lost or reordered.
 
+Each comm message handled here ends, as in the kernel's own dispatch, with an ``idle``
+status whose parent is that message. The ipywidgets front end depends on it: a widget
+keeps one state update in flight and holds every later change (each key typed into a text
+box) until the kernel reports its first update idle. Without that status, a box typed into
+key by key would send its first letter and nothing more while the cell runs.
+
 This reaches into ipykernel (7.x: the inproc socket the shell-channel thread feeds the
 main thread; without subshell support, the shell socket itself). When those internals are
 not there, `kernel_pump` returns ``None`` and the chat is live but not clickable.
@@ -19,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import zmq
@@ -68,21 +75,36 @@ class KernelPump:
             return
         if kind in COMM_MESSAGES:
             self.handled += 1
-            handler = self.kernel.shell_handlers.get(kind)
-            if handler is not None:
-                _schedule(handler(self.stream, idents, message))
+            self._handle(kind, idents, message)
             return
         # Everything else waits for the running cell, as it would have without us: the
         # kernel's own callback queues it behind the cell (ipykernel 7 takes a lock per cell).
-        _schedule(self.stream._recv_callback(frames))
+        outcome = self.stream._recv_callback(frames)
+        if inspect.isawaitable(outcome):
+            _schedule(outcome)
+
+    def _handle(self, kind: str, idents: list[Any], message: dict[str, Any]) -> None:
+        """Handle a comm message between ``busy`` and ``idle`` statuses that name it as their parent."""
+        publish = self.kernel._publish_status
+        publish("busy", "shell", parent=message)
+        handler = self.kernel.shell_handlers.get(kind)
+        outcome = None
+        try:
+            outcome = handler(self.stream, idents, message) if handler is not None else None
+        finally:
+            if not inspect.isawaitable(outcome):
+                publish("idle", "shell", parent=message)
+        if inspect.isawaitable(outcome):
+            _schedule(outcome, lambda: publish("idle", "shell", parent=message))
 
 
-def _schedule(outcome: object) -> None:
-    """Run an async handler's coroutine on the kernel's loop once the cell lets it."""
-    if inspect.isawaitable(outcome):
-        task = asyncio.ensure_future(outcome)
-        _pending.add(task)
-        task.add_done_callback(_pending.discard)
+def _schedule(outcome: Awaitable[Any], then: Callable[[], None] | None = None) -> None:
+    """Run an async handler's coroutine on the kernel's loop once the cell lets it; then ``then``."""
+    task = asyncio.ensure_future(outcome)
+    _pending.add(task)
+    task.add_done_callback(_pending.discard)
+    if then is not None:
+        task.add_done_callback(lambda _: then())
 
 
 def kernel_pump(shell: Any) -> KernelPump | None:
@@ -94,6 +116,11 @@ def kernel_pump(shell: Any) -> KernelPump | None:
         stream = main_shell_stream(kernel)
     except Exception:
         stream = None
-    if stream is None or getattr(stream, "_recv_callback", None) is None or not hasattr(kernel, "session"):
+    if (
+        stream is None
+        or getattr(stream, "_recv_callback", None) is None
+        or not hasattr(kernel, "session")
+        or not hasattr(kernel, "_publish_status")
+    ):
         return None
     return KernelPump(kernel, stream)

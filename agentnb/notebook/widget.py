@@ -277,11 +277,15 @@ class ChatWidget(widgets.VBox):
         if usage is not None:
             self.tokens += usage.total_tokens
         if isinstance(event, TextMessage):
-            self._end_stream(event.source, event.step, event.content)
+            streamed = self._end_stream(event.source, event.step, event.content)
+            if usage is None:  # no count from the model: its streamed pieces stay counted
+                self.tokens += streamed
             if event.model:
                 self.model_name = event.model
         elif isinstance(event, ToolCalls):
-            self._end_stream(event.source, event.step, event.content)
+            streamed = self._end_stream(event.source, event.step, event.content)
+            if usage is None:
+                self.tokens += streamed
             for call in event.calls:
                 tool = _Tool(call)
                 self._tools[call.id] = (tool, self._add(tool.html))
@@ -298,7 +302,7 @@ class ChatWidget(widgets.VBox):
                 self._speaker, self._xray_stale = event, True
             elif isinstance(event, Stop):
                 for source, step in list(self._streams):
-                    self._end_stream(source, step, None)
+                    self.tokens += self._end_stream(source, step, None)  # cut off: counted as streamed
                 self.phase = f"stopped: {event.reason}"
             with styled(self.style):
                 note = html_note(event)
@@ -314,20 +318,28 @@ class ChatWidget(widgets.VBox):
     def _board_html(self, board: PlanBoard) -> str:
         return board.html(times=True, now=self.wall(), colors=self.colors)
 
-    def _end_stream(self, source: str, step: str, content: str | None) -> None:
-        """Close ``source``'s streamed reply in plan ``step`` with its final text (or add a bubble)."""
+    def _end_stream(self, source: str, step: str, content: str | None) -> int:
+        """Close ``source``'s streamed reply in plan ``step`` with its final text (or add a bubble).
+
+        Returns how many pieces had streamed (0 when none): each is about one token.
+        """
         stream = self._streams.pop((source, step), None)
         if stream is None:
             color = self.colors.html(source)  # speakers get colours in order, with or without text
             if content and content.strip():
                 self._add(_Reply(source, color, content=content).html)
-            return
+            return 0
         reply, item = stream
         reply.content = content if content is not None else "".join(reply.pieces)
         item.dirty = True
         if not reply.content.strip():
             self._items.remove(item)
             self._relayout = True
+        return len(reply.pieces)
+
+    def _streaming_tokens(self) -> int:
+        """Tokens of the replies streaming now (one per piece), until their model counts them."""
+        return sum(len(reply.pieces) for reply, _ in self._streams.values())
 
     # ----- drawing -------------------------------------------------------------------------
 
@@ -385,7 +397,9 @@ class ChatWidget(widgets.VBox):
     def _status_html(self) -> str:
         turns = f"turn {self.turn} of {self.max_turns}" if self.max_turns else f"turn {self.turn}"
         elapsed = self.clock() - self.started
-        parts = [turns, f"{self.tokens:,} tokens", f"{elapsed:.0f} s"]  # whole seconds: fewer redraws
+        tokens = self.tokens + self._streaming_tokens()
+        counted = f"{tokens:,} token{'' if tokens == 1 else 's'}"
+        parts = [turns, counted, f"{elapsed:.0f} s"]  # whole seconds: fewer redraws
         if self.model_name:
             parts.append(html.escape(self.model_name))
         parts.append(html.escape(self.phase))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from agentnb.core.untrusted import terminal_text
+from agentnb.core.words import plural
 from agentnb.trace.cost import dollars
 from agentnb.trace.spans import AGENT, CHAT, PLAN, SELECT, TOOL, WORKFLOW, Span
 
@@ -75,7 +76,7 @@ class Summary:
             for row in rows
         ]
         failed = f", {len(self.failed)} failed" if self.failed else ""
-        title = f"{self.name}: {self.status}, {self.duration:.2f} s, {self.spans} spans{failed}"
+        title = f"{self.name}: {self.status}, {self.duration:.2f} s, {plural(self.spans, 'span')}{failed}"
         return terminal_text("\n".join([title, *lines]))  # agent names may come from a trace file
 
 

@@ -41,6 +41,14 @@ def excerpt(event: Event, limit: int = 100) -> str:
     return short(" ".join(text.split()), limit)
 
 
+def team_label(name: str, *, article: str = "") -> str:
+    """How a team is named in a heading: "team newsroom", and for a team with the default name
+    "team" (or "the team", with ``article="the"``), never "team team"."""
+    if name != "team":
+        return f"team {name}"
+    return f"{article} team" if article else "team"
+
+
 class CheckpointList:
     """The messages of a transcript with the checkpoint just before each (``#k``).
 
@@ -63,7 +71,8 @@ class CheckpointList:
     @classmethod
     def of(cls, team: Team) -> CheckpointList:
         """The whole transcript of ``team``."""
-        return cls(team.transcript[:], participants=team.names, title=f"checkpoints of team {team.name}")
+        title = f"checkpoints of {team_label(team.name, article='the')}"
+        return cls(team.transcript[:], participants=team.names, title=title)
 
     def headline(self) -> str:
         return (

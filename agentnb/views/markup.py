@@ -190,7 +190,7 @@ def _parser() -> MarkdownIt:
             token = tokens[idx]
             src = str(token.attrGet("src") or "")
             label = self.renderInlineAsText(token.children, options, env) or src
-            return f'<a href="{escapeHtml(src)}">🖼 {escapeHtml(label)}</a>'
+            return f'<a href="{escapeHtml(src)}">▣ {escapeHtml(label)}</a>'
 
     class ChatMarkdown(MarkdownIt):
         def validateLink(self, url: str) -> bool:

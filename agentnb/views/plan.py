@@ -42,7 +42,7 @@ WAITING, RUNNING, DONE, RETRYING, FAILED, REPLACED, STOPPED = (
     "replaced",
     "stopped",
 )
-MARKS = {WAITING: "○", RUNNING: "▶", DONE: "✔", RETRYING: "↻", FAILED: "✗", REPLACED: "–", STOPPED: "⏹"}
+MARKS = {WAITING: "○", RUNNING: "▶", DONE: "✔", RETRYING: "↻", FAILED: "✗", REPLACED: "–", STOPPED: "■"}
 STATUS_COLORS = {
     WAITING: "#94a3b8",
     RUNNING: "#2563eb",
@@ -56,9 +56,11 @@ TRACK = (
     "flex:1;position:relative;height:8px;background:rgba(127,127,127,0.12);border-radius:2px;min-width:40px"
 )
 BAR = "position:absolute;top:0;bottom:0;min-width:2px;border-radius:2px"
-# border-box: a step's indent is inside its 42%, so every row's track starts at the same place
-LABEL = "flex:0 0 42%;box-sizing:border-box;overflow:hidden;text-overflow:ellipsis;white-space:nowrap"
-STATUS = "flex:0 0 30%;text-align:right;white-space:nowrap;overflow:hidden;text-overflow:ellipsis"
+# border-box: a step's indent is inside its 42%, so every row's track starts at the same place.
+# Labels and statuses wrap instead of being cut ("failed after 2 a…"): a narrow column gets
+# taller rows, and every word stays readable.
+LABEL = "flex:0 0 42%;box-sizing:border-box;min-width:0;overflow-wrap:anywhere"
+STATUS = "flex:0 0 30%;box-sizing:border-box;min-width:0;text-align:right;overflow-wrap:anywhere"
 COLUMN = "flex:1 1 320px;min-width:0;border:1px solid rgba(127,127,127,0.3);border-radius:6px;padding:4px 8px"
 
 
@@ -235,8 +237,8 @@ def _depths(plan: Plan) -> dict[str, int]:
 
 def _title(board: PlanBoard, revision: Revision) -> str:
     if revision.number == 0:
-        return f"📋 plan by {revision.by} · {revision.counts()}"
-    return f"📋 revision {revision.number} by {revision.by} · {revision.counts()}"
+        return f"☰ plan by {revision.by} · {revision.counts()}"
+    return f"☰ revision {revision.number} by {revision.by} · {revision.counts()}"
 
 
 def _why(revision: Revision) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from agentnb.core.untrusted import terminal_text
+from agentnb.core.words import plural
 from agentnb.trace.attributes import cost_text
 from agentnb.trace.spans import AGENT, APPROVAL, CHAT, PLAN, SELECT, STEP, TOOL, WORKFLOW, Span
 from agentnb.trace.summary import Summary, Totals
@@ -50,6 +51,11 @@ DETAIL = "margin:2px 0 4px 0;font-size:11px;background:rgba(127,127,127,0.06);bo
 CONTENT_LIMIT = 2000
 HIDDEN_KEYS = ("agentnb.time_to_first_token",)  # clock readings: left out when times=False
 LIST_LIMIT = 10
+
+
+def counted(n: int, word: str) -> str:
+    """``1,234 tokens``, ``1 token``: a count with thousands separators and its noun."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def seconds(value: float | None) -> str:
@@ -242,7 +248,7 @@ class TraceView:
         bits = [f"trace {s.name}", s.status]
         if self.times:
             bits.append(seconds(s.duration))
-        bits += [f"{s.spans:,} spans", f"{s.total.tokens:,} tokens", f"cost {totals_cost(s.total)}"]
+        bits += [counted(s.spans, "span"), counted(s.total.tokens, "token"), f"cost {totals_cost(s.total)}"]
         if self.focus is not None:
             bits.append(f"showing span {self.focus}")
         return " · ".join(bits)
@@ -385,10 +391,10 @@ class TraceView:
         lines = [self._headline()]
         for t in self._agent_rows():
             timing = f"{seconds(t.time)}, " if self.times else ""
-            calls = f"{t.model_calls} model calls, {t.tool_calls} tool calls"
-            lines.append(
-                f"  {t.name}: {t.turns} turns, {timing}{calls}, {t.tokens:,} tokens, cost {totals_cost(t)}"
-            )
+            calls = f"{plural(t.model_calls, 'model call')}, {plural(t.tool_calls, 'tool call')}"
+            tokens = counted(t.tokens, "token")
+            turns = plural(t.turns, "turn")
+            lines.append(f"  {t.name}: {turns}, {timing}{calls}, {tokens}, cost {totals_cost(t)}")
         for sp in self.summary.failed[:LIST_LIMIT]:
             lines.append(f"  ✗ {span_label(sp)}: {self._error(sp)}")
         for row in self.rows:

@@ -49,6 +49,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = ROOT / "test-artifacts"
+LABEXTENSIONS = ROOT / "share" / "jupyter"  # holds labextensions/agentnb, as installed by the wheel
 SCREENSHOT = ARTIFACTS / "jupyterlab-chat.png"
 FAILED_SCREENSHOT = ARTIFACTS / "jupyterlab-chat-failed.png"
 
@@ -202,8 +203,11 @@ def serve(root: Path, workspaces: Path, user_settings: Path) -> Iterator[Lab]:
         f"--JupyterNotebookApp.user_settings_dir={user_settings}",
         "--JupyterNotebookApp.expose_app_in_browser=True",
     ]  # fmt: skip
+    env = offline_env()
+    # agentnb's JupyterLab extension from this checkout first (an installed copy may be older)
+    env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(LABEXTENSIONS), env.get("JUPYTER_PATH", "")) if p)
     with log.open("wb") as out:
-        server = subprocess.Popen(command, cwd=root, env=offline_env(), stdout=out, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         wait_until_up(url, server, log)
         yield Lab(url, root, workspaces)

@@ -69,8 +69,8 @@ KERNEL_READY = """async (ms) => {
 
 
 @contextmanager
-def opened(lab: jupyterlab.Lab, name: str, cells: list[str], shot: str) -> Iterator[Any]:
-    """A page with the notebook open and its kernel ready; a screenshot is kept either way."""
+def opened(lab: jupyterlab.Lab, name: str, cells: list[str], shot: str, width: int = 1400) -> Iterator[Any]:
+    """A page ``width`` pixels wide with the notebook open; a screenshot is kept either way."""
     from playwright.sync_api import expect, sync_playwright
 
     jupyterlab.write_notebook(lab.root, name, cells)
@@ -80,7 +80,7 @@ def opened(lab: jupyterlab.Lab, name: str, cells: list[str], shot: str) -> Itera
             args=jupyterlab.CHROMIUM_ARGS,
             timeout=jupyterlab.UI_TIMEOUT_MS,
         )
-        page = browser.new_page(viewport={"width": 1400, "height": 1400})
+        page = browser.new_page(viewport={"width": width, "height": 1400})
         try:
             page.set_default_timeout(jupyterlab.UI_TIMEOUT_MS)
             # ?reset: a fresh workspace, so the notebooks of earlier tests are not reopened beside it
@@ -191,4 +191,4 @@ def test_the_checkpoint_browser_forks_into_a_variable_and_closes_to_a_clean_save
         page.evaluate(SAVE)
     saved = nbformat.read(lab.root / "checkpoints.ipynb", as_version=4)
     assert "application/vnd.jupyter.widget-view+json" not in json.dumps(saved.cells[1:3])
-    assert "checkpoints of team team" in json.dumps(saved.cells[2].outputs)
+    assert "checkpoints of the team" in json.dumps(saved.cells[2].outputs)

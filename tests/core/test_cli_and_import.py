@@ -65,8 +65,50 @@ def test_a_mistyped_option_is_named_with_the_closest_one_in_its_commands_usage()
 def test_demo_says_the_model_came_from_its_model_option():
     proc = run("demo", "--model", "auto:3", "--max-turns", "1")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("agentnb demo · newsroom · model auto:3 (from --model)\n")
+    assert proc.stdout.startswith("agentnb demo · newsroom · model auto:3 (from --model) · seed ")
     assert "set explicitly" not in proc.stdout + proc.stderr
+
+
+def test_demo_seed_reaches_the_team_and_each_run_gets_its_own_seed(monkeypatch, capsys):
+    from agentnb.apps import cli
+
+    seeds: list[int] = []
+
+    def newsroom(model, *, max_turns, seed):
+        seeds.append(seed)
+        return real_newsroom(model, max_turns=max_turns, seed=seed)
+
+    real_newsroom = cli.newsroom
+    monkeypatch.setattr(cli, "newsroom", newsroom)
+    assert cli.main(["demo", "--model", "auto", "--seed", "7", "--max-turns", "1"]) == 0
+    assert seeds == [7] and "· seed 7\n" in capsys.readouterr().out
+    for _ in range(3):
+        cli.main(["demo", "--model", "auto", "--max-turns", "1"])
+    drawn = seeds[1:]
+    assert len(set(drawn)) > 1  # without --seed, each run draws one
+    assert f"· seed {drawn[-1]}\n" in capsys.readouterr().out  # and says which, to repeat it
+
+
+def test_demo_help_says_what_it_does_and_which_model_it_uses():
+    proc = run("demo", "--help")
+    text = " ".join(proc.stdout.split())
+    assert proc.returncode == 0
+    assert "a writer drafts" in text and "fact-checker searches the newspaper's archive" in text
+    assert "Without --model the demo uses scripted:newsroom — the AGENTNB_MODEL environment variable" in text
+    assert "--seed" in text
+
+
+def test_a_mistyped_command_gets_the_closest_one():
+    proc = run("dmeo")
+    assert proc.returncode == 2
+    assert "agentnb: error: unknown command 'dmeo': did you mean demo?" in proc.stderr
+    assert "the commands are demo, lab" in run("frobnicate").stderr
+
+
+def test_demo_prints_whose_turn_it_is():
+    out = run("demo", "--max-turns", "3").stdout
+    assert "· turn 1 of 3: writer (0 s so far)" in out and "· turn 3 of 3: editor (" in out
+    assert out.rstrip().endswith("3 turns · 0 tokens") or "3 turns ·" in out
 
 
 def test_a_failed_run_says_why_once_on_stderr():

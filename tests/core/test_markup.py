@@ -75,7 +75,7 @@ def test_raw_html_is_escaped_never_interpreted():
 def test_images_become_links_and_nothing_remote_is_loaded():
     out = to_html('![the chart](https://example.org/chart.png "Title") ![x](data:image/png;base64,AAAA)')
     assert "<img" not in out and "src=" not in out
-    assert '<a href="https://example.org/chart.png">🖼 the chart</a>' in out
+    assert '<a href="https://example.org/chart.png">▣ the chart</a>' in out
     assert "![x](data:image/png;base64,AAAA)" in out  # a data URI is not a web link: left as text
 
 

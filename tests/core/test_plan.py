@@ -243,3 +243,17 @@ def test_a_steps_prerequisites_are_what_it_waits_for_directly_or_through_others(
     )
     assert plan.prerequisites("d") == {"a", "b"}
     assert plan.prerequisites("c") == set()
+
+
+def test_a_planners_plan_reads_as_a_numbered_list_of_steps_in_the_chat():
+    team = Team([Agent("scout"), Agent("writer")], mode="plan", planner=Agent("planner"), model=worker(0))
+    planned = next(m for m in of(team.run_sync("Plan a trip."), TextMessage) if m.source == "planner")
+    assert planned.content.splitlines() == [
+        "Plan of 4 steps:",
+        "",
+        "1. **flights** → scout: find flights",
+        "2. **hotels** → scout: find hotels",
+        "3. **food** → scout: find food",
+        "4. **itinerary** → writer, after flights, hotels and food: combine everything",
+    ]
+    assert planned.data == TRIP  # the JSON is still there for code

@@ -36,6 +36,7 @@ from agentnb.core.plan import Plan, Step
 from agentnb.views.chat import (
     PALETTE,
     Colors,
+    forget_colors,
     html_tool,
     markdown_event,
     render_html,
@@ -280,6 +281,9 @@ def test_without_a_team_order_colours_follow_first_appearance():
         "amy": PALETTE[1],
         "bo": PALETTE[2],
     }
+    again = render_html(events, participants=["bo", "amy"])  # later in the session: same colours
+    assert _colours(again) == _colours(render_html(events))
+    forget_colors()  # a fresh kernel
     nested = render_html(events, participants=["bo", "amy"])  # names outside the team come next
     assert _colours(nested) == {
         "user": render.USER_COLOR,

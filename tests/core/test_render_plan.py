@@ -100,6 +100,15 @@ def test_a_replan_shows_the_revisions_side_by_side_with_final_status_and_kept_st
     assert "← flights, hotels, food" in html and "← flights, hotels2, food" in html  # dependencies
 
 
+def test_labels_and_statuses_wrap_instead_of_being_cut(replanned) -> None:
+    """A narrow column (two revisions side by side) showed "failed after 2 a…" and "concier…"."""
+    rows = re.findall(r'<div class="agentnb-plan-step".*?</div>', plan_view(replanned).html())
+    assert rows
+    for row in rows:
+        assert "text-overflow:ellipsis" not in row and "white-space:nowrap" not in row
+        assert row.count("overflow-wrap:anywhere") == 2  # the label and the status
+
+
 def test_assignees_have_their_team_colours(replanned) -> None:
     html = plan_view(replanned).html()
     assert f'<span style="color:{PALETTE[0]}">scout</span>' in html
@@ -171,7 +180,7 @@ def test_each_plan_in_a_transcript_gets_its_own_board() -> None:
         "b": "waiting"
     }
     assert render_html(events).count('class="agentnb-plan-board ') == 2
-    assert render_text(events).count("📋 plan by p") == 2 and render_markdown(events).count("| step |") == 2
+    assert render_text(events).count("☰ plan by p") == 2 and render_markdown(events).count("| step |") == 2
 
 
 def test_a_replan_that_keeps_nothing_marks_the_old_waiting_steps_replanned() -> None:
@@ -184,7 +193,7 @@ def test_a_replan_that_keeps_nothing_marks_the_old_waiting_steps_replanned() -> 
     board.feed(StepFailed(source="t", step_id="a", assignee="w", error="no"))
     board.feed(Replanned(source="p", plan=new, revision=1, reason="step 'a' failed: no", failed="a"))
     assert statuses(board.html(), 0) == {"a": "failed", "b": "replaced"}
-    assert "– b  w — replanned" in board.text() and "📋 revision 1 by p" in board.text()
+    assert "– b  w — replanned" in board.text() and "☰ revision 1 by p" in board.text()
 
 
 def test_plan_view_says_what_it_needs() -> None:

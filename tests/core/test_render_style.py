@@ -88,3 +88,24 @@ def test_a_code_argument_shows_as_a_highlighted_code_block_in_the_tool_panel() -
 def test_arguments_without_code_stay_one_line_of_json() -> None:
     panel = html_tool(ToolCall(id="c", name="search", arguments='{"q": "park", "code": 3}'), None)
     assert "agentnb-tool-code" not in panel and "&quot;code&quot;: 3" in panel
+
+
+def test_a_name_keeps_its_colour_from_chat_to_chat_in_one_session() -> None:
+    from agentnb.views.chat import PALETTE, Colors, forget_colors
+
+    first = Colors(["writer", "fact_checker", "editor"])
+    later = Colors(["planner", "researcher", "writer", "editor"])  # another team, another order
+    assert later.html("writer") == first.html("writer") and later.html("editor") == first.html("editor")
+    newcomers = {later.html("planner"), later.html("researcher")}
+    assert len(newcomers) == 2 and not newcomers & {first.html(n) for n in first.names()}
+    forget_colors()  # a new kernel
+    assert Colors(["editor", "writer"]).html("editor") == PALETTE[0]
+
+
+def test_agents_of_one_chat_never_share_a_colour_even_past_ten_names() -> None:
+    from agentnb.views.chat import PALETTE, Colors
+
+    Colors([f"agent{i}" for i in range(10)])  # every colour is someone's now
+    crowded = Colors(["agent0", "agent9", "late", "later"])
+    colours = [crowded.html(n) for n in crowded.names()]
+    assert len(set(colours)) == 4 and colours[0] == PALETTE[0] and colours[1] == PALETTE[9]

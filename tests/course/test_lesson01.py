@@ -106,6 +106,21 @@ def test_an_answer_that_is_not_a_function_gets_a_hint():
     assert "not a function" in check("01.3", ["Draft 1"]).message
 
 
+def test_a_function_that_returns_nothing_is_told_so():
+    def forgot_to_return(result):
+        [m.content for m in result.chat() if m.source == "poet"]
+
+    verdict = check("01.3", forgot_to_return)
+    assert not verdict.ok
+    assert verdict.message.startswith("your function returned nothing (None)")
+    assert "0 items" not in verdict.message and "message.source" not in verdict.message
+
+
+def test_a_right_function_is_told_why_it_is_right():
+    message = check("01.3", poet_drafts).message
+    assert message.startswith("correct: on three runs you had not seen") and "message.source" in message
+
+
 # ----- 01.4: read the tools -----------------------------------------------------------------
 
 

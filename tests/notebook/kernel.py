@@ -85,14 +85,58 @@ class Kernel:
                 return comm_id
         return None
 
-    def send_comm(self, comm_id: str, data: dict[str, Any]) -> None:
-        self.kc.shell_channel.send(self.kc.session.msg("comm_msg", {"comm_id": comm_id, "data": data}))
+    def send_comm(self, comm_id: str, data: dict[str, Any]) -> str:
+        """Send a comm message on the shell channel; its msg_id."""
+        msg = self.kc.session.msg("comm_msg", {"comm_id": comm_id, "data": data})
+        self.kc.shell_channel.send(msg)
+        return msg["header"]["msg_id"]
 
     def click(self, comm_id: str) -> None:
         self.send_comm(comm_id, {"method": "custom", "content": {"event": "click"}})
 
     def set_value(self, comm_id: str, value: str) -> None:
         self.send_comm(comm_id, {"method": "update", "state": {"value": value}, "buffer_paths": []})
+
+
+class ThrottledBox:
+    """A text box synced as ipywidgets' front end syncs it, one key at a time.
+
+    The front end keeps one state update in flight: later changes are merged and held until
+    the kernel publishes an ``idle`` status whose parent is the update in flight. Feed every
+    iopub message to `seen` (collect with ``every=True``).
+    """
+
+    def __init__(self, kernel: Kernel, comm_id: str) -> None:
+        self.kernel, self.comm_id = kernel, comm_id
+        self.in_flight: str | None = None
+        self.held: str | None = None
+        self.sent: list[str] = []
+
+    def type(self, text: str) -> None:
+        """Key by key: the value after each key press."""
+        for end in range(1, len(text) + 1):
+            self._change(text[:end])
+
+    def _change(self, value: str) -> None:
+        if self.in_flight is not None:
+            self.held = value
+            return
+        self.sent.append(value)
+        self.in_flight = self.kernel.send_comm(
+            self.comm_id, {"method": "update", "state": {"value": value}, "buffer_paths": []}
+        )
+
+    def seen(self, msg: Message) -> None:
+        idle = msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle"
+        if idle and self.in_flight is not None and msg["parent_header"].get("msg_id") == self.in_flight:
+            self.in_flight = None
+            if self.held is not None:
+                value, self.held = self.held, None
+                self._change(value)
+
+    @property
+    def synced(self) -> bool:
+        return self.in_flight is None and self.held is None
 
 
 def outputs(messages: list[Message], kind: str) -> list[dict[str, Any]]:

@@ -85,6 +85,25 @@ def test_rewind_takes_the_team_back_and_lists_what_is_left(browser) -> None:
     assert "team.rewind(" in browser.outcome.value and "%%agentteam team" in browser.outcome.value
 
 
+def test_rewind_clears_an_xray_of_a_checkpoint_that_is_gone(browser) -> None:
+    k = verdict_of(browser.team)
+    browser.picker.value = k
+    browser.xray_buttons[1].click()
+    assert "what critic would receive" in browser.xray_panel.value
+    browser.picker.value = browser.picker.options[1][1]
+    browser.rewind_button.click()
+    assert browser.xray_panel.value == ""  # the X-ray showed a conversation the team no longer has
+
+
+def test_a_named_teams_header_names_it(ns) -> None:
+    team = haiku_team()
+    team.name = "haiku"
+    browser = CheckpointBrowser(team, namespace=ns)
+    assert "Checkpoints of team haiku" in browser.header.value
+    assert browser.static_bundle()["text/plain"].startswith("checkpoints of team haiku:")
+    browser.dispose()
+
+
 def test_a_team_in_no_variable_can_be_forked_but_not_rewound(ns) -> None:
     browser = CheckpointBrowser(haiku_team(), namespace=ns)
     assert browser.rewind_button.disabled and "fork it instead" in browser.rewind_button.tooltip
@@ -113,7 +132,8 @@ def test_its_static_form_is_the_checkpoint_list_and_is_deterministic(browser) ->
     bundle = browser._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert bundle["text/html"] == browser.static_bundle()["text/html"]
-    assert "checkpoints of team team" in bundle["text/plain"] and "critic: APPROVED" in bundle["text/plain"]
+    assert "checkpoints of the team:" in bundle["text/plain"] and "critic: APPROVED" in bundle["text/plain"]
+    assert "team team" not in bundle["text/plain"] + browser.header.value  # the default name, said once
     again = CheckpointBrowser(haiku_team()).static_bundle()
     assert again == browser.static_bundle()
 

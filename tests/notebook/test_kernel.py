@@ -6,12 +6,13 @@ import json
 import re
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.notebook.kernel import Kernel, Message, outputs, stream_text
+from tests.notebook.kernel import Kernel, Message, ThrottledBox, outputs, stream_text
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 SETUP = """
@@ -100,6 +101,52 @@ def test_a_human_types_an_answer_in_the_chat(kernel: Kernel) -> None:
     assert answered.is_set() and reply["content"]["status"] == "ok"
     (result,) = outputs(messages, "execute_result")
     assert re.search(r"\nalice: #\d+\nMake it shorter", result["text/plain"])
+
+
+def test_text_typed_key_by_key_reaches_the_kernel_while_the_cell_runs(kernel: Kernel) -> None:
+    """ipywidgets sends a box's next change only once the kernel reports the last one idle."""
+    kernel.widgets.clear()
+    box: list[ThrottledBox] = []
+    typed_at: list[float] = []
+    clicked = threading.Event()
+
+    def on_message(msg: Message) -> None:
+        if box:
+            box[0].seen(msg)
+        if not box and "alice, your turn:" in str(msg["content"]):
+            box.append(ThrottledBox(kernel, kernel.find("agentnb-input")))  # type: ignore[arg-type]
+            box[0].type("Make it shorter")
+            typed_at.append(time.monotonic())
+        elif box and not clicked.is_set() and (box[0].synced or time.monotonic() - typed_at[0] > 5):
+            clicked.set()  # a person clicks Send a moment after typing
+            kernel.click(kernel.find("agentnb-send"))  # type: ignore[arg-type]
+
+    cell = (
+        "%%agentteam --model scripted:newsroom --max-turns 2 --human alice\nwriter: You write.\n---\nA story."
+    )
+    messages, reply = kernel.execute(cell, on_message=on_message, timeout=30, every=True)
+    assert clicked.is_set() and reply["content"]["status"] == "ok"
+    assert box[0].synced, f"the kernel never reported an update idle; sent only {box[0].sent}"
+    (result,) = outputs(messages, "execute_result")
+    assert re.search(r"\nalice: #\d+\nMake it shorter\n", result["text/plain"]), result["text/plain"]
+
+
+def test_the_default_models_notice_is_an_ordinary_output_line_not_stderr(kernel: Kernel) -> None:
+    code = (
+        "import os\n"
+        "from agentnb.models import local, spec\n"
+        "saved = os.environ.pop('AGENTNB_MODEL'), local.available\n"
+        "local.available, spec._notice_shown = (lambda: False), False\n"
+        "try:\n"
+        "    spec.default()\n"
+        "finally:\n"
+        "    os.environ['AGENTNB_MODEL'], local.available = saved\n"
+    )
+    messages, reply = kernel.execute(code)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    streams = [m["content"] for m in messages if m["msg_type"] == "stream"]
+    assert [s["name"] for s in streams] == ["stdout"]  # stderr would show as a pink error box
+    assert streams[0]["text"].startswith("agentnb: no model is configured")
 
 
 def test_an_interrupt_stops_the_run_keeps_the_transcript_and_the_kernel(kernel: Kernel) -> None:

@@ -36,7 +36,7 @@ def test_agentteam_cell_saves_the_same_widget_free_transcript_every_time() -> No
     assert "application/vnd.jupyter.widget-view+json" not in json.dumps(first.cells[1].outputs)
     assert header.data["text/plain"].startswith("agentnb · team (round_robin): writer, fact_checker")
     html = transcript.data["text/html"]
-    assert html.count('class="agentnb-msg ') == 9 and html.count('class="agentnb-tool ') == 2
+    assert html.count('class="agentnb-msg ') == 9 and html.count('class="agentnb-tool ') == 3
     assert "<script" not in html and "Stopped: publisher said &#x27;PUBLISHED&#x27;" in html
     assert set(transcript.data) == {"text/plain", "text/markdown", "text/html"}
     strip = [{k: v for k, v in o.items() if k != "execution_count"} for o in outputs]

@@ -156,6 +156,25 @@ def test_status_line_shows_turn_tokens_elapsed_and_model(chat: ChatWidget, clock
     assert "turn 2 of 6" in status and "1,234 tokens" in status and "3 s" in status and "scripted:x" in status
 
 
+def test_status_line_counts_tokens_while_they_stream_and_after_a_stop(chat: ChatWidget, clock: Clock) -> None:
+    for piece in ("Once ", "upon ", "a "):
+        chat.feed(TokenDelta(source="writer", text=piece))
+    chat.flush(force=True)
+    assert "3 tokens" in chat.status_line.value  # counted while streaming, one per piece
+    chat.feed(
+        TextMessage(
+            source="writer", content="Once upon a", usage=Usage(prompt_tokens=40, completion_tokens=3)
+        )
+    )
+    chat.flush(force=True)
+    assert "43 tokens" in chat.status_line.value  # the model's count replaces the estimate
+    for piece in ("time ", "there "):
+        chat.feed(TokenDelta(source="editor", text=piece))
+    chat.feed(Stop(source="t", reason="Stop button pressed"))
+    chat.flush(force=True)
+    assert "45 tokens" in chat.status_line.value  # a reply cut off by Stop still counts
+
+
 def test_stop_button_asks_the_team_to_stop(chat: ChatWidget) -> None:
     chat.stop_button.click()
     assert chat.stops == ["Stop button pressed"]  # type: ignore[attr-defined]

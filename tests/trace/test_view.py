@@ -48,8 +48,8 @@ def test_the_html_view_is_self_contained_and_collapsible():
 
 def test_totals_per_agent_show_time_tokens_and_cost():
     text = Trace.from_events(round_robin_with_tool()).view().text()
-    assert "writer: 1 turns, 1.00 s, 1 model calls, 0 tool calls, 120 tokens, cost $0.000027" in text
-    assert "checker: 1 turns, 3.00 s, 2 model calls, 1 tool calls, 240 tokens, cost $0.000054" in text
+    assert "writer: 1 turn, 1.00 s, 1 model call, 0 tool calls, 120 tokens, cost $0.000027" in text
+    assert "checker: 1 turn, 3.00 s, 2 model calls, 1 tool call, 240 tokens, cost $0.000054" in text
 
 
 def test_the_slowest_and_the_failed_spans_are_marked():

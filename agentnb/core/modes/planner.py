@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agentnb.core.plan import Plan, PlanError, Step
+from agentnb.core.words import plural
 
 PLANNER_ROLE = (
     "You are the planner of a team. You split a task into a few concrete steps and assign "
@@ -56,6 +57,16 @@ class PlanDraft(BaseModel):
     """The structured output a planner agent returns."""
 
     steps: list[DraftStep]
+
+    def __str__(self) -> str:
+        """The plan as people read it (the chat shows this): a numbered step per line, with its
+        assignee and what it waits for."""
+        lines = [f"Plan of {plural(len(self.steps), 'step')}:", ""]
+        for number, step in enumerate(self.steps, 1):
+            *first, last = step.depends_on or [""]
+            after = f", after {', '.join(first)} and {last}" if first else f", after {last}" if last else ""
+            lines.append(f"{number}. **{step.id}** → {step.assignee}{after}: {step.description}")
+        return "\n".join(lines)
 
     def to_plan(self, goal: str = "", kept: Sequence[Step] = ()) -> Plan:
         """The plan; ``kept`` (finished steps of a plan being revised) come first and stay as they are."""

@@ -12,7 +12,16 @@ size), `fallback`, `notes` (text every format shares), `text`, `markdown`, `html
 
 from __future__ import annotations
 
-from agentnb.views.chat.colors import ANSI, NOTE_COLOR, PALETTE, USER_COLOR, Colors, html_color, speakers
+from agentnb.views.chat.colors import (
+    ANSI,
+    NOTE_COLOR,
+    PALETTE,
+    USER_COLOR,
+    Colors,
+    forget_colors,
+    html_color,
+    speakers,
+)
 from agentnb.views.chat.fallback import FALLBACK_LIMIT, TIMING, raw, raw_html, raw_markdown, raw_text, short
 from agentnb.views.chat.html import (
     NOTE_KINDS,
@@ -74,6 +83,7 @@ __all__ = [
     "code_argument",
     "current",
     "display_text",
+    "forget_colors",
     "html_bubble",
     "html_color",
     "html_display",

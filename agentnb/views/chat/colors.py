@@ -1,13 +1,19 @@
-"""Agents' colours: one palette slot per participant, in team order, the same in every view."""
+"""Agents' colours: one palette slot per name, kept for the whole session, the same in every view.
+
+A name keeps its colour from chat to chat within one Python process (a notebook's kernel):
+the writer of lesson 1's first team is the writer of its last. A new name takes the first
+colour no earlier name has; agents of one chat never share a colour.
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 
 from agentnb.core.events import Event, TextMessage, TokenDelta, ToolCalls
 
-# Ten hues in team order, each readable as text on white and on dark themes (contrast >= 3
-# against #fff and #1e1e1e) and as the background of a white initial.
+# Ten hues, each readable as text on white and on dark themes (contrast >= 3 against #fff and
+# #1e1e1e) and as the background of a white initial.
 PALETTE = [
     "#2563eb",  # blue
     "#ea580c",  # orange
@@ -24,27 +30,62 @@ ANSI = [26, 166, 35, 98, 160, 31, 162, 64, 130, 63]  # the nearest xterm-256 col
 USER_COLOR = "#475569"
 NOTE_COLOR = "#64748b"
 
+_remembered: dict[str, int] = {}  # name -> palette slot, for this process
+_lock = threading.Lock()
+
+
+def forget_colors() -> None:
+    """Forget which name had which colour (a new kernel starts like this; tests call it)."""
+    with _lock:
+        _remembered.clear()
+
 
 class Colors:
-    """Palette slots for one chat: the team's order first, then other names as they appear.
+    """Palette slots for one chat: each name's colour of the session, distinct within the chat.
 
-    Participant i gets slot i (wrapping only beyond the palette), so agents of a team never
-    share a colour and keep it run after run; ``user`` is always grey.
+    ``participants`` (the team's order) are placed first: a name keeps the colour it had in
+    earlier chats unless a participant listed before it already holds that colour; a name
+    never seen takes the first colour no name has (wrapping only beyond ten names). Other
+    names get theirs as they appear; ``user`` is always grey.
     """
 
     def __init__(self, participants: Sequence[str] = ()) -> None:
         self._slots: dict[str, int] = {}
-        for name in participants:
-            self.slot(name)
+        names = [name for name in dict.fromkeys(participants) if name != "user"]
+        with _lock:
+            for name in names:  # first the colours they had, where still free in this chat
+                slot = _remembered.get(name)
+                if slot is not None and slot not in self._slots.values():
+                    self._slots[name] = slot
+            for name in names:
+                if name not in self._slots:
+                    self._slots[name] = self._new(name)
+        self._slots = {name: self._slots[name] for name in names}  # in team order
+
+    def _new(self, name: str) -> int:
+        """A colour for ``name`` in this chat (call with the lock held); remembered if it is its first."""
+        used = set(self._slots.values())
+        slot = _remembered.get(name)
+        if slot is None or slot in used:
+            taken = used | set(_remembered.values())
+            free = [s for s in range(len(PALETTE)) if s not in taken] or [
+                s for s in range(len(PALETTE)) if s not in used
+            ]
+            slot = free[0] if free else len(self._slots) % len(PALETTE)
+        _remembered.setdefault(name, slot)
+        return slot
 
     def slot(self, name: str) -> int | None:
         """``name``'s palette index (assigned now if new), or None for the user."""
         if name == "user":
             return None
-        return self._slots.setdefault(name, len(self._slots)) % len(PALETTE)
+        if name not in self._slots:
+            with _lock:
+                self._slots[name] = self._new(name)
+        return self._slots[name]
 
     def names(self) -> list[str]:
-        """The names with a colour, in slot order (pass it as ``participants`` to get the same colours)."""
+        """The names with a colour (pass them as ``participants`` to get the same colours)."""
         return list(self._slots)
 
     def html(self, name: str) -> str:

@@ -130,7 +130,7 @@ def html_tool(
     """
     style = current()
     status = tool_status(result)
-    mark = {"running": "⏳", "ok": "✓", "error": "✗"}[status]
+    mark = {"running": "◷", "ok": "✓", "error": "✗"}[status]
     timing = f" · {result.duration:.2f} s" if duration and result is not None else ""
     result_html = (
         ""
@@ -143,7 +143,7 @@ def html_tool(
         f'<div class="agentnb-tool-item {NO_MATH}" style="{FONT};font-size:{style.small}px;'
         f'padding:2px 0 2px {style.indent}px">'
         f'<details class="agentnb-tool {NO_MATH}" data-status="{status}"><summary>'
-        f'🔧 {html.escape(call.name)} <span class="agentnb-tool-status">{mark} {status}{timing}</span>'
+        f'⚙ {html.escape(call.name)} <span class="agentnb-tool-status">{mark} {status}{timing}</span>'
         f"{checkpoint_html(checkpoint)}</summary>{_arguments_html(call)}{result_html}"
         f"</details>{outputs}</div>"
     )
