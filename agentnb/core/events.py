@@ -383,24 +383,3 @@ def events_from_json(text: str | bytes) -> list[Any]:
 def events_to_data(events: Any) -> list[Any]:
     """Events as JSON-ready data (one dict per event)."""
     return _adapter("Events").dump_python(list(events), mode="json")
-
-
-PRICED = frozenset({TextMessage, ToolCalls, ErrorEvent, ContextSummary, SpeakerSelected})
-EPHEMERAL = frozenset({TokenDelta, ToolProgress})
-"""Event kinds streamed to views as a run goes but not kept in the transcript."""
-"""The event kinds that carry a model call's ``usage``."""
-
-
-def usage_of(event: Any) -> Usage | None:
-    """The usage an event carries, if it is a kind that has one (fast: no attribute miss)."""
-    return event.usage if event.__class__ in PRICED else None
-
-
-def is_turn_end(event: Any) -> bool:
-    """True for the event that closes a participant's turn at the top level."""
-    if event.scope:
-        return False
-    kind = event.__class__
-    if kind is TextMessage:
-        return event.source != USER
-    return kind is Handoff

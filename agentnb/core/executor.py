@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from agentnb.core.events import (
-    EPHEMERAL,
     ErrorEvent,
     Event,
     Handoff,
@@ -27,6 +26,7 @@ from agentnb.core.events import (
     TokenDelta,
     ToolCalls,
 )
+from agentnb.core.kinds import EPHEMERAL
 from agentnb.core.modes.base import Mode, Outcome, RunView, Start
 from agentnb.core.turn import TurnContext
 

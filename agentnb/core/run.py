@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Protocol
 
+from agentnb.core.agent import Agent
 from agentnb.core.errors import AgentnbError, RunError
 from agentnb.core.events import (
     USER,
@@ -36,6 +37,7 @@ from agentnb.core.turn import TurnContext
 if TYPE_CHECKING:
     from agentnb.core.model import Model
     from agentnb.core.modes.base import Mode
+    from agentnb.core.slot import RunSlot
     from agentnb.core.state import History
     from agentnb.core.stop import StopCondition
 
@@ -53,11 +55,11 @@ class Owner(Protocol):
     mode_object: Mode
     condition: StopCondition
     interrupt_before: list[str]
+    approver: Any
+    approver_name: str
     last_result: TeamResult | None
 
-    async def claim(self, run: Run) -> None: ...
-
-    def release(self, run: Run) -> None: ...
+    slot: RunSlot
 
     def participant(self, name: str) -> Any: ...
 
@@ -65,7 +67,7 @@ class Owner(Protocol):
 
     def model_for(self, agent: Any) -> Model: ...
 
-    def turn_context(self, start: Start, pace: Pace, resume: bool) -> TurnContext: ...
+    def context_of(self, name: str) -> Any: ...
 
 
 class Run:
@@ -89,6 +91,7 @@ class Run:
         self.worker: asyncio.Task[Any] | None = None  # the task the run works in
         self.inside = False  # the run is working (not waiting at a yield for its consumer)
         self._task_text: str | None = None
+        self.stream: AsyncIterator[Event] | None = None
 
     # ----- what modes read (see agentnb.core.modes.base.RunView) -----------------------------
 
@@ -178,7 +181,28 @@ class Run:
         return False
 
     def turn_context(self, start: Start, resume: bool) -> TurnContext:
-        return self.team.turn_context(start, self.pace, resume)
+        """What a participant gets for one turn: its model and context, tools, approval."""
+        team, participant = self.team, start.participant
+        memo, model, fallback = start.memo, None, None
+        if isinstance(participant, Agent):
+            model = team.model_for(participant)
+            if memo is None:
+                memo = team.context_of(participant.name)
+        elif callable(getattr(participant, "use_outer_model", None)) and participant.model is None:
+            fallback = team.resolved_model  # a nested team: the outer model, resolved only if used
+        return TurnContext(
+            model=model,
+            extra_tools=self.mode.extra_tools(participant.name),
+            approver=team.approver,
+            approver_name=team.approver_name,
+            stream_tokens=self.stream_tokens,
+            memo=memo,
+            output_type=start.output_type,
+            step=start.step,
+            pace=self.pace,
+            resume=resume,
+            fallback=fallback,
+        )
 
     # ----- stopping ---------------------------------------------------------------------------
 
@@ -207,10 +231,15 @@ class Run:
 
     # ----- the run itself --------------------------------------------------------------------
 
+    def open(self) -> AsyncIterator[Event]:
+        """The run's event stream (kept, so a task that abandons it can have it closed)."""
+        self.stream = self.events()
+        return self.stream
+
     async def events(self) -> AsyncIterator[Event]:
         """Every event of the run as it happens; the last is a `Stop`."""
         team = self.team
-        await team.claim(self)
+        await team.slot.claim(self)
         cleanups = begin_run()
         timer: asyncio.TimerHandle | None = None
         condition = team.condition
@@ -245,7 +274,7 @@ class Run:
             try:
                 await end_run(cleanups)
             finally:
-                team.release(self)
+                team.slot.release(self)
 
     async def _produce(self) -> AsyncIterator[Event]:
         error: BaseException | None = None

@@ -19,17 +19,8 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from agentnb.core.errors import CheckpointError
-from agentnb.core.events import (
-    EPHEMERAL,
-    PRICED,
-    USER,
-    Event,
-    SpeakerSelected,
-    StepStarted,
-    Stop,
-    TextMessage,
-    is_turn_end,
-)
+from agentnb.core.events import USER, Event, SpeakerSelected, StepStarted, Stop, TextMessage
+from agentnb.core.kinds import EPHEMERAL, PRICED, is_turn_end
 from agentnb.core.transcript import Transcript
 
 SNAPSHOT_EVERY = 64

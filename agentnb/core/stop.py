@@ -19,7 +19,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from agentnb.core.errors import ConfigError
-from agentnb.core.events import USER, Event, TextMessage, is_turn_end, usage_of
+from agentnb.core.events import USER, Event, TextMessage
+from agentnb.core.kinds import is_turn_end, usage_of
 
 
 class StopCondition:
