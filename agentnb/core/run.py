@@ -109,7 +109,9 @@ class Run:
 
     @property
     def next_turn(self) -> int:
-        return self.history.state.turns + 1
+        """The number of the turn about to start (a new run counts from 1, or 2 after a paused turn)."""
+        state = self.history.state
+        return (state.turns if state.running else int(state.open_turn is not None)) + 1
 
     @property
     def stopping(self) -> bool:
@@ -327,7 +329,7 @@ class Run:
         if state.open_turn == message.source and state.fresh:
             return [message]
         turn = SpeakerSelected(
-            source=self.team_name, speaker=message.source, turn=state.turns + 1, reason="written by the user"
+            source=self.team_name, speaker=message.source, turn=self.next_turn, reason="written by the user"
         )
         return [turn, message]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agentnb.core.errors import SavedFileError
+from agentnb.core.errors import AgentnbError, SavedFileError
 from agentnb.core.events import Usage, event_from_data, events_to_data
 from agentnb.core.saved import check_envelope, envelope, read_json, write_json
 from agentnb.core.secrets import scrub_state
@@ -113,7 +113,7 @@ def check_state(data: Any, where: str, names: Sequence[str], mode: str) -> list[
     for i, item in enumerate(data.get("transcript") or []):
         try:
             events.append(event_from_data(item))
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, AgentnbError) as exc:  # a plan edited into a cycle: PlanError
             kind = item.get("type") if isinstance(item, dict) else type(item).__name__
             first = str(exc).splitlines()
             detail = "; ".join(line.strip() for line in first[1:3]) or first[0]

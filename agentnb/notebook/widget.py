@@ -96,6 +96,7 @@ class _Reply:
     settled: int = 0  # characters whose blocks are finished and rendered into settled_html
     settled_html: str = ""
     scanned: int = 0  # the text up to here was already looked at for finished blocks
+    cut_off: bool = False  # the run stopped while it streamed
 
     def text(self) -> str:
         return self.content if self.content is not None else "".join(self.pieces)
@@ -104,7 +105,8 @@ class _Reply:
     def html(self) -> str:
         text = "".join(self.pieces)
         if self.content is not None:  # the same markup as in the saved transcript
-            return html_bubble(self.source, self.content, self.color, body_html=self._finished_body(text))
+            body = self._finished_body(text)
+            return html_bubble(self.source, self.content, self.color, body_html=body, cut_off=self.cut_off)
         end = settled_end(text, self.settled, since=self.scanned)
         self.scanned = text.rfind("\n") + 1
         if end > self.settled:  # render finished blocks once, not at every redraw
@@ -277,7 +279,7 @@ class ChatWidget(widgets.VBox):
         if usage is not None:
             self.tokens += usage.total_tokens
         if isinstance(event, TextMessage):
-            streamed = self._end_stream(event.source, event.step, event.content)
+            streamed = self._end_stream(event.source, event.step, event.content, event.cut_off)
             if usage is None:  # no count from the model: its streamed pieces stay counted
                 self.tokens += streamed
             if event.model:
@@ -318,7 +320,7 @@ class ChatWidget(widgets.VBox):
     def _board_html(self, board: PlanBoard) -> str:
         return board.html(times=True, now=self.wall(), colors=self.colors)
 
-    def _end_stream(self, source: str, step: str, content: str | None) -> int:
+    def _end_stream(self, source: str, step: str, content: str | None, cut_off: bool = False) -> int:
         """Close ``source``'s streamed reply in plan ``step`` with its final text (or add a bubble).
 
         Returns how many pieces had streamed (0 when none): each is about one token.
@@ -327,10 +329,11 @@ class ChatWidget(widgets.VBox):
         if stream is None:
             color = self.colors.html(source)  # speakers get colours in order, with or without text
             if content and content.strip():
-                self._add(_Reply(source, color, content=content).html)
+                self._add(_Reply(source, color, content=content, cut_off=cut_off).html)
             return 0
         reply, item = stream
         reply.content = content if content is not None else "".join(reply.pieces)
+        reply.cut_off = cut_off
         item.dirty = True
         if not reply.content.strip():
             self._items.remove(item)

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from agentnb.core.plan import Plan
 
 
+CUT_OFF = "cut off: the run stopped while this reply was streaming"
+
+
 def plan_summary(plan: Plan) -> str:
     """A plan on one line: its steps in order with their assignees."""
     steps = ", ".join(f"{step.id} → {step.assignee}" for step in plan.steps)
