@@ -27,7 +27,7 @@ from agentnb.core.events import (
     ToolCalls,
     ToolResult,
 )
-from agentnb.core.executor import Flight, execute, speaker_selected
+from agentnb.core.executor import Flight, execute
 from agentnb.core.lifecycle import Pace, begin_run, end_run
 from agentnb.core.model import ModelError
 from agentnb.core.modes.base import Start
@@ -76,6 +76,8 @@ class Run:
     def __init__(self, team: Owner, messages: list[TextMessage]) -> None:
         self.team = team
         self.history = team.history
+        self.record = self.history.record  # (a method's cost saved on every event)
+        self.condition = team.condition
         self.mode = team.mode_object
         self.messages = messages
         self.team_name = team.name
@@ -91,6 +93,7 @@ class Run:
         self.worker: asyncio.Task[Any] | None = None  # the task the run works in
         self.inside = False  # the run is working (not waiting at a yield for its consumer)
         self._task_text: str | None = None
+        self._contexts: dict[str, TurnContext] = {}
         self.stream: AsyncIterator[Event] | None = None
 
     # ----- what modes read (see agentnb.core.modes.base.RunView) -----------------------------
@@ -115,7 +118,11 @@ class Run:
 
     @property
     def stopping(self) -> bool:
-        return bool(self.finish_reason or self.stop_requested or self.history.fold.reason(self.history.state))
+        """The run must end: finished, asked to stop, or its stop condition is met."""
+        if self.finish_reason or self.stop_requested:
+            return True
+        state = self.history.state
+        return state.run_start is not None and bool(self.condition.reason(state.stop))
 
     def participant(self, name: str) -> Any:
         return self.team.participant(name)
@@ -156,8 +163,22 @@ class Run:
         return self.history.record(event)
 
     def announce(self, start: Start) -> SpeakerSelected:
+        """The `SpeakerSelected` of a turn a mode chose, numbered in this run."""
         self.ran = True
-        return speaker_selected(self.team_name, start, self.next_turn)
+        choice = start.choice
+        assert choice is not None
+        state = self.history.state
+        turn = (state.turns if state.run_start is not None else int(state.open_turn is not None)) + 1
+        return SpeakerSelected(
+            source=self.team_name,
+            speaker=choice.speaker,
+            turn=turn,
+            reason=choice.reason,
+            usage=choice.usage,
+            model=choice.model,
+            request_model=choice.request_model,
+            started_at=choice.started_at,
+        )
 
     def launch(self, start: Start) -> Flight:
         self.ran = True
@@ -170,20 +191,32 @@ class Run:
     def cut_off_turn(self) -> Start | None:
         """The turn a checkpoint or a pause left open, to go on with before choosing anyone."""
         speaker = self.history.state.open_turn
-        if speaker is None or speaker not in self.team.names:
+        if speaker is None or speaker not in self.names:
             return None
         return Start(speaker, self.team.participant(speaker))
 
     def interrupts(self, start: Start) -> bool:
         """True when the team pauses before this speaker (``interrupt_before``)."""
         speaker = start.participant.name
-        if speaker in self.team.interrupt_before:
+        if self.team.interrupt_before and speaker in self.team.interrupt_before:
             self.finish(f"paused before {speaker} (interrupt_before); run() goes on with {speaker}")
             return True
         return False
 
     def turn_context(self, start: Start, resume: bool) -> TurnContext:
-        """What a participant gets for one turn: its model and context, tools, approval."""
+        """What a participant gets for one turn: its model and context, tools, approval (the same
+        for every plain turn of a participant in one run, so it is made once)."""
+        plain = not resume and start.memo is None and start.output_type is None and not start.step
+        if plain:
+            made = self._contexts.get(start.key)
+            if made is not None:
+                return made
+        context = self._new_context(start, resume)
+        if plain:
+            self._contexts[start.key] = context
+        return context
+
+    def _new_context(self, start: Start, resume: bool) -> TurnContext:
         team, participant = self.team, start.participant
         memo, model, fallback = start.memo, None, None
         if isinstance(participant, Agent):
@@ -239,12 +272,18 @@ class Run:
         return self.stream
 
     async def events(self) -> AsyncIterator[Event]:
-        """Every event of the run as it happens; the last is a `Stop`."""
+        """Every event of the run as it happens; the last is a `Stop`.
+
+        ``inside`` is False while the run waits at a ``yield`` for its consumer: a Stop then
+        only asks (nothing of the run's is in flight), else it cancels the call in flight.
+        """
         team = self.team
         await team.slot.claim(self)
         cleanups = begin_run()
         timer: asyncio.TimerHandle | None = None
         condition = team.condition
+        error: BaseException | None = None
+        reason = ""
         try:
             self.loop = asyncio.get_running_loop()
             self.worker = asyncio.current_task()
@@ -255,12 +294,45 @@ class Run:
             if timeouts:
                 seconds = min(timeouts)
                 timer = self.loop.call_later(seconds, self.request_stop, f"timed out after {seconds:g} s")
-            async with aclosing(self._produce()) as events:
+            self.inside = True
+            try:
+                if self.history.state.running and self.messages:  # an open run a new task replaces
+                    for event in self._closing("ended: a new task started"):
+                        self.inside = False
+                        yield self.record(event)
+                        self.inside = True
+                if self.history.state.running:
+                    self.start = self.history.state.run_start  # type: ignore[assignment]
+                for message in self.messages:
+                    for event in self._given(message):
+                        self.inside = False
+                        yield self.record(event)
+                        self.inside = True
+                async with aclosing(execute(self)) as events:
+                    async for event in events:
+                        self.inside = False
+                        yield event
+                        self.inside = True
+                        if self.stop_requested:
+                            break
+            except asyncio.CancelledError:
+                if self.stop_requested is None:
+                    for event in self._closing(_cancel_reason()):
+                        self.record(event)
+                    raise
+                current = asyncio.current_task()
+                if current is not None:
+                    current.uncancel()
+            except Exception as exc:
+                error, reason = exc, f"error: {exc}"
+            state = self.history.state
+            reason = reason or self.stop_requested or self.finish_reason or team.history.fold.reason(state)
+            for event in self._closing(reason or "finished", failed=error is not None):
+                self.inside = False
+                yield self.record(event)
                 self.inside = True
-                async for event in events:
-                    self.inside = False
-                    yield event
-                    self.inside = True
+            if error is not None:
+                raise run_error(self.team_name, error, self.result())
         finally:
             self.inside = False
             if timer is not None:
@@ -277,48 +349,6 @@ class Run:
                 await end_run(cleanups)
             finally:
                 team.slot.release(self)
-
-    async def _produce(self) -> AsyncIterator[Event]:
-        error: BaseException | None = None
-        reason = ""
-        try:
-            state = self.history.state
-            if state.running and self.messages:  # an open run (after a rewind or a load) ends here
-                for event in self._closing("ended: a new task started"):
-                    yield self.record(event)
-            if self.history.state.running:
-                self.start = self.history.state.run_start  # type: ignore[assignment]
-            for message in self.messages:
-                for event in self._given(message):
-                    yield self.record(event)
-            async with aclosing(execute(self)) as events:
-                async for event in events:
-                    yield event
-                    if self.stop_requested:
-                        break
-        except asyncio.CancelledError:
-            if self.stop_requested is None:
-                for event in self._closing(_cancel_reason()):
-                    self.record(event)
-                raise
-            current = asyncio.current_task()
-            if current is not None:
-                current.uncancel()
-        except Exception as exc:
-            error = exc
-            reason = f"error: {exc}"
-        state = self.history.state
-        reason = (
-            reason
-            or self.stop_requested
-            or self.finish_reason
-            or self.history.fold.reason(state)
-            or "finished"
-        )
-        for event in self._closing(reason, failed=error is not None):
-            yield self.record(event)
-        if error is not None:
-            raise run_error(self.team_name, error, self.result())
 
     def _given(self, message: TextMessage) -> list[Event]:
         """A message given to ``run()``: the task, or one written as a participant (its turn)."""

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from agentnb.core.errors import CheckpointError
-from agentnb.core.events import USER, Event, SpeakerSelected, StepStarted, Stop, TextMessage
-from agentnb.core.kinds import EPHEMERAL, PRICED, is_turn_end
+from agentnb.core.events import USER, Event, Handoff, SpeakerSelected, StepStarted, Stop, TextMessage
+from agentnb.core.kinds import EPHEMERAL, PRICED
 from agentnb.core.transcript import Transcript
 
 SNAPSHOT_EVERY = 64
@@ -48,6 +48,9 @@ class RunState(NamedTuple):
 
     def nested_count(self, name: str) -> int:
         return next((n for child, n in self.nested if child == name), 0)
+
+
+_new_state = tuple.__new__
 
 
 class Fold:
@@ -89,7 +92,7 @@ class Fold:
         elif kind is StepStarted:
             turns += 1  # in plan mode every step attempt is a turn
         elif open_turn is not None:
-            if is_turn_end(event):
+            if (kind is TextMessage and event.source != USER) or kind is Handoff:  # the turn ended
                 open_turn, fresh = None, False
             elif kind is not Stop and event.source != USER:
                 fresh = False
@@ -100,9 +103,8 @@ class Fold:
             run_start = None
             if not fresh:  # a turn cut off part-way is over; one paused before it began goes first next time
                 open_turn = None
-        return RunState(
-            run_start, turns, prompt, completion, reason, open_turn, fresh, stop, mode, nested, waiting
-        )
+        values = (run_start, turns, prompt, completion, reason, open_turn, fresh, stop, mode, nested, waiting)
+        return _new_state(RunState, values)  # (tuple.__new__: a NamedTuple's own __new__ is a Python call)
 
     def reason(self, s: RunState) -> str | None:
         """Why the open run must end now (its stop condition is met), if it must."""
@@ -112,23 +114,24 @@ class Fold:
 class History:
     """A transcript, the state after its last event, and snapshots for time travel."""
 
-    __slots__ = ("fold", "snapshots", "state", "transcript")
+    __slots__ = ("fold", "size", "snapshots", "state", "transcript")
 
     def __init__(self, fold: Fold) -> None:
         self.fold = fold
         self.transcript = Transcript()
+        self.size = 0  # len(transcript), kept: recording is the hot path
         self.state = fold.initial()
         self.snapshots: list[tuple[int, RunState]] = [(0, self.state)]
 
     def record(self, event: Event) -> Event:
         """Append an event and fold it into the state (token deltas are not kept)."""
         if event.__class__ not in EPHEMERAL:
-            transcript = self.transcript
-            index = len(transcript)
-            transcript.append(event)
+            index = self.size
+            self.transcript.append(event)
+            self.size = index + 1
             self.state = self.fold.step(self.state, event, index)
-            if (index + 1) % SNAPSHOT_EVERY == 0:
-                self.snapshots.append((index + 1, self.state))
+            if self.size % SNAPSHOT_EVERY == 0:
+                self.snapshots.append((self.size, self.state))
         return event
 
     def state_at(self, k: int) -> RunState:
@@ -148,6 +151,7 @@ class History:
         copy.fold = fold or self.fold
         copy.state = self.state_at(k)
         copy.transcript = self.transcript.prefix(k)
+        copy.size = k
         copy.snapshots = [s for s in self.snapshots if s[0] <= k]
         return copy
 

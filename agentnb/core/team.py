@@ -11,11 +11,12 @@ interrupted or fails.
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from agentnb.core import plugins, team_state
+from agentnb.core import plugins
 from agentnb.core.agent import Agent, check_model, check_name
 from agentnb.core.context import AgentContext
 from agentnb.core.errors import (
@@ -34,8 +35,10 @@ from agentnb.core.run import INTERRUPTED, Run
 from agentnb.core.slot import RunSlot
 from agentnb.core.state import Checkpoints, Fold, History, check_index
 from agentnb.core.stop import StopCondition, build_condition, names
-from agentnb.core.team_state import TeamState
 from agentnb.core.turn import TurnContext
+
+if TYPE_CHECKING:
+    from agentnb.core.team_state import TeamState
 
 MODE_OPTIONS = (
     "edges", "selector_prompt", "selector_func", "candidate_func", "allow_repeated_speaker",
@@ -85,7 +88,7 @@ class Team:
         if isinstance(mode, Mode):
             if any(v is not None and v is not False for v in mode_options.values()):
                 raise ConfigError("mode: give a mode's options to the mode object, e.g. modes.Graph(edges)")
-            self.mode_object = mode
+            self.mode_object = copy.copy(mode)  # bound to this team's participants: one copy per team
         elif isinstance(mode, str):
             self.mode_object = mode_from(mode, mode_options)
         else:
@@ -356,16 +359,22 @@ class Team:
     def state(self) -> TeamState:
         """The team's state now: who runs next, whether a run is open, what it cost (and its
         saved form, ``to_dict()``)."""
+        from agentnb.core import team_state  # loaded when used: saving brings JSON and secrets
+
         return team_state.state_of(self, self._nested())
 
     def load_state(self, state: TeamState | dict[str, Any], *, where: str = "the saved state") -> None:
         """Put back a state from `state` (or its saved form); the participants and mode must match."""
         self.slot.check_idle("load_state()")
+        from agentnb.core import team_state
+
         team_state.restore(self, state, where, self._nested())
         self.last_result = None
 
     def save(self, path: str | Path) -> Path:
         """Write `state` to a JSON file (atomically, secrets scrubbed); `Team.load` reads it back."""
+        from agentnb.core import team_state
+
         return team_state.save(self, path)
 
     @classmethod
@@ -377,6 +386,8 @@ class Team:
         object, function edges, an approver) must be passed again. A saved model naming a
         server is used only if you pass ``model=`` or confirm it with ``allow_servers=[url]``.
         """
+        from agentnb.core import team_state
+
         return team_state.load(cls, path, participants, options)
 
     # ----- a Team is also a participant ----------------------------------------------------
