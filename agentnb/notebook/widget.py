@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -74,6 +75,10 @@ def _code_of(call: ToolCall | None) -> str | None:
     """The ``code`` argument of a tool call (e.g. ``run_python``), which the person may edit."""
     found = code_argument(call)
     return None if found is None else found[0]
+
+
+STATUS_INTERVAL = 1.0  # seconds between status-line updates when only its counts change
+_counts = re.compile(r"[\d,]+ tokens?|\d+ s\b")
 
 
 @dataclass(eq=False)
@@ -192,6 +197,7 @@ class ChatWidget(widgets.VBox):
         self._items: list[_Item] = []
         self._relayout = False
         self._last_flush = float("-inf")
+        self._status_at = float("-inf")  # when the status line was last sent
         self._streams: dict[tuple[str, str], tuple[_Reply, _Item]] = {}  # by (source, plan step)
         self._tools: dict[str, tuple[_Tool, _Item]] = {}
         self._asks: list[Ask] = []
@@ -354,10 +360,10 @@ class ChatWidget(widgets.VBox):
         self._last_flush = now
         self.flushes += 1
         with styled(self.style):
-            self._draw(now)
+            self._draw(now, force)
         return True
 
-    def _draw(self, now: float) -> None:
+    def _draw(self, now: float, force: bool = False) -> None:
         for shown in self._boards:
             if shown.item.dirty or (shown.board.running() and now - shown.drawn >= BOARD_INTERVAL):
                 shown.item.dirty, shown.drawn = True, now
@@ -372,9 +378,13 @@ class ChatWidget(widgets.VBox):
         if self._relayout:
             self.thread.children = tuple(item.view for item in self._items if item.view is not None)
             self._relayout = False
+        # The status line (turn, tokens, seconds) is sent at most once a second while only its
+        # counts change: each update is a comm message, and one per redraw doubled the chat's cost.
         status = self._status_html()
-        if status != self.status_line.value:
+        due = force or now - self._status_at >= STATUS_INTERVAL
+        if status != self.status_line.value and (due or self._status_changed(status)):
             self.status_line.value = status
+            self._status_at = now
         if self._xray_stale and self.xray_button.value:
             self._xray_stale = False
             self.xray_panel.value = self._xray_html()
@@ -395,6 +405,10 @@ class ChatWidget(widgets.VBox):
         if change["new"]:
             self._xray_stale = True
             self.flush(force=True)
+
+    def _status_changed(self, status: str) -> bool:
+        """More than the counts changed (a new turn, a stop): show it at once."""
+        return _counts.sub("", status) != _counts.sub("", self.status_line.value)
 
     @never_raises(lambda self: "")
     def _status_html(self) -> str:
