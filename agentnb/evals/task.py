@@ -198,21 +198,6 @@ class LocalBackend:
         return "LocalBackend()"
 
 
-def needs_spans(evaluators: Any) -> bool:
-    """Whether any evaluator may read the span tree: any one not known to leave it alone may.
-
-    Known: pydantic-evals' evaluators of outputs and agentnb's own (exact classes: a
-    subclass may read anything).
-    """
-    from pydantic_evals.evaluators import Contains, Equals, EqualsExpected, IsInstance, LLMJudge, MaxDuration
-
-    from agentnb.evals.evaluators import EVALUATORS
-    from agentnb.evals.judge import Judge
-
-    spanless = {Contains, Equals, EqualsExpected, IsInstance, LLMJudge, MaxDuration, Judge, *EVALUATORS}
-    return any(type(e) not in spanless for e in evaluators)
-
-
 MODEL_CALLS = (TextMessage, ToolCalls, ErrorEvent, SpeakerSelected)  # the events of a `chat` span
 
 

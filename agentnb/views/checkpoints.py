@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from agentnb.core.events import Event, TextMessage, ToolCalls
 from agentnb.core.untrusted import terminal_text
-from agentnb.views.chat.colors import Colors
-from agentnb.views.chat.fallback import raw_html, raw_markdown, raw_text, short
-from agentnb.views.chat.style import FONT, NO_MATH, current
+from agentnb.views.colors import Colors
+from agentnb.views.fallback import raw_html, raw_markdown, raw_text, short
 from agentnb.views.markup import md_text, never_raises
+from agentnb.views.style import FONT, NO_MATH, current
 
 if TYPE_CHECKING:
     from agentnb.core.preview import ContextPreview

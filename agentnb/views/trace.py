@@ -18,7 +18,9 @@ from agentnb.core.words import plural
 from agentnb.trace.attributes import cost_text
 from agentnb.trace.spans import AGENT, APPROVAL, CHAT, PLAN, SELECT, STEP, TOOL, WORKFLOW, Span
 from agentnb.trace.summary import Summary, Totals
-from agentnb.views.chat import NO_MATH, Colors, short
+from agentnb.views.colors import Colors
+from agentnb.views.fallback import short
+from agentnb.views.style import NO_MATH
 from agentnb.views.trace_layout import Aggregate, Row, aggregates, layout
 
 if TYPE_CHECKING:
