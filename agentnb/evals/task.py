@@ -25,7 +25,7 @@ from agentnb.core.events import ErrorEvent, SpeakerSelected, TextMessage, ToolCa
 from agentnb.core.result import TeamResult
 from agentnb.core.team import Team
 from agentnb.evals.facts import run_facts
-from agentnb.trace.tracer import capture_from_env
+from agentnb.trace.attributes import capture_from_env
 
 RUN_KEY = "agentnb.run"  # case attribute: the TeamResult (kept in memory, never saved)
 FACTS_KEY = "agentnb.facts"  # case attribute: the run's facts as JSON-ready data (saved)

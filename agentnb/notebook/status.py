@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
-import agentnb
+from agentnb.core.version import VERSION
 from agentnb.models import describe_default
 from agentnb.notebook.live import live_chat_available
 from agentnb.notebook.pump import kernel_pump
@@ -52,7 +52,7 @@ def status(shell: Any, cell_model: str) -> Status:
     rows = [
         (
             "agentnb",
-            f"{agentnb.__version__} (Python {platform.python_version()}, IPython {version('ipython')}, "
+            f"{VERSION} (Python {platform.python_version()}, IPython {version('ipython')}, "
             f"ipykernel {version('ipykernel')}, ipywidgets {version('ipywidgets')})",
         ),
         ("model", f"{choice.spec} — {choice.source}"),

@@ -293,7 +293,8 @@ def test_a_small_team_runs_on_it(model: local.LocalModel) -> None:
 def test_a_recorded_local_run_replays_offline_to_the_same_events(
     model: local.LocalModel, tmp_path: Path
 ) -> None:
-    from agentnb.models.cassette import record, replay
+    from agentnb.models.cassette import replay
+    from agentnb.models.spec import record
 
     def events(team_model: object) -> list[dict[str, object]]:
         team = Team([Agent("writer", "You write one short sentence.")], model=team_model, max_turns=1)

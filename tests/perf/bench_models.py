@@ -28,7 +28,8 @@ from openai_overhead import measure_overhead  # tests/perf/openai_overhead.py, n
 
 from agentnb.models import FunctionModel, ModelReply, ModelRequest, complete, local
 from agentnb.models.cache import cached
-from agentnb.models.cassette import record, replay
+from agentnb.models.cassette import replay
+from agentnb.models.spec import record
 
 MESSAGES = [
     {"role": "system", "content": "You are a helpful assistant."},
