@@ -19,26 +19,20 @@ from __future__ import annotations
 
 import html
 import keyword
-from collections.abc import Callable, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any
 
 import ipywidgets as widgets
 
 from agentnb.core.agent import Agent
 from agentnb.core.errors import AgentnbError
-from agentnb.core.events import TextMessage, ToolCalls
 from agentnb.core.team import Team
-from agentnb.views.chat import Colors, current, html_bubble, html_tool
-from agentnb.views.checkpoints import CheckpointList, context_at, excerpt, team_label
-from agentnb.views.xray import xray_html
+from agentnb.notebook.controls import button
+from agentnb.views.chat import current
+from agentnb.views.checkpoints import CheckpointList, browser_heading, checkpoint_message, context_at, excerpt
+from agentnb.views.xray import xray_panel
 
 ERROR_COLOR = "#dc2626"
-
-
-def _button(label: str, css_class: str, on_click: Callable[[Any], None], **kwargs: Any) -> widgets.Button:
-    button = widgets.Button(description=label, _dom_classes=[css_class], **kwargs)
-    button.on_click(on_click)
-    return button
 
 
 def variable_of(value: Any, namespace: MutableMapping[str, Any] | None) -> str | None:
@@ -68,11 +62,11 @@ class CheckpointBrowser(widgets.VBox):
             layout=widgets.Layout(width="220px"),
             _dom_classes=["agentnb-fork-name"],
         )
-        self.rewind_button = _button("Rewind", "agentnb-rewind", lambda _: self.rewind(), icon="undo")
-        self.fork_button = _button("Fork", "agentnb-fork", lambda _: self.fork(), icon="code-fork")
+        self.rewind_button = button("Rewind", "agentnb-rewind", lambda _: self.rewind(), icon="undo")
+        self.fork_button = button("Fork", "agentnb-fork", lambda _: self.fork(), icon="code-fork")
         agents = [p.name for p in team.participants if isinstance(p, Agent)]
         self.xray_buttons = [
-            _button(
+            button(
                 f"X-ray {name}",
                 "agentnb-xray-agent",
                 lambda _, name=name: self.xray(name),
@@ -82,7 +76,7 @@ class CheckpointBrowser(widgets.VBox):
         ]
         self.xray_panel = widgets.HTML(_dom_classes=["agentnb-xray"])
         self.outcome = widgets.HTML(_dom_classes=["agentnb-checkpoint-outcome"])
-        self.close_button = _button(
+        self.close_button = button(
             "Close", "agentnb-checkpoints-close", lambda _: self.close_view(), icon="times"
         )
         super().__init__(
@@ -119,14 +113,7 @@ class CheckpointBrowser(widgets.VBox):
             if not self.rewind_button.disabled
             else "This team is in no notebook variable, so it could not be run again: fork it instead"
         )
-        style = current()
-        heading = f"Checkpoints of {team_label(self.team.name, article='the')}"
-        self.header.value = (
-            f'<div style="font-size:{style.small}px"><b>{html.escape(heading)}</b>'
-            f'<span style="color:{style.note_color}"> · {len(listing.rows)} messages · #k is the '
-            "checkpoint just before a message: pick one, then rewind or fork there to redo it, "
-            "or X-ray what an agent would receive</span></div>"
-        )
+        self.header.value = browser_heading(self.team.name, len(listing.rows))
         self._show_message()
 
     def _show_message(self) -> None:
@@ -134,15 +121,7 @@ class CheckpointBrowser(widgets.VBox):
         if k is None or k >= len(self.team.transcript):
             self.message_view.value = ""
             return
-        event = self.team.transcript[k]
-        color = Colors(self.team.names).html(event.source)
-        if isinstance(event, ToolCalls):
-            said = (
-                html_bubble(event.source, event.content, color, checkpoint=k) if event.content.strip() else ""
-            )
-            self.message_view.value = said + "".join(html_tool(c, None, checkpoint=k) for c in event.calls)
-        elif isinstance(event, TextMessage):
-            self.message_view.value = html_bubble(event.source, event.content, color, checkpoint=k)
+        self.message_view.value = checkpoint_message(self.team.transcript[k], self.team.names, k)
 
     # ----- actions -----------------------------------------------------------------------------
 
@@ -200,9 +179,8 @@ class CheckpointBrowser(widgets.VBox):
         except (AgentnbError, ValueError) as exc:
             return self._say(html.escape(str(exc)), error=True)
         code = f"team.fork({k}).participant({agent!r}).context_preview(...)"
-        self.xray_panel.value = (
-            f"<div><b>X-ray at checkpoint #{k}: what {html.escape(agent)} would receive</b> · "
-            f"<code>{html.escape(code)}</code></div>{xray_html(preview)}"
+        self.xray_panel.value = xray_panel(
+            f"X-ray at checkpoint #{k}: what {agent} would receive", preview, code=code
         )
         return None
 

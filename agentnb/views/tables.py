@@ -173,6 +173,14 @@ def _html_row(row: Sequence[Cell], numeric: set[int], *, bold: bool) -> str:
     return f"<tr>{''.join(out)}</tr>"
 
 
+LINE = "font-family:system-ui,sans-serif;font-size:13px"
+
+
+def title_line(title: str) -> dict[str, str]:
+    """A one-line display (an eval's title, what its progress bar leaves behind) as text and HTML."""
+    return {"text/plain": title, "text/html": f'<div style="{LINE}">{html.escape(title)}</div>'}
+
+
 class Rendered:
     """Mixin: an object that builds `blocks` shows itself as HTML, markdown and text."""
 
