@@ -14,7 +14,10 @@ Packages of one layer may import each other, as long as no cycle forms.
 from __future__ import annotations
 
 import ast
+import importlib
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -305,6 +308,59 @@ def test_no_reach_ins_to_other_modules_private_attributes() -> None:
         "code uses another module's private names (give the owner a public function or attribute):\n"
         + "\n".join(found)
     )
+
+
+# ----- what the source cannot show: imports by name, and the order modules are first imported in --------
+
+LAZY_PACKAGES = [
+    "agentnb",
+    "agentnb.models",
+    "agentnb.memory",
+    "agentnb.evals",
+    "agentnb.trace",
+    "agentnb.views",
+]
+# Modules that were in cycles or upward imports once: each must import first, on its own.
+FIRST_IMPORTS = [
+    "agentnb.views.plan",
+    "agentnb.views.chat.html",
+    "agentnb.views.evals",
+    "agentnb.memory.tables",
+    "agentnb.trace.jsonl",
+    "agentnb.trace.otel",
+    "agentnb.models.cassette",
+    "agentnb.models.openai_errors",
+    "agentnb.evals.comparison",
+    "agentnb.evals.evaluators",
+    "agentnb.notebook.status",
+]
+FIRST_IMPORT = """
+import importlib, sys
+failed = []
+for name in sys.argv[1:]:
+    for loaded in [m for m in sys.modules if m == "agentnb" or m.startswith("agentnb.")]:
+        del sys.modules[loaded]
+    try:
+        importlib.import_module(name)
+    except ImportError as exc:
+        failed.append(f"{name}: {exc}")
+print("\\n".join(failed))
+"""
+
+
+@pytest.mark.parametrize("package", LAZY_PACKAGES)
+def test_every_name_a_package_exports_loads(package: str) -> None:
+    # packages load their names on first use, by module name: imports the graph above cannot see
+    module = importlib.import_module(package)
+    missing = [name for name in module.__all__ if not hasattr(module, name)]
+    assert not missing, f"{package} exports names it cannot load: {missing}"
+
+
+def test_each_module_imports_first_on_its_own() -> None:
+    found = subprocess.run(
+        [sys.executable, "-c", FIRST_IMPORT, *FIRST_IMPORTS], capture_output=True, text=True, check=True
+    )
+    assert not found.stdout.strip(), f"imported first, these fail:\n{found.stdout}"
 
 
 # ----- the checks check: a small package with one of each fault -------------------------------------
