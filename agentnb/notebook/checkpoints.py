@@ -17,7 +17,6 @@ notebook run by nbclient gets its static list), and Close replaces it with that 
 
 from __future__ import annotations
 
-import html
 import keyword
 from collections.abc import MutableMapping
 from typing import Any
@@ -28,11 +27,15 @@ from agentnb.core.agent import Agent
 from agentnb.core.errors import AgentnbError
 from agentnb.core.team import Team
 from agentnb.notebook.controls import button
-from agentnb.views.chat import current
-from agentnb.views.checkpoints import CheckpointList, browser_heading, checkpoint_message, context_at, excerpt
+from agentnb.views.checkpoints import (
+    CheckpointList,
+    browser_heading,
+    browser_note,
+    checkpoint_message,
+    context_at,
+    excerpt,
+)
 from agentnb.views.xray import xray_panel
-
-ERROR_COLOR = "#dc2626"
 
 
 def variable_of(value: Any, namespace: MutableMapping[str, Any] | None) -> str | None:
@@ -133,14 +136,13 @@ class CheckpointBrowser(widgets.VBox):
         try:
             self.team.rewind(k)
         except AgentnbError as exc:
-            return self._say(html.escape(str(exc)), error=True)
+            return self._say(str(exc), error=True)
         name = variable_of(self.team, self.namespace) or "team"
         self.xray_panel.value = ""  # an X-ray of the conversation that was just taken back
         self.refresh()
         self._say(
-            f"<code>{name}.rewind({k})</code> done: the team is back before message #{k}. Run it "
-            f"again to redo it: <code>%%agentteam {name}</code> with an empty body, or "
-            f"<code>await {name}.run()</code>."
+            f"`{name}.rewind({k})` done: the team is back before message #{k}. Run it again to redo "
+            f"it: `%%agentteam {name}` with an empty body, or `await {name}.run()`."
         )
 
     def fork(self, k: int | None = None, name: str | None = None) -> Team | None:
@@ -154,18 +156,17 @@ class CheckpointBrowser(widgets.VBox):
         try:
             fork = self.team.fork(k)
         except AgentnbError as exc:
-            return self._say(html.escape(str(exc)), error=True)
+            return self._say(str(exc), error=True)
         self.last_fork = fork
         team = variable_of(self.team, self.namespace) or "team"
         if self.namespace is None:
-            self._say(f"<code>{name} = {team}.fork({k})</code> made: it is <code>browser.last_fork</code>.")
+            self._say(f"`{name} = {team}.fork({k})` made: it is `browser.last_fork`.")
             return fork
         self.namespace[name] = fork
         self._say(
-            f"<code>{name} = {team}.fork({k})</code> done: <code>{name}</code> continues from before "
-            f"message #{k}; {team} is untouched. Run it with <code>%%agentteam {name}</code> or "
-            f"<code>await {name}.run()</code>; change an agent first, e.g. "
-            f"<code>{name}.participant('…').role = '…'</code>."
+            f"`{name} = {team}.fork({k})` done: `{name}` continues from before message #{k}; {team} "
+            f"is untouched. Run it with `%%agentteam {name}` or `await {name}.run()`; change an agent "
+            f"first, e.g. `{name}.participant('…').role = '…'`."
         )
         return fork
 
@@ -177,7 +178,7 @@ class CheckpointBrowser(widgets.VBox):
         try:
             preview = context_at(self.team, k, agent)
         except (AgentnbError, ValueError) as exc:
-            return self._say(html.escape(str(exc)), error=True)
+            return self._say(str(exc), error=True)
         code = f"team.fork({k}).participant({agent!r}).context_preview(...)"
         self.xray_panel.value = xray_panel(
             f"X-ray at checkpoint #{k}: what {agent} would receive", preview, code=code
@@ -185,8 +186,8 @@ class CheckpointBrowser(widgets.VBox):
         return None
 
     def _say(self, text: str, *, error: bool = False) -> None:
-        color = f"color:{ERROR_COLOR}" if error else ""
-        self.outcome.value = f'<div style="font-size:{current().small}px;{color}">{text}</div>'
+        """Say what happened under the buttons (`code` in backticks shows as code)."""
+        self.outcome.value = browser_note(text, error=error)
 
     # ----- display -----------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ HTML, markdown and text; `context_at` is the context X-ray at a checkpoint.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from agentnb.core.team import Team
 
 ROW_LIMIT = 500
+ERROR_COLOR = "#dc2626"
+CODE_SPAN = re.compile(r"`([^`]+)`")
 
 
 def is_message(event: Event) -> bool:
@@ -153,3 +156,13 @@ def checkpoint_message(event: Event, participants: Sequence[str], k: int) -> str
     if isinstance(event, TextMessage):
         return html_bubble(event.source, event.content, color, checkpoint=k)
     return ""
+
+
+def browser_note(text: str, *, error: bool = False) -> str:
+    """A line under the checkpoint browser's buttons: ``text`` as text, its `code` spans (in
+    backticks) as code; an error in red, shown as it is."""
+    body = html.escape(text, quote=False)
+    if not error:
+        body = CODE_SPAN.sub(r"<code>\1</code>", body)
+    color = f"color:{ERROR_COLOR}" if error else ""
+    return f'<div style="font-size:{current().small}px;{color}">{body}</div>'
