@@ -54,7 +54,12 @@ FOREIGN_INTERNALS = {
     # these exist and turns itself off when they don't (agentnb/notebook/pump.py).
     ("agentnb/notebook/pump.py", "_recv_callback"),
     ("agentnb/notebook/pump.py", "_publish_status"),
+    # ipykernel keeps the execute request's allow_stdin only there: whether a person can answer.
+    ("agentnb/notebook/live.py", "_allow_stdin"),
+    # a model object of the user's own, without secrets(), may keep its key there: it is scrubbed
+    ("agentnb/core/secrets.py", "_api_key"),
 }
+ATTRIBUTE_FUNCTIONS = frozenset({"getattr", "hasattr", "setattr", "delattr"})
 
 
 @dataclass(frozen=True)
@@ -177,13 +182,15 @@ class Package:
                 names.add(node.arg)
             elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) and is_own(node.value):
                 names.add(node.attr)
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-                names.add(node.value)  # __slots__ entries
-        return frozenset(n for n in names if is_private(n))
+            elif isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "__slots__" for t in node.targets
+            ):
+                names.update(c.value for c in ast.walk(node.value) if isinstance(c, ast.Constant))
+        return frozenset(n for n in names if isinstance(n, str) and is_private(n))
 
     def reach_ins(self) -> list[str]:
-        """``x._name`` where x is not self/cls and this module does not define ``_name``, and
-        ``from module import _name``."""
+        """``x._name`` (or ``getattr(x, "_name")``) where x is not self/cls and this module does
+        not define ``_name``, and ``from module import _name``."""
         found = []
         for module, tree in self.trees.items():
             where, own = self.path(module), self.defined_in(module)
@@ -191,6 +198,20 @@ class Package:
                 if isinstance(node, ast.Attribute) and is_private(node.attr) and not is_own(node.value):
                     if node.attr not in own and (where, node.attr) not in FOREIGN_INTERNALS:
                         found.append(f"{where}:{node.lineno}: {ast.unparse(node)}")
+                elif (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id in ATTRIBUTE_FUNCTIONS
+                    and len(node.args) >= 2
+                    and not is_own(node.args[0])
+                    and isinstance(node.args[1], ast.Constant)
+                    and isinstance(node.args[1].value, str)
+                    and is_private(node.args[1].value)
+                    and (where, node.args[1].value) not in FOREIGN_INTERNALS
+                ):
+                    found.append(
+                        f"{where}:{node.lineno}: {ast.unparse(node)}"
+                    )  # a name in a string is no less private
                 elif isinstance(node, ast.ImportFrom):
                     found += [
                         f"{where}:{node.lineno}: from {node.module} import {alias.name}"
@@ -378,7 +399,7 @@ FAULTY = {
     "memory/__init__.py": "",
     "memory/store.py": (
         "from agentnb.core.state import _cache, State\n\n\ndef peek(state: State):\n"
-        "    return state._value, state._asdict(), state._repr_html_()\n"
+        "    return state._value, state._asdict(), state._repr_html_(), getattr(state, '_value')\n"
     ),
     "views/__init__.py": "from agentnb.views import chat\n",
     "views/chat/__init__.py": "from agentnb.views.chat.html import draw\n",
@@ -413,6 +434,7 @@ def test_the_checks_find_each_fault_and_name_where_it_is(faulty: Package) -> Non
     assert faulty.reach_ins() == [
         "agentnb/memory/store.py:1: from agentnb.core.state import _cache",
         "agentnb/memory/store.py:5: state._value",
+        "agentnb/memory/store.py:5: getattr(state, '_value')",
     ]
 
 
