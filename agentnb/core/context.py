@@ -144,10 +144,10 @@ class AgentContext:
             message = {"role": "user", "content": content}
             self.task_index = len(self.messages)
         else:
-            message = getattr(event, "_memo", None)  # type: ignore[assignment]
+            message = getattr(event, "shared_view", None)  # type: ignore[assignment]
             if message is None:
                 message = {"role": "user", "name": source, "content": content}
-                event._memo = message
+                event.shared_view = message
         self.messages.append(message)
         self.cumulative.append(self.cumulative[-1] + 4 + (len(content) + 3) // 4)  # as message_tokens
         if self._others:

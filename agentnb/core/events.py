@@ -52,11 +52,11 @@ def _frozen_tuple(event: Any, name: str) -> None:
 class _Dumps:
     """``model_dump`` / ``model_dump_json`` / ``model_copy``, as pydantic models spell them.
 
-    ``_memo`` is a cache readers may keep on an event (not a field: never saved or compared),
+    ``shared_view`` is a cache readers may keep on an event (not a field: never saved or compared),
     e.g. the chat message every other agent's context shares for a `TextMessage`.
     """
 
-    __slots__ = ("_memo",)
+    __slots__ = ("shared_view",)
 
     def model_dump(self, **options: Any) -> dict[str, Any]:
         return _adapter(type(self)).dump_python(self, **options)

@@ -206,5 +206,3 @@ def schema_model(step_id: str, schema: dict[str, Any]) -> type[BaseModel]:
         fields[name] = (kind, ...) if name in required else (kind | None, None)
     title = str(schema.get("title") or f"{step_id}_output")
     return create_model(re.sub(r"\W", "_", title), **fields)
-
-

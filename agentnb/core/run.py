@@ -11,27 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Protocol
 
 from agentnb.core.agent import Agent
-from agentnb.core.errors import AgentnbError, RunError
 from agentnb.core.events import (
     USER,
     Event,
     SpeakerSelected,
     Stop,
     TextMessage,
-    ToolCalls,
-    ToolResult,
 )
 from agentnb.core.executor import Flight, execute
 from agentnb.core.lifecycle import Pace, begin_run, end_run
-from agentnb.core.model import ModelError
 from agentnb.core.modes.base import Start
 from agentnb.core.result import TeamResult, result_of
+from agentnb.core.run_end import cancel_reason, closing_events, run_error
 from agentnb.core.turn import TurnContext
 
 if TYPE_CHECKING:
@@ -40,8 +36,6 @@ if TYPE_CHECKING:
     from agentnb.core.slot import RunSlot
     from agentnb.core.state import History
     from agentnb.core.stop import StopCondition
-
-INTERRUPTED = "interrupted by the user"
 
 
 class Owner(Protocol):
@@ -317,7 +311,7 @@ class Run:
                             break
             except asyncio.CancelledError:
                 if self.stop_requested is None:
-                    for event in self._closing(_cancel_reason()):
+                    for event in self._closing(cancel_reason()):
                         self.record(event)
                     raise
                 current = asyncio.current_task()
@@ -364,64 +358,13 @@ class Run:
         return [turn, message]
 
     def _closing(self, reason: str, failed: bool = False) -> list[Event]:
-        """What ends a run: replies cut off while streaming, results for calls a stop cut off, the `Stop`."""
-        events: list[Event] = []
-        for flight in self.flights.values():
-            text = "".join(flight.partial)
-            if text.strip():
-                source = flight.start.participant.name
-                events.append(TextMessage(source=source, content=text, cut_off=True, step=flight.start.step))
-        self.flights.clear()
-        events.extend(self._dangling(reason))
-        events.append(Stop(source=self.team_name, reason=reason, failed=failed))
-        return events
-
-    def _dangling(self, reason: str) -> list[ToolResult]:
-        """Tool calls cut off by a stop get an error result, so the chat stays well formed."""
         state = self.history.state
         start = state.run_start if state.run_start is not None else self.start
-        events = self.history.transcript[start:]
-        answered = {e.call_id for e in events if e.__class__ is ToolResult}  # type: ignore[attr-defined]
-        missing = []
-        for event in events:
-            if event.__class__ is ToolCalls:
-                for call in event.calls:  # type: ignore[attr-defined]
-                    if call.id not in answered:
-                        missing.append(
-                            ToolResult(
-                                source=event.source,
-                                scope=event.scope,
-                                step=event.step,
-                                call_id=call.id,
-                                name=call.name,
-                                is_error=True,
-                                content=f"Error: cancelled because the run stopped ({reason}).",
-                            )
-                        )
-        return missing
+        events = closing_events(self.flights.values(), self.history.transcript[start:], reason)
+        self.flights.clear()
+        events.append(Stop(source=self.team_name, reason=reason, failed=failed))
+        return events
 
     def result(self) -> TeamResult:
         """The result of this run so far (never raises)."""
         return result_of(self.history.transcript[self.start :], self.team, self.start)
-
-
-def run_error(team: str, error: BaseException, result: TeamResult) -> RunError:
-    """The error a failed run raises: the run's own error when it is one, with the result attached."""
-    if isinstance(error, RunError):
-        error.result = result
-        return error
-    if isinstance(error, AgentnbError | ModelError):
-        wrapped = RunError(f"team {team!r} stopped with an error: {error}", result)
-    else:
-        wrapped = RunError(f"team {team!r} stopped with an error: {type(error).__name__}: {error}", result)
-    wrapped.__cause__ = error
-    return wrapped
-
-
-def _cancel_reason() -> str:
-    """Why a run was cancelled: a notebook's interrupt, or code that cancelled the task."""
-    task = asyncio.current_task()
-    coro = task.get_coro() if task is not None else None
-    if "ipykernel" in sys.modules and "run_cell" in getattr(coro, "__qualname__", ""):
-        return INTERRUPTED
-    return "cancelled"

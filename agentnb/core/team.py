@@ -31,7 +31,8 @@ from agentnb.core.nesting import nested_turn
 from agentnb.core.participants import approver_for, check_participants, task_messages
 from agentnb.core.preview import ContextPreview
 from agentnb.core.result import PendingRun, TeamResult
-from agentnb.core.run import INTERRUPTED, Run
+from agentnb.core.run import Run
+from agentnb.core.run_end import INTERRUPTED
 from agentnb.core.slot import RunSlot
 from agentnb.core.state import Checkpoints, Fold, History, check_index
 from agentnb.core.stop import StopCondition, build_condition, names
@@ -305,7 +306,7 @@ class Team:
         """
         self.slot.check_idle("rewind()")
         k = check_index(checkpoint, len(self.transcript))
-        self._set_history(self.history.prefix(k))
+        self.replace_history(self.history.prefix(k))
         self.last_result = None
 
     def fork(self, checkpoint: Any = None, *, name: str | None = None) -> Team:
@@ -339,9 +340,6 @@ class Team:
 
     def replace_history(self, history: History) -> None:
         """Put ``history`` in place (a rewind, a load): contexts are rebuilt, nested teams follow."""
-        self._set_history(history)
-
-    def _set_history(self, history: History) -> None:
         self.history = history
         self._contexts = {}
         state = history.state

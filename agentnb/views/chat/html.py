@@ -32,8 +32,6 @@ from agentnb.core.events import (
     ToolCalls,
     ToolResult,
 )
-from agentnb.views.chat.colors import Colors, speakers
-from agentnb.views.chat.fallback import raw_html, short
 from agentnb.views.chat.markdown import MESSAGE_LIMIT
 from agentnb.views.chat.notes import (
     CUT_OFF,
@@ -43,9 +41,11 @@ from agentnb.views.chat.notes import (
     note_mark,
     note_text,
 )
-from agentnb.views.chat.style import FONT, NO_MATH, chat_open, current
+from agentnb.views.colors import Colors, speakers
+from agentnb.views.fallback import raw_html, short
 from agentnb.views.markup import code_html, never_raises, to_html
 from agentnb.views.plan import PlanBoard, plan_boards
+from agentnb.views.style import FONT, NO_MATH, chat_open, current
 
 _BASE64 = re.compile(r"[A-Za-z0-9+/=\s]+")
 

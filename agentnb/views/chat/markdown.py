@@ -19,8 +19,8 @@ from agentnb.core.events import (
     ToolCalls,
     ToolResult,
 )
-from agentnb.views.chat.fallback import raw_markdown, short
 from agentnb.views.chat.notes import CUT_OFF, code_argument, display_text, note_mark, note_text
+from agentnb.views.fallback import raw_markdown, short
 from agentnb.views.markup import math_safe, md_code, md_text, never_raises
 from agentnb.views.plan import PlanBoard, plan_boards
 

@@ -24,9 +24,9 @@ from agentnb.core.events import (
     ToolResult,
 )
 from agentnb.core.untrusted import terminal_text as shown
-from agentnb.views.chat.colors import Colors
-from agentnb.views.chat.fallback import raw_text, short
 from agentnb.views.chat.notes import CUT_OFF, code_argument, display_text, note_mark, note_text
+from agentnb.views.colors import Colors
+from agentnb.views.fallback import raw_text, short
 from agentnb.views.markup import never_raises
 from agentnb.views.plan import PlanBoard, plan_boards
 
