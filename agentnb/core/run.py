@@ -290,7 +290,8 @@ class Run:
                 timer = self.loop.call_later(seconds, self.request_stop, f"timed out after {seconds:g} s")
             self.inside = True
             try:
-                if self.history.state.running and self.messages:  # an open run a new task replaces
+                if self.history.state.running and any(map(self._is_task, self.messages)):
+                    # a new task replaces an open run; a message written as a participant goes on in it
                     for event in self._closing("ended: a new task started"):
                         self.inside = False
                         yield self.record(event)
@@ -344,9 +345,12 @@ class Run:
             finally:
                 team.slot.release(self)
 
+    def _is_task(self, message: TextMessage) -> bool:
+        return message.source == USER or message.source not in self.team.names
+
     def _given(self, message: TextMessage) -> list[Event]:
         """A message given to ``run()``: the task, or one written as a participant (its turn)."""
-        if message.source == USER or message.source not in self.team.names:
+        if self._is_task(message):
             self._task_text = None
             return [message]
         state = self.history.state
