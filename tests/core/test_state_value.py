@@ -54,7 +54,6 @@ def test_a_message_written_as_a_participant_is_that_participants_turn():
     assert result.turns == 2
 
 
-
 def test_a_message_written_into_an_open_turn_goes_on_in_that_run():
     """Rewound to just before the editor's reply, the person writes it: the run is not closed
     (no "a new task started" Stop), the message is the editor's turn, and the run goes on."""
@@ -67,6 +66,7 @@ def test_a_message_written_into_an_open_turn_goes_on_in_that_run():
     assert stops == ["max turns reached (4)"], stops
     assert [m.source for m in result.chat()][:3] == ["user", "writer", "editor"]
     assert calls["editor"] == 1  # only the first, rewound-away call: the person wrote this one
+
 
 def test_interrupt_before_pauses_before_a_speaker_and_run_goes_on_with_it():
     team, calls = newsroom(interrupt_before=["publisher"])
