@@ -5,7 +5,7 @@ saved notebooks, terminals and the core can show them without Jupyter; the live 
 that update them while a team runs are in `agentnb.notebook`. Importing this package
 registers a renderer for each object the layers below display (`agentnb.core.plugins`):
 a `TeamResult` is drawn as its chat, a `ContextPreview` as the X-ray, a `Trace` as the
-trace view.
+trace view, a `Team` (``team.diagram()``) as the picture of its shape.
 """
 
 from __future__ import annotations
@@ -15,14 +15,16 @@ from typing import Any
 from agentnb.core.plugins import register_renderer
 from agentnb.core.preview import ContextPreview
 from agentnb.core.result import TeamResult
+from agentnb.core.team import Team
 from agentnb.trace.tracer import Trace
 from agentnb.views.chat import render_text, result_mimebundle
 from agentnb.views.checkpoints import CheckpointList, context_at
+from agentnb.views.diagram import TeamDiagram
 from agentnb.views.plan import PlanBoard, plan_view
 from agentnb.views.trace import TraceView
 from agentnb.views.xray import render_xray
 
-__all__ = ["CheckpointList", "PlanBoard", "TraceView", "context_at", "plan_view"]
+__all__ = ["CheckpointList", "PlanBoard", "TeamDiagram", "TraceView", "context_at", "plan_view"]
 
 
 def _result(result: TeamResult, fmt: str, **options: Any) -> Any:
@@ -40,6 +42,16 @@ def _trace(trace: Trace, fmt: str, **options: Any) -> Any:
     return view._repr_mimebundle_()
 
 
+def _team(team: Team, fmt: str, **options: Any) -> Any:
+    diagram = TeamDiagram(team)
+    if fmt == "view":
+        return diagram
+    if fmt == "text":
+        return diagram.text()
+    return diagram._repr_mimebundle_()
+
+
 register_renderer(TeamResult, _result)
+register_renderer(Team, _team)
 register_renderer(ContextPreview, render_xray)
 register_renderer(Trace, _trace)
