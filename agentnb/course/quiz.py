@@ -191,9 +191,9 @@ class Quiz:
         return graded
 
     def _with_widget(self) -> dict[str, Any]:
-        bundle: dict[str, Any] = self._repr_mimebundle_()
-        if self.widget is not None:
-            bundle.update(self.widget._repr_mimebundle_())
+        """The buttons' view with the static renderings (what the saved notebook keeps) beside it."""
+        bundle: dict[str, Any] = dict(self.widget._repr_mimebundle_()) if self.widget is not None else {}
+        bundle.update(self._repr_mimebundle_())
         return bundle
 
     def _ipython_display_(self) -> None:
