@@ -38,6 +38,8 @@ def participant_node(participant: Any, colors: Colors) -> Node:
         return Node(name, name, "human", colors.html(name), "person")
     if isinstance(participant, Agent):
         return Node(name, name, "agent", colors.html(name))
+    if isinstance(getattr(participant, "url", None), str):  # an agent elsewhere (A2A's RemoteAgent)
+        return Node(name, name, "remote", colors.html(name), "remote agent")
     members = getattr(participant, "names", None)
     detail = f"team of {len(members)}" if isinstance(members, list) else type(participant).__name__
     return Node(name, name, "team", colors.html(name), detail)

@@ -38,7 +38,7 @@ class Node:
 
     id: str
     label: str
-    kind: str  # "agent", "human", "team", "hub" or "step"
+    kind: str  # "agent", "human", "team", "remote", "hub" or "step"
     color: str
     detail: str = ""  # a second, smaller line: "person", "team of 3", a step's assignee
 
@@ -346,7 +346,7 @@ def _node_svg(node: Node, box: Box) -> str:
             f'<ellipse cx="{box.x:.1f}" cy="{box.y:.1f}" rx="{box.w / 2:.1f}" ry="{box.h / 2:.1f}" {paint}/>'
         )
     else:
-        dash = ' stroke-dasharray="5 3"' if node.kind == "human" else ""
+        dash = {"human": ' stroke-dasharray="5 3"', "remote": ' stroke-dasharray="2 3"'}.get(node.kind, "")
         shape = (
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{box.w:.1f}" height="{box.h:.1f}" rx="6" {paint}{dash}/>'
         )

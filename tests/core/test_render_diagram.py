@@ -240,3 +240,17 @@ def test_every_box_lies_inside_the_picture(mode: str) -> None:
         x, y = float(rect.get("x", 0)) + dx, float(rect.get("y", 0)) + dy
         assert left <= x and x + float(rect.get("width", 0)) <= width
         assert top <= y and y + float(rect.get("height", 0)) <= height
+
+
+def test_an_agent_elsewhere_is_a_dotted_box_that_says_it_is_remote() -> None:
+    class Remote:
+        """What the diagram needs of A2A's RemoteAgent: a name, a turn and a URL."""
+
+        name, url, description = "archive_desk", "http://127.0.0.1:8001/", "The archive's desk."
+
+        def turn(self, thread, ctx):  # pragma: no cover - never run here
+            raise NotImplementedError
+
+    diagram, svg = drawn(Team([Agent("writer", "You write."), Remote()]))
+    assert "archive_desk (remote agent)" in diagram.text()
+    assert [r.get("stroke-dasharray") for r in svg.iter(f"{SVG}rect")] == [None, "2 3"]
