@@ -50,6 +50,7 @@ ORDER = re.compile(
     re.IGNORECASE,
 )
 SIZE = re.compile(r"(\d+)[- ]acres?\b")
+STAND_IN = "stand-in"
 
 
 class CheckReport(BaseModel):
@@ -139,16 +140,25 @@ def newsroom_desk(request: ModelRequest) -> Any:
     if request.tools and request.messages[-1]["role"] != "tool":
         return call(request.tool_names()[0], story=draft)
     if request.messages[-1]["role"] == "tool":
-        return f"PUBLISHED? The publish call said: {request.messages[-1]['content']}"
+        answer = str(request.messages[-1]["content"])
+        if answer.startswith("Error") or " rejected the call " in answer:  # failed, or refused at the gate
+            return f"HELD: the story did not go out. {answer}"
+        return f"PUBLISHED: {draft}"
     return f"PUBLISHED: {draft}"
 
 
 def newsroom(
-    search: Tool | None = None, *, guard: Any = None, editor_tools: Sequence[Tool] = (), **team: Any
+    search: Tool | None = None,
+    *,
+    guard: Any = None,
+    editor_tools: Sequence[Tool] = (),
+    model: Any = STAND_IN,
+    **team: Any,
 ) -> Team:
     """Writer, fact-checker and editor as a graph: the checker's verdict field decides the way.
 
     ``guard`` is the fact-checker's ``prepare=``; the editor may get a ``publish`` tool.
+    ``model`` is the stand-in by default (give any model, or None for the default one, to go live).
     """
     checker = Agent(
         "fact_checker",
@@ -172,7 +182,7 @@ def newsroom(
         mode="graph",
         edges=edges,
         name="newsroom",
-        model=FunctionModel(newsroom_desk, name="function:newsroom_desk"),
+        model=FunctionModel(newsroom_desk, name="function:newsroom_desk") if model == STAND_IN else model,
         **options,
     )
 
