@@ -267,7 +267,7 @@ class Board(Rendered):
         place = ranked.index(self.yours) + 1
         title = Title(
             f"Leaderboard: {self.yours.name} is number {place} of {len(ranked)}",
-            f"({self.yours.repeat} runs per assignment on {self.yours.model})",
+            f"{self.yours.repeat} runs per assignment on {self.yours.model}",
         )
         header = ["#", "team", "passed", "score", "95% interval", "compared with you"]
         table = Table(header, rows, numeric={0, 2, 3})
