@@ -217,9 +217,17 @@ class Agent:
         return preview(memo, self.context.select(memo), self.context, system)
 
     def context_preview(self, team: Any = None) -> ContextPreview:
-        """Exactly what this agent's next model call in ``team`` would receive, and what was cut."""
+        """Exactly what this agent's next model call in ``team`` would receive, and what was cut.
+
+        A copy of a participant (``agent.copy(context=LastN(3))``) is previewed with its own
+        settings over the team's transcript: what the participant would send if it were the copy.
+        """
         team = team if team is not None else self._team()
-        return team.context_preview(self.name)
+        if team.participant(self.name) is self:
+            return team.context_preview(self.name)
+        memo = self.new_context()  # a copy (agent.copy(context=...)): its own policy, the team's transcript
+        memo.update(team.transcript)
+        return self.preview_of(memo)
 
     def prepared(self, request: ModelRequest) -> ModelRequest:
         prepared = self.prepare(request)  # type: ignore[misc]
