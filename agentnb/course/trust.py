@@ -182,7 +182,7 @@ def newsroom(
         mode="graph",
         edges=edges,
         name="newsroom",
-        model=FunctionModel(newsroom_desk, name="function:newsroom_desk") if model == STAND_IN else model,
+        model=FunctionModel(newsroom_desk, name="function:credulous_desk") if model == STAND_IN else model,
         **options,
     )
 
