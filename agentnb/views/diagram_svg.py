@@ -112,6 +112,10 @@ def ring(nodes: list[Node]) -> dict[str, Box]:
     widest = max(size(node)[0] for node in nodes)
     if n == 1:
         return around(nodes, 0, 0, 0, 0)
+    if n == 2:  # side by side, one arrow over and one under
+        (a, wa_ha), (b, wb_hb) = ((node, size(node)) for node in nodes)
+        gap = (wa_ha[0] + wb_hb[0]) / 2 + 70
+        return {a.id: Box(-gap / 2, 0, *wa_ha), b.id: Box(gap / 2, 0, *wb_hb)}
     return around(nodes, 0, 0, widest / 2 + 40 + 14 * n, 40 + 14 * n)
 
 
