@@ -12,6 +12,7 @@ HTML, markdown and text every time, so saved notebooks stay deterministic.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import html
 import importlib
 import re
@@ -59,12 +60,24 @@ ANSWERS: dict[str, list[str]] = {}  # question id -> the letters chosen, in orde
 
 
 def question(id: str, ask: str, *choices: Choice) -> Question:
-    """Register a question; exactly one of its 2 to 5 ``choices`` is right."""
+    """Register a question; exactly one of its 2 to 5 ``choices`` is right.
+
+    The choices are shown in the order given, turned so that the right one lands where the
+    question's id says (the same place every time): authors may write the right one first, and
+    students still cannot learn that the answer is always "b".
+    """
     if not 2 <= len(choices) <= 5 or sum(c.right for c in choices) != 1:
         raise ValueError(f"question {id}: give 2 to 5 choices, exactly one of them right")
-    found = Question(id, ask, tuple(choices))
+    found = Question(id, ask, arranged(id, choices))
     QUESTIONS[id] = found
     return found
+
+
+def arranged(id: str, choices: tuple[Choice, ...]) -> tuple[Choice, ...]:
+    """``choices`` turned round so that the right one is at the place ``id`` hashes to."""
+    where = int(hashlib.sha256(id.encode("utf-8")).hexdigest(), 16) % len(choices)
+    turn = ([c.right for c in choices].index(True) - where) % len(choices)
+    return choices[turn:] + choices[:turn]
 
 
 def right(text: str, why: str) -> Choice:
@@ -147,7 +160,10 @@ def question_body(q: Question) -> str:
 def question_html(q: Question, answered: Answer | None = None) -> str:
     """One question as HTML: the question, its choices, and how to answer it (or the answer given)."""
     if answered is None:
-        footer = f'<div style="color:#64748b">Answer in a cell: <code>quiz("{q.id}", "a")</code></div>'
+        footer = (
+            f'<div style="color:#64748b">Answer in a cell: <code>quiz("{q.id}", "a")</code> '
+            "(with the letter you choose)</div>"
+        )
     else:
         footer = answer_html(answered)
     return f'<div style="margin:4px 0 8px">{question_body(q)}{footer}</div>'
@@ -156,7 +172,9 @@ def question_html(q: Question, answered: Answer | None = None) -> str:
 def question_text(q: Question, answered: Answer | None = None) -> str:
     lines = [f"Concept check {q.id}: {q.ask}"]
     lines += [f"  {LETTERS[i]}) {c.text}" for i, c in enumerate(q.choices)]
-    lines.append(f'  Answer: quiz("{q.id}", "a")' if answered is None else f"  {answered}")
+    lines.append(
+        f'  Answer: quiz("{q.id}", "a") (with the letter you choose)' if answered is None else f"  {answered}"
+    )
     return "\n".join(lines)
 
 

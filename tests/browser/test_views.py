@@ -16,6 +16,7 @@ from typing import Any
 import nbformat
 import pytest
 
+from agentnb.course.quiz import LETTERS, questions_of
 from tests.browser import test_jupyterlab as jupyterlab
 
 pytestmark = pytest.mark.browser
@@ -218,11 +219,13 @@ def test_a_diagram_draws_and_a_concept_check_answered_by_a_click_is_kept_in_the_
         run_cell(page, 1)
         check = output(page, 1)
         expect(check.locator(".agentnb-quiz").first).to_contain_text("Concept check 01.a", timeout=WAIT)
-        check.locator(".widget-toggle-buttons button", has_text="a").first.click()
+        question = questions_of("01.a")[0]
+        right, wrong = (LETTERS[[c.right for c in question.choices].index(ok)] for ok in (True, False))
+        check.locator(".widget-toggle-buttons button", has_text=wrong).first.click()
         expect(check).to_contain_text("not quite", timeout=WAIT)
-        check.locator(".widget-toggle-buttons button", has_text="b").first.click()
+        check.locator(".widget-toggle-buttons button", has_text=right).first.click()
         expect(check).to_contain_text("✓ right", timeout=WAIT)
         page.evaluate(SAVE)
     saved = nbformat.read(lab.root / "diagram_quiz.ipynb", as_version=4)
     html = "".join(o.get("data", {}).get("text/html", "") for o in saved.cells[1].outputs)
-    assert "✓ right</b> (b) 6" in html  # the answer given, in the saved output
+    assert f"✓ right</b> ({right}) 6" in html  # the answer given, in the saved output

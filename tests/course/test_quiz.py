@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from agentnb.course import QUESTIONS, question, quiz
-from agentnb.course.quiz import ANSWERS, Quiz, right, wrong
+from agentnb.course.quiz import ANSWERS, LETTERS, Quiz, questions_of, right, wrong
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -32,28 +32,35 @@ def sample() -> str:
         ANSWERS.pop(key, None)
 
 
+def letter(question_id: str, *, right: bool = True) -> str:
+    """The letter of the question's right choice (or of its first wrong one), as shown."""
+    choices = QUESTIONS[question_id].choices
+    return next(LETTERS[i] for i, c in enumerate(choices) if c.right == right)
+
+
 def test_a_lesson_s_questions_show_with_lettered_choices_and_how_to_answer(sample: str) -> None:
     shown = quiz(sample)
     assert isinstance(shown, Quiz) and [q.id for q in shown.questions] == ["98.a", "98.b"]
     text = shown.text()
     assert "Concept check 98.a: What does `max_turns` bound?" in text
-    assert "  b) How many turns a run takes." in text and 'quiz("98.a", "a")' in text
+    assert f"  {letter('98.a')}) How many turns a run takes." in text and 'quiz("98.a", "a")' in text
     html = shown.html()
     assert 'class="agentnb-quiz' in html and "<code>max_turns</code>" in html and '<ol type="a"' in html
     assert quiz(sample)._repr_mimebundle_() == shown._repr_mimebundle_()  # the same every time
 
 
 def test_a_right_answer_says_why(sample: str) -> None:
-    answer = quiz("98.a", "b")
-    assert answer and str(answer) == "✓ right (98.a, b): Every team has one: 20 by default."
+    answer = quiz("98.a", letter("98.a"))
+    assert answer and str(answer) == f"✓ right (98.a, {letter('98.a')}): Every team has one: 20 by default."
 
 
 def test_a_wrong_answer_is_explained_not_corrected(sample: str) -> None:
-    answer = quiz("98.a", "A)")
+    wrong_letter = letter("98.a", right=False)
+    answer = quiz("98.a", wrong_letter.upper() + ")")
     assert not answer
     assert "That is TokenBudget." in str(answer) and "Try another answer" in str(answer)
     assert "20 by default" not in str(answer)  # the right one's reason stays hidden
-    assert ANSWERS["98.a"] == ["a"]
+    assert ANSWERS["98.a"] == [wrong_letter]
 
 
 @pytest.mark.parametrize(
@@ -67,6 +74,12 @@ def test_a_wrong_answer_is_explained_not_corrected(sample: str) -> None:
 def test_mistakes_say_what_to_write(sample: str, call: Any, error: type, message: str) -> None:
     with pytest.raises(error, match=message):
         call()
+
+
+def test_the_right_answer_is_not_always_in_the_same_place() -> None:
+    lessons = ("00", "01", "02", "03", "04", "05", "06", "07", "08", "09", "11")
+    places = [next(i for i, c in enumerate(q.choices) if c.right) for n in lessons for q in questions_of(n)]
+    assert len(set(places)) == 3 and max(places.count(p) for p in set(places)) < 0.6 * len(places)
 
 
 def test_a_question_needs_exactly_one_right_choice() -> None:
@@ -117,8 +130,9 @@ def test_a_click_grades_the_answer_and_writes_it_into_the_saved_output(
     assert WIDGET_VIEW in displayed[0] and "text/html" in displayed[0]
     first = shown.widget.children[0]
     letters, said = first.children[1], first.children[2]
-    letters.value = "b"
+    letters.value = letter("98.a")
     assert "✓ right" in said.value and "20 by default" in said.value
     saved = shown.handle.updates[-1]
-    assert WIDGET_VIEW in saved and "✓ right</b> (b) How many turns a run takes." in saved["text/html"]
-    assert "✓ right (98.a, b)" in saved["text/plain"]
+    shown_right = f"✓ right</b> ({letter('98.a')}) How many turns a run takes."
+    assert WIDGET_VIEW in saved and shown_right in saved["text/html"]
+    assert f"✓ right (98.a, {letter('98.a')})" in saved["text/plain"]
