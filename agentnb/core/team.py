@@ -153,6 +153,11 @@ class Team:
         """Every event the team has recorded, in order (append-only; shared with forks)."""
         return self.history.transcript
 
+    def diagram(self) -> Any:
+        """A picture of the team's shape: its participants in their chat colours, and who may speak
+        after whom (drawn by the views as SVG; shown in a notebook, printed as text)."""
+        return plugins.render(self, "view")
+
     def participant(self, name: str) -> Any:
         """The participant called ``name``."""
         try:

@@ -168,6 +168,19 @@ def test_context_preview_shows_exactly_what_is_sent_and_what_was_cut():
     assert "✂" in str(preview) and "✂" in bundle["text/markdown"] and "line-through" in bundle["text/html"]
 
 
+def test_a_copy_with_another_policy_is_previewed_with_its_own_policy():
+    model = ScriptedModel({"a": ["one", "two", "three"], "b": ["x", "y", "z"]})
+    team = Team([Agent("a"), Agent("b")], model=model, max_turns=5)
+    team.run_sync("the task")
+    trimmed = team.participant("a").copy(context=LastN(2)).context_preview(team)
+    whole = team.participant("a").context_preview(team)
+    assert [m["content"] for m in trimmed.sent] == ["You are a.", "the task", "y", "three"][
+        : len(trimmed.sent)
+    ]
+    assert len(trimmed.sent) < len(whole.sent)
+    assert team.participant("a").context.describe().startswith("Full")  # the team's agent is unchanged
+
+
 def test_own_tool_calls_survive_trimming_as_a_whole_group():
     @tool(blocking=False)
     def f() -> str:
