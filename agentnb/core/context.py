@@ -114,44 +114,44 @@ class AgentContext:
         return MessagesView(self.messages, len(self.messages), head)
 
     def update(self, thread: Sequence[Event]) -> None:
-        """Absorb the events of ``thread`` not seen yet (from scratch if the thread changed)."""
+        """Absorb the events of ``thread`` not seen yet (from scratch if the thread changed).
+
+        The common message (a top-level text with no tool call pending and no structured
+        data) is converted inline: this loop runs for every agent on every message. What every
+        other agent sees of a message is one dict, kept on the event and shared.
+        """
         n = len(thread)
         if self.thread is not thread or n < self.seen:
             self.clear()
             self.thread = thread
-        if n > self.seen:
-            absorb, fast = self._absorb, self._fast_text
-            since = getattr(thread, "since", None)
-            for event in since(self.seen) if since is not None else thread[self.seen : n]:
-                kind = event.__class__
-                if kind is SpeakerSelected:
-                    continue  # nothing a model reads
-                if kind is TextMessage and not event.scope and not self._pending and event.data is None:  # type: ignore[attr-defined]
-                    fast(event)  # type: ignore[arg-type]
-                else:
-                    absorb(event)
-            self.seen = n
-
-    def _fast_text(self, event: TextMessage) -> None:
-        """`_text` for the common message (no tool call pending, no structured data), inline.
-
-        What every other agent sees of a message is one dict, kept on the event and shared.
-        """
-        source, content = event.source, event.content
-        if source == self.name:
-            message: ChatMessage = {"role": "assistant", "content": content}
-        elif source == USER:
-            message = {"role": "user", "content": content}
-            self.task_index = len(self.messages)
-        else:
-            message = getattr(event, "shared_view", None)  # type: ignore[assignment]
-            if message is None:
-                message = {"role": "user", "name": source, "content": content}
-                event.shared_view = message
-        self.messages.append(message)
-        self.cumulative.append(self.cumulative[-1] + 4 + (len(content) + 3) // 4)  # as message_tokens
-        if self._others:
-            self._others.clear()
+        if n <= self.seen:
+            return
+        since = getattr(thread, "since", None)
+        events = since(self.seen) if since is not None else thread[self.seen : n]
+        name, messages, cumulative = self.name, self.messages, self.cumulative
+        for event in events:
+            kind = event.__class__
+            if kind is SpeakerSelected:
+                continue  # nothing a model reads
+            if kind is not TextMessage or event.scope or self._pending or event.data is not None:  # type: ignore[attr-defined]
+                self._absorb(event)
+                continue
+            source, content = event.source, event.content  # type: ignore[attr-defined]
+            if source == name:
+                message: ChatMessage = {"role": "assistant", "content": content}
+            elif source == USER:
+                message = {"role": "user", "content": content}
+                self.task_index = len(messages)
+            else:
+                message = getattr(event, "shared_view", None)  # type: ignore[assignment]
+                if message is None:
+                    message = {"role": "user", "name": source, "content": content}
+                    event.shared_view = message
+            messages.append(message)
+            cumulative.append(cumulative[-1] + 4 + (len(content) + 3) // 4)  # as message_tokens
+            if self._others:
+                self._others.clear()
+        self.seen = n
 
     def _absorb(self, event: Event) -> None:
         if event.scope:

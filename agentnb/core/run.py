@@ -25,6 +25,7 @@ from agentnb.core.events import (
 )
 from agentnb.core.executor import Flight, execute
 from agentnb.core.lifecycle import Pace, begin_run, end_run
+from agentnb.core.makers import speaker_selected
 from agentnb.core.modes.base import Start
 from agentnb.core.result import TeamResult, result_of
 from agentnb.core.run_end import cancel_reason, closing_events, run_error
@@ -163,15 +164,15 @@ class Run:
         assert choice is not None
         state = self.history.state
         turn = (state.turns if state.run_start is not None else int(state.open_turn is not None)) + 1
-        return SpeakerSelected(
-            source=self.team_name,
-            speaker=choice.speaker,
-            turn=turn,
-            reason=choice.reason,
-            usage=choice.usage,
-            model=choice.model,
-            request_model=choice.request_model,
-            started_at=choice.started_at,
+        return speaker_selected(
+            self.team_name,
+            choice.speaker,
+            turn,
+            choice.reason,
+            choice.usage,
+            choice.model,
+            choice.request_model,
+            choice.started_at,
         )
 
     def launch(self, start: Start) -> Flight:

@@ -26,7 +26,6 @@ from agentnb.core.events import (
     SpeakerSelected,
     Stop,
     TextMessage,
-    TokenDelta,
     ToolCall,
     ToolCalls,
     ToolProgress,
@@ -34,6 +33,7 @@ from agentnb.core.events import (
     Usage,
 )
 from agentnb.core.lifecycle import YIELD_EVERY, Pace
+from agentnb.core.makers import reply_message, token_delta
 from agentnb.core.model import Model, ModelError, ModelReply, ModelRequest
 from agentnb.core.policies import Full
 from agentnb.core.structured import readable, validate_reply
@@ -266,22 +266,13 @@ async def agent_turn(agent: Any, thread: Sequence[Event], ctx: TurnContext) -> A
                 if first is None:
                     first = time.time()
                 if stream_tokens:
-                    yield TokenDelta(source=name, text=chunk, step=step)  # type: ignore[arg-type]
+                    yield token_delta(name, chunk, step)
             else:
                 reply = chunk
         reply = checked_reply(model, reply)
         text = reply.text
         if not reply.tool_calls and turn.output_type is None and text.strip():  # a plain reply: the turn ends
-            yield TextMessage(
-                source=name,
-                step=step,
-                usage=reply.usage,
-                model=reply.model,
-                request_model=asked,
-                started_at=started,
-                first_token_at=first,
-                content=text,
-            )
+            yield reply_message(name, text, step, reply.usage, reply.model, asked, started, first)
             return
         timing = {
             "usage": reply.usage,
