@@ -24,7 +24,7 @@ from agentnb.core.preview import ContextPreview, preview
 from agentnb.core.stop import whole_number
 from agentnb.core.tools import Tool, as_tools
 from agentnb.core.toolsets import Toolset, is_toolset
-from agentnb.core.turn import TurnContext, agent_turn
+from agentnb.core.turn import agent_turn
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -131,6 +131,7 @@ class Agent:
     @context.setter
     def context(self, value: ContextPolicy | None) -> None:
         self._context = as_policy(value)
+        self.summarizes = isinstance(self._context, Summarize)  # (read before every turn)
 
     @property
     def model_settings(self) -> dict[str, Any]:
@@ -242,13 +243,9 @@ class Agent:
 
     # ----- one turn ------------------------------------------------------------------------
 
-    def turn(self, thread: Sequence[Event], ctx: TurnContext) -> AsyncIterator[Event]:
-        """Call the model (and tools) until the agent replies; yield every event on the way."""
-        return agent_turn(self, thread, ctx)
-
-    @property
-    def summarizes(self) -> bool:
-        return isinstance(self._context, Summarize)
+    turn = agent_turn
+    """``agent.turn(thread, ctx)``: call the model (and tools) until the agent replies, yielding every
+    event on the way (`agentnb.core.turn.agent_turn` itself: no call in between, every turn takes it)."""
 
     async def summarize(self, memo: AgentContext, model: Model, step: str = "") -> AsyncIterator[Event]:
         """Before the turn: replace older context by a summary when the policy says it is due."""

@@ -65,10 +65,6 @@ class Flight(Outcome):
             self.handoff = event  # type: ignore[assignment]
         return True
 
-    def land(self) -> Outcome:
-        self.duration = time.monotonic() - self.began
-        return self
-
 
 class Run(RunView, Protocol):
     """What the executor needs of the run it drives (`agentnb.core.run.Run` is the one)."""
@@ -84,7 +80,7 @@ class Run(RunView, Protocol):
 
     def launch(self, start: Start) -> Flight: ...
 
-    def land(self, flight: Flight) -> None: ...
+    def land(self, flight: Flight) -> Outcome: ...
 
     def cut_off_turn(self) -> Start | None: ...
 
@@ -135,8 +131,7 @@ async def _one_at_a_time(run: Run) -> AsyncIterator[Event]:
             flight.error = exc
         finally:
             await turn.aclose()
-        run.land(flight)
-        outcome = flight.land()
+        outcome = run.land(flight)
         if outcome.error is None and not outcome.stopped and plain_after:
             continue  # nothing for the mode to add (the base contract's after, without the call)
         for event in mode.after(run, start, outcome):
@@ -196,8 +191,7 @@ async def _concurrent(run: Run) -> AsyncIterator[Event]:
                     return
                 continue
             tasks.pop(flight.start.key)
-            run.land(flight)
-            for follow in mode.after(run, flight.start, flight.land()):
+            for follow in mode.after(run, flight.start, run.land(flight)):
                 yield run.record(follow)
     finally:
         for task in tasks.values():

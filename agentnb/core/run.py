@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Protocol
@@ -26,7 +27,7 @@ from agentnb.core.events import (
 from agentnb.core.executor import Flight, execute
 from agentnb.core.lifecycle import Pace, begin_run, end_run
 from agentnb.core.makers import speaker_selected
-from agentnb.core.modes.base import Start
+from agentnb.core.modes.base import Outcome, Start
 from agentnb.core.result import TeamResult, result_of
 from agentnb.core.run_end import cancel_reason, closing_events, run_error
 from agentnb.core.turn import TurnContext
@@ -180,8 +181,11 @@ class Run:
         flight = self.flights[start.key] = Flight(start)
         return flight
 
-    def land(self, flight: Flight) -> None:
+    def land(self, flight: Flight) -> Outcome:
+        """A turn ended: it is no longer in flight; how it ended (and how long it took)."""
         self.flights.pop(flight.start.key, None)
+        flight.duration = time.monotonic() - flight.began
+        return flight
 
     def cut_off_turn(self) -> Start | None:
         """The turn a checkpoint or a pause left open, to go on with before choosing anyone."""

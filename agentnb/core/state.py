@@ -54,12 +54,18 @@ _new_state = tuple.__new__
 
 
 class Fold:
-    """How events change a team's state: its stop condition's step, its mode's, and the run's."""
+    """How events change a team's state: its stop condition's step, its mode's, and the run's.
 
-    __slots__ = ("condition", "mode")
+    Each part's step is called only for the event kinds it ``reads`` (`StopCondition.reads`,
+    `agentnb.core.modes.base.Mode.reads`); for the others its state stays as it is.
+    """
+
+    __slots__ = ("condition", "mode", "mode_reads", "mode_step", "stop_reads", "stop_step")
 
     def __init__(self, condition: Any, mode: Any) -> None:
         self.condition, self.mode = condition, mode
+        self.stop_step, self.stop_reads = condition.step, condition.reads
+        self.mode_step, self.mode_reads = mode.step, mode.reads
 
     def initial(self) -> RunState:
         return RunState(mode=self.mode.initial())
@@ -96,8 +102,12 @@ class Fold:
                 open_turn, fresh = None, False
             elif kind is not Stop and event.source != USER:
                 fresh = False
-        stop = self.condition.step(stop, event)
-        mode = self.mode.step(mode, event)
+        reads = self.stop_reads
+        if reads is None or kind in reads:
+            stop = self.stop_step(stop, event)
+        reads = self.mode_reads
+        if reads is None or kind in reads:
+            mode = self.mode_step(mode, event)
         if kind is Stop and not scope:
             reason, waiting = event.reason, event.waiting  # type: ignore[attr-defined]
             run_start = None

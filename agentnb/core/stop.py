@@ -7,9 +7,11 @@ sentence that ends the run once the condition is met. So checkpoints, rewinds, f
 saved runs carry a condition's progress with no code of its own.
 
 A condition that only looks at one event at a time implements ``check(event)``; one
-that counts or remembers implements `start` and `step`. Time and outside switches are not
-part of a run's state: a `Timeout` is measured from the start of each ``run()`` call, and
-an `ExternalStop` is read when it is flipped.
+that counts or remembers implements `start` and `step`. ``reads`` names the event kinds that
+can change its state (the fold skips the call for the others; None, the default, is every
+kind, and a subclass with its own ``step`` or ``check`` reads every kind unless it says
+so). Time and outside switches are not part of a run's state: a `Timeout` is measured from
+the start of each ``run()`` call, and an `ExternalStop` is read when it is flipped.
 """
 
 from __future__ import annotations
@@ -20,11 +22,18 @@ from typing import Any
 
 from agentnb.core.errors import ConfigError
 from agentnb.core.events import USER, Event, Handoff, TextMessage
-from agentnb.core.kinds import usage_of
+from agentnb.core.kinds import PRICED, usage_of
 
 
 class StopCondition:
     """Base class: implement `check` (stateless) or `start` and `step` (with a state)."""
+
+    reads: frozenset[type] | None = None  # event kinds `step` looks at (None: every kind)
+
+    def __init_subclass__(cls, **options: Any) -> None:
+        super().__init_subclass__(**options)
+        if ("step" in cls.__dict__ or "check" in cls.__dict__) and "reads" not in cls.__dict__:
+            cls.reads = None  # a step of its own reads every event unless the class says otherwise
 
     def start(self) -> Any:
         """The condition's state when a run begins: None, a count, a met reason, ..."""
@@ -82,13 +91,23 @@ class _Composite(StopCondition):
                 )
         kind = type(self)
         self.parts = [p for part in parts for p in (part.parts if type(part) is kind else [part])]  # type: ignore[attr-defined]
+        reads = [part.reads for part in self.parts]
+        self.reads = None if None in reads else frozenset().union(*reads)  # type: ignore[arg-type]
+        self._steps = [(i, part.step, part.reads) for i, part in enumerate(self.parts)]
 
     def start(self) -> Any:
         return tuple(part.start() for part in self.parts)
 
     def step(self, state: Any, event: Event) -> Any:
-        new = tuple(part.step(s, event) for part, s in zip(self.parts, state, strict=True))
-        return state if new == state else new
+        kind, new = event.__class__, None
+        for i, step, reads in self._steps:
+            if reads is None or kind in reads:
+                before = state[i]
+                after = step(before, event)
+                if after != before:
+                    new = new or list(state)
+                    new[i] = after
+        return state if new is None else tuple(new)
 
     def arm(self) -> None:
         for part in self.parts:
@@ -138,6 +157,8 @@ def whole_number(value: Any, what: str, low: int = 1) -> int:
 class MaxTurns(StopCondition):
     """Met after ``n`` participant turns in this run."""
 
+    reads = frozenset({TextMessage, Handoff})
+
     def __init__(self, n: int) -> None:
         self.n = whole_number(n, "MaxTurns")
 
@@ -170,6 +191,8 @@ class TextMention(StopCondition):
     """Met when a participant's message contains ``text`` (optionally only from ``sources``:
     a name or a list of names)."""
 
+    reads = frozenset({TextMessage})
+
     def __init__(self, text: str, sources: str | Iterable[str] | None = None) -> None:
         if not isinstance(text, str) or not text:
             raise ConfigError(f"TextMention: expected non-empty text to look for, got {text!r}")
@@ -193,6 +216,8 @@ class TextMention(StopCondition):
 
 class TokenBudget(StopCondition):
     """Met when the run's model calls have used ``max_tokens`` tokens in total."""
+
+    reads = PRICED
 
     def __init__(self, max_tokens: int) -> None:
         self.max_tokens = whole_number(max_tokens, "TokenBudget")
@@ -218,6 +243,8 @@ class Timeout(StopCondition):
 
     Time is not part of a run's state: a resumed or forked run gets its full time again.
     """
+
+    reads = frozenset()
 
     def __init__(self, seconds: float) -> None:
         if not isinstance(seconds, int | float) or isinstance(seconds, bool) or not seconds > 0:
@@ -265,6 +292,8 @@ class Predicate(StopCondition):
 
 class ExternalStop(StopCondition):
     """A switch outside the run (a button, another task, a thread) can flip with `set`."""
+
+    reads = frozenset()
 
     def __init__(self) -> None:
         self.requested: str | None = None

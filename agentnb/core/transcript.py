@@ -11,7 +11,7 @@ fork of a fork of a fork ... a thousand deep reads as fast as the first.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, overload
 
 from agentnb.core.events import Event
@@ -20,7 +20,7 @@ from agentnb.core.events import Event
 class Transcript(Sequence[Event]):
     """The events of a conversation; build new versions with `prefix`, never by editing."""
 
-    __slots__ = ("_base", "_counts", "_lists", "_own", "_starts")
+    __slots__ = ("_base", "_counts", "_lists", "_own", "_starts", "append")
 
     def __init__(self, events: Iterable[Event] = ()) -> None:
         self._lists: tuple[list[Event], ...] = ()  # shared segments, oldest first
@@ -28,6 +28,16 @@ class Transcript(Sequence[Event]):
         self._starts: tuple[int, ...] = ()  # the index of each segment's first event
         self._own: list[Event] = list(events)
         self._base = 0  # how many events the shared segments hold (fixed for a version)
+        self.append: Callable[[Event], None] = self._own.append
+        """Add an event at the end (the list's own ``append``: recording an event costs no call more)."""
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return self._lists, self._counts, self._starts, self._own, self._base
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        """A copy or an unpickled transcript appends to its own list (not the original's)."""
+        self._lists, self._counts, self._starts, self._own, self._base = state
+        self.append = self._own.append
 
     def __len__(self) -> int:
         return self._base + len(self._own)
@@ -92,9 +102,6 @@ class Transcript(Sequence[Event]):
         if start >= self._base:
             return self._own[start - self._base :]
         return self._range(start, len(self))
-
-    def append(self, event: Event) -> None:
-        self._own.append(event)
 
     def extend(self, events: Iterable[Event]) -> None:
         self._own.extend(events)

@@ -241,3 +241,14 @@ def test_a_stateless_script_replays_a_fork_from_the_right_reply_and_makes_no_cal
     assert model.calls == calls
     fork.run_sync()  # the same path again: b's cut-off turn, then a and b
     assert said(fork.transcript) == said(team.transcript)
+
+
+def test_a_copied_or_unpickled_transcript_appends_to_its_own_events_only():
+    import copy
+    import pickle
+
+    original = Transcript([TextMessage(source="a", content="first")])
+    for twin in (copy.deepcopy(original), pickle.loads(pickle.dumps(original))):
+        twin.append(TextMessage(source="b", content="only in the copy"))
+        assert [e.content for e in twin] == ["first", "only in the copy"]
+        assert [e.content for e in original] == ["first"]

@@ -118,3 +118,23 @@ def test_composed_conditions_on_a_team():
     model = ScriptedModel({"a": ["draft", "draft", "FINAL"], "b": ["ok", "ok", "ok"]})
     team = Team([Agent("a"), Agent("b")], model=model, max_turns=10, until=TextMention("FINAL") | MaxTurns(3))
     assert team.run_sync("go").stop_reason == "max turns reached (3)"
+
+
+def test_a_subclass_with_its_own_step_sees_every_event_even_if_its_parent_reads_few():
+    class MaxSpeakers(MaxTurns):  # MaxTurns reads only messages and handoffs; this one counts choices
+        def step(self, state: int, event) -> int:
+            return state + 1 if type(event).__name__ == "SpeakerSelected" else state
+
+    model = ScriptedModel({"*": ["word"]}, loop=True)
+    result = Team([Agent("a"), Agent("b")], model=model, stop=MaxSpeakers(3)).run_sync("go")
+    assert result.stop_reason == "max turns reached (3)"
+    assert result.turns == 3
+
+
+def test_composed_conditions_step_each_part_only_on_what_it_reads_and_keep_unchanged_state():
+    cond = MaxTurns(5) | TextMention("DONE") | TokenBudget(100)
+    state = cond.start()
+    assert cond.step(state, msg("user", "task")) is state  # nothing any part counts: the same value
+    state = cond.step(state, msg("a", "hi", tokens=40))
+    assert state == (1, None, 40)
+    assert cond.step(state, msg("b", "DONE", tokens=70)) == (2, "b said 'DONE'", 110)

@@ -6,7 +6,8 @@ state: `initial` and `begin` give it, `step(value, event)` folds an event into i
 function), and `peek` reads who would run next from it without any call. While a run goes
 on, the one executor (`agentnb.core.executor`) asks `next` what to start, runs those turns,
 records their events, and asks `after` what a finished turn adds — so stopping, cancelling
-and errors are handled once, for every mode.
+and errors are handled once, for every mode. ``reads`` names the event kinds `step` looks at:
+the fold calls it for those only.
 """
 
 from __future__ import annotations
@@ -103,6 +104,12 @@ class Mode:
 
     name: str = "mode"  # the mode's name as a string ("round_robin", "graph", ...)
     concurrent: ClassVar[bool] = False  # True: several turns may run at once (each on its own thread)
+    reads: ClassVar[frozenset[type] | None] = None  # event kinds `step` looks at (None: every kind)
+
+    def __init_subclass__(cls, **options: Any) -> None:
+        super().__init_subclass__(**options)
+        if "step" in cls.__dict__ and "reads" not in cls.__dict__:
+            cls.reads = None  # a step of its own reads every event unless the class says otherwise
 
     def bind(self, names: Sequence[str], participants: Sequence[Any]) -> None:
         """Check the mode fits the team's participants (raise `ConfigError` naming the problem)."""

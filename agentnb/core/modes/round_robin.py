@@ -13,6 +13,7 @@ class RoundRobin(Mode):
     """Each participant in turn; the state is the last speaker's name."""
 
     name = "round_robin"
+    reads = frozenset({SpeakerSelected})
 
     def __init__(self) -> None:
         self.following: dict[str | None, str] = {}  # who follows whom, for the bound team

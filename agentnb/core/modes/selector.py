@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from agentnb.core.errors import ConfigError
-from agentnb.core.events import Event, TextMessage, Usage
+from agentnb.core.events import Event, SpeakerSelected, TextMessage, Usage
 from agentnb.core.model import ModelRequest, complete, estimate_tokens
 from agentnb.core.modes.base import Choice, Mode, RunView, Start, last_speaker_step
 
@@ -62,6 +62,7 @@ class Selector(Mode):
     """
 
     name = "selector"
+    reads = frozenset({SpeakerSelected})
 
     def __init__(
         self,
