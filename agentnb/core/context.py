@@ -120,38 +120,51 @@ class AgentContext:
         data) is converted inline: this loop runs for every agent on every message. What every
         other agent sees of a message is one dict, kept on the event and shared.
         """
-        n = len(thread)
-        if self.thread is not thread or n < self.seen:
+        seen = self.seen
+        if thread is not self.thread:
             self.clear()
-            self.thread = thread
-        if n <= self.seen:
-            return
-        since = getattr(thread, "since", None)
-        events = since(self.seen) if since is not None else thread[self.seen : n]
-        name, messages, cumulative = self.name, self.messages, self.cumulative
+            self.thread, seen = thread, 0
+        since = getattr(thread, "since", None)  # an append-only transcript: what it added since
+        if since is not None:
+            events = since(seen)
+            if not events:
+                return
+        else:
+            n = len(thread)
+            if n < seen:  # a list that shrank: start over
+                self.clear()
+                self.thread, seen = thread, 0
+            if n <= seen:
+                return
+            events = thread[seen:n]
+        name, messages, cumulative, pending, others = (
+            self.name, self.messages, self.cumulative, self._pending, self._others,
+        )  # fmt: skip
+        total = cumulative[-1]
         for event in events:
-            kind = event.__class__
-            if kind is SpeakerSelected:
-                continue  # nothing a model reads
-            if kind is not TextMessage or event.scope or self._pending or event.data is not None:  # type: ignore[attr-defined]
+            if event.__class__ is TextMessage and not (event.scope or pending or event.data is not None):  # type: ignore[attr-defined]
+                source, content = event.source, event.content  # type: ignore[attr-defined]
+                if source == name:
+                    message: ChatMessage = {"role": "assistant", "content": content}
+                elif source == USER:
+                    self.task_index = len(messages)
+                    message = {"role": "user", "content": content}
+                else:
+                    try:
+                        message = event.shared_view
+                    except AttributeError:  # an event not made by the core's makers: not set yet
+                        message = None  # type: ignore[assignment]
+                    if message is None:
+                        message = event.shared_view = {"role": "user", "name": source, "content": content}
+                messages.append(message)
+                total += (len(content) + 19) >> 2  # message_tokens: 4 + (len + 3) // 4
+                cumulative.append(total)
+                if others:
+                    others.clear()
+            elif event.__class__ is not SpeakerSelected:  # (a speaker's choice: nothing a model reads)
                 self._absorb(event)
-                continue
-            source, content = event.source, event.content  # type: ignore[attr-defined]
-            if source == name:
-                message: ChatMessage = {"role": "assistant", "content": content}
-            elif source == USER:
-                message = {"role": "user", "content": content}
-                self.task_index = len(messages)
-            else:
-                message = getattr(event, "shared_view", None)  # type: ignore[assignment]
-                if message is None:
-                    message = {"role": "user", "name": source, "content": content}
-                    event.shared_view = message
-            messages.append(message)
-            cumulative.append(cumulative[-1] + 4 + (len(content) + 3) // 4)  # as message_tokens
-            if self._others:
-                self._others.clear()
-        self.seen = n
+                total = cumulative[-1]
+        self.seen = seen + len(events)
 
     def _absorb(self, event: Event) -> None:
         if event.scope:
