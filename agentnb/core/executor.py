@@ -114,14 +114,21 @@ async def _one_at_a_time(run: Run) -> AsyncIterator[Event]:
             if run.stopping or run.interrupts(start):
                 return  # a breakpoint on this speaker: the turn starts at the next run()
         flight = run.launch(start)
-        see, partial = flight.see, flight.partial
+        partial, speaker = flight.partial, flight.speaker
         turn = start.participant.turn(transcript, run.turn_context(start, resumed is not None))
         try:
             async for event in turn:
-                if event.__class__ is TokenDelta:  # the most frequent event: streamed, not recorded
+                kind = event.__class__
+                if kind is TokenDelta:  # the most frequent event: streamed, not recorded
                     partial.append(event.text)  # type: ignore[attr-defined]
                     yield event
-                elif see(event):
+                elif kind is TextMessage and not event.scope:  # the usual reply (`Flight.see`, inline)
+                    if partial:
+                        partial.clear()
+                    if event.source == speaker:
+                        flight.reply = event  # type: ignore[assignment]
+                    yield record(event)
+                elif flight.see(event):
                     yield record(event)
                 else:
                     break

@@ -8,7 +8,7 @@ from __future__ import annotations
 import collections.abc
 import json
 import warnings
-from collections.abc import Coroutine, Generator, Sequence
+from collections.abc import Coroutine, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +23,7 @@ from agentnb.core.events import (
     Usage,
     events_to_data,
 )
-from agentnb.core.kinds import usage_of
+from agentnb.core.kinds import PRICED
 from agentnb.core.structured import parse_data
 
 
@@ -96,35 +96,38 @@ class TeamResult(plugins.Displayed):
         return cls(**data)
 
 
-def result_of(events: Sequence[Event], team: Any, start: int) -> TeamResult:
-    """The result of the run whose events are ``events`` (from position ``start``); never raises."""
-    final = output = None
-    for event in reversed(events):
-        if event.__class__ is TextMessage and not event.scope and event.source != USER:
-            final = event.content  # type: ignore[attr-defined]
-            output = _output_of(event, team)  # type: ignore[arg-type]
-            break
-    tasks = [e.content for e in events if e.__class__ is TextMessage and e.source == USER and not e.scope]  # type: ignore[attr-defined]
+def result_of(events: list[Event], team: Any, start: int) -> TeamResult:
+    """The result of the run whose events are ``events`` (from position ``start``; the result keeps
+    the list as its ``messages``), in one pass over them; never raises."""
+    reply: TextMessage | None = None
+    tasks = []
     prompt = completion = turns = 0
     stop_reason = ""
     for event in events:
-        usage = usage_of(event)
-        if usage is not None:
-            prompt += usage.prompt_tokens
-            completion += usage.completion_tokens
-        if not event.scope:
-            kind = event.__class__
-            if kind is SpeakerSelected:
-                turns = event.turn  # type: ignore[attr-defined]
-            elif kind is StepStarted:
-                turns += 1
-            elif kind is Stop:
-                stop_reason = event.reason  # type: ignore[attr-defined]
+        kind = event.__class__
+        if kind in PRICED:
+            usage = event.usage  # type: ignore[attr-defined]
+            if usage is not None:
+                prompt += usage.prompt_tokens
+                completion += usage.completion_tokens
+        if event.scope:
+            continue
+        if kind is TextMessage:
+            if event.source == USER:
+                tasks.append(event.content)  # type: ignore[attr-defined]
+            else:
+                reply = event  # type: ignore[assignment]
+        elif kind is SpeakerSelected:
+            turns = event.turn  # type: ignore[attr-defined]
+        elif kind is StepStarted:
+            turns += 1
+        elif kind is Stop:
+            stop_reason = event.reason  # type: ignore[attr-defined]
     return TeamResult(
         task="\n\n".join(tasks) if tasks else None,
-        messages=list(events),
-        final=final,
-        output=output,
+        messages=events,
+        final=reply.content if reply is not None else None,
+        output=_output_of(reply, team) if reply is not None else None,
         usage=Usage(prompt_tokens=prompt, completion_tokens=completion),
         stop_reason=stop_reason,
         turns=turns,

@@ -74,6 +74,7 @@ class Run:
         self.history = team.history
         self.record = self.history.record  # (a method's cost saved on every event)
         self.condition = team.condition
+        self.reason = self.condition.reason  # (read before and after every turn's announcement)
         self.mode = team.mode_object
         self.messages = messages
         self.team_name = team.name
@@ -118,7 +119,7 @@ class Run:
         if self.finish_reason or self.stop_requested:
             return True
         state = self.history.state
-        return state.run_start is not None and bool(self.condition.reason(state.stop))
+        return state.run_start is not None and bool(self.reason(state.stop))
 
     def participant(self, name: str) -> Any:
         return self.team.participant(name)

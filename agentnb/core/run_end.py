@@ -38,24 +38,28 @@ def closing_events(flights: Iterable[Flight], run_events: Sequence[Event], reaso
 
 def dangling_results(run_events: Sequence[Event], reason: str) -> list[ToolResult]:
     """An error result for each tool call in ``run_events`` that has no result yet."""
-    answered = {e.call_id for e in run_events if e.__class__ is ToolResult}  # type: ignore[attr-defined]
-    missing = []
+    answered: set[str] = set()
+    requests: list[ToolCalls] = []
     for event in run_events:
-        if event.__class__ is ToolCalls:
-            for call in event.calls:  # type: ignore[attr-defined]
-                if call.id not in answered:
-                    missing.append(
-                        ToolResult(
-                            source=event.source,
-                            scope=event.scope,
-                            step=event.step,
-                            call_id=call.id,
-                            name=call.name,
-                            is_error=True,
-                            content=f"Error: cancelled because the run stopped ({reason}).",
-                        )
-                    )
-    return missing
+        kind = event.__class__
+        if kind is ToolResult:
+            answered.add(event.call_id)  # type: ignore[attr-defined]
+        elif kind is ToolCalls:
+            requests.append(event)  # type: ignore[arg-type]
+    return [
+        ToolResult(
+            source=event.source,
+            scope=event.scope,
+            step=event.step,
+            call_id=call.id,
+            name=call.name,
+            is_error=True,
+            content=f"Error: cancelled because the run stopped ({reason}).",
+        )
+        for event in requests
+        for call in event.calls
+        if call.id not in answered
+    ]
 
 
 def run_error(team: str, error: BaseException, result: TeamResult) -> RunError:

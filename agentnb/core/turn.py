@@ -68,18 +68,28 @@ class TurnContext:
 class AgentTurn:
     """The progress of one turn: tool rounds used, failures in a row, the structured retry."""
 
+    __slots__ = (
+        "_runner", "agent", "by_name", "ctx", "done", "failures", "memo", "model", "name", "note",
+        "output_name", "output_schema", "output_type", "retried", "rounds", "schemas", "thread",
+    )  # fmt: skip
+
     def __init__(
         self, agent: Any, thread: Sequence[Event], ctx: TurnContext, model: Model, tools: Sequence[Any] = ()
     ) -> None:
         self.agent, self.thread, self.ctx, self.model = agent, thread, ctx, model
         self.name = agent.name
         self.memo = ctx.memo if ctx.memo is not None else agent.new_context()
-        self.by_name = {t.name: t for t in tools} if tools else {}
-        self.schemas = [t.schema for t in tools] if tools else []
+        if tools:
+            self.by_name = {t.name: t for t in tools}
+            self.schemas = [t.schema for t in tools]
+        else:
+            self.by_name, self.schemas = {}, []
         output_type = ctx.output_type or agent.output_type
         self.output_type = output_type
-        self.output_schema = schema_of(output_type) if output_type is not None else None
-        self.output_name = output_type.__name__ if output_type is not None else "output"
+        if output_type is None:
+            self.output_schema, self.output_name = None, "output"
+        else:
+            self.output_schema, self.output_name = schema_of(output_type), output_type.__name__
         self._runner: CallRunner | None = None
         self.rounds = 0  # tool-call rounds this turn
         self.failures = 0  # unusable replies or failed tool rounds in a row
@@ -115,11 +125,11 @@ class AgentTurn:
         missing = tuple(c for c in found.calls if c.id not in answered)
         return ToolCalls(source=found.source, calls=missing, step=found.step)
 
-    def request(self) -> ModelRequest:
-        """The next model call: the agent's context as its policy chooses, a snapshot."""
+    def request(self, offer: bool) -> ModelRequest:
+        """The next model call (``offer``: with the tools): the agent's context as its policy
+        chooses, a snapshot."""
         agent, memo = self.agent, self.memo
         memo.update(self.thread)
-        offer = self.rounds < agent.max_tool_iterations
         schemas = self.schemas
         if self.note is None and agent.context.__class__ is Full:  # the usual case, without detours
             messages, tokens = memo.view(), memo.cumulative[-1]
@@ -250,14 +260,14 @@ async def agent_turn(agent: Any, thread: Sequence[Event], ctx: TurnContext) -> A
                 yield event
         if agent.memory is not None:
             turn.note = await asyncio.to_thread(agent.memory_note, turn.memo)
-    stream_tokens, name, step = ctx.stream_tokens, agent.name, ctx.step
-    asked = model.name
+    stream_tokens, name, step, asked = ctx.stream_tokens, agent.name, ctx.step, model.name
+    plain, rounds = turn.output_type is None, agent.max_tool_iterations
     while not turn.done:
         pace.calls += 1
         if pace.calls % YIELD_EVERY == 1:
             await asyncio.sleep(0)  # Stop buttons, timeouts and other teams can cut in (see Pace)
-        offered = turn.offering
-        request = turn.request()
+        offered = turn.rounds < rounds
+        request = turn.request(offered)
         started = time.time()
         first: float | None = None
         reply: Any = None
@@ -269,11 +279,12 @@ async def agent_turn(agent: Any, thread: Sequence[Event], ctx: TurnContext) -> A
                     yield token_delta(name, chunk, step)
             else:
                 reply = chunk
+        if reply.__class__ is ModelReply and not reply.tool_calls and reply.usage.__class__ is Usage:
+            text = reply.text  # the usual reply, checked here (`checked_reply` says what is wrong)
+            if text.__class__ is str and plain and text.strip():  # a plain reply: the turn ends
+                yield reply_message(name, text, step, reply.usage, reply.model, asked, started, first)
+                return
         reply = checked_reply(model, reply)
-        text = reply.text
-        if not reply.tool_calls and turn.output_type is None and text.strip():  # a plain reply: the turn ends
-            yield reply_message(name, text, step, reply.usage, reply.model, asked, started, first)
-            return
         timing = {
             "usage": reply.usage,
             "model": reply.model,
