@@ -33,15 +33,15 @@ _REPLIES = frozenset({TextMessage, ToolCalls, ErrorEvent})  # model outputs that
 
 
 class Flight(Outcome):
-    """A turn in progress: what started it, the text streamed and not yet in a message, and how
-    it ended (it is its own `Outcome`)."""
+    """A turn in progress: what started it, what its participant was given (``ctx``), the text
+    streamed and not yet in a message, and how it ended (it is its own `Outcome`)."""
 
-    __slots__ = ("began", "partial", "speaker", "start")
+    __slots__ = ("began", "ctx", "partial", "speaker", "start")
 
-    def __init__(self, start: Start) -> None:
+    def __init__(self, start: Start, ctx: TurnContext) -> None:
         self.reply = self.handoff = self.error = None
         self.stopped, self.duration = "", 0.0
-        self.start = start
+        self.start, self.ctx = start, ctx
         self.speaker = start.participant.name
         self.began = time.monotonic()
         self.partial: list[str] = []  # streamed pieces since the last message (kept if the run stops)
@@ -78,15 +78,13 @@ class Run(RunView, Protocol):
 
     def announce(self, start: Start) -> SpeakerSelected: ...
 
-    def launch(self, start: Start) -> Flight: ...
+    def launch(self, start: Start, resume: bool) -> Flight: ...
 
     def land(self, flight: Flight) -> Outcome: ...
 
     def cut_off_turn(self) -> Start | None: ...
 
     def interrupts(self, start: Start) -> bool: ...
-
-    def turn_context(self, start: Start, resume: bool) -> TurnContext: ...
 
 
 def execute(run: Run) -> AsyncIterator[Event]:
@@ -113,9 +111,9 @@ async def _one_at_a_time(run: Run) -> AsyncIterator[Event]:
             yield record(run.announce(start))
             if run.stopping or run.interrupts(start):
                 return  # a breakpoint on this speaker: the turn starts at the next run()
-        flight = run.launch(start)
+        flight = run.launch(start, resumed is not None)
         partial, speaker = flight.partial, flight.speaker
-        turn = start.participant.turn(transcript, run.turn_context(start, resumed is not None))
+        turn = start.participant.turn(transcript, flight.ctx)
         try:
             async for event in turn:
                 kind = event.__class__
@@ -150,10 +148,10 @@ async def _concurrent(run: Run) -> AsyncIterator[Event]:
     queue: asyncio.Queue[tuple[str, Flight, Any]] = asyncio.Queue()
     tasks: dict[str, asyncio.Task[None]] = {}
 
-    async def fly(flight: Flight, thread: Any, ctx: Any) -> None:
+    async def fly(flight: Flight, thread: Any) -> None:
         start = flight.start
         try:
-            async with aclosing(start.participant.turn(thread, ctx)) as turn:
+            async with aclosing(start.participant.turn(thread, flight.ctx)) as turn:
                 async for event in turn:
                     if start.step and event.step != start.step:
                         event = event.model_copy(update={"step": start.step})
@@ -181,12 +179,11 @@ async def _concurrent(run: Run) -> AsyncIterator[Event]:
                         yield run.record(run.announce(item))
                     if item.announce is not None:
                         yield run.record(item.announce)
-                    flight = run.launch(item)
+                    flight = run.launch(item, False)
                     thread = (
                         item.thread if item.thread is not None else run.transcript.prefix(len(run.transcript))
                     )
-                    ctx = run.turn_context(item, False)
-                    tasks[item.key] = asyncio.create_task(fly(flight, thread, ctx))
+                    tasks[item.key] = asyncio.create_task(fly(flight, thread))
             if not tasks:
                 if not run.stopping:
                     run.finish(mode.done(run.mode_state, run.ran))

@@ -160,10 +160,9 @@ class Run:
         return self.history.record(event)
 
     def announce(self, start: Start) -> SpeakerSelected:
-        """The `SpeakerSelected` of a turn a mode chose, numbered in this run."""
+        """The `SpeakerSelected` of a turn a mode chose (``start.choice``), numbered in this run."""
         self.ran = True
-        choice = start.choice
-        assert choice is not None
+        choice: Any = start.choice
         state = self.history.state
         turn = (state.turns if state.run_start is not None else int(state.open_turn is not None)) + 1
         return speaker_selected(
@@ -177,9 +176,16 @@ class Run:
             choice.started_at,
         )
 
-    def launch(self, start: Start) -> Flight:
+    def launch(self, start: Start, resume: bool) -> Flight:
+        """A turn starts (``resume``: one a checkpoint cut off): it is in flight, with what its
+        participant gets for it (``flight.ctx``, see `turn_context`)."""
         self.ran = True
-        flight = self.flights[start.key] = Flight(start)
+        ctx = None
+        if not resume and start.memo is None and start.output_type is None and not start.step:
+            ctx = self._contexts.get(start.key)  # a plain turn: the context made at the first one
+            if ctx is None:
+                ctx = self._contexts[start.key] = self.turn_context(start, resume)
+        flight = self.flights[start.key] = Flight(start, ctx or self.turn_context(start, resume))
         return flight
 
     def land(self, flight: Flight) -> Outcome:
@@ -204,19 +210,8 @@ class Run:
         return False
 
     def turn_context(self, start: Start, resume: bool) -> TurnContext:
-        """What a participant gets for one turn: its model and context, tools, approval (the same
-        for every plain turn of a participant in one run, so it is made once)."""
-        plain = not resume and start.memo is None and start.output_type is None and not start.step
-        if plain:
-            made = self._contexts.get(start.key)
-            if made is not None:
-                return made
-        context = self._new_context(start, resume)
-        if plain:
-            self._contexts[start.key] = context
-        return context
-
-    def _new_context(self, start: Start, resume: bool) -> TurnContext:
+        """What a participant gets for one turn: its model and context, tools, approval (the
+        same for every plain turn of a participant in one run: `launch` makes it once)."""
         team, participant = self.team, start.participant
         memo, model, fallback = start.memo, None, None
         if isinstance(participant, Agent):
