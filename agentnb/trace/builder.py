@@ -68,6 +68,7 @@ class SpanBuilder:
         self._scopes: dict[str, _Scope] = {}
         self._seq = 0
         self._linked = 0
+        self._labels: dict[str, str | None] = {}  # a requested model's span name, worked out once
         self._handlers: dict[type, Callable[[Any, int], None]] = {
             TextMessage: self._text,
             ToolCalls: self._tool_calls,
@@ -195,28 +196,18 @@ class SpanBuilder:
         """
         spans = self.spans
         started = event.started_at
-        requested = getattr(event, "request_model", None)
+        requested = event.request_model  # (every event a model call ends has it)
+        name = self._labels.get(requested) if requested else None
+        if name is None and requested:
+            name = self._labels[requested] = request_label(requested)
         span = Span(
-            len(spans),
-            CHAT,
-            request_label(requested) or label or model,
-            turn,
-            turn.cursor if started is None else started,
-            turn.cursor_seq,
-            turn.scope,
-            turn.step,
-            turn.agent,
-        )
+            len(spans), CHAT, name or label or model, turn, turn.cursor if started is None else started,
+            turn.cursor_seq, turn.scope, turn.step, turn.agent, None, event.at, seq, event, model, requested,
+            event.usage, getattr(event, "first_token_at", None),  # (a selector's choice has none)
+        )  # fmt: skip
         spans.append(span)
-        span.end = event.at
-        span.end_seq = seq
-        span.event = event
-        span.model = model
-        span.request_model = requested
         if turn.request_model is None and turn.operation != SELECT:
             turn.request_model = requested or model or None  # the agent's model, for its provider
-        span.usage = event.usage
-        span.first_token = getattr(event, "first_token_at", None)  # a selector's choice has none
         return span
 
     # ----- handlers, one per event kind ----------------------------------------------------

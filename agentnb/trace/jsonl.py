@@ -90,9 +90,10 @@ def dumps(trace: SpanSource, capture_content: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def loads(text: str) -> tuple[list[Span], bool]:
-    """The spans of `dumps` output (priced, parents first) and whether it holds content; a line
-    that is not a span record is named in the error."""
+def loads(text: str) -> tuple[list[Span], bool, dict[int, tuple[dict[str, Any], dict[str, Any]]]]:
+    """The spans of `dumps` output (priced, parents first), whether it holds content, and each
+    span's scrubbed attributes and content by span id; a line that is not a span record is
+    named in the error."""
     lines = [line for line in text.splitlines() if line.strip()]
     try:
         header = json.loads(lines[0]) if lines else {}
@@ -107,15 +108,17 @@ def loads(text: str) -> tuple[list[Span], bool]:
             f"agentnb trace format version {header.get('version')!r} is not supported (expected {VERSION})"
         )
     spans: list[Span] = []
+    saved: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
     for number, line in enumerate(lines[1:], start=2):
         try:
             record = json.loads(line)
             if not isinstance(record, dict):
                 raise TypeError(f"expected an object, got {type(record).__name__}")
             spans.append(_span(record, spans))
+            saved[len(spans) - 1] = (_mapping(record, "attributes"), _mapping(record, "content"))
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             raise ValueError(f"trace line {number}: not a span record ({exc})") from None
-    return spans, bool(header.get("capture_content"))
+    return spans, bool(header.get("capture_content")), saved
 
 
 def _span(record: dict[str, Any], spans: list[Span]) -> Span:
@@ -155,10 +158,7 @@ def _span(record: dict[str, Any], spans: list[Span]) -> Span:
             prompt_tokens=_count(usage, "input_tokens"), completion_tokens=_count(usage, "output_tokens")
         )
     span.cost_pico = _cost(record.get("cost"))
-    span.priced = True
     span.first_token = _time(record, "first_token", optional=True)
-    span.scrubbed_attributes = _mapping(record, "attributes")
-    span.scrubbed_content = _mapping(record, "content")
     return span
 
 

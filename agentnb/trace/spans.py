@@ -51,11 +51,11 @@ class Span:
     ``execute_tool``, …) and ``label`` what it applies to (agent, model, tool, step).
     Times are epoch seconds; ``end`` is ``None`` while the span is still open. ``seq`` and
     ``end_seq`` are positions in the event stream, a clock that is the same on every run
-    (deterministic views use it). ``cost_pico`` is filled by the trace: ``None`` means unknown.
+    (deterministic views use it). ``cost_pico`` is filled by the trace: ``None`` means unknown
+    (or not priced yet: the trace prices each model call once, before anyone reads it).
     A model call's ``request_model`` is the model asked for (agentnb's name for it, e.g.
-    ``openai:gpt-4o-mini``), ``model`` the one the server says answered. ``scrubbed_attributes``
-    and ``scrubbed_content`` are kept by the trace that owns the span once it worked them out
-    for a closed span (or read them from a trace file); ``None`` until then.
+    ``openai:gpt-4o-mini``), ``model`` the one the server says answered. What a span's
+    attributes and content are once scrubbed is kept by the trace that owns it.
     """
 
     __slots__ = (
@@ -76,11 +76,8 @@ class Span:
         "opener",
         "operation",
         "parent",
-        "priced",
         "request_model",
         "scope",
-        "scrubbed_attributes",
-        "scrubbed_content",
         "seq",
         "start",
         "status",
@@ -100,7 +97,15 @@ class Span:
         step: str = "",
         agent: str = "",
         opener: Event | None = None,
+        end: float | None = None,
+        end_seq: int | None = None,
+        event: Event | None = None,
+        model: str | None = None,
+        request_model: str | None = None,
+        usage: Usage | None = None,
+        first_token: float | None = None,
     ) -> None:
+        # (every slot is set once: a model call's span is made whole, as the builder knows it all)
         self.id = id
         self.operation = operation
         self.label = label
@@ -111,23 +116,20 @@ class Span:
         self.step = step
         self.agent = agent
         self.opener = opener
-        self.end: float | None = None
-        self.end_seq: int | None = None
-        self.event: Event | None = None
+        self.end = end
+        self.end_seq = end_seq
+        self.event = event
         self.status = "ok"
         self.error = ""
-        self.model: str | None = None
-        self.request_model: str | None = None
-        self.usage: Usage | None = None
+        self.model = model
+        self.request_model = request_model
+        self.usage = usage
         self.cost_pico: int | None = None
-        self.priced = False
         self.call: ToolCall | None = None
         self.children: list[Span] | None = None  # filled by `SpanBuilder.link` when a tree is needed
         self.cursor = start  # turns: when the agent's previous event happened (a model call's start)
         self.cursor_seq = seq
-        self.first_token: float | None = None
-        self.scrubbed_attributes: dict[str, Any] | None = None
-        self.scrubbed_content: dict[str, Any] | None = None
+        self.first_token = first_token
 
     @property
     def name(self) -> str:

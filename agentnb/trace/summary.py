@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -41,16 +42,6 @@ class Totals:
     def cost(self) -> Decimal | None:
         return None if self.unpriced_calls else self.known_cost
 
-    def add_call(self, span: Span) -> None:
-        self.model_calls += 1
-        if span.usage is not None:
-            self.input_tokens += span.usage.prompt_tokens
-            self.output_tokens += span.usage.completion_tokens
-        if span.cost_pico is None:
-            self.unpriced_calls += 1
-        else:
-            self.known_pico += span.cost_pico
-
 
 @dataclass
 class Summary:
@@ -75,25 +66,47 @@ def summarize(roots: list[Span], spans: list[Span], *, now: float, slowest: int 
     total = Totals("all")
     agents: dict[str, Totals] = {}
     failed: list[Span] = []
+    top: list[tuple[float, int, Span]] = []  # the slowest so far, as a heap of (duration, -id, span)
+    floor = -math.inf if slowest > 0 else math.inf  # what a span must exceed to be among them
+    key: str | None = None
+    totals = Totals("")  # (the agent's of the span before: consecutive spans are mostly one agent's)
     for span in spans:
         op = span.operation
-        if span.status == "error":
+        error = span.status == "error"
+        if error:
             failed.append(span)
         if op == WORKFLOW:
             continue
-        key = span.path if span.scope else span.agent or "?"
-        totals = agents.get(key)
-        if totals is None:
-            totals = agents[key] = Totals(key)
-        if span.status == "error":
+        end = span.end
+        duration = (end if end is not None else now) - span.start
+        if duration > floor:  # (spans come in id order: a later one with an equal duration ranks lower)
+            if len(top) < slowest:
+                heapq.heappush(top, (duration, -span.id, span))
+                if len(top) == slowest:
+                    floor = top[0][0]
+            else:
+                heapq.heapreplace(top, (duration, -span.id, span))
+                floor = top[0][0]
+        agent = span.path if span.scope else span.agent or "?"
+        if agent != key:
+            key, totals = agent, agents.get(agent) or agents.setdefault(agent, Totals(agent))
+        if error:
             totals.errors += 1
         if op == CHAT:
-            totals.add_call(span)
+            totals.model_calls += 1
+            usage = span.usage
+            if usage is not None:
+                totals.input_tokens += usage.prompt_tokens
+                totals.output_tokens += usage.completion_tokens
+            if span.cost_pico is None:
+                totals.unpriced_calls += 1
+            else:
+                totals.known_pico += span.cost_pico
         elif op == TOOL:
             totals.tool_calls += 1
         elif op in TURN_OPERATIONS:
             totals.turns += 1
-            totals.time += (span.end if span.end is not None else now) - span.start
+            totals.time += duration
     for totals in agents.values():
         total.turns += totals.turns
         total.model_calls += totals.model_calls
@@ -106,11 +119,6 @@ def summarize(roots: list[Span], spans: list[Span], *, now: float, slowest: int 
     ends = [r.end if r.end is not None else now for r in roots]
     start = min((r.start for r in roots), default=0.0)
     total.time = sum(max(0.0, end - r.start) for r, end in zip(roots, ends, strict=True))
-    timed = heapq.nlargest(
-        slowest,
-        (s for s in spans if s.operation != WORKFLOW),
-        key=lambda s: ((s.end if s.end is not None else now) - s.start, -s.id),
-    )
     if any(r.status == "error" for r in roots):
         status = "error"
     else:
@@ -122,6 +130,6 @@ def summarize(roots: list[Span], spans: list[Span], *, now: float, slowest: int 
         spans=len(spans),
         total=total,
         agents=sorted(agents.values(), key=lambda t: (-t.time, t.name)),
-        slowest=timed,
+        slowest=[span for _, _, span in sorted(top, reverse=True)],
         failed=failed,
     )

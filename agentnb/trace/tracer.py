@@ -58,6 +58,8 @@ class Trace:
         self._secrets = list(secrets)
         self._scrubber: Scrubber | None = None
         self._scrubbed: dict[str, str] = {}
+        self._attributes: dict[int, dict[str, Any]] = {}  # a closed span's, scrubbed (by span id)
+        self._content: dict[int, dict[str, Any]] = {}
 
     @classmethod
     def from_events(
@@ -75,11 +77,20 @@ class Trace:
         return trace
 
     @classmethod
-    def from_spans(cls, spans: Sequence[Span], *, capture_content: bool = False) -> Trace:
-        """A trace of spans already built and priced (read from a trace file, `from_jsonl`)."""
+    def from_spans(
+        cls,
+        spans: Sequence[Span],
+        *,
+        capture_content: bool = False,
+        saved: Mapping[int, tuple[dict[str, Any], dict[str, Any]]] | None = None,
+    ) -> Trace:
+        """A trace of spans already built and priced (read from a trace file, `from_jsonl`);
+        ``saved`` holds their attributes and content as scrubbed then (by span id)."""
         trace = cls(capture_content=capture_content)
         trace._builder.adopt(spans)
         trace._priced = len(spans)
+        for span_id, (attributes, content) in (saved or {}).items():
+            trace._attributes[span_id], trace._content[span_id] = attributes, content
         return trace
 
     async def follow(self, stream: AsyncIterable[Event]) -> AsyncIterator[Event]:
@@ -121,17 +132,21 @@ class Trace:
         ]
 
     def summary(self, *, slowest: int = 5) -> Summary:
-        """Totals per agent and overall, the slowest and the failed spans."""
-        return summarize(self.roots, self.spans, now=self.now, slowest=slowest)
+        """Totals per agent and overall, the slowest and the failed spans (no tree is needed:
+        the spans' ``children`` are left to whoever walks them)."""
+        builder = self._builder
+        builder.update()
+        self._price()
+        return summarize(builder.roots, builder.spans, now=builder.last_at, slowest=slowest)
 
     def attributes(self, span: Span) -> dict[str, Any]:
         """The span's OpenTelemetry GenAI attributes, secrets scrubbed (no content)."""
-        found = span.scrubbed_attributes
+        found = self._attributes.get(span.id)
         if found is None:
             self._price()
             found = {key: self._clean(value) for key, value in attrs.attributes(span).items()}
             if span.end is not None:  # an open span's attributes still change
-                span.scrubbed_attributes = found
+                self._attributes[span.id] = found
         return found
 
     def content(self, span: Span) -> dict[str, Any]:
@@ -140,11 +155,11 @@ class Trace:
 
     def content_of(self, span: Span) -> dict[str, Any]:
         """The span's content whatever ``capture_content`` says (exports that opt in use it)."""
-        found = span.scrubbed_content
+        found = self._content.get(span.id)
         if found is None:
             found = attrs.content(span, self.scrubber)
             if span.end is not None:
-                span.scrubbed_content = found
+                self._content[span.id] = found
         return found
 
     def _clean(self, value: Any) -> Any:
@@ -170,10 +185,10 @@ class Trace:
         """Price the model calls added since the last look (costs are fixed once computed)."""
         spans = self._builder.spans
         cost = self._pricer.cost_pico
-        for span in spans[self._priced :]:
-            if span.operation == CHAT and not span.priced:
+        for i in range(self._priced, len(spans)):
+            span = spans[i]
+            if span.operation == CHAT:
                 span.cost_pico = cost(span.model or request_label(span.request_model), span.usage)
-                span.priced = True
         self._priced = len(spans)
 
     # ----- views and exports ---------------------------------------------------------------
@@ -203,8 +218,8 @@ class Trace:
         """A trace saved by `to_jsonl`: a file path, or the JSONL text itself (it starts with ``{``)."""
         if isinstance(source, Path) or not source.lstrip().startswith("{"):
             source = Path(source).read_text(encoding="utf-8")
-        spans, capture_content = jsonl.loads(source)
-        return cls.from_spans(spans, capture_content=capture_content)
+        spans, capture_content, saved = jsonl.loads(source)
+        return cls.from_spans(spans, capture_content=capture_content, saved=saved)
 
     def to_otel(self, tracer_provider: Any = None, *, capture_content: bool | None = None) -> int:
         """Emit the spans through OpenTelemetry (`agentnb.trace.otel_spans.to_otel`); returns the count."""

@@ -1,9 +1,11 @@
 """Cost of tracing: run ``python tests/perf/bench_trace.py``.
 
 Prints a table of medians: CPU microseconds per message of a 3-agent round robin at
-N = 10,000 with tracing off, traced live (``trace.follow``) and traced with the spans and
-totals built after the run, with and without token streaming (each overhead is the median
-over rounds of back-to-back pairs, which the shared machine's load disturbs least); then the
+N = 10,000 with tracing off, traced live (``trace.follow``, building what a live trace view
+builds: the span tree and the totals at every redraw, once a second and when the run ends)
+and traced with the spans and totals built after the run, with and without token streaming
+(each overhead is the median over rounds of back-to-back pairs, which the shared machine's
+load disturbs least); then the
 time to build, show (``result.trace()`` in a notebook: HTML + markdown + text), save (JSONL)
 and export (OpenTelemetry, in memory) a trace of 10,001 spans. Targets (issue 10): tracing
 <= 10% more per message; the view of a 10,000-span run in <= 1 s. A benchmark, never a
@@ -24,6 +26,7 @@ from agentnb import Agent, Team
 from agentnb.trace import Trace
 
 N = 10_000
+REDRAW_SECONDS = 1.0  # how often a live trace view (agentnb.notebook.trace_view.TraceWidget) redraws
 
 
 def team(n: int, deltas: int) -> Team:
@@ -45,9 +48,18 @@ def live(n: int, deltas: int) -> float:
     t = team(n, deltas)
     trace = Trace()
 
+    def redraw() -> None:
+        """What a live view builds before it draws: the span tree (priced) and the totals."""
+        assert trace.roots
+        trace.summary()
+
     async def run() -> None:
+        drawn = time.monotonic()
         async for _ in trace.follow(t.stream("go")):
-            pass
+            if time.monotonic() - drawn >= REDRAW_SECONDS:
+                redraw()
+                drawn = time.monotonic()
+        redraw()  # the last redraw, when the run ends
 
     us = timed(lambda: asyncio.run(run()), n)
     assert len(trace.spans) == 2 * n + 1

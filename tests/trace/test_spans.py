@@ -312,3 +312,20 @@ def test_every_span_start_is_its_position_in_the_span_list_and_parents_come_firs
     assert [s.id for s in trace.spans] == list(range(len(trace.spans)))
     assert all(s.parent is None or s.parent.id < s.id for s in trace.spans)
     assert trace.roots[0].operation == WORKFLOW
+
+
+def test_the_slowest_spans_rank_by_duration_then_by_who_started_first():
+    events = [TextMessage(source="user", content="task", at=0.0)]
+    for i, (speaker, seconds) in enumerate([("a", 2.0), ("b", 5.0), ("c", 2.0), ("a", 5.0), ("b", 1.0)]):
+        start = 10.0 * (i + 1)
+        events += [
+            SpeakerSelected(source="team", speaker=speaker, turn=i + 1, at=start),
+            TextMessage(source=speaker, content="ok", usage=U, started_at=start, at=start + seconds),
+        ]
+    events.append(Stop(source="team", reason="done", at=100.0))
+    trace = Trace.from_events(events)
+    for count in (0, 1, 3, 6, 50):
+        expected = sorted(
+            (s for s in trace.spans if s.operation != WORKFLOW), key=lambda s: (-s.duration, s.id)
+        )[:count]
+        assert [s.id for s in trace.summary(slowest=count).slowest] == [s.id for s in expected]
