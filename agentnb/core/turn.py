@@ -63,20 +63,21 @@ class TurnContext:
     fallback: Callable[[], Model] | None = (
         None  # the outer team's model, for a nested team (resolved if used)
     )
+    turn: AgentTurn | None = None  # kept between an agent's turns in this context (see `agent_turn`)
 
 
 class AgentTurn:
-    """The progress of one turn: tool rounds used, failures in a row, the structured retry."""
+    """One agent's turn: what it offers the model (tools, the reply's schema) and how far it has
+    got (tool rounds used, failures in a row, the structured retry). `begin` starts a turn; an
+    agent whose tools are fixed keeps the object from turn to turn of a team's run."""
 
     __slots__ = (
         "_runner", "agent", "by_name", "ctx", "done", "failures", "memo", "model", "name", "note",
-        "output_name", "output_schema", "output_type", "retried", "rounds", "schemas", "thread",
+        "output_name", "output_schema", "output_type", "retried", "rounds", "schemas", "thread", "tools",
     )  # fmt: skip
 
-    def __init__(
-        self, agent: Any, thread: Sequence[Event], ctx: TurnContext, model: Model, tools: Sequence[Any] = ()
-    ) -> None:
-        self.agent, self.thread, self.ctx, self.model = agent, thread, ctx, model
+    def __init__(self, agent: Any, ctx: TurnContext, model: Model, tools: Sequence[Any] = ()) -> None:
+        self.agent, self.ctx, self.model, self.tools = agent, ctx, model, tools
         self.name = agent.name
         self.memo = ctx.memo if ctx.memo is not None else agent.new_context()
         if tools:
@@ -91,11 +92,16 @@ class AgentTurn:
         else:
             self.output_schema, self.output_name = schema_of(output_type), output_type.__name__
         self._runner: CallRunner | None = None
+
+    def begin(self, thread: Sequence[Event]) -> AgentTurn:
+        """A turn starts over ``thread``: no tool rounds, failures or retry used yet."""
+        self.thread = thread
         self.rounds = 0  # tool-call rounds this turn
         self.failures = 0  # unusable replies or failed tool rounds in a row
         self.retried = False  # the one structured-output retry is used
         self.note: str | None = None  # what the agent's memory recalls for this turn
         self.done = False
+        return self
 
     @property
     def offering(self) -> bool:
@@ -238,16 +244,11 @@ async def agent_turn(agent: Any, thread: Sequence[Event], ctx: TurnContext) -> A
     The caller appends each yielded event (other than token deltas) to ``thread`` before
     resuming the turn, so the next model call sees it.
     """
-    model = ctx.model if ctx.model is not None else agent.own_model()
-    if model is None:
-        raise ValueError(f"agent {agent.name!r} has no model; give it one or run it in a team")
-    tools = agent.tools if agent.memory is None else agent.all_tools()
-    if ctx.extra_tools:
-        tools = [*tools, *ctx.extra_tools]
-    if agent.toolsets:
-        tools = [*tools, *await agent.toolset_tools({t.name for t in tools})]
-    turn = AgentTurn(agent, thread, ctx, model, tools)
-    pace = ctx.pace if ctx.pace is not None else Pace()
+    turn = ctx.turn
+    if turn is None or turn.agent is not agent or turn.tools is not agent.tools:
+        turn = await start(agent, ctx)
+    turn = turn.begin(thread)
+    model, pace = turn.model, ctx.pace if ctx.pace is not None else Pace()
     if ctx.resume:
         pending = turn.unanswered()
         if pending is not None:
@@ -309,6 +310,23 @@ async def agent_turn(agent: Any, thread: Sequence[Event], ctx: TurnContext) -> A
             yield turn.on_empty(timing)
         else:
             yield turn.on_text(reply.text, timing)
+
+
+async def start(agent: Any, ctx: TurnContext) -> AgentTurn:
+    """The `AgentTurn` of an agent's turn in ``ctx``: kept there for its next turns when its tools
+    cannot change on the way (no memory, no toolsets; ``agent.tools`` replaced makes a new one)."""
+    model = ctx.model if ctx.model is not None else agent.own_model()
+    if model is None:
+        raise ValueError(f"agent {agent.name!r} has no model; give it one or run it in a team")
+    if agent.memory is None and not agent.toolsets and not ctx.extra_tools and ctx.memo is not None:
+        ctx.turn = AgentTurn(agent, ctx, model, agent.tools)
+        return ctx.turn
+    tools = agent.tools if agent.memory is None else agent.all_tools()
+    if ctx.extra_tools:
+        tools = [*tools, *ctx.extra_tools]
+    if agent.toolsets:
+        tools = [*tools, *await agent.toolset_tools({t.name for t in tools})]
+    return AgentTurn(agent, ctx, model, tools)
 
 
 @functools.cache

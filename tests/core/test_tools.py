@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from agentnb import Agent, Team, tool
 from agentnb.core.events import ToolCall, ToolResult
 from agentnb.core.tools import handoff_tool
-from agentnb.models import ModelReply, ScriptedModel, call
+from agentnb.models import FunctionModel, ModelReply, ScriptedModel, call
 
 
 @tool
@@ -195,6 +195,34 @@ def test_tool_iterations_are_bounded_then_the_agent_must_answer():
     result = Team([agent], max_turns=1).run_sync("loop")
     assert result.final == "final answer"
     assert len([m for m in result.messages if isinstance(m, ToolResult)]) == 2
+
+
+def test_each_turn_of_an_agent_gets_its_full_tool_rounds_again():
+    script = [call("add", a=1), call("add", a=2), "first answer", "b says", call("add", a=3), "second answer"]
+    worker = Agent("worker", tools=[add], max_tool_iterations=2)
+    model = ScriptedModel({"worker": [s for s in script if s != "b says"], "b": ["b says"]})
+    result = Team([worker, Agent("b")], model=model, max_turns=3).run_sync("go")
+    replies = [m.content for m in result.chat() if m.source != "user"]
+    assert replies == ["first answer", "b says", "second answer"]  # the 2nd turn's call was offered
+    assert [r.content for r in result.messages if isinstance(r, ToolResult)] == ["3", "4", "5"]
+
+
+def test_an_agent_given_new_tools_between_its_turns_offers_them_at_its_next_turn():
+    seen: list[list[str]] = []
+
+    def reply(request):
+        seen.append(request.tool_names())
+        return "ok"
+
+    worker = Agent("worker", tools=[add], model=FunctionModel(reply))
+
+    def swap(request):
+        worker.tools = [tool(_power)]
+        return "swapped"
+
+    team = Team([worker, Agent("swapper", model=FunctionModel(swap))], max_turns=3)
+    team.run_sync("go")
+    assert seen == [["add"], ["_power"]]
 
 
 def test_repeated_tool_failures_end_the_run_with_a_reason():
