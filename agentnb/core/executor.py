@@ -78,7 +78,7 @@ class Run(RunView, Protocol):
 
     def announce(self, start: Start) -> SpeakerSelected: ...
 
-    def launch(self, start: Start, resume: bool) -> Flight: ...
+    def launch(self, start: Start, resume: bool, keep: bool = False) -> Flight: ...
 
     def land(self, flight: Flight) -> Outcome: ...
 
@@ -111,9 +111,11 @@ async def _one_at_a_time(run: Run) -> AsyncIterator[Event]:
             yield record(run.announce(start))
             if run.stopping or run.interrupts(start):
                 return  # a breakpoint on this speaker: the turn starts at the next run()
-        flight = run.launch(start, resumed is not None)
-        partial, speaker = flight.partial, flight.speaker
-        turn = start.participant.turn(transcript, flight.ctx)
+        flight = run.launch(start, resumed is not None, keep=True)
+        see, partial, speaker, ctx = flight.see, flight.partial, flight.speaker, flight.ctx
+        turn = start.participant.turn(transcript, ctx)
+        kept = turn is ctx.stream  # an agent serving all its turns from one stream (`TurnContext.keep`)
+        paused = False  # that stream stopped after the reply that ended this turn: it reads on next time
         try:
             async for event in turn:
                 kind = event.__class__
@@ -125,9 +127,15 @@ async def _one_at_a_time(run: Run) -> AsyncIterator[Event]:
                         partial.clear()
                     if event.source == speaker:
                         flight.reply = event  # type: ignore[assignment]
+                        paused = kept
                     yield record(event)
-                elif flight.see(event):
+                    if paused:
+                        break
+                elif see(event):
                     yield record(event)
+                    if kept and kind is Handoff and not event.scope:
+                        paused = True
+                        break
                 else:
                     break
                 if run.stop_requested:
@@ -135,7 +143,10 @@ async def _one_at_a_time(run: Run) -> AsyncIterator[Event]:
         except Exception as exc:
             flight.error = exc
         finally:
-            await turn.aclose()
+            if not paused:
+                await turn.aclose()
+                if kept:
+                    ctx.stream = None
         outcome = run.land(flight)
         if outcome.error is None and not outcome.stopped and plain_after:
             continue  # nothing for the mode to add (the base contract's after, without the call)

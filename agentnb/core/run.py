@@ -176,15 +176,17 @@ class Run:
             choice.started_at,
         )
 
-    def launch(self, start: Start, resume: bool) -> Flight:
+    def launch(self, start: Start, resume: bool, keep: bool = False) -> Flight:
         """A turn starts (``resume``: one a checkpoint cut off): it is in flight, with what its
-        participant gets for it (``flight.ctx``, see `turn_context`)."""
+        participant gets for it (``flight.ctx``, see `turn_context`). ``keep``: the executor reads
+        turns one at a time, so a participant's plain turns may share one stream (closed at the end)."""
         self.ran = True
         ctx = None
         if not resume and start.memo is None and start.output_type is None and not start.step:
             ctx = self._contexts.get(start.key)  # a plain turn: the context made at the first one
             if ctx is None:
                 ctx = self._contexts[start.key] = self.turn_context(start, resume)
+                ctx.keep = keep
         flight = self.flights[start.key] = Flight(start, ctx or self.turn_context(start, resume))
         return flight
 
@@ -331,6 +333,10 @@ class Run:
                 raise run_error(self.team_name, error, self.result())
         finally:
             self.inside = False
+            for ctx in self._contexts.values():  # the streams agents kept between their turns
+                if ctx.stream is not None:
+                    stream, ctx.stream = ctx.stream, None
+                    await stream.aclose()  # type: ignore[attr-defined]
             if timer is not None:
                 timer.cancel()
             for external in condition.externals():

@@ -47,7 +47,10 @@ class TurnContext:
     ``memo`` is the participant's derived context in this team; ``output_type`` overrides
     the agent's own for this turn (a plan step with an expected output); ``step`` tags
     the turn's events with the plan step they belong to; ``resume`` says the turn was cut
-    off at a checkpoint and goes on from what ``thread`` holds of it.
+    off at a checkpoint and goes on from what ``thread`` holds of it. With ``keep`` (the
+    executor's, for a participant's plain turns in one run) an agent serves all its turns from
+    one ``stream``: it pauses after the reply (or handoff) that ends a turn and starts the next
+    when read on, so no stream is made, hooked into the event loop and closed per turn.
     """
 
     model: Model | None = None
@@ -64,6 +67,8 @@ class TurnContext:
         None  # the outer team's model, for a nested team (resolved if used)
     )
     turn: AgentTurn | None = None  # kept between an agent's turns in this context (see `agent_turn`)
+    keep: bool = False  # the caller reads each turn up to its reply and reads on for the next one
+    stream: AsyncIterator[Event] | None = None  # the agent's stream of its turns, when ``keep``
 
 
 class AgentTurn:
@@ -238,78 +243,92 @@ class AgentTurn:
             yield event
 
 
-async def agent_turn(agent: Any, thread: Sequence[Event], ctx: TurnContext) -> AsyncIterator[Event]:
+def agent_turn(agent: Any, thread: Sequence[Event], ctx: TurnContext) -> AsyncIterator[Event]:
     """Call the model (and tools) until the agent replies; yield every event on the way.
 
     The caller appends each yielded event (other than token deltas) to ``thread`` before
-    resuming the turn, so the next model call sees it.
+    resuming the turn, so the next model call sees it. With ``ctx.keep`` this is the agent's
+    stream of all its turns in ``ctx`` (`TurnContext`).
     """
-    turn = ctx.turn
-    if turn is None or turn.agent is not agent or turn.tools is not agent.tools:
-        turn = await start(agent, ctx)
-    turn = turn.begin(thread)
-    model, pace = turn.model, ctx.pace if ctx.pace is not None else Pace()
-    if ctx.resume:
-        pending = turn.unanswered()
-        if pending is not None:
-            async for event in turn.calls(pending.calls):
-                yield event
-    if agent.memory is not None or agent.summarizes:
-        turn.memo.update(thread)
-        if agent.summarizes:
-            async for event in agent.summarize(turn.memo, model, ctx.step):
-                yield event
-        if agent.memory is not None:
-            turn.note = await asyncio.to_thread(agent.memory_note, turn.memo)
-    stream_tokens, name, step, asked = ctx.stream_tokens, agent.name, ctx.step, model.name
-    plain, rounds = turn.output_type is None, agent.max_tool_iterations
-    while not turn.done:
-        pace.calls += 1
-        if pace.calls % YIELD_EVERY == 1:
-            await asyncio.sleep(0)  # Stop buttons, timeouts and other teams can cut in (see Pace)
-        offered = turn.rounds < rounds
-        request = turn.request(offered)
-        started = time.time()
-        first: float | None = None
-        reply: Any = None
-        async for chunk in model.stream(request):
-            if chunk.__class__ is str:
-                if first is None:
-                    first = time.time()
-                if stream_tokens:
-                    yield token_delta(name, chunk, step)
+    if not ctx.keep:
+        return agent_turns(agent, thread, ctx)
+    if ctx.stream is None:
+        ctx.stream = agent_turns(agent, thread, ctx)
+    return ctx.stream
+
+
+async def agent_turns(agent: Any, thread: Sequence[Event], ctx: TurnContext) -> AsyncIterator[Event]:
+    """One turn of the agent, or (``ctx.keep``) each of its turns, pausing after the reply that
+    ends one until the caller reads on."""
+    while True:
+        turn = ctx.turn
+        if turn is None or turn.agent is not agent or turn.tools is not agent.tools:
+            turn = await start(agent, ctx)
+        turn = turn.begin(thread)
+        model, pace = turn.model, ctx.pace if ctx.pace is not None else Pace()
+        if ctx.resume:
+            pending = turn.unanswered()
+            if pending is not None:
+                async for event in turn.calls(pending.calls):
+                    yield event
+        if agent.memory is not None or agent.summarizes:
+            turn.memo.update(thread)
+            if agent.summarizes:
+                async for event in agent.summarize(turn.memo, model, ctx.step):
+                    yield event
+            if agent.memory is not None:
+                turn.note = await asyncio.to_thread(agent.memory_note, turn.memo)
+        stream_tokens, name, step, asked = ctx.stream_tokens, agent.name, ctx.step, model.name
+        plain, rounds = turn.output_type is None, agent.max_tool_iterations
+        while not turn.done:
+            pace.calls += 1
+            if pace.calls % YIELD_EVERY == 1:
+                await asyncio.sleep(0)  # Stop buttons, timeouts and other teams can cut in (see Pace)
+            offered = turn.rounds < rounds
+            request = turn.request(offered)
+            started = time.time()
+            first: float | None = None
+            reply: Any = None
+            async for chunk in model.stream(request):
+                if chunk.__class__ is str:
+                    if first is None:
+                        first = time.time()
+                    if stream_tokens:
+                        yield token_delta(name, chunk, step)
+                else:
+                    reply = chunk
+            if reply.__class__ is ModelReply and not reply.tool_calls and reply.usage.__class__ is Usage:
+                text = reply.text  # the usual reply, checked here (`checked_reply` says what is wrong)
+                if text.__class__ is str and plain and text.strip():  # a plain reply: the turn ends
+                    yield reply_message(name, text, step, reply.usage, reply.model, asked, started, first)
+                    break
+            reply = checked_reply(model, reply)
+            timing = {
+                "usage": reply.usage,
+                "model": reply.model,
+                "request_model": asked,
+                "started_at": started,
+                "first_token_at": first,
+            }
+            if reply.tool_calls:
+                turn.rounds += 1
+                yield ToolCalls(
+                    source=name, calls=tuple(reply.tool_calls), content=reply.text, step=step, **timing
+                )
+                results = []
+                async for event in turn.calls(reply.tool_calls, offered):
+                    if event.__class__ is not ToolProgress:
+                        results.append(event)
+                    yield event
+                ending = turn.after_calls(reply.tool_calls, results)
+                if ending is not None:
+                    yield ending
+            elif not reply.text.strip():
+                yield turn.on_empty(timing)
             else:
-                reply = chunk
-        if reply.__class__ is ModelReply and not reply.tool_calls and reply.usage.__class__ is Usage:
-            text = reply.text  # the usual reply, checked here (`checked_reply` says what is wrong)
-            if text.__class__ is str and plain and text.strip():  # a plain reply: the turn ends
-                yield reply_message(name, text, step, reply.usage, reply.model, asked, started, first)
-                return
-        reply = checked_reply(model, reply)
-        timing = {
-            "usage": reply.usage,
-            "model": reply.model,
-            "request_model": asked,
-            "started_at": started,
-            "first_token_at": first,
-        }
-        if reply.tool_calls:
-            turn.rounds += 1
-            yield ToolCalls(
-                source=name, calls=tuple(reply.tool_calls), content=reply.text, step=step, **timing
-            )
-            results = []
-            async for event in turn.calls(reply.tool_calls, offered):
-                if event.__class__ is not ToolProgress:
-                    results.append(event)
-                yield event
-            ending = turn.after_calls(reply.tool_calls, results)
-            if ending is not None:
-                yield ending
-        elif not reply.text.strip():
-            yield turn.on_empty(timing)
-        else:
-            yield turn.on_text(reply.text, timing)
+                yield turn.on_text(reply.text, timing)
+        if not ctx.keep:
+            return
 
 
 async def start(agent: Any, ctx: TurnContext) -> AgentTurn:

@@ -267,3 +267,44 @@ def test_a_failed_run_sync_traceback_is_the_runs_own_not_chained_to_the_event_lo
         error = error.__cause__ or error.__context__
     assert not any("no running event loop" in str(e) for e in chain), chain
     assert any("the model broke" in str(e) for e in chain)
+
+
+def open_agent_streams() -> list:
+    """Agents' turn streams not yet closed (an agent keeps one between its turns in a run)."""
+    import gc
+    import inspect
+
+    from agentnb.core.turn import agent_turns
+
+    return [
+        g
+        for g in gc.get_objects()
+        if inspect.isasyncgen(g)
+        and g.ag_code is agent_turns.__code__
+        and inspect.getasyncgenstate(g) != inspect.AGEN_CLOSED
+    ]
+
+
+def test_every_turn_stream_an_agent_kept_is_closed_when_the_run_ends():
+    async def main() -> list[str]:  # (checked while the loop runs: asyncio.run would close them anyway)
+        team = Team([Agent("a"), Agent("b")], model=ScriptedModel({"*": ["hi"]}, loop=True), max_turns=6)
+        result = await team.run("go")
+        assert open_agent_streams() == []
+        return [m.source for m in result.chat()]
+
+    assert asyncio.run(main()) == ["user", "a", "b", "a", "b", "a", "b"]
+
+
+def test_a_run_stopped_inside_a_turn_and_a_run_after_it_leave_no_turn_stream_open():
+    async def main() -> list[str]:
+        model = ScriptedModel({"*": ["one two three four"]}, loop=True, token_latency=0.01)
+        team = Team([Agent("a"), Agent("b")], model=model, max_turns=6)
+        async for event in team.stream("go"):
+            if event.type == "token" and event.source == "b":
+                team.stop("enough")
+        assert open_agent_streams() == []
+        result = await team.run("again")
+        return [m.source for m in result.chat()]
+
+    assert asyncio.run(main()) == ["user", "a", "b", "a", "b", "a", "b"]
+    assert open_agent_streams() == []
