@@ -269,8 +269,8 @@ def test_a_failed_run_sync_traceback_is_the_runs_own_not_chained_to_the_event_lo
     assert any("the model broke" in str(e) for e in chain)
 
 
-def open_agent_streams() -> list:
-    """Agents' turn streams not yet closed (an agent keeps one between its turns in a run)."""
+def open_agent_streams(team: Team) -> list:
+    """The team's agents' turn streams not yet closed (an agent keeps one between its turns)."""
     import gc
     import inspect
 
@@ -281,7 +281,8 @@ def open_agent_streams() -> list:
         for g in gc.get_objects()
         if inspect.isasyncgen(g)
         and g.ag_code is agent_turns.__code__
-        and inspect.getasyncgenstate(g) != inspect.AGEN_CLOSED
+        and g.ag_frame is not None  # (None once it is closed or finished)
+        and g.ag_frame.f_locals.get("agent") in team.participants
     ]
 
 
@@ -289,7 +290,7 @@ def test_every_turn_stream_an_agent_kept_is_closed_when_the_run_ends():
     async def main() -> list[str]:  # (checked while the loop runs: asyncio.run would close them anyway)
         team = Team([Agent("a"), Agent("b")], model=ScriptedModel({"*": ["hi"]}, loop=True), max_turns=6)
         result = await team.run("go")
-        assert open_agent_streams() == []
+        assert open_agent_streams(team) == []
         return [m.source for m in result.chat()]
 
     assert asyncio.run(main()) == ["user", "a", "b", "a", "b", "a", "b"]
@@ -302,9 +303,9 @@ def test_a_run_stopped_inside_a_turn_and_a_run_after_it_leave_no_turn_stream_ope
         async for event in team.stream("go"):
             if event.type == "token" and event.source == "b":
                 team.stop("enough")
-        assert open_agent_streams() == []
+        assert open_agent_streams(team) == []
         result = await team.run("again")
+        assert open_agent_streams(team) == []
         return [m.source for m in result.chat()]
 
     assert asyncio.run(main()) == ["user", "a", "b", "a", "b", "a", "b"]
-    assert open_agent_streams() == []
