@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, get_args, get_origin
 
 from agentnb.core.errors import ConfigError
 from agentnb.core.events import ToolCall
+from agentnb.core.threads import in_thread
 from agentnb.core.toolsets import is_toolset
 
 if TYPE_CHECKING:
@@ -120,7 +121,7 @@ class Tool:
             if self._is_async:
                 pending = self.fn(**kwargs)
             elif self.blocking:
-                pending = asyncio.to_thread(self.fn, **kwargs)
+                pending = in_thread(self.fn, **kwargs)
             else:
                 return outcome_of(self.fn(**kwargs))
             if self.timeout is not None:

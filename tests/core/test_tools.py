@@ -185,6 +185,54 @@ def test_sync_tools_run_in_threads_so_they_overlap_too():
     assert time.perf_counter() - started < 0.8
 
 
+def test_a_sync_tool_in_its_thread_sees_the_run_and_registers_what_closes_with_it():
+    from agentnb.core.lifecycle import on_run_end
+
+    closed: list[str] = []
+    registered: list[bool] = []
+
+    @tool
+    def open_file() -> str:
+        """Open something that lives as long as the run."""
+        registered.append(on_run_end(lambda: closed.append("file")))
+        return "opened"
+
+    agent = Agent("a", tools=[open_file], model=ScriptedModel({"a": [call("open_file"), "done"]}))
+    result = Team([agent], max_turns=1).run_sync("go")
+    assert result.final == "done" and registered == [True] and closed == ["file"]
+
+
+def test_a_sync_tool_past_its_timeout_neither_holds_up_the_run_nor_fails_when_it_finishes_late():
+    import threading
+
+    finished = threading.Event()
+    problems: list[BaseException] = []
+    hook = threading.excepthook
+    threading.excepthook = lambda args: problems.append(args.exc_value)
+
+    @tool(timeout=0.05)
+    def stuck() -> str:
+        """Takes far too long."""
+        time.sleep(0.6)
+        finished.set()
+        return "late"
+
+    agent = Agent("a", tools=[stuck], model=ScriptedModel({"a": [call("stuck"), "gave up"]}))
+    try:
+        started = time.perf_counter()
+        result = Team([agent], max_turns=1).run_sync("go")
+        took = time.perf_counter() - started
+        assert result.final == "gave up"
+        [outcome] = [m for m in result.messages if isinstance(m, ToolResult)]
+        assert "timed out after 0.05 s" in outcome.content
+        assert took < 0.5  # the run did not wait for the thread (asyncio's own executor would)
+        assert finished.wait(5)
+        time.sleep(0.05)  # the late result reached a closed loop: dropped, nothing raised
+        assert problems == []
+    finally:
+        threading.excepthook = hook
+
+
 def test_tool_iterations_are_bounded_then_the_agent_must_answer():
     agent = Agent(
         "worker",
@@ -343,3 +391,33 @@ def test_an_agent_name_too_long_for_its_handoff_tool_says_so():
 def test_something_not_callable_is_not_a_tool():
     with pytest.raises(TypeError, match="expected a function or a callable object, got int"):
         tool(42)
+
+
+def _run_a_sync_tool(answers) -> None:
+    @tool
+    def double(x: int) -> int:
+        """Double a number."""
+        return 2 * x
+
+    agent = Agent("a", tools=[double], model=ScriptedModel({"a": [call("double", x=21), "done"]}))
+    result = Team([agent], max_turns=1).run_sync("go")
+    answers.put([m.content for m in result.messages if isinstance(m, ToolResult)])
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="fork is POSIX-only")
+def test_a_forked_process_runs_sync_tools_on_threads_of_its_own():
+    import multiprocessing
+
+    forked = multiprocessing.get_context("fork")
+    answers = forked.Queue()
+    _run_a_sync_tool(answers)  # the parent's worker thread exists now (idle)
+    assert answers.get(timeout=5) == ["42"]
+    child = forked.Process(target=_run_a_sync_tool, args=(answers,))
+    child.start()
+    try:
+        child.join(10)
+        assert child.exitcode == 0
+        assert answers.get(timeout=1) == ["42"]
+    finally:
+        if child.is_alive():
+            child.kill()
