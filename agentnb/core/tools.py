@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, get_args, get_origin
 
 from agentnb.core.errors import ConfigError
 from agentnb.core.events import ToolCall
-from agentnb.core.threads import in_thread
 from agentnb.core.toolsets import is_toolset
 
 if TYPE_CHECKING:
@@ -121,6 +120,8 @@ class Tool:
             if self._is_async:
                 pending = self.fn(**kwargs)
             elif self.blocking:
+                from agentnb.core.threads import in_thread  # (its thread pool is loaded when first used)
+
                 pending = in_thread(self.fn, **kwargs)
             else:
                 return outcome_of(self.fn(**kwargs))
