@@ -4,7 +4,9 @@ A `Run` records events into the team's history (the fold updates the state), han
 to the executor, and owns what a run must always do: listen for Stop buttons, timeouts and
 outside switches, cancel a call in flight when asked, keep a reply that was streaming when
 the run stopped (marked ``cut_off``), answer tool calls a stop cut off, write the `Stop`
-event, and leave the team ready for the next run — never stuck "running".
+event, and leave the team ready for the next run — never stuck "running". A run that ends
+because a person must decide says so in its `Stop` (``waiting``) and leaves their turn open;
+a stored run is held by this run while it goes and written when it ends (`agentnb.core.durable`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Protocol
 
+from agentnb.core import durable, waiting
 from agentnb.core.errors import AgentnbError, RunError
 from agentnb.core.events import (
     USER,
@@ -66,6 +69,8 @@ class Owner(Protocol):
     def model_for(self, agent: Any) -> Model: ...
 
     def turn_context(self, start: Start, pace: Pace, resume: bool) -> TurnContext: ...
+
+    def pending(self) -> list[waiting.Pending]: ...
 
 
 class Run:
@@ -211,6 +216,11 @@ class Run:
         """Every event of the run as it happens; the last is a `Stop`."""
         team = self.team
         await team.claim(self)
+        try:
+            durable.hold(self.history)  # a stored run has one writer: this run
+        except BaseException:
+            team.release(self)
+            raise
         cleanups = begin_run()
         timer: asyncio.TimerHandle | None = None
         condition = team.condition
@@ -245,7 +255,10 @@ class Run:
             try:
                 await end_run(cleanups)
             finally:
-                team.release(self)
+                try:
+                    durable.let_go(self.history)  # what is left reaches the store
+                finally:
+                    team.release(self)
 
     async def _produce(self) -> AsyncIterator[Event]:
         error: BaseException | None = None
@@ -284,7 +297,10 @@ class Run:
             or self.history.fold.reason(state)
             or "finished"
         )
-        for event in self._closing(reason, failed=error is not None):
+        awaiting = [] if error is not None or self.stop_requested else self.team.pending()
+        for event in self._closing(
+            waiting.reason(awaiting) or reason, failed=error is not None, awaiting=awaiting
+        ):
             yield self.record(event)
         if error is not None:
             raise run_error(self.team_name, error, self.result())
@@ -302,8 +318,11 @@ class Run:
         )
         return [turn, message]
 
-    def _closing(self, reason: str, failed: bool = False) -> list[Event]:
-        """What ends a run: replies cut off while streaming, results for calls a stop cut off, the `Stop`."""
+    def _closing(
+        self, reason: str, failed: bool = False, awaiting: Sequence[waiting.Pending] = ()
+    ) -> list[Event]:
+        """What ends a run: replies cut off while streaming, results for calls a stop cut off
+        (not those ``awaiting`` a person's decision), the `Stop`."""
         events: list[Event] = []
         for flight in self.flights.values():
             text = "".join(flight.partial)
@@ -311,16 +330,16 @@ class Run:
                 source = flight.start.participant.name
                 events.append(TextMessage(source=source, content=text, cut_off=True, step=flight.start.step))
         self.flights.clear()
-        events.extend(self._dangling(reason))
-        events.append(Stop(source=self.team_name, reason=reason, failed=failed))
+        events.extend(self._dangling(reason, {p.call_id for p in awaiting}))
+        events.append(Stop(source=self.team_name, reason=reason, failed=failed, waiting=bool(awaiting)))
         return events
 
-    def _dangling(self, reason: str) -> list[ToolResult]:
+    def _dangling(self, reason: str, awaiting: set[str]) -> list[ToolResult]:
         """Tool calls cut off by a stop get an error result, so the chat stays well formed."""
         state = self.history.state
         start = state.run_start if state.run_start is not None else self.start
         events = self.history.transcript[start:]
-        answered = {e.call_id for e in events if e.__class__ is ToolResult}  # type: ignore[attr-defined]
+        answered = awaiting | {e.call_id for e in events if e.__class__ is ToolResult}  # type: ignore[attr-defined]
         missing = []
         for event in events:
             if event.__class__ is ToolCalls:

@@ -17,8 +17,9 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from agentnb.core import plugins
+from agentnb.core import durable, plugins, waiting
 from agentnb.core.agent import Agent, check_model, check_name
+from agentnb.core.calls import LATER
 from agentnb.core.context import AgentContext
 from agentnb.core.errors import (
     ConfigError,
@@ -107,7 +108,10 @@ class Team:
     run stops after ``max_turns`` turns, when a reply contains ``until`` text, or when
     ``stop`` (a `StopCondition`) is met. ``interrupt_before`` names participants the team
     pauses before (``run()`` goes on with them). ``approver`` decides tool calls that need
-    approval (default: the team's `Human`).
+    approval (default: the team's `Human`); ``approver="later"``: a person decides later, the
+    run waits for them (`pending`, `approve`, `reject`, `answer`). ``store`` (a SQLite file, a
+    ``postgresql://`` URL or a store) writes every run as it happens, as ``run_id`` (default: a
+    new id); ``Team.resume`` goes on with it, in this process or another.
     """
 
     def __init__(
@@ -121,9 +125,11 @@ class Team:
         max_turns: int = 20,
         stop: StopCondition | None = None,
         model: Model | str | None = None,
-        approver: Callable[[str, ToolCall], Any] | None = None,
+        approver: Callable[[str, ToolCall], Any] | str | None = None,
         stream_tokens: bool = True,
         interrupt_before: str | Sequence[str] | None = None,
+        store: Any = None,
+        run_id: str | None = None,
         **mode_options: Any,
     ) -> None:
         unknown = sorted(set(mode_options) - set(MODE_OPTIONS))
@@ -154,11 +160,20 @@ class Team:
         self.interrupt_before = names(interrupt_before, "interrupt_before") if interrupt_before else []
         for who in self.interrupt_before:
             self.participant(who)
-        if approver is not None and not callable(approver):
-            raise ConfigError(f"approver: expected a function (agent, call) -> True/False, got {approver!r}")
+        if approver is not None and not callable(approver) and approver != LATER:
+            raise ConfigError(
+                f"approver: expected a function (agent, call) -> True/False, or 'later' (a person "
+                f"decides later: the run waits), got {approver!r}"
+            )
         humans = [p for p in self.participants if isinstance(p, Human)]
         self.approver = approver or (humans[0].approve if humans else None)
         self.approver_name = humans[0].name if humans and approver is None else "approver"
+        if self.mode_object.concurrent and (approver == LATER or any(h.answers_later for h in humans)):
+            raise ConfigError(
+                f"approver: a run that waits for a person (approver='later', input_fn='later') goes on "
+                f"one speaker at a time; mode {self.mode!r} runs turns at once: use round_robin, selector "
+                "or handoff"
+            )
         self._check_approvals()
         self._config = {
             "mode": mode, "name": name, "description": description, "until": until, "max_turns": max_turns,
@@ -166,6 +181,10 @@ class Team:
             "interrupt_before": self.interrupt_before or None, **mode_options,
         }  # fmt: skip
         self.history = History(Fold(condition, self.mode_object))
+        if store is not None:  # a durable team: its runs are written as they happen
+            durable.attach(self.history, store, run_id, self._stored_form)
+        elif run_id is not None:
+            raise ConfigError("run_id: names the team's run in a store; give store= too")
         self.last_result: TeamResult | None = None
         self._resolved: Model | None = None
         self._outer_model: Callable[[], Model] | None = None
@@ -206,6 +225,7 @@ class Team:
         history = History(Fold(value, self.mode_object))
         for event in self.transcript:
             history.record(event)
+        durable.keep(self.history, history)  # a stored run goes on in the store
         self.history = history
 
     @property
@@ -275,9 +295,22 @@ class Team:
         if run is not None and run.loop is not None:
             run.loop.call_soon_threadsafe(run.finish, reason)
 
-    def resume(self) -> PendingRun:
-        """Go on from where the last run stopped (the same as ``run()`` with no task)."""
-        return self.run()
+    @durable.either
+    def resume(self: Any, *args: Any, **options: Any) -> Any:
+        """``team.resume()``: go on from where the last run stopped (``run()`` with no task).
+
+        ``Team.resume(store, run_id, participants, **options)``: the team of a stored run, built
+        from ``participants`` and the options saved with the run (those given here win), ready
+        to go on where it stopped — after a kernel restart, a crash, or in another process.
+        """
+        if isinstance(self, Team):
+            if args or options:
+                raise ConfigError(
+                    "team.resume() goes on with this team; to go on with a stored run, call "
+                    "Team.resume(store, run_id, participants) on the class"
+                )
+            return self.run()
+        return durable.resume(self, *args, **options)
 
     async def claim(self, run: Run) -> None:
         """Make ``run`` the team's run (an abandoned stream of this task is closed first)."""
@@ -320,7 +353,7 @@ class Team:
     def reset(self) -> None:
         """Forget the conversation so the next run starts fresh."""
         self._check_idle("reset()")
-        self.history = History(self.history.fold)
+        self.history = self.history.prefix(0)  # stored: a new run
         self._contexts = {}
         self.last_result = None
         for p in self.participants:
@@ -411,7 +444,9 @@ class Team:
 
     async def _approve(self, agent: str, call: ToolCall) -> Any:
         """Ask the approver (sync or async); `agentnb.core.calls.decision` checks the answer."""
-        verdict = self.approver(agent, call)  # type: ignore[misc]
+        if self.approver == LATER:
+            return LATER
+        verdict = self.approver(agent, call)  # type: ignore[misc,operator]
         if asyncio.iscoroutine(verdict) or isinstance(verdict, asyncio.Future):
             verdict = await verdict
         return verdict
@@ -459,6 +494,7 @@ class Team:
         clone._resolved = self._resolved
         clone._outer_model = self._outer_model
         clone.history = self.history.prefix(k, clone.history.fold)
+        durable.describe(clone.history, clone._stored_form)  # stored: a new run, of the fork
         return clone
 
     def _set_history(self, history: History) -> None:
@@ -504,7 +540,7 @@ class Team:
         self._check_idle("load_state()")
         data = state.to_dict() if isinstance(state, TeamState) else state
         events = check_state(data, where, self.names, self.mode)
-        history = History(self.history.fold)
+        history = self.history.prefix(0)  # stored: the loaded events are a new run
         for event in events:
             history.record(event)
         self._set_history(history)
@@ -542,6 +578,38 @@ class Team:
             raise load_error(where, exc) from None
         team.load_state(data, where=where)
         return team
+
+    # ----- durable runs, and people who decide later (agentnb.core.durable, .waiting) ---------
+
+    @property
+    def run_id(self) -> str | None:
+        """The id of the team's run in its store (None: the team has no store)."""
+        writer = self.history.sink
+        return getattr(writer, "run_id", None)
+
+    def _stored_form(self) -> dict[str, Any]:
+        """What a store keeps with each run of this team: its saved form, without events."""
+        return state_data(self.name, self.mode, self.names, self._saveable(), (), {})
+
+    def pending(self) -> list[waiting.Pending]:
+        """What the team waits for: approvals of tool calls, or a person's answer (see ``approve``)."""
+        return waiting.pending(self.transcript, self.history.state, self.participant, self.approver_name)
+
+    def approve(self, call_id: str, *, edit: Any = None, comment: str = "") -> None:
+        """Approve a waiting tool call (``edit``: arguments to change); ``run()`` then runs it."""
+        self._decide(waiting.approval(self.pending(), call_id, True, comment, edit))
+
+    def reject(self, call_id: str, reason: str = "") -> None:
+        """Reject a waiting tool call; ``run()`` gives the agent the rejection and ``reason``."""
+        self._decide(waiting.approval(self.pending(), call_id, False, reason, None))
+
+    def answer(self, human: str, text: str) -> None:
+        """Give the waiting person's answer (their turn); ``run()`` goes on from it."""
+        self._decide(waiting.answer(self.pending(), human, text))
+
+    def _decide(self, event: Event) -> None:
+        self._check_idle("deciding")
+        durable.record_now(self.history, event)
 
     # ----- a Team is also a participant ----------------------------------------------------
 
