@@ -60,10 +60,11 @@ class RunStore(Protocol):
 
 
 def signature(fold: Fold) -> str:
-    """The stop condition and mode a run's state was folded with: a snapshot is used only by a
-    team whose signature is the same (any other team folds the events again)."""
+    """The mode and stop condition a run's state is folded with (the mode, a line break, the
+    condition): a store uses a snapshot only for a team with the same mode, and makes the
+    condition's part again for a team with another condition."""
     condition = re.sub(r" at 0x[0-9a-fA-F]+", "", repr(fold.condition))
-    return f"{condition} / {fold.mode.describe()}"
+    return f"{fold.mode.describe()}\n{condition}"
 
 
 def attach(history: History, store: Any, run_id: str | None, describe: Describe) -> None:

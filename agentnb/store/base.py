@@ -28,6 +28,15 @@ from agentnb.store.history import stored_history
 from agentnb.store.lease import Holder
 from agentnb.store.writer import Describe, RunWriter, new_run_id
 
+COLUMNS = (  # of a run's row, in `Row`'s order
+    "key, id, team, parent, fork_at, config, started, updated, events, stop_reason, waiting, running, holder"
+)
+
+BATCHES = (  # the batches of a run that hold events before ``stop``, from the one holding ``start`` on
+    "SELECT seq, count, data FROM {events} WHERE run = %s AND seq < %s AND seq >= coalesce("
+    "(SELECT max(seq) FROM {events} WHERE run = %s AND seq <= %s), 0) ORDER BY seq"
+)
+
 
 @dataclass(frozen=True)
 class Row:
@@ -201,15 +210,29 @@ class RunStore(ABC):
         """Whether the writer ``holder`` recorded for ``row`` may still be writing."""
 
     @abstractmethod
+    def batches(self, key: int, start: int, stop: int) -> list[tuple[int, int, str]]:
+        """The run's own batches that hold events ``start`` to ``stop``: (first event, count,
+        the events as JSON lines), in order."""
+
     def read(self, key: int, start: int, stop: int) -> list[str]:
-        """The run's own events ``start`` to ``stop`` (exactly those), as stored text."""
+        """The run's own events ``start`` to ``stop``, as stored text (one JSON object each)."""
+        out: list[str] = []
+        for first, count, data in self.batches(key, start, stop):
+            lines = data.split("\n")
+            if len(lines) != count:
+                raise StoreError(
+                    f"run store {self}: a batch of {count} events holds {len(lines)}: it is damaged"
+                )
+            out.extend(lines[max(0, start - first) : stop - first])
+        return out
 
     @abstractmethod
-    def snapshot_positions(self, key: int, start: int, stop: int, signature: str) -> list[int]:
-        """Where the run's own snapshots for ``signature`` are, ``start`` < position <= ``stop``."""
+    def snapshot_positions(self, key: int, start: int, stop: int) -> list[tuple[int, str]]:
+        """Where the run's own snapshots are, ``start`` < position <= ``stop``, and the
+        signature of the fold that made each, in order."""
 
     @abstractmethod
-    def snapshot(self, key: int, position: int, signature: str) -> str: ...
+    def snapshot(self, key: int, position: int) -> str: ...
 
 
 def busy_error(store: RunStore, run_id: str, holder: Holder | None) -> StoreError:
@@ -274,12 +297,12 @@ class StoredRun:
                 ) from None
         return out
 
-    def snapshot_positions(self, signature: str) -> list[tuple[int, int]]:
-        """(key, position) of every stored snapshot of this run for ``signature``, in order."""
+    def snapshot_positions(self) -> list[tuple[int, int, str]]:
+        """(key, position, fold signature) of every stored snapshot of this run, in order."""
         found = []
         for key, first, end in self.chain:
-            found.extend((key, p) for p in self.store.snapshot_positions(key, first, end, signature))
+            found.extend((key, p, fold) for p, fold in self.store.snapshot_positions(key, first, end))
         return found
 
-    def snapshot_text(self, key: int, position: int, signature: str) -> str:
-        return self.store.snapshot(key, position, signature)
+    def snapshot_text(self, key: int, position: int) -> str:
+        return self.store.snapshot(key, position)

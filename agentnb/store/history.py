@@ -29,9 +29,9 @@ class Source(Protocol):
 
     def events(self, start: int, stop: int) -> list[Event]: ...
 
-    def snapshot_positions(self, signature: str) -> list[tuple[int, int]]: ...
+    def snapshot_positions(self) -> list[tuple[int, int, str]]: ...
 
-    def snapshot_text(self, key: int, position: int, signature: str) -> str: ...
+    def snapshot_text(self, key: int, position: int) -> str: ...
 
 
 class StoredEvents(Sequence[Event]):
@@ -84,12 +84,12 @@ class StoredEvents(Sequence[Event]):
 
 
 class _Unread:
-    """A stored snapshot not read yet: where it is."""
+    """A stored snapshot not read yet: where it is, and whether the same fold made it."""
 
-    __slots__ = ("key",)
+    __slots__ = ("exact", "key")
 
-    def __init__(self, key: int) -> None:
-        self.key = key
+    def __init__(self, key: int, exact: bool) -> None:
+        self.key, self.exact = key, exact
 
 
 class StoredSnapshots(Sequence[tuple[int, RunState]]):
@@ -97,7 +97,7 @@ class StoredSnapshots(Sequence[tuple[int, RunState]]):
 
     __slots__ = ("_items", "_load")
 
-    def __init__(self, items: list[tuple[int, Any]], load: Callable[[int, int], RunState]) -> None:
+    def __init__(self, items: list[tuple[int, Any]], load: Callable[[_Unread, int], RunState]) -> None:
         self._items, self._load = items, load
 
     def __len__(self) -> int:
@@ -114,7 +114,7 @@ class StoredSnapshots(Sequence[tuple[int, RunState]]):
             return StoredSnapshots(self._items[index], self._load)
         position, state = self._items[index]
         if state.__class__ is _Unread:
-            state = self._load(state.key, position)
+            state = self._load(state, position)
             self._items[index] = (position, state)
         return position, state
 
@@ -123,25 +123,42 @@ class StoredSnapshots(Sequence[tuple[int, RunState]]):
 
 
 def stored_history(source: Source, fold: Fold, signature: str, sink: Sink) -> History:
-    """The history of ``source`` for a team whose fold is ``fold`` (``signature`` names it),
-    writing on through ``sink``. Snapshots of another fold (other stop conditions) are not used."""
+    """The history of ``source`` for a team whose fold is ``fold`` (``signature``: its mode, a
+    line break, its stop condition), writing on through ``sink``.
 
-    def load(key: int, position: int) -> RunState:
+    Snapshots made by another mode are not used. Those made with other stop conditions are:
+    the condition's part of the state only counts within a run, so it is made afresh — from
+    the events of the run open at the snapshot, if one is.
+    """
+    condition = fold.condition
+    length = source.length
+    events = StoredEvents(source, length)
+
+    def load(where: _Unread, position: int) -> RunState:
         try:
-            state = state_of(source.snapshot_text(key, position, signature))
+            state = state_of(source.snapshot_text(where.key, position))
         except Damaged as exc:
             raise StoreError(
                 f"run {source.id!r}: its snapshot after event {position} is damaged: {exc}"
             ) from None
         if not isinstance(state, RunState):
             raise StoreError(f"run {source.id!r}: its snapshot after event {position} is not a run's state")
+        if not where.exact:
+            stop = condition.start()
+            if state.run_start is not None:
+                for event in events[state.run_start : position]:
+                    stop = condition.step(stop, event)
+            state = state._replace(stop=stop)
         return state
 
     history = History(fold, sink)
-    length = source.length
-    events = StoredEvents(source, length)
-    stored = [(position, _Unread(key)) for key, position in source.snapshot_positions(signature)]
-    snapshots = StoredSnapshots([(0, history.state), *(s for s in stored if s[0] <= length)], load)
+    mode = signature.partition("\n")[0]
+    stored = [
+        (position, _Unread(key, made == signature))
+        for key, position, made in source.snapshot_positions()
+        if position <= length and made.partition("\n")[0] == mode
+    ]
+    snapshots = StoredSnapshots([(0, history.state), *stored], load)
     index, state = snapshots[-1]
     step = fold.step
     for offset, event in enumerate(events[index:length]):

@@ -22,13 +22,11 @@ from typing import Any
 
 from agentnb.core.errors import StoreError
 from agentnb.core.state import RunState
-from agentnb.store.base import Row, RunStore, busy_error, moved_on
+from agentnb.store.base import BATCHES, COLUMNS, Row, RunStore, busy_error, moved_on
 from agentnb.store.lease import Holder
 from agentnb.store.sqlite_file import connect, translate
 
-COLUMNS = (
-    "key, id, team, parent, fork_at, config, started, updated, events, stop_reason, waiting, running, holder"
-)
+READ_BATCHES = BATCHES.format(events="events").replace("%s", "?")
 
 
 class SQLiteStore(RunStore):
@@ -148,9 +146,9 @@ class SQLiteStore(RunStore):
     ) -> None:
         mine = (key, first, holder.text())  # refused unless the store is where this writer left it
         with self._writing() as conn:
-            conn.executemany(
-                "INSERT INTO events(run, seq, data) VALUES (?, ?, ?)",
-                [(key, first + i, text) for i, text in enumerate(events)],
+            conn.execute(
+                "INSERT INTO events(run, seq, count, data) VALUES (?, ?, ?, ?)",
+                (key, first, len(events), "\n".join(events)),
             )
             if snapshots:
                 conn.executemany(
@@ -193,32 +191,21 @@ class SQLiteStore(RunStore):
 
     # ----- reading ---------------------------------------------------------------------------------
 
-    def read(self, key: int, start: int, stop: int) -> list[str]:
+    def batches(self, key: int, start: int, stop: int) -> list[tuple[int, int, str]]:
         with self._reading() as conn:
-            return [
-                r[0]
-                for r in conn.execute(
-                    "SELECT data FROM events WHERE run = ? AND seq >= ? AND seq < ? ORDER BY seq",
-                    (key, start, stop),
-                )
-            ]
+            return conn.execute(READ_BATCHES, (key, stop, key, start)).fetchall()
 
-    def snapshot_positions(self, key: int, start: int, stop: int, signature: str) -> list[int]:
+    def snapshot_positions(self, key: int, start: int, stop: int) -> list[tuple[int, str]]:
         with self._reading() as conn:
-            return [
-                r[0]
-                for r in conn.execute(
-                    "SELECT seq FROM snapshots WHERE run = ? AND seq > ? AND seq <= ? AND fold = ? "
-                    "ORDER BY seq",
-                    (key, start, stop, signature),
-                )
-            ]
+            return conn.execute(
+                "SELECT seq, fold FROM snapshots WHERE run = ? AND seq > ? AND seq <= ? ORDER BY seq",
+                (key, start, stop),
+            ).fetchall()
 
-    def snapshot(self, key: int, position: int, signature: str) -> str:
+    def snapshot(self, key: int, position: int) -> str:
         with self._reading() as conn:
             found = conn.execute(
-                "SELECT state FROM snapshots WHERE run = ? AND seq = ? AND fold = ?",
-                (key, position, signature),
+                "SELECT state FROM snapshots WHERE run = ? AND seq = ?", (key, position)
             ).fetchone()
         if found is None:
             raise StoreError(f"run store {self.label}: the snapshot after event {position} is gone")

@@ -41,9 +41,10 @@ CREATE TABLE runs (
 CREATE TABLE events (
     run INTEGER NOT NULL,
     seq INTEGER NOT NULL,
+    count INTEGER NOT NULL,
     data TEXT NOT NULL,
     PRIMARY KEY (run, seq)
-) WITHOUT ROWID;
+);
 CREATE TABLE snapshots (
     run INTEGER NOT NULL,
     seq INTEGER NOT NULL,
@@ -61,6 +62,7 @@ CREATE TRIGGER snapshots_kept BEFORE UPDATE ON snapshots BEGIN
     SELECT RAISE(ABORT, 'a stored snapshot never changes');
 END;
 """
+PAGE_SIZE = 8192
 SQLITE_TABLES = {"sqlite_sequence", "sqlite_stat1", "sqlite_stat2", "sqlite_stat3", "sqlite_stat4"}
 WHAT_TO_DO = "Choose a writable path, or open the store with read_only=True to read its runs."
 
@@ -118,6 +120,8 @@ def _prepare(conn: sqlite3.Connection, label: str, *, read_only: bool, timeout: 
                 raise StoreError(f"cannot open run store {label} read-only: the file is empty")
             _check(conn, label)
             return
+        if not _tables(conn):  # a new file: pages that hold a batch of events each, several to a page
+            conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         _use_wal(conn, timeout)
         conn.execute("BEGIN IMMEDIATE")
         try:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from agentnb.core.errors import StoreError
-from agentnb.core.events import Event
+from agentnb.core.events import Event, Stop
 from agentnb.core.state import SNAPSHOT_EVERY, RunState
 from agentnb.store.codec import NotStorable, event_text, state_text
 from agentnb.store.lease import Holder, hold, let_go
@@ -62,8 +62,8 @@ class RunWriter:
     """Writes the run ``run_id`` of ``store`` as its team records events (see the module docstring).
 
     ``describe()`` gives the team's saved form, stored when the run is first written;
-    ``signature`` names the team's stop condition and mode, stored with each snapshot (a
-    snapshot is used only by a team whose signature is the same). ``key`` and ``written``
+    ``signature`` names the team's mode and stop condition, stored with each snapshot (see
+    `agentnb.core.durable.signature`). ``key`` and ``written``
     locate a run already in the store; a branch (``parent``, ``fork_at``) is a new run sharing
     its parent's first ``fork_at`` events.
     """
@@ -108,8 +108,8 @@ class RunWriter:
                     "without its store (resume the run with Team.resume)"
                 )
             self._events.append(event)
-            if (index + 1) % SNAPSHOT_EVERY == 0:
-                self._snapshots.append((index + 1, state))
+            if (index + 1) % SNAPSHOT_EVERY == 0 or (event.__class__ is Stop and not event.scope):
+                self._snapshots.append((index + 1, state))  # and at each run's end: resumed as it is
             self._state = state
         if self._failure is not None and not self._reported:
             self._reported = True
