@@ -265,7 +265,8 @@ class Run:
         reason = ""
         try:
             state = self.history.state
-            if state.running and self.messages:  # an open run (after a rewind or a load) ends here
+            waits = state.waiting and any(m.source == USER for m in self.messages)  # a new task instead
+            if (state.running or waits) and self.messages:  # an open run (a rewind, a load) ends here
                 for event in self._closing("ended: a new task started"):
                     yield self.record(event)
             if self.history.state.running:
@@ -338,6 +339,8 @@ class Run:
         """Tool calls cut off by a stop get an error result, so the chat stays well formed."""
         state = self.history.state
         start = state.run_start if state.run_start is not None else self.start
+        if state.open_turn is not None:  # a turn left open by a wait for a person began before
+            start = min(start, waiting.turn_start(self.history.transcript, state.open_turn))
         events = self.history.transcript[start:]
         answered = awaiting | {e.call_id for e in events if e.__class__ is ToolResult}  # type: ignore[attr-defined]
         missing = []

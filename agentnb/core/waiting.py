@@ -75,13 +75,10 @@ def pending(
         return [Pending("answer", speaker)] if state.fresh else []
     asked: list[ApprovalRequested] = []
     closed: set[str] = set()
-    for i in range(len(transcript) - 1, -1, -1):
-        event = transcript[i]
+    for event in reversed(transcript[turn_start(transcript, speaker) :]):
         if event.scope:
             continue
         kind = event.__class__
-        if kind is SpeakerSelected and event.speaker == speaker:  # type: ignore[attr-defined]
-            break
         if kind is Approval or kind is ToolResult:
             closed.add(event.call_id)  # type: ignore[attr-defined]
         elif kind is ApprovalRequested and event.call_id not in closed:  # type: ignore[attr-defined]
@@ -90,6 +87,15 @@ def pending(
         Pending("approval", approver, e.source, ToolCall(e.call_id, e.tool, e.arguments, e.origin))
         for e in reversed(asked)
     ]
+
+
+def turn_start(transcript: Sequence[Event], speaker: str) -> int:
+    """Where ``speaker``'s latest turn was announced in ``transcript`` (0 if it never was)."""
+    for i in range(len(transcript) - 1, -1, -1):
+        event = transcript[i]
+        if event.__class__ is SpeakerSelected and not event.scope and event.speaker == speaker:  # type: ignore[attr-defined]
+            return i
+    return 0
 
 
 def reason(items: Sequence[Pending]) -> str:
@@ -119,8 +125,6 @@ def approval(items: Sequence[Pending], call_id: str, approved: bool, comment: st
     assert call is not None
     arguments = None
     if edit is not None:
-        if not approved:
-            raise ConfigError("edit: a rejected call does not run; edit the arguments of an approved one")
         if isinstance(edit, dict):
             original = call.parsed_arguments()
             merged = {**original, **edit} if isinstance(original, dict) else edit
