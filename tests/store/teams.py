@@ -3,7 +3,7 @@
 ``python -m tests.store.teams run STORE RUN_ID TURNS LATENCY`` runs the tool team (below) as
 run RUN_ID of STORE on a model that takes LATENCY seconds a call, and prints ``done`` when it
 has finished; ``resume`` goes on with a stored run instead; ``publish`` runs the approval team
-until it waits. The tests kill it, race it and decide for it from their own process.
+until it waits, ``go-on`` goes on with it. The tests kill it, race it and decide for it.
 """
 
 from __future__ import annotations
@@ -98,6 +98,8 @@ def main(argv: list[str]) -> None:
         resumed(store, run_id, latency).run_sync()
     elif command == "publish":
         newsroom(store=store, run_id=run_id).run_sync("Publish the park story.")
+    elif command == "go-on":
+        Team.resume(store, run_id, newsroom_agents(), model=desk_model()).run_sync()
     print(f"done {os.getpid()} {time.time()}", flush=True)
 
 
