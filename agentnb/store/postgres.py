@@ -103,8 +103,8 @@ class PostgresStore(RunStore):
                 self._drop()
                 raise StoreError(
                     f"run store {self.label}: the connection to the server was lost ({_first_line(exc)}). "
-                    "The events written so far are kept; run the team again (or Team.resume) once the "
-                    "server is back, and it goes on from there."
+                    "Nothing is lost: the team keeps its events, and running it again (or Team.resume) "
+                    "goes on once the server is back."
                 ) from None
             except psycopg.Error as exc:
                 raise StoreError(f"run store {self.label}: PostgreSQL refused: {_first_line(exc)}") from None

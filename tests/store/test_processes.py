@@ -69,6 +69,7 @@ def test_a_run_killed_mid_turn_is_resumed_where_it_stopped_with_nothing_lost_or_
     assert plain(stored.events(0, stored.length)) == expected[: stored.length]  # the store holds a prefix
     assert open_store(store).runs()[0].status == "cut off while running"
     team = resumed(store, "k")
+    assert team.history.state.running and team.history.state.open_turn is not None  # killed mid-turn
     team.run_sync()
     assert plain(team.transcript) == expected  # the in-flight call was made again, nothing twice
     turns = [e.turn for e in team.transcript if isinstance(e, SpeakerSelected)]
