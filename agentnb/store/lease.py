@@ -10,6 +10,7 @@ seconds (another machine sharing the file).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
@@ -48,7 +49,9 @@ class Holder:
         pid = os.getpid()
         return cls(secrets.token_hex(8), pid, socket.gethostname(), _process_start(pid), time.time())
 
+    @functools.cached_property
     def text(self) -> str:
+        """How a store records this holder (compared on every write: made once)."""
         return json.dumps(asdict(self), separators=(",", ":"))
 
     @classmethod

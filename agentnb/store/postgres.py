@@ -181,7 +181,7 @@ class PostgresStore(RunStore):
                 "key": key,
                 "first": first,
                 "total": first + len(events),
-                "holder": holder.text(),
+                "holder": holder.text,
                 "reason": state.stop_reason,
                 "waiting": state.waiting,
                 "running": state.running,
@@ -193,7 +193,7 @@ class PostgresStore(RunStore):
             }
             if self._one(WRITE, params)[0] != 1:
                 found = self._one("SELECT id, events, holder FROM agentnb.runs WHERE key = %s", (key,))
-                if found[2] != holder.text():
+                if found[2] != holder.text:
                     raise busy_error(self, found[0], Holder.of(found[2]))
                 raise moved_on(self, found[0], found[1], first)
 
@@ -208,7 +208,7 @@ class PostgresStore(RunStore):
             try:
                 events = self._one(
                     "UPDATE agentnb.runs SET holder = %s WHERE key = %s RETURNING events",
-                    (holder.text(), key),
+                    (holder.text, key),
                 )[0]
                 if events != written:
                     raise moved_on(self, run_id, events, written)
@@ -221,7 +221,7 @@ class PostgresStore(RunStore):
             if self._held.pop(holder.token, None) != (key, self._generation):
                 return  # a lost connection already let go of the lock
             self._do(
-                "UPDATE agentnb.runs SET holder = NULL WHERE key = %s AND holder = %s", (key, holder.text())
+                "UPDATE agentnb.runs SET holder = NULL WHERE key = %s AND holder = %s", (key, holder.text)
             )
             self._one("SELECT pg_advisory_unlock(%s, %s)", (LOCKS, key))
 

@@ -144,7 +144,7 @@ class SQLiteStore(RunStore):
         signature: str,
         state: RunState,
     ) -> None:
-        mine = (key, first, holder.text())  # refused unless the store is where this writer left it
+        mine = (key, first, holder.text)  # refused unless the store is where this writer left it
         with self._writing() as conn:
             conn.execute(
                 "INSERT INTO events(run, seq, count, data) VALUES (?, ?, ?, ?)",
@@ -166,7 +166,7 @@ class SQLiteStore(RunStore):
     def _refuse(self, conn: sqlite3.Connection, key: int, holder: Holder, first: int) -> None:
         found = conn.execute("SELECT id, events, holder FROM runs WHERE key = ?", (key,)).fetchone()
         run_id, events, current = found
-        if current != holder.text():
+        if current != holder.text:
             raise busy_error(self, run_id, Holder.of(current))
         raise moved_on(self, run_id, events, first)
 
@@ -180,11 +180,11 @@ class SQLiteStore(RunStore):
                 raise busy_error(self, run_id, other)
             if events != written:
                 raise moved_on(self, run_id, events, written)
-            conn.execute("UPDATE runs SET holder = ? WHERE key = ?", (holder.text(), key))
+            conn.execute("UPDATE runs SET holder = ? WHERE key = ?", (holder.text, key))
 
     def release(self, key: int, holder: Holder) -> None:
         with self._writing() as conn:
-            conn.execute("UPDATE runs SET holder = NULL WHERE key = ? AND holder = ?", (key, holder.text()))
+            conn.execute("UPDATE runs SET holder = NULL WHERE key = ? AND holder = ?", (key, holder.text))
 
     def holds(self, row: Row, holder: Holder) -> bool:
         return holder.alive(row.updated)

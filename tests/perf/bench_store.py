@@ -5,7 +5,9 @@ adds to the in-memory run (3-agent round robin, instant models, N = 10,000, like
 bench_core.py; with and without 5 token deltas per message), the cost of one batch (what a
 turn costs when models are real and every model call is a batch), ``Team.resume`` of a
 100,000-event run (and resume plus one more turn), and the store's size per message against
-the JSON of its events. PostgreSQL rows need PostgreSQL's server programs and psycopg (a
+the JSON of its events. SQLite's work happens in this process, so its rows are measured in
+this process's CPU time (steady on a shared machine); PostgreSQL's in wall time (the server
+works in other processes). PostgreSQL rows need PostgreSQL's server programs and psycopg (a
 throwaway server is started, as the tests do). Targets (issue 17): <= 20 us per message over
 the in-memory run (<= 30 us with 5 token deltas), resume <= 200 ms, PostgreSQL <= 150 us per
 message, size <= 1.5x the events' JSON. A benchmark, never a timed assertion in the suite.
@@ -22,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -39,24 +42,26 @@ def agents() -> list[Agent]:
     return [Agent(name, f"You are {name}.") for name in ("a", "b", "c")]
 
 
-def run_us(n: int, deltas: int, store: object = None) -> float:
+def run_us(n: int, deltas: int, store: object = None, clock: Any = time.process_time) -> float:
     """Microseconds per message of a run of ``n`` messages (written to ``store``, if given)."""
     options = {"store": store} if store is not None else {}
     team = Team(agents(), model=InstantModel(deltas), max_turns=n, **options)
     gc.collect()
-    started = time.perf_counter()
+    started = clock()
     result = team.run_sync("go")
-    elapsed = time.perf_counter() - started
+    elapsed = clock() - started
     assert result.turns == n, result.stop_reason
     return elapsed / n * 1e6
 
 
-def overhead_us(n: int, deltas: int, store_for: object, repeats: int = 3) -> float:
+def overhead_us(
+    n: int, deltas: int, store_for: Any, clock: Any = time.process_time, repeats: int = 5
+) -> float:
     """Median over ``repeats`` of (stored run - in-memory run), runs alternating."""
     extra = []
     for _ in range(repeats):
-        stored = run_us(n, deltas, store_for())  # type: ignore[operator]
-        memory = run_us(n, deltas)
+        stored = run_us(n, deltas, store_for(), clock)
+        memory = run_us(n, deltas, None, clock)
         extra.append(stored - memory)
     return statistics.median(extra)
 
@@ -126,11 +131,14 @@ def main() -> None:
         return str(folder / f"runs-{next(counter)}.db")
 
     for deltas in (0, 5):
+        streamed = f", {deltas} token deltas" if deltas else ""
+        target = "<= 30 us" if deltas else "<= 20 us"
         value = overhead_us(N, deltas, sqlite_store)
-        label = f"SQLite: per message over in-memory, N={N:,}" + (
-            f", {deltas} token deltas" if deltas else ""
+        rows.append(
+            (f"SQLite: per message over in-memory (CPU), N={N:,}{streamed}", f"{value:.1f} us", target)
         )
-        rows.append((label, f"{value:.1f} us", "<= 30 us" if deltas else "<= 20 us"))
+        value = overhead_us(N, deltas, sqlite_store, time.perf_counter)
+        rows.append((f"SQLite: the same, wall time{streamed}", f"{value:.1f} us", target))
     rows.append(
         ("SQLite: one batch of one message (a turn on a real model)", f"{batch_us(sqlite_store):.0f} us", "")
     )
@@ -161,7 +169,7 @@ def main() -> None:
     problem = pg.missing()
     if problem is None:
         with pg.PostgresServer.started() as server:
-            value = overhead_us(N, 0, server.new_database)
+            value = overhead_us(N, 0, server.new_database, time.perf_counter)
             rows.append(
                 (
                     f"PostgreSQL (localhost): per message over in-memory, N={N:,}",
