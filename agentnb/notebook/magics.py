@@ -85,7 +85,13 @@ class AgentMagics(Magics):
     @argument("--out", metavar="VAR", help="Also store the TeamResult in this variable.")
     @argument("--record", metavar="CASSETTE", help="Record the model's replies to this JSON file.")
     @argument("--replay", metavar="CASSETTE", help="Replay a recorded cassette instead of a model.")
-    @argument("--store", metavar="FILE|URL", help="Write the run as it happens to a run store (runs.db).")
+    @argument(
+        "--store",
+        nargs="?",
+        const="runs.db",
+        metavar="FILE|URL",
+        help="Write the run as it happens to a run store (alone: runs.db beside the notebook).",
+    )
     @argument("--no-stream", action="store_true", help="No live chat: show the result when done.")
     @argument("--quiet", action="store_true", help="Show nothing; keep the result with --out.")
     @argument(

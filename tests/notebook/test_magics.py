@@ -335,7 +335,7 @@ def test_in_plan_mode_a_planner_line_declares_the_planner(
 
 
 def test_store_writes_a_declared_cells_run_to_a_run_store(
-    ip: InteractiveShell, ns: dict[str, Any], script: str, tmp_path: Path
+    ip: InteractiveShell, ns: dict[str, Any], script: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from agentnb.store import open_store
 
@@ -348,3 +348,6 @@ def test_store_writes_a_declared_cells_run_to_a_run_store(
         run(ip, f"desk --store {path}", "Write.")
     with pytest.raises(UsageError, match="--store is empty"):
         run(ip, "--store ''", CELL)
+    monkeypatch.chdir(tmp_path)
+    run(ip, f"--model {script} --until APPROVED --store", CELL)  # alone: runs.db in the folder
+    assert len(open_store(str(tmp_path / "runs.db")).runs()) == 2

@@ -227,3 +227,21 @@ def test_resume_on_a_team_goes_on_and_on_the_class_reads_the_store(store: str) -
         team.resume(store, "r", agents())
     again = Team.resume(store, "r", agents(), model=FunctionModel(reply), stop=MaxTurns(1))
     assert isinstance(again, Team) and again.run_sync("more").turns == 1
+
+
+def test_reset_load_and_a_new_stop_condition_keep_the_store_right(store: str) -> None:
+    team = trio(max_turns=2, store=store, run_id="r")
+    team.run_sync("go")
+    team.condition = MaxTurns(3)  # the same run goes on, folded with the new condition
+    team.run_sync("more")
+    assert team.run_id == "r" and open_store(store).find("r").events == len(team.transcript)  # type: ignore[union-attr]
+    saved = team.state().to_dict()
+    team.reset()  # a new conversation is a new run; the old one stays
+    assert team.run_id != "r" and len(team.transcript) == 0
+    team.load_state(saved)  # loaded events are written as that new run
+    stored = open_store(store).open_run(team.run_id)  # type: ignore[arg-type]
+    assert (
+        plain(stored.events(0, stored.length))
+        == plain(team.transcript)
+        == plain(resumed(store, "r").transcript)
+    )
