@@ -71,7 +71,10 @@ class Summary:
         head = ("agent", "turns", "time s", "model calls", "tool calls", "tokens", "cost")
         rows = [head, *(_row(t) for t in [*self.agents, self.total])]
         widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
-        lines = ["  ".join([row[0].ljust(widths[0]), *map(str.rjust, row[1:], widths[1:])]) for row in rows]
+        lines = [
+            "  ".join([row[0].ljust(widths[0]), *map(str.rjust, row[1:], widths[1:])])
+            for row in rows
+        ]
         failed = f", {len(self.failed)} failed" if self.failed else ""
         title = f"{self.name}: {self.status}, {self.duration:.2f} s, {plural(self.spans, 'span')}{failed}"
         return terminal_text("\n".join([title, *lines]))  # agent names may come from a trace file
