@@ -10,8 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from agentnb.core import plugins
-
-__version__ = "0.1.0"
+from agentnb.core.version import VERSION as __version__
 
 _EXPORTS = {
     "Agent": "agentnb.core.agent",

@@ -84,3 +84,10 @@ def test_the_jupyterlab_extension_is_installed_where_jupyter_finds_it() -> None:
     manifest = json.loads((extension / "package.json").read_text(encoding="utf-8"))
     assert manifest["name"] == "agentnb" and manifest["jupyterlab"]["extension"] is True
     assert (extension / manifest["jupyterlab"]["_build"]["load"]).is_file()
+
+
+def test_the_package_says_the_version_pyproject_gives() -> None:
+    import agentnb
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert agentnb.__version__ == project["version"]

@@ -21,6 +21,7 @@ from agentnb.core.errors import AgentnbError
 from agentnb.core.events import Stop
 from agentnb.core.model import Model, ModelError
 from agentnb.core.untrusted import terminal_text
+from agentnb.core.version import VERSION
 from agentnb.core.words import plural
 from agentnb.views.chat import TerminalPrinter
 
@@ -63,15 +64,19 @@ class Parser(argparse.ArgumentParser):
         hint = f"did you mean {close[0]}?" if close else f"the commands are {', '.join(self.commands)}"
         self.error(f"unknown command {word!r}: {hint}")
 
+    def options(self) -> list[str]:
+        """Every option spelling this parser accepts (argparse keeps them in a private table)."""
+        return list(self._option_string_actions)
+
     def _check_option(self, word: str) -> None:
         name = word.partition("=")[0]
-        own = list(self._option_string_actions)  # every spelling this parser accepts
+        own = self.options()
         if any(option.startswith(name) for option in own):  # argparse takes unique prefixes
             return
         elsewhere = {
             option: f"{self.prog} {command} {option}"
             for command, sub in self.commands.items()
-            for option in sub._option_string_actions
+            for option in sub.options()
         }
         close = difflib.get_close_matches(name, own, n=1) or difflib.get_close_matches(name, elsewhere, n=1)
         if close:
@@ -169,10 +174,8 @@ def run_lab(folder: str | None, port: int | None, browser: bool, extra: list[str
 
 
 def parser() -> Parser:
-    from agentnb import __version__
-
     top = Parser(prog="agentnb", description="Teams of AI agents, in notebooks.")
-    top.add_argument("--version", action="version", version=f"agentnb {__version__}")
+    top.add_argument("--version", action="version", version=f"agentnb {VERSION}")
     commands = top.add_subparsers(dest="command", required=True, parser_class=Parser)
     top.commands = commands.choices
     demo = commands.add_parser(

@@ -22,7 +22,8 @@ from agentnb.core.model import ChatMessage, Model, ModelRequest, check_settings,
 from agentnb.core.policies import ContextPolicy, Summarize, as_policy
 from agentnb.core.preview import ContextPreview, preview
 from agentnb.core.stop import whole_number
-from agentnb.core.tools import Tool, Toolset, as_tools, is_toolset
+from agentnb.core.tools import Tool, as_tools
+from agentnb.core.toolsets import Toolset, is_toolset
 from agentnb.core.turn import TurnContext, agent_turn
 
 if TYPE_CHECKING:

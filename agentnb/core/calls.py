@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import inspect
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from agentnb.core.errors import ConfigError
 from agentnb.core.events import Approval, ApprovalRequested, Event, ToolCall, ToolProgress, ToolResult
-from agentnb.core.tools import Tool, describe_call, reporting_progress
+from agentnb.core.tools import Tool, describe_call
+from agentnb.core.toolsets import reporting_progress
 
-Approver = Callable[[str, ToolCall], Awaitable[Any]]
+Approver = Callable[[str, ToolCall], Any]  # answers (maybe awaitably) True/False or a tuple
 APPROVER = "approver"  # the source of decisions made by an approver function (not a person)
 LATER = "later"
 """What an approver answers (and ``Team(approver="later")`` means): a person decides later."""
@@ -210,7 +212,11 @@ class CallRunner:
             )
         asked = time.time()
         asking = dataclasses.replace(call, origin=tool.origin) if tool.origin else call
-        verdict = await self.approver(self.agent, asking)
+        if self.approver == LATER:  # a person decides later
+            return LATER
+        verdict = self.approver(self.agent, asking)  # a function, sync or async
+        if inspect.isawaitable(verdict):
+            verdict = await verdict
         if verdict == LATER:
             return LATER
         checked = decision(verdict, call)

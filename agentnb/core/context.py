@@ -24,6 +24,7 @@ from agentnb.core.events import (
     ErrorEvent,
     Event,
     Handoff,
+    SpeakerSelected,
     TextMessage,
     ToolCalls,
     ToolResult,
@@ -93,8 +94,7 @@ class AgentContext:
         system = {"role": "system", "content": self.role}
         self.messages: list[ChatMessage] = [system]
         self.cumulative: list[int] = [message_tokens(system)]  # tokens of messages[: i + 1]
-        self.group_starts: list[int] = [0]
-        self.user_indexes: list[int] = []  # messages with role "user" (a chat must open with one)
+        self.continuations: list[int] = []  # messages that continue the group before them (tool results)
         self.task_index: int | None = None  # the latest message from the user
         self.summary: str | None = None  # the latest summary this agent wrote of its older context
         self.summarized = 1  # messages[1 : summarized] are covered by ``summary``
@@ -120,10 +120,38 @@ class AgentContext:
             self.clear()
             self.thread = thread
         if n > self.seen:
-            absorb = self._absorb
-            for event in thread[self.seen : n]:
-                absorb(event)
+            absorb, fast = self._absorb, self._fast_text
+            since = getattr(thread, "since", None)
+            for event in since(self.seen) if since is not None else thread[self.seen : n]:
+                kind = event.__class__
+                if kind is SpeakerSelected:
+                    continue  # nothing a model reads
+                if kind is TextMessage and not event.scope and not self._pending and event.data is None:  # type: ignore[attr-defined]
+                    fast(event)  # type: ignore[arg-type]
+                else:
+                    absorb(event)
             self.seen = n
+
+    def _fast_text(self, event: TextMessage) -> None:
+        """`_text` for the common message (no tool call pending, no structured data), inline.
+
+        What every other agent sees of a message is one dict, kept on the event and shared.
+        """
+        source, content = event.source, event.content
+        if source == self.name:
+            message: ChatMessage = {"role": "assistant", "content": content}
+        elif source == USER:
+            message = {"role": "user", "content": content}
+            self.task_index = len(self.messages)
+        else:
+            message = getattr(event, "shared_view", None)  # type: ignore[assignment]
+            if message is None:
+                message = {"role": "user", "name": source, "content": content}
+                event.shared_view = message
+        self.messages.append(message)
+        self.cumulative.append(self.cumulative[-1] + 4 + (len(content) + 3) // 4)  # as message_tokens
+        if self._others:
+            self._others.clear()
 
     def _absorb(self, event: Event) -> None:
         if event.scope:
@@ -205,15 +233,13 @@ class AgentContext:
         if self._pending:  # a tool call must be followed by its results first
             self._held.append((message, task))
             return
-        if message["role"] == "user":
-            self.user_indexes.append(len(self.messages))
-            if task:
-                self.task_index = len(self.messages)
+        if task:
+            self.task_index = len(self.messages)
         self._append(message, new_group=True)
 
     def _append(self, message: ChatMessage, *, new_group: bool) -> None:
-        if new_group:
-            self.group_starts.append(len(self.messages))
+        if not new_group:
+            self.continuations.append(len(self.messages))
         self.messages.append(message)
         self.cumulative.append(self.cumulative[-1] + message_tokens(message))
 
@@ -230,15 +256,29 @@ class AgentContext:
             return 0
         return self.cumulative[stop - 1] - (self.cumulative[start - 1] if start else 0)
 
+    def _continues(self, index: int) -> bool:
+        cont = self.continuations
+        j = bisect_left(cont, index)
+        return j < len(cont) and cont[j] == index
+
     def group_start_at_or_after(self, index: int) -> int:
         """The first group boundary at or after ``index`` (``len(messages)`` if none)."""
-        i = bisect_left(self.group_starts, index)
-        return self.group_starts[i] if i < len(self.group_starts) else len(self.messages)
+        n = len(self.messages)
+        while index < n and self._continues(index):
+            index += 1
+        return min(index, n)
 
     def last_group_start(self) -> int:
-        return self.group_starts[-1] if len(self.group_starts) > 1 else len(self.messages)
+        """Where the newest group begins (``len(messages)`` when there is only the system prompt)."""
+        index = len(self.messages) - 1
+        while index > 0 and self._continues(index):
+            index -= 1
+        return index if index > 0 else len(self.messages)
 
     def user_before(self, index: int) -> int | None:
         """The last user message before ``index`` (what a trimmed chat opens with), if any."""
-        i = bisect_left(self.user_indexes, index)
-        return self.user_indexes[i - 1] if i else None
+        messages = self.messages
+        for i in range(min(index, len(messages)) - 1, 0, -1):
+            if messages[i].get("role") == "user":
+                return i
+        return None

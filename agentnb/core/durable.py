@@ -22,10 +22,10 @@ from types import MethodType
 from typing import Any, Protocol
 
 from agentnb.core import plugins
+from agentnb.core.errors import ConfigError, SavedFileError
 from agentnb.core.events import Event, events_to_data
 from agentnb.core.saved import envelope
 from agentnb.core.state import Fold, History, Sink
-from agentnb.core.team_state import KIND, VERSION, check_state, config_for_load, load_error
 
 Describe = Callable[[], dict[str, Any]]
 
@@ -67,24 +67,32 @@ def signature(fold: Fold) -> str:
     return f"{fold.mode.describe()}\n{condition}"
 
 
-def attach(history: History, store: Any, run_id: str | None, describe: Describe) -> None:
-    """Write ``history``'s events to ``store`` (a path, URL or store) as run ``run_id`` (None: new)."""
+def attach(team: Any, history: History, store: Any, run_id: str | None) -> History:
+    """``history``, written to ``store`` (a path, URL or store) as run ``run_id`` (None: a new
+    one) of ``team`` when a store is given."""
+    if store is None:
+        if run_id is not None:
+            raise ConfigError("run_id: names the team's run in a store; give store= too")
+        return history
     opened: RunStore = plugins.open_store(store)
-    history.sink = opened.writer(run_id, signature(history.fold), describe)
+    history.sink = opened.writer(run_id, signature(history.fold), team.stored_form)
+    return history
 
 
-def describe(history: History, describe: Describe) -> None:
-    """The stored run of ``history`` belongs to the team ``describe`` gives (a fork's, say)."""
+def describe(history: History, team: Any) -> History:
+    """``history``, whose stored run (if any) belongs to ``team`` (a fork's own run)."""
     writer = history.sink
     if writer is not None:
-        writer.describe = describe  # type: ignore[attr-defined]
+        writer.describe = team.stored_form  # type: ignore[attr-defined]
+    return history
 
 
-def keep(old: History, new: History) -> None:
+def keep(old: History, new: History) -> History:
     """``new`` (the same events, folded with another stop condition) goes on writing ``old``'s run."""
     new.sink = writer = old.sink
     if writer is not None:
         writer.signature = signature(new.fold)  # type: ignore[attr-defined]
+    return new
 
 
 def hold(history: History) -> None:
@@ -125,6 +133,8 @@ class either:  # lower case: used as a decorator, like classmethod
 def resume(cls: type, store: Any, run_id: str, participants: Sequence[Any], **options: Any) -> Any:
     """The team of run ``run_id`` in ``store``, built from ``participants`` and the saved options
     (``options`` given here win), ready to go on from where the run stopped."""
+    from agentnb.core.team_state import check_state, config_for_load  # loaded when used
+
     opened: RunStore = plugins.open_store(store)
     stored = opened.open_run(run_id)
     where = f"run {run_id!r} in {opened}"
@@ -133,7 +143,7 @@ def resume(cls: type, store: Any, run_id: str, participants: Sequence[Any], **op
     try:
         team = cls(participants, **config)
     except (ValueError, TypeError) as exc:
-        raise load_error(where, exc) from None
+        raise SavedFileError(f"{where}: the saved team cannot be rebuilt: {exc}") from None
     check_state(data, where, team.names, team.mode)
     team.history = stored.history(team.history.fold, signature(team.history.fold))
     for participant in team.participants:
@@ -151,4 +161,6 @@ def _nested(team: Any, outer: Sequence[Event]) -> dict[str, Any]:
         for event in outer
         if event.scope == team.name or event.scope.startswith(inner)
     ]
+    from agentnb.core.team_state import KIND, VERSION
+
     return envelope(KIND, VERSION, participants=team.names, mode=team.mode, transcript=events_to_data(events))

@@ -1,10 +1,13 @@
 """Events: the one stream every consumer of a team run reads.
 
-Every event is a small, frozen, slotted dataclass with a ``type`` tag. Events are values:
-the transcript, its forks and every view share them, and nothing changes one after it is
-made. A whole run round-trips through JSON (`event_to_json` / `event_from_json`), validated
-by pydantic when it is read back; pydantic is loaded then, not at import, so
-``from agentnb import Agent, Team`` stays fast, and an event weighs about 150 bytes.
+Every event is a small slotted dataclass with a ``type`` tag. Events are values: the
+transcript, its forks and every view share them, so nothing changes one after it is made
+(make a changed copy with ``model_copy(update=...)``). They are not frozen only because a
+frozen dataclass costs three times as much to build, on the path every message takes.
+
+A whole run round-trips through JSON (`event_to_json` / `event_from_json`), validated by
+pydantic when it is read back; pydantic is loaded then, not at import, so ``from agentnb
+import Agent, Team`` stays fast, and an event weighs about 150 bytes.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ if TYPE_CHECKING:
     from agentnb.core.plan import Plan
 
 USER = "user"  # the source name of the task message; no participant may use it
-value = dataclass(frozen=True, slots=True, kw_only=True)
+value = dataclass(slots=True, kw_only=True)  # (not frozen: see the module docstring)
 
 
 @functools.cache
@@ -43,13 +46,17 @@ def _frozen_tuple(event: Any, name: str) -> None:
     """Store a list given for a tuple field as a tuple, so the event stays a value."""
     items = getattr(event, name)
     if isinstance(items, list):
-        object.__setattr__(event, name, tuple(items))
+        setattr(event, name, tuple(items))
 
 
 class _Dumps:
-    """``model_dump`` / ``model_dump_json`` / ``model_copy``, as pydantic models spell them."""
+    """``model_dump`` / ``model_dump_json`` / ``model_copy``, as pydantic models spell them.
 
-    __slots__ = ()
+    ``shared_view`` is a cache readers may keep on an event (not a field: never saved or compared),
+    e.g. the chat message every other agent's context shares for a `TextMessage`.
+    """
+
+    __slots__ = ("shared_view",)
 
     def model_dump(self, **options: Any) -> dict[str, Any]:
         return _adapter(type(self)).dump_python(self, **options)
@@ -383,24 +390,3 @@ def events_from_json(text: str | bytes) -> list[Any]:
 def events_to_data(events: Any) -> list[Any]:
     """Events as JSON-ready data (one dict per event)."""
     return _adapter("Events").dump_python(list(events), mode="json")
-
-
-PRICED = frozenset({TextMessage, ToolCalls, ErrorEvent, ContextSummary, SpeakerSelected})
-EPHEMERAL = frozenset({TokenDelta, ToolProgress})
-"""Event kinds streamed to views as a run goes but not kept in the transcript."""
-"""The event kinds that carry a model call's ``usage``."""
-
-
-def usage_of(event: Any) -> Usage | None:
-    """The usage an event carries, if it is a kind that has one (fast: no attribute miss)."""
-    return event.usage if event.__class__ in PRICED else None
-
-
-def is_turn_end(event: Any) -> bool:
-    """True for the event that closes a participant's turn at the top level."""
-    if event.scope:
-        return False
-    kind = event.__class__
-    if kind is TextMessage:
-        return event.source != USER
-    return kind is Handoff

@@ -13,11 +13,9 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from agentnb.core.events import (
-    EPHEMERAL,
     ErrorEvent,
     Event,
     Handoff,
@@ -27,20 +25,26 @@ from agentnb.core.events import (
     TokenDelta,
     ToolCalls,
 )
+from agentnb.core.kinds import EPHEMERAL
 from agentnb.core.modes.base import Mode, Outcome, RunView, Start
 from agentnb.core.turn import TurnContext
 
 _REPLIES = frozenset({TextMessage, ToolCalls, ErrorEvent})  # model outputs that end a streamed piece
 
 
-@dataclass
-class Flight:
-    """A turn in progress: what started it, the text streamed and not yet in a message, how it ended."""
+class Flight(Outcome):
+    """A turn in progress: what started it, the text streamed and not yet in a message, and how
+    it ended (it is its own `Outcome`)."""
 
-    start: Start
-    began: float = field(default_factory=time.monotonic)
-    partial: list[str] = field(default_factory=list)
-    outcome: Outcome = field(default_factory=Outcome)
+    __slots__ = ("began", "partial", "speaker", "start")
+
+    def __init__(self, start: Start) -> None:
+        self.reply = self.handoff = self.error = None
+        self.stopped, self.duration = "", 0.0
+        self.start = start
+        self.speaker = start.participant.name
+        self.began = time.monotonic()
+        self.partial: list[str] = []  # streamed pieces since the last message (kept if the run stops)
 
     def see(self, event: Event) -> bool:
         """Note what a turn produced; False for a stop the participant asked for (not recorded)."""
@@ -51,19 +55,19 @@ class Flight:
         if event.scope:
             return True
         if kind is Stop:
-            self.outcome.stopped = event.reason  # type: ignore[attr-defined]
+            self.stopped = event.reason  # type: ignore[attr-defined]
             return False
         if kind in _REPLIES:
             self.partial.clear()
-            if kind is TextMessage and event.source == self.start.participant.name:
-                self.outcome.reply = event  # type: ignore[assignment]
+            if kind is TextMessage and event.source == self.speaker:
+                self.reply = event  # type: ignore[assignment]
         elif kind is Handoff:
-            self.outcome.handoff = event  # type: ignore[assignment]
+            self.handoff = event  # type: ignore[assignment]
         return True
 
     def land(self) -> Outcome:
-        self.outcome.duration = time.monotonic() - self.began
-        return self.outcome
+        self.duration = time.monotonic() - self.began
+        return self
 
 
 class Run(RunView, Protocol):
@@ -89,49 +93,54 @@ class Run(RunView, Protocol):
     def turn_context(self, start: Start, resume: bool) -> TurnContext: ...
 
 
-async def execute(run: Run) -> AsyncIterator[Event]:
+def execute(run: Run) -> AsyncIterator[Event]:
     """Drive the run's mode until it has nothing left to start or the run must stop."""
-    source = _concurrent(run) if run.mode.concurrent else _one_at_a_time(run)
-    async with aclosing(source) as events:
-        async for event in events:
-            yield event
+    return _concurrent(run) if run.mode.concurrent else _one_at_a_time(run)
 
 
 async def _one_at_a_time(run: Run) -> AsyncIterator[Event]:
-    mode = run.mode
+    mode, record, transcript = run.mode, run.record, run.transcript  # (a run's transcript stays the same)
+    plain_after = type(mode).after is Mode.after
     while not run.stopping:
         resumed = run.cut_off_turn()
         start = resumed
         if start is None:
-            start = None
-            for item in await mode.next(run):
-                if isinstance(item, Start):
-                    start = item
+            items = mode.next(run)
+            for item in items if items.__class__ is list else await items:  # type: ignore[union-attr]
+                if item.__class__ is Start:
+                    start = item  # type: ignore[assignment]
                 else:
-                    yield run.record(item)
+                    yield record(item)  # type: ignore[arg-type]
             if start is None:
                 run.finish(mode.done(run.mode_state, run.ran))
                 return
-            yield run.record(run.announce(start))
+            yield record(run.announce(start))
             if run.stopping or run.interrupts(start):
                 return  # a breakpoint on this speaker: the turn starts at the next run()
         flight = run.launch(start)
-        async with aclosing(
-            start.participant.turn(run.transcript, run.turn_context(start, resumed is not None))
-        ) as turn:
-            try:
-                async for event in turn:
-                    if flight.see(event):
-                        yield run.record(event)
-                    else:
-                        break
-                    if run.stop_requested:
-                        return  # the flight stays in the run: its streamed text is kept when it closes
-            except Exception as exc:
-                flight.outcome.error = exc
+        see, partial = flight.see, flight.partial
+        turn = start.participant.turn(transcript, run.turn_context(start, resumed is not None))
+        try:
+            async for event in turn:
+                if event.__class__ is TokenDelta:  # the most frequent event: streamed, not recorded
+                    partial.append(event.text)  # type: ignore[attr-defined]
+                    yield event
+                elif see(event):
+                    yield record(event)
+                else:
+                    break
+                if run.stop_requested:
+                    return  # the flight stays in the run: its streamed text is kept when it closes
+        except Exception as exc:
+            flight.error = exc
+        finally:
+            await turn.aclose()
         run.land(flight)
-        for event in mode.after(run, start, flight.land()):
-            yield run.record(event)
+        outcome = flight.land()
+        if outcome.error is None and not outcome.stopped and plain_after:
+            continue  # nothing for the mode to add (the base contract's after, without the call)
+        for event in mode.after(run, start, outcome):
+            yield record(event)
 
 
 async def _concurrent(run: Run) -> AsyncIterator[Event]:
@@ -152,7 +161,7 @@ async def _concurrent(run: Run) -> AsyncIterator[Event]:
                         thread.append(event)
                     queue.put_nowait(("event", flight, event))
         except Exception as exc:  # handed to the mode, which decides what it means
-            flight.outcome.error = exc
+            flight.error = exc
         queue.put_nowait(("done", flight, None))
 
     try:
@@ -160,7 +169,8 @@ async def _concurrent(run: Run) -> AsyncIterator[Event]:
             progressed = True
             while progressed and not run.stopping:
                 progressed = False
-                for item in await mode.next(run):
+                items = mode.next(run)
+                for item in items if items.__class__ is list else await items:  # type: ignore[union-attr]
                     if not isinstance(item, Start):
                         yield run.record(item)
                         progressed = True
@@ -194,19 +204,3 @@ async def _concurrent(run: Run) -> AsyncIterator[Event]:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks.values(), return_exceptions=True)
-
-
-def speaker_selected(team: str, start: Start, turn: int) -> SpeakerSelected:
-    """The announcement of a turn a mode chose (its reason, and what choosing cost)."""
-    choice = start.choice
-    assert choice is not None
-    return SpeakerSelected(
-        source=team,
-        speaker=choice.speaker,
-        turn=turn,
-        reason=choice.reason,
-        usage=choice.usage,
-        model=choice.model,
-        request_model=choice.request_model,
-        started_at=choice.started_at,
-    )

@@ -11,7 +11,7 @@ events can carry plans and plans round-trip through JSON.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pydantic import (
@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from agentnb.core.dag import find_cycle
 from agentnb.core.errors import AgentnbError
 
 STEP_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -205,30 +206,3 @@ def schema_model(step_id: str, schema: dict[str, Any]) -> type[BaseModel]:
         fields[name] = (kind, ...) if name in required else (kind | None, None)
     title = str(schema.get("title") or f"{step_id}_output")
     return create_model(re.sub(r"\W", "_", title), **fields)
-
-
-def find_cycle(deps: dict[str, Sequence[str]]) -> list[str] | None:
-    """A cycle in a dependency map as a path ``[a, b, ..., a]``, or None."""
-    state: dict[str, int] = {}  # 1 = on the current path, 2 = finished
-    path: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        path.append(node)
-        for dep in deps.get(node, ()):
-            if state.get(dep) == 1:
-                return [*path[path.index(dep) :], dep]
-            if dep not in state and dep in deps:
-                found = visit(dep)
-                if found:
-                    return found
-        path.pop()
-        state[node] = 2
-        return None
-
-    for node in deps:
-        if node not in state:
-            found = visit(node)
-            if found:
-                return found
-    return None

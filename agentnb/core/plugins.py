@@ -15,7 +15,7 @@ from typing import Any
 from agentnb.core.errors import ConfigError
 
 _slots: dict[str, Callable[..., Any]] = {}
-_renderers: dict[type, Callable[..., Any]] = {}
+_renderers: dict[type | str, Callable[..., Any]] = {}
 
 
 def plug(name: str, fn: Callable[..., Any]) -> None:
@@ -57,9 +57,11 @@ def trace_of(events: Any, **options: Any) -> Any:
     return _slot("trace_of")(events, **options)
 
 
-def register_renderer(kind: type, render: Callable[..., Any]) -> None:
-    """``render(obj, format, **options)`` draws objects of ``kind``: format "text", "mimebundle"
-    or "view" (an object with its own display, e.g. a trace view with options)."""
+def register_renderer(kind: type | str, render: Callable[..., Any]) -> None:
+    """``render(obj, format, **options)`` draws objects of ``kind``: format "text", "markdown",
+    "html", "mimebundle" or "view" (an object with its own display, e.g. a trace view with
+    options). ``kind`` may be named by its import path (``"agentnb.evals.report.EvalReport"``),
+    so registering a renderer imports nothing: eval reports need pydantic-evals, an extra."""
     _renderers[kind] = render
 
 
@@ -80,7 +82,7 @@ def render(obj: Any, fmt: str, **options: Any) -> Any:
 
 def _find(kind: type) -> Callable[..., Any] | None:
     for base in kind.__mro__:
-        renderer = _renderers.get(base)
+        renderer = _renderers.get(base) or _renderers.get(f"{base.__module__}.{base.__qualname__}")
         if renderer is not None:
             return renderer
     return None
@@ -96,3 +98,19 @@ class Displayed:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         return render(self, "mimebundle")
+
+
+class Readable(Displayed):
+    """Mixin: a `Displayed` object that also gives its renderings on request (tests, files, a
+    terminal): ``text()``, ``markdown()`` and ``html()``."""
+
+    __slots__ = ()
+
+    def text(self) -> str:
+        return render(self, "text")
+
+    def markdown(self) -> str:
+        return render(self, "markdown")
+
+    def html(self) -> str:
+        return render(self, "html")

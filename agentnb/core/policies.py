@@ -104,11 +104,14 @@ class ContextPolicy:
         return type(self).__name__
 
 
+EVERYTHING = Selection(None)
+
+
 class Full(ContextPolicy):
     """Send the whole conversation (the default)."""
 
     def select(self, ctx: AgentContext) -> Selection:
-        return Selection(None)
+        return EVERYTHING
 
     def describe(self) -> str:
         return "Full(): the whole conversation"

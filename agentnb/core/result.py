@@ -22,8 +22,8 @@ from agentnb.core.events import (
     TextMessage,
     Usage,
     events_to_data,
-    usage_of,
 )
+from agentnb.core.kinds import usage_of
 from agentnb.core.structured import parse_data
 
 

@@ -13,36 +13,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Protocol
 
 from agentnb.core import durable, waiting
-from agentnb.core.errors import AgentnbError, RunError
+from agentnb.core.agent import Agent
 from agentnb.core.events import (
     USER,
     Event,
     SpeakerSelected,
     Stop,
     TextMessage,
-    ToolCalls,
-    ToolResult,
 )
-from agentnb.core.executor import Flight, execute, speaker_selected
+from agentnb.core.executor import Flight, execute
 from agentnb.core.lifecycle import Pace, begin_run, end_run
-from agentnb.core.model import ModelError
 from agentnb.core.modes.base import Start
 from agentnb.core.result import TeamResult, result_of
+from agentnb.core.run_end import cancel_reason, closing_events, run_error
 from agentnb.core.turn import TurnContext
 
 if TYPE_CHECKING:
     from agentnb.core.model import Model
     from agentnb.core.modes.base import Mode
+    from agentnb.core.slot import RunSlot
     from agentnb.core.state import History
     from agentnb.core.stop import StopCondition
-
-INTERRUPTED = "interrupted by the user"
 
 
 class Owner(Protocol):
@@ -56,11 +52,11 @@ class Owner(Protocol):
     mode_object: Mode
     condition: StopCondition
     interrupt_before: list[str]
+    approver: Any
+    approver_name: str
     last_result: TeamResult | None
 
-    async def claim(self, run: Run) -> None: ...
-
-    def release(self, run: Run) -> None: ...
+    slot: RunSlot
 
     def participant(self, name: str) -> Any: ...
 
@@ -68,7 +64,7 @@ class Owner(Protocol):
 
     def model_for(self, agent: Any) -> Model: ...
 
-    def turn_context(self, start: Start, pace: Pace, resume: bool) -> TurnContext: ...
+    def context_of(self, name: str) -> Any: ...
 
     def pending(self) -> list[waiting.Pending]: ...
 
@@ -79,6 +75,8 @@ class Run:
     def __init__(self, team: Owner, messages: list[TextMessage]) -> None:
         self.team = team
         self.history = team.history
+        self.record = self.history.record  # (a method's cost saved on every event)
+        self.condition = team.condition
         self.mode = team.mode_object
         self.messages = messages
         self.team_name = team.name
@@ -94,6 +92,8 @@ class Run:
         self.worker: asyncio.Task[Any] | None = None  # the task the run works in
         self.inside = False  # the run is working (not waiting at a yield for its consumer)
         self._task_text: str | None = None
+        self._contexts: dict[str, TurnContext] = {}
+        self.stream: AsyncIterator[Event] | None = None
 
     # ----- what modes read (see agentnb.core.modes.base.RunView) -----------------------------
 
@@ -111,11 +111,17 @@ class Run:
 
     @property
     def next_turn(self) -> int:
-        return self.history.state.turns + 1
+        """The number of the turn about to start (a new run counts from 1, or 2 after a paused turn)."""
+        state = self.history.state
+        return (state.turns if state.running else int(state.open_turn is not None)) + 1
 
     @property
     def stopping(self) -> bool:
-        return bool(self.finish_reason or self.stop_requested or self.history.fold.reason(self.history.state))
+        """The run must end: finished, asked to stop, or its stop condition is met."""
+        if self.finish_reason or self.stop_requested:
+            return True
+        state = self.history.state
+        return state.run_start is not None and bool(self.condition.reason(state.stop))
 
     def participant(self, name: str) -> Any:
         return self.team.participant(name)
@@ -156,8 +162,22 @@ class Run:
         return self.history.record(event)
 
     def announce(self, start: Start) -> SpeakerSelected:
+        """The `SpeakerSelected` of a turn a mode chose, numbered in this run."""
         self.ran = True
-        return speaker_selected(self.team_name, start, self.next_turn)
+        choice = start.choice
+        assert choice is not None
+        state = self.history.state
+        turn = (state.turns if state.run_start is not None else int(state.open_turn is not None)) + 1
+        return SpeakerSelected(
+            source=self.team_name,
+            speaker=choice.speaker,
+            turn=turn,
+            reason=choice.reason,
+            usage=choice.usage,
+            model=choice.model,
+            request_model=choice.request_model,
+            started_at=choice.started_at,
+        )
 
     def launch(self, start: Start) -> Flight:
         self.ran = True
@@ -170,20 +190,53 @@ class Run:
     def cut_off_turn(self) -> Start | None:
         """The turn a checkpoint or a pause left open, to go on with before choosing anyone."""
         speaker = self.history.state.open_turn
-        if speaker is None or speaker not in self.team.names:
+        if speaker is None or speaker not in self.names:
             return None
         return Start(speaker, self.team.participant(speaker))
 
     def interrupts(self, start: Start) -> bool:
         """True when the team pauses before this speaker (``interrupt_before``)."""
         speaker = start.participant.name
-        if speaker in self.team.interrupt_before:
+        if self.team.interrupt_before and speaker in self.team.interrupt_before:
             self.finish(f"paused before {speaker} (interrupt_before); run() goes on with {speaker}")
             return True
         return False
 
     def turn_context(self, start: Start, resume: bool) -> TurnContext:
-        return self.team.turn_context(start, self.pace, resume)
+        """What a participant gets for one turn: its model and context, tools, approval (the same
+        for every plain turn of a participant in one run, so it is made once)."""
+        plain = not resume and start.memo is None and start.output_type is None and not start.step
+        if plain:
+            made = self._contexts.get(start.key)
+            if made is not None:
+                return made
+        context = self._new_context(start, resume)
+        if plain:
+            self._contexts[start.key] = context
+        return context
+
+    def _new_context(self, start: Start, resume: bool) -> TurnContext:
+        team, participant = self.team, start.participant
+        memo, model, fallback = start.memo, None, None
+        if isinstance(participant, Agent):
+            model = team.model_for(participant)
+            if memo is None:
+                memo = team.context_of(participant.name)
+        elif callable(getattr(participant, "use_outer_model", None)) and participant.model is None:
+            fallback = team.resolved_model  # a nested team: the outer model, resolved only if used
+        return TurnContext(
+            model=model,
+            extra_tools=self.mode.extra_tools(participant.name),
+            approver=team.approver,
+            approver_name=team.approver_name,
+            stream_tokens=self.stream_tokens,
+            memo=memo,
+            output_type=start.output_type,
+            step=start.step,
+            pace=self.pace,
+            resume=resume,
+            fallback=fallback,
+        )
 
     # ----- stopping ---------------------------------------------------------------------------
 
@@ -212,18 +265,29 @@ class Run:
 
     # ----- the run itself --------------------------------------------------------------------
 
+    def open(self) -> AsyncIterator[Event]:
+        """The run's event stream (kept, so a task that abandons it can have it closed)."""
+        self.stream = self.events()
+        return self.stream
+
     async def events(self) -> AsyncIterator[Event]:
-        """Every event of the run as it happens; the last is a `Stop`."""
+        """Every event of the run as it happens; the last is a `Stop`.
+
+        ``inside`` is False while the run waits at a ``yield`` for its consumer: a Stop then
+        only asks (nothing of the run's is in flight), else it cancels the call in flight.
+        """
         team = self.team
-        await team.claim(self)
+        await team.slot.claim(self)
         try:
             durable.hold(self.history)  # a stored run has one writer: this run
         except BaseException:
-            team.release(self)
+            team.slot.release(self)
             raise
         cleanups = begin_run()
         timer: asyncio.TimerHandle | None = None
         condition = team.condition
+        error: BaseException | None = None
+        reason = ""
         try:
             self.loop = asyncio.get_running_loop()
             self.worker = asyncio.current_task()
@@ -234,12 +298,49 @@ class Run:
             if timeouts:
                 seconds = min(timeouts)
                 timer = self.loop.call_later(seconds, self.request_stop, f"timed out after {seconds:g} s")
-            async with aclosing(self._produce()) as events:
+            self.inside = True
+            try:
+                state = self.history.state
+                waits = state.waiting and any(m.source == USER for m in self.messages)
+                if (state.running or waits) and self.messages:  # an open (or waiting) run a new task replaces
+                    for event in self._closing("ended: a new task started"):
+                        self.inside = False
+                        yield self.record(event)
+                        self.inside = True
+                if self.history.state.running:
+                    self.start = self.history.state.run_start  # type: ignore[assignment]
+                for message in self.messages:
+                    for event in self._given(message):
+                        self.inside = False
+                        yield self.record(event)
+                        self.inside = True
+                async with aclosing(execute(self)) as events:
+                    async for event in events:
+                        self.inside = False
+                        yield event
+                        self.inside = True
+                        if self.stop_requested:
+                            break
+            except asyncio.CancelledError:
+                if self.stop_requested is None:
+                    for event in self._closing(cancel_reason()):
+                        self.record(event)
+                    raise
+                current = asyncio.current_task()
+                if current is not None:
+                    current.uncancel()
+            except Exception as exc:
+                error, reason = exc, f"error: {exc}"
+            state = self.history.state
+            reason = reason or self.stop_requested or self.finish_reason or team.history.fold.reason(state)
+            awaiting = [] if error is not None or self.stop_requested else team.pending()
+            reason = waiting.reason(awaiting) or reason or "finished"
+            for event in self._closing(reason, failed=error is not None, awaiting=awaiting):
+                self.inside = False
+                yield self.record(event)
                 self.inside = True
-                async for event in events:
-                    self.inside = False
-                    yield event
-                    self.inside = True
+            if error is not None:
+                raise run_error(self.team_name, error, self.result())
         finally:
             self.inside = False
             if timer is not None:
@@ -258,53 +359,7 @@ class Run:
                 try:
                     durable.let_go(self.history)  # what is left reaches the store
                 finally:
-                    team.release(self)
-
-    async def _produce(self) -> AsyncIterator[Event]:
-        error: BaseException | None = None
-        reason = ""
-        try:
-            state = self.history.state
-            waits = state.waiting and any(m.source == USER for m in self.messages)  # a new task instead
-            if (state.running or waits) and self.messages:  # an open run (a rewind, a load) ends here
-                for event in self._closing("ended: a new task started"):
-                    yield self.record(event)
-            if self.history.state.running:
-                self.start = self.history.state.run_start  # type: ignore[assignment]
-            for message in self.messages:
-                for event in self._given(message):
-                    yield self.record(event)
-            async with aclosing(execute(self)) as events:
-                async for event in events:
-                    yield event
-                    if self.stop_requested:
-                        break
-        except asyncio.CancelledError:
-            if self.stop_requested is None:
-                for event in self._closing(_cancel_reason()):
-                    self.record(event)
-                raise
-            current = asyncio.current_task()
-            if current is not None:
-                current.uncancel()
-        except Exception as exc:
-            error = exc
-            reason = f"error: {exc}"
-        state = self.history.state
-        reason = (
-            reason
-            or self.stop_requested
-            or self.finish_reason
-            or self.history.fold.reason(state)
-            or "finished"
-        )
-        awaiting = [] if error is not None or self.stop_requested else self.team.pending()
-        for event in self._closing(
-            waiting.reason(awaiting) or reason, failed=error is not None, awaiting=awaiting
-        ):
-            yield self.record(event)
-        if error is not None:
-            raise run_error(self.team_name, error, self.result())
+                    team.slot.release(self)
 
     def _given(self, message: TextMessage) -> list[Event]:
         """A message given to ``run()``: the task, or one written as a participant (its turn)."""
@@ -315,74 +370,24 @@ class Run:
         if state.open_turn == message.source and state.fresh:
             return [message]
         turn = SpeakerSelected(
-            source=self.team_name, speaker=message.source, turn=state.turns + 1, reason="written by the user"
+            source=self.team_name, speaker=message.source, turn=self.next_turn, reason="written by the user"
         )
         return [turn, message]
 
     def _closing(
         self, reason: str, failed: bool = False, awaiting: Sequence[waiting.Pending] = ()
     ) -> list[Event]:
-        """What ends a run: replies cut off while streaming, results for calls a stop cut off
-        (not those ``awaiting`` a person's decision), the `Stop`."""
-        events: list[Event] = []
-        for flight in self.flights.values():
-            text = "".join(flight.partial)
-            if text.strip():
-                source = flight.start.participant.name
-                events.append(TextMessage(source=source, content=text, cut_off=True, step=flight.start.step))
-        self.flights.clear()
-        events.extend(self._dangling(reason, {p.call_id for p in awaiting}))
-        events.append(Stop(source=self.team_name, reason=reason, failed=failed, waiting=bool(awaiting)))
-        return events
-
-    def _dangling(self, reason: str, awaiting: set[str]) -> list[ToolResult]:
-        """Tool calls cut off by a stop get an error result, so the chat stays well formed."""
+        """What ends the run; the calls ``awaiting`` a person's decision stay open for it."""
         state = self.history.state
         start = state.run_start if state.run_start is not None else self.start
         if state.open_turn is not None:  # a turn left open by a wait for a person began before
             start = min(start, waiting.turn_start(self.history.transcript, state.open_turn))
-        events = self.history.transcript[start:]
-        answered = awaiting | {e.call_id for e in events if e.__class__ is ToolResult}  # type: ignore[attr-defined]
-        missing = []
-        for event in events:
-            if event.__class__ is ToolCalls:
-                for call in event.calls:  # type: ignore[attr-defined]
-                    if call.id not in answered:
-                        missing.append(
-                            ToolResult(
-                                source=event.source,
-                                scope=event.scope,
-                                step=event.step,
-                                call_id=call.id,
-                                name=call.name,
-                                is_error=True,
-                                content=f"Error: cancelled because the run stopped ({reason}).",
-                            )
-                        )
-        return missing
+        kept = {p.call_id for p in awaiting}
+        events = closing_events(self.flights.values(), self.history.transcript[start:], reason, kept)
+        self.flights.clear()
+        events.append(Stop(source=self.team_name, reason=reason, failed=failed, waiting=bool(awaiting)))
+        return events
 
     def result(self) -> TeamResult:
         """The result of this run so far (never raises)."""
         return result_of(self.history.transcript[self.start :], self.team, self.start)
-
-
-def run_error(team: str, error: BaseException, result: TeamResult) -> RunError:
-    """The error a failed run raises: the run's own error when it is one, with the result attached."""
-    if isinstance(error, RunError):
-        error.result = result
-        return error
-    if isinstance(error, AgentnbError | ModelError):
-        wrapped = RunError(f"team {team!r} stopped with an error: {error}", result)
-    else:
-        wrapped = RunError(f"team {team!r} stopped with an error: {type(error).__name__}: {error}", result)
-    wrapped.__cause__ = error
-    return wrapped
-
-
-def _cancel_reason() -> str:
-    """Why a run was cancelled: a notebook's interrupt, or code that cancelled the task."""
-    task = asyncio.current_task()
-    coro = task.get_coro() if task is not None else None
-    if "ipykernel" in sys.modules and "run_cell" in getattr(coro, "__qualname__", ""):
-        return INTERRUPTED
-    return "cancelled"

@@ -22,17 +22,8 @@ from operator import itemgetter
 from typing import Any, NamedTuple, Protocol
 
 from agentnb.core.errors import CheckpointError
-from agentnb.core.events import (
-    EPHEMERAL,
-    PRICED,
-    USER,
-    Event,
-    SpeakerSelected,
-    StepStarted,
-    Stop,
-    TextMessage,
-    is_turn_end,
-)
+from agentnb.core.events import USER, Event, Handoff, SpeakerSelected, StepStarted, Stop, TextMessage
+from agentnb.core.kinds import EPHEMERAL, PRICED
 from agentnb.core.transcript import Transcript
 
 SNAPSHOT_EVERY = 64
@@ -61,6 +52,9 @@ class RunState(NamedTuple):
 
     def nested_count(self, name: str) -> int:
         return next((n for child, n in self.nested if child == name), 0)
+
+
+_new_state = tuple.__new__
 
 
 class Fold:
@@ -102,7 +96,7 @@ class Fold:
         elif kind is StepStarted:
             turns += 1  # in plan mode every step attempt is a turn
         elif open_turn is not None:
-            if is_turn_end(event):
+            if (kind is TextMessage and event.source != USER) or kind is Handoff:  # the turn ended
                 open_turn, fresh = None, False
             elif kind is not Stop and event.source != USER:
                 fresh = False
@@ -115,9 +109,8 @@ class Fold:
             # and so does one that waits for a person (its calls run once they decide).
             if not fresh and not waiting:
                 open_turn = None
-        return RunState(
-            run_start, turns, prompt, completion, reason, open_turn, fresh, stop, mode, nested, waiting
-        )
+        values = (run_start, turns, prompt, completion, reason, open_turn, fresh, stop, mode, nested, waiting)
+        return _new_state(RunState, values)  # (tuple.__new__: a NamedTuple's own __new__ is a Python call)
 
     def reason(self, s: RunState) -> str | None:
         """Why the open run must end now (its stop condition is met), if it must."""
@@ -138,11 +131,12 @@ class Sink(Protocol):
 class History:
     """A transcript, the state after its last event, snapshots for time travel, and a ``sink``."""
 
-    __slots__ = ("fold", "sink", "snapshots", "state", "transcript")
+    __slots__ = ("fold", "sink", "size", "snapshots", "state", "transcript")
 
     def __init__(self, fold: Fold, sink: Sink | None = None) -> None:
         self.fold = fold
         self.transcript = Transcript()
+        self.size = 0  # len(transcript), kept: recording is the hot path
         self.state = fold.initial()
         self.snapshots: Any = [(0, self.state)]  # (index, state) pairs, by index (a list, or a stored run's)
         self.sink = sink
@@ -150,12 +144,12 @@ class History:
     def record(self, event: Event) -> Event:
         """Append an event and fold it into the state (token deltas are not kept)."""
         if event.__class__ not in EPHEMERAL:
-            transcript = self.transcript
-            index = len(transcript)
-            transcript.append(event)
+            index = self.size
+            self.transcript.append(event)
+            self.size = index + 1
             self.state = state = self.fold.step(self.state, event, index)
-            if (index + 1) % SNAPSHOT_EVERY == 0:
-                self.snapshots.append((index + 1, state))
+            if self.size % SNAPSHOT_EVERY == 0:
+                self.snapshots.append((self.size, state))
             if self.sink is not None:
                 self.sink.add(index, event, state)
         return event
@@ -180,6 +174,7 @@ class History:
         copy.fold = fold or self.fold
         copy.state = self.state_at(k)
         copy.transcript = self.transcript.prefix(k)
+        copy.size = k
         copy.snapshots = self.snapshots[: bisect.bisect_right(self.snapshots, k, key=_position)]
         copy.sink = None if self.sink is None else self.sink.branch(k)
         return copy

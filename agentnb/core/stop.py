@@ -19,7 +19,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from agentnb.core.errors import ConfigError
-from agentnb.core.events import USER, Event, TextMessage, is_turn_end, usage_of
+from agentnb.core.events import USER, Event, Handoff, TextMessage
+from agentnb.core.kinds import usage_of
 
 
 class StopCondition:
@@ -144,7 +145,10 @@ class MaxTurns(StopCondition):
         return 0
 
     def step(self, state: int, event: Event) -> int:
-        return state + 1 if is_turn_end(event) else state
+        kind = event.__class__  # (is_turn_end, inline: this runs for every event)
+        if event.scope or (kind is not TextMessage and kind is not Handoff):
+            return state
+        return state + 1 if kind is Handoff or event.source != USER else state
 
     def reason(self, state: int) -> str | None:
         return f"max turns reached ({self.n})" if state >= self.n else None

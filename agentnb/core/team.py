@@ -11,38 +11,36 @@ interrupted or fails.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import threading
+import copy
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from agentnb.core import durable, plugins, waiting
+from agentnb.core import durable, plugins
 from agentnb.core.agent import Agent, check_model, check_name
-from agentnb.core.calls import LATER
 from agentnb.core.context import AgentContext
 from agentnb.core.errors import (
     ConfigError,
     RunInterrupted,
-    SavedFileError,
-    TeamBusyError,
     UnknownParticipantError,
 )
-from agentnb.core.events import USER, Event, TextMessage, ToolCall, Usage
-from agentnb.core.human import Human
-from agentnb.core.lifecycle import Pace
+from agentnb.core.events import Event, TextMessage, ToolCall
 from agentnb.core.model import Model
 from agentnb.core.modes import Mode, mode_from
-from agentnb.core.modes.base import Start
+from agentnb.core.nesting import nested_turn
+from agentnb.core.participants import approver_for, check_participants, task_messages
 from agentnb.core.preview import ContextPreview
 from agentnb.core.result import PendingRun, TeamResult
-from agentnb.core.run import INTERRUPTED, Run
-from agentnb.core.saved import read_json, write_json
-from agentnb.core.secrets import scrub_state
+from agentnb.core.run import Run
+from agentnb.core.run_end import INTERRUPTED
+from agentnb.core.slot import RunSlot
 from agentnb.core.state import Checkpoints, Fold, History, check_index
 from agentnb.core.stop import StopCondition, build_condition, names
-from agentnb.core.team_state import TeamState, check_state, config_for_load, load_error, state_data
+from agentnb.core.team_durable import DurableRuns
 from agentnb.core.turn import TurnContext
+
+if TYPE_CHECKING:
+    from agentnb.core.team_state import TeamState
 
 MODE_OPTIONS = (
     "edges", "selector_prompt", "selector_func", "candidate_func", "allow_repeated_speaker",
@@ -50,55 +48,7 @@ MODE_OPTIONS = (
 )  # fmt: skip
 
 
-def task_messages(task: Any) -> list[TextMessage]:
-    """A run's task as messages: text, a `TextMessage`, or a list of them (None: no new message)."""
-    if task is None or task == "":
-        return []
-    if isinstance(task, str):
-        return [TextMessage(source=USER, content=task)]
-    if isinstance(task, TextMessage):
-        return [task]
-    if isinstance(task, Sequence) and not isinstance(task, bytes | bytearray):
-        out: list[TextMessage] = []
-        for item in task:
-            if not isinstance(item, str | TextMessage):
-                raise TypeError(
-                    "task: a list of messages may hold text and TextMessage objects, "
-                    f"got {type(item).__name__}"
-                )
-            out.extend(task_messages(item))
-        return out
-    raise TypeError(
-        f"task: expected text, a TextMessage or a list of them (or None to continue), got "
-        f"{type(task).__name__} {task!r:.60}"
-    )
-
-
-def check_participants(participants: Any) -> list[Any]:
-    if (
-        isinstance(participants, str)
-        or not isinstance(participants, Sequence)
-        or hasattr(participants, "turn")
-    ):
-        shown = getattr(participants, "name", None)
-        hint = f"; write Team([{shown}])" if shown else ""
-        raise ConfigError(
-            f"participants: expected a list of agents, humans or teams, got {participants!r}{hint}"
-        )
-    out = list(participants)
-    if not out:
-        raise ConfigError("participants: a team needs at least one participant (Agent, Human or Team)")
-    for p in out:
-        if not (callable(getattr(p, "turn", None)) and isinstance(getattr(p, "name", None), str)):
-            raise ConfigError(f"participants: {p!r} is not an Agent, Human or Team")
-    seen = [p.name for p in out]
-    duplicates = sorted({n for n in seen if seen.count(n) > 1})
-    if duplicates:
-        raise ConfigError(f"participants: the name {duplicates[0]!r} is used twice; names must be unique")
-    return out
-
-
-class Team:
+class Team(DurableRuns):
     """Participants that take turns until a stop condition is met.
 
     ``mode`` decides who speaks: a mode object (`agentnb.modes`: ``RoundRobin()``,
@@ -108,10 +58,7 @@ class Team:
     run stops after ``max_turns`` turns, when a reply contains ``until`` text, or when
     ``stop`` (a `StopCondition`) is met. ``interrupt_before`` names participants the team
     pauses before (``run()`` goes on with them). ``approver`` decides tool calls that need
-    approval (default: the team's `Human`); ``approver="later"``: a person decides later, the
-    run waits for them (`pending`, `approve`, `reject`, `answer`). ``store`` (a SQLite file, a
-    ``postgresql://`` URL or a store) writes every run as it happens, as ``run_id`` (default: a
-    new id); ``Team.resume`` goes on with it, in this process or another.
+    approval (default: the team's `Human`; "later": a person, later). ``store``: see `DurableRuns`.
     """
 
     def __init__(
@@ -145,7 +92,7 @@ class Team:
         if isinstance(mode, Mode):
             if any(v is not None and v is not False for v in mode_options.values()):
                 raise ConfigError("mode: give a mode's options to the mode object, e.g. modes.Graph(edges)")
-            self.mode_object = mode
+            self.mode_object = copy.copy(mode)  # bound to this team's participants: one copy per team
         elif isinstance(mode, str):
             self.mode_object = mode_from(mode, mode_options)
         else:
@@ -160,48 +107,19 @@ class Team:
         self.interrupt_before = names(interrupt_before, "interrupt_before") if interrupt_before else []
         for who in self.interrupt_before:
             self.participant(who)
-        if approver is not None and not callable(approver) and approver != LATER:
-            raise ConfigError(
-                f"approver: expected a function (agent, call) -> True/False, or 'later' (a person "
-                f"decides later: the run waits), got {approver!r}"
-            )
-        humans = [p for p in self.participants if isinstance(p, Human)]
-        self.approver = approver or (humans[0].approve if humans else None)
-        self.approver_name = humans[0].name if humans and approver is None else "approver"
-        if self.mode_object.concurrent and (approver == LATER or any(h.answers_later for h in humans)):
-            raise ConfigError(
-                f"approver: a run that waits for a person (approver='later', input_fn='later') goes on "
-                f"one speaker at a time; mode {self.mode!r} runs turns at once: use round_robin, selector "
-                "or handoff"
-            )
-        self._check_approvals()
+        self.approver, self.approver_name = approver_for(self.participants, approver, self.mode_object)
         self._config = {
             "mode": mode, "name": name, "description": description, "until": until, "max_turns": max_turns,
             "stop": stop, "model": model, "approver": approver, "stream_tokens": stream_tokens,
             "interrupt_before": self.interrupt_before or None, **mode_options,
         }  # fmt: skip
-        self.history = History(Fold(condition, self.mode_object))
-        if store is not None:  # a durable team: its runs are written as they happen
-            durable.attach(self.history, store, run_id, self._stored_form)
-        elif run_id is not None:
-            raise ConfigError("run_id: names the team's run in a store; give store= too")
+        self.history = durable.attach(self, History(Fold(condition, self.mode_object)), store, run_id)
         self.last_result: TeamResult | None = None
         self._resolved: Model | None = None
         self._outer_model: Callable[[], Model] | None = None
         self._agent_models: dict[str, tuple[object, Model]] = {}
         self._contexts: dict[str, AgentContext] = {}
-        self._lock = threading.Lock()
-        self._run: Run | None = None
-        self._stream: Any = None
-
-    def _check_approvals(self) -> None:
-        for p in self.participants:
-            for t in getattr(p, "tools", ()):
-                if t.requires_approval and self.approver is None:
-                    raise ConfigError(
-                        f"participants: {p.name!r}'s tool {t.name!r} requires approval, but the team "
-                        "has no Human and no approver= function"
-                    )
+        self.slot = RunSlot(self.name)
 
     def __repr__(self) -> str:
         return f"Team({self.name!r}, mode={self.mode!r}, participants={self.names})"
@@ -219,19 +137,18 @@ class Team:
     @condition.setter
     def condition(self, value: StopCondition) -> None:
         """A new stop condition: the history is folded again with it (a run's progress stays true)."""
-        self._check_idle("changing its stop condition")
+        self.slot.check_idle("changing its stop condition")
         if not isinstance(value, StopCondition):
             raise ConfigError(f"condition: expected a stop condition such as MaxTurns(5), got {value!r}")
         history = History(Fold(value, self.mode_object))
         for event in self.transcript:
             history.record(event)
-        durable.keep(self.history, history)  # a stored run goes on in the store
-        self.history = history
+        self.history = durable.keep(self.history, history)  # a stored run goes on in the store
 
     @property
     def busy(self) -> bool:
         """True while a run of this team is going on (another run would be refused)."""
-        return self._run is not None
+        return self.slot.run is not None
 
     @property
     def transcript(self) -> Any:
@@ -275,63 +192,21 @@ class Team:
 
     def stream(self, task: Any = None) -> AsyncIterator[Event]:
         """Yield every event of a run as it happens; the last one is a `Stop`."""
-        run = Run(self, task_messages(task))
-        stream = run.events()
-        run.stream = stream  # type: ignore[attr-defined]
-        return stream
+        return Run(self, task_messages(task)).open()
 
     def stop(self, reason: str = "stopped by the user") -> None:
         """End the current run now, cancelling a model or tool call in flight (what streamed is kept).
 
         Safe to call from any task or thread; does nothing when the team is not running.
         """
-        run = self._run
-        if run is not None:
-            run.request_stop_threadsafe(reason)
+        self.slot.stop(reason)
 
     def pause(self, reason: str = "paused by the user") -> None:
         """End the current run once the turn in flight is over; ``resume()`` goes on from there."""
-        run = self._run
-        if run is not None and run.loop is not None:
-            run.loop.call_soon_threadsafe(run.finish, reason)
-
-    @durable.either
-    def resume(self: Any, *args: Any, **options: Any) -> Any:
-        """``team.resume()``: go on from where the last run stopped (``run()`` with no task).
-
-        ``Team.resume(store, run_id, participants, **options)``: the team of a stored run, built
-        from ``participants`` and the options saved with the run (those given here win), ready
-        to go on where it stopped — after a kernel restart, a crash, or in another process.
-        """
-        if isinstance(self, Team):
-            if args or options:
-                raise ConfigError(
-                    "team.resume() goes on with this team; to go on with a stored run, call "
-                    "Team.resume(store, run_id, participants) on the class"
-                )
-            return self.run()
-        return durable.resume(self, *args, **options)
-
-    async def claim(self, run: Run) -> None:
-        """Make ``run`` the team's run (an abandoned stream of this task is closed first)."""
-        current = self._run
-        if current is not None and not current.inside and current.worker is asyncio.current_task():
-            await current.stream.aclose()  # type: ignore[attr-defined]
-        with self._lock:
-            if self._run is not None:
-                raise TeamBusyError(
-                    f"team {self.name!r} is already running a task; await that run, or call "
-                    "team.stop() first (one team cannot run twice at the same time)"
-                )
-            self._run = run
-
-    def release(self, run: Run) -> None:
-        with self._lock:
-            if self._run is run:
-                self._run = None
+        self.slot.pause(reason)
 
     async def _drain(self, messages: list[TextMessage]) -> None:
-        async for _ in Run(self, messages).events():
+        async for _ in Run(self, messages).open():
             pass
 
     async def _run_to_end(self, messages: list[TextMessage]) -> TeamResult:
@@ -346,13 +221,9 @@ class Team:
         assert self.last_result is not None
         return self.last_result
 
-    def _check_idle(self, what: str) -> None:
-        if self._run is not None:
-            raise TeamBusyError(f"team {self.name!r} is running; stop it before {what}")
-
     def reset(self) -> None:
         """Forget the conversation so the next run starts fresh."""
-        self._check_idle("reset()")
+        self.slot.check_idle("reset()")
         self.history = self.history.prefix(0)  # stored: a new run
         self._contexts = {}
         self.last_result = None
@@ -418,39 +289,6 @@ class Team:
             memo.update(self.transcript.prefix(check_index(at, len(self.transcript))))
         return agent.preview_of(memo)
 
-    def turn_context(self, start: Start, pace: Pace, resume: bool) -> TurnContext:
-        """What a participant gets for one turn: its model and context, tools, approval."""
-        participant = start.participant
-        memo, model, fallback = start.memo, None, None
-        if isinstance(participant, Agent):
-            model = self.model_for(participant)
-            if memo is None:
-                memo = self.context_of(participant.name)
-        elif isinstance(participant, Team) and participant.model is None:
-            fallback = self.resolved_model
-        return TurnContext(
-            model=model,
-            extra_tools=self.mode_object.extra_tools(participant.name),
-            approver=self._approve if self.approver is not None else None,
-            approver_name=self.approver_name,
-            stream_tokens=self.stream_tokens,
-            memo=memo,
-            output_type=start.output_type,
-            step=start.step,
-            pace=pace,
-            resume=resume,
-            fallback=fallback,
-        )
-
-    async def _approve(self, agent: str, call: ToolCall) -> Any:
-        """Ask the approver (sync or async); `agentnb.core.calls.decision` checks the answer."""
-        if self.approver == LATER:
-            return LATER
-        verdict = self.approver(agent, call)  # type: ignore[misc,operator]
-        if asyncio.iscoroutine(verdict) or isinstance(verdict, asyncio.Future):
-            verdict = await verdict
-        return verdict
-
     # ----- time travel: checkpoints, rewind, fork ------------------------------------------
 
     @property
@@ -465,9 +303,9 @@ class Team:
         A run that was going on at that point goes on with the next ``run()``; ``run(task)``
         starts a new one.
         """
-        self._check_idle("rewind()")
+        self.slot.check_idle("rewind()")
         k = check_index(checkpoint, len(self.transcript))
-        self._set_history(self.history.prefix(k))
+        self.replace_history(self.history.prefix(k))
         self.last_result = None
 
     def fork(self, checkpoint: Any = None, *, name: str | None = None) -> Team:
@@ -487,17 +325,20 @@ class Team:
                 participants.append(p.fork(min(state.nested_count(p.name), len(p.transcript))))
             else:
                 participants.append(p)
-        config = {**self._config, "name": name or self.name}
+        config = {**self.options, "name": name or self.name}
         if isinstance(config.get("planner"), Agent):
             config["planner"] = config["planner"].copy()
         clone = Team(participants, **config)
         clone._resolved = self._resolved
         clone._outer_model = self._outer_model
-        clone.history = self.history.prefix(k, clone.history.fold)
-        durable.describe(clone.history, clone._stored_form)  # stored: a new run, of the fork
+        clone.history = durable.describe(self.history.prefix(k, clone.history.fold), clone)  # stored: own run
         return clone
 
-    def _set_history(self, history: History) -> None:
+    def _nested(self) -> list[Team]:
+        return [p for p in self.participants if isinstance(p, Team)]
+
+    def replace_history(self, history: History) -> None:
+        """Put ``history`` in place (a rewind, a load): contexts are rebuilt, nested teams follow."""
         self.history = history
         self._contexts = {}
         state = history.state
@@ -507,58 +348,31 @@ class Team:
 
     # ----- state as a value, save and load -------------------------------------------------
 
+    @property
+    def options(self) -> dict[str, Any]:
+        """The options the team was built with (a copy): what `save` keeps and `fork` reuses."""
+        return dict(self._config)
+
     def state(self) -> TeamState:
         """The team's state now: who runs next, whether a run is open, what it cost (and its
         saved form, ``to_dict()``)."""
-        state = self.history.state
-        following = (state.open_turn,) if state.open_turn else self.mode_object.peek(state.mode, self.names)
-        nested = {p.name: p.state().to_dict() for p in self.participants if isinstance(p, Team)}
-        return TeamState(
-            name=self.name,
-            mode=self.mode,
-            events=len(self.transcript),
-            turns=state.turns,
-            usage=Usage(prompt_tokens=state.prompt_tokens, completion_tokens=state.completion_tokens),
-            stop_reason=state.stop_reason,
-            running=state.running,
-            next=tuple(following),
-            waiting=state.waiting,
-            values=state.mode,
-            data=state_data(self.name, self.mode, self.names, self._saveable(), self.transcript, nested),
-        )
+        from agentnb.core import team_state  # loaded when used: saving brings JSON and secrets
 
-    def _saveable(self) -> dict[str, Any]:
-        """The options as given, with a mode object that has no options saved by its name."""
-        config = dict(self._config)
-        mode = config["mode"]
-        if isinstance(mode, Mode) and mode.describe() in ("RoundRobin()", "Handoff()", "Sequential()"):
-            config["mode"] = mode.name
-        return config
+        return team_state.state_of(self, self._nested())
 
     def load_state(self, state: TeamState | dict[str, Any], *, where: str = "the saved state") -> None:
         """Put back a state from `state` (or its saved form); the participants and mode must match."""
-        self._check_idle("load_state()")
-        data = state.to_dict() if isinstance(state, TeamState) else state
-        events = check_state(data, where, self.names, self.mode)
-        history = self.history.prefix(0)  # stored: the loaded events are a new run
-        for event in events:
-            history.record(event)
-        self._set_history(history)
-        nested = data.get("nested") or {}
-        for p in self.participants:
-            if isinstance(p, Team) and p.name in nested:
-                p.load_state(nested[p.name], where=f"{where} (nested team {p.name!r})")
+        self.slot.check_idle("load_state()")
+        from agentnb.core import team_state
+
+        team_state.restore(self, state, where, self._nested())
         self.last_result = None
 
     def save(self, path: str | Path) -> Path:
-        """Write `state` to a JSON file (atomically); `Team.load` reads it back."""
-        path = Path(path)
-        try:
-            return write_json(path, scrub_state(self.state().to_dict()))
-        except (OSError, ValueError) as exc:
-            raise SavedFileError(
-                f"cannot save team {self.name!r} to {path}: {getattr(exc, 'strerror', None) or exc}"
-            ) from None
+        """Write `state` to a JSON file (atomically, secrets scrubbed); `Team.load` reads it back."""
+        from agentnb.core import team_state
+
+        return team_state.save(self, path)
 
     @classmethod
     def load(cls, path: str | Path, participants: Sequence[Any], **options: Any) -> Team:
@@ -569,68 +383,17 @@ class Team:
         object, function edges, an approver) must be passed again. A saved model naming a
         server is used only if you pass ``model=`` or confirm it with ``allow_servers=[url]``.
         """
-        where = str(path)
-        data = read_json(path, "team", {1})
-        config = config_for_load(data, where, options)
-        try:
-            team = cls(participants, **config)
-        except (ValueError, TypeError) as exc:
-            raise load_error(where, exc) from None
-        team.load_state(data, where=where)
-        return team
+        from agentnb.core import team_state
 
-    # ----- durable runs, and people who decide later (agentnb.core.durable, .waiting) ---------
-
-    @property
-    def run_id(self) -> str | None:
-        """The id of the team's run in its store (None: the team has no store)."""
-        writer = self.history.sink
-        return getattr(writer, "run_id", None)
-
-    def _stored_form(self) -> dict[str, Any]:
-        """What a store keeps with each run of this team: its saved form, without events."""
-        return state_data(self.name, self.mode, self.names, self._saveable(), (), {})
-
-    def pending(self) -> list[waiting.Pending]:
-        """What the team waits for: approvals of tool calls, or a person's answer (see ``approve``)."""
-        return waiting.pending(self.transcript, self.history.state, self.participant, self.approver_name)
-
-    def approve(self, call_id: str, *, edit: Any = None, comment: str = "") -> None:
-        """Approve a waiting tool call (``edit``: arguments to change); ``run()`` then runs it."""
-        self._decide(waiting.approval(self.pending(), call_id, True, comment, edit))
-
-    def reject(self, call_id: str, reason: str = "") -> None:
-        """Reject a waiting tool call; ``run()`` gives the agent the rejection and ``reason``."""
-        self._decide(waiting.approval(self.pending(), call_id, False, reason, None))
-
-    def answer(self, human: str, text: str) -> None:
-        """Give the waiting person's answer (their turn); ``run()`` goes on from it."""
-        self._decide(waiting.answer(self.pending(), human, text))
-
-    def _decide(self, event: Event) -> None:
-        self._check_idle("deciding")
-        durable.record_now(self.history, event)
+        return team_state.load(cls, path, participants, options)
 
     # ----- a Team is also a participant ----------------------------------------------------
 
     def turn(self, thread: Sequence[Event], ctx: TurnContext) -> AsyncIterator[Event]:
         """Run this team on what the outer conversation said since its last turn."""
-        return self._nested_turn(thread, ctx)
+        return nested_turn(self, thread, ctx)
 
-    async def _nested_turn(self, thread: Sequence[Event], ctx: TurnContext) -> AsyncIterator[Event]:
-        if self.model is None and ctx.fallback is not None:
-            self._outer_model = ctx.fallback
-        news: list[TextMessage] = []
-        for i in range(len(thread) - 1, -1, -1):
-            event = thread[i]
-            if isinstance(event, TextMessage) and not event.scope:
-                if event.source == self.name:
-                    break
-                news.append(event)
-        news.reverse()
-        task = "\n\n".join(e.content if e.source == USER else f"{e.source}: {e.content}" for e in news)
-        async for event in self.stream(task or None):
-            scope = f"{self.name}/{event.scope}" if event.scope else self.name
-            yield dataclasses.replace(event, scope=scope, step=ctx.step or event.step)
-        result = self.last_result
-        yield TextMessage(source=self.name, content=(result.final if result else None) or "", step=ctx.step)
+    def use_outer_model(self, outer: Callable[[], Model]) -> None:
+        """As a nested team without a model of its own, use the outer team's (resolved if used)."""
+        if self.model is None:
+            self._outer_model = outer

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from agentnb.core.errors import SavedFileError
+from agentnb.core.errors import AgentnbError, SavedFileError
 from agentnb.core.events import Usage, event_from_data, events_to_data
-from agentnb.core.saved import check_envelope, envelope
+from agentnb.core.saved import check_envelope, envelope, read_json, write_json
+from agentnb.core.secrets import scrub_state
 from agentnb.core.servers import UntrustedServerError, check_spec_from_file
 
 KIND, VERSION = "team", 1
+SIMPLE_MODES = ("RoundRobin()", "Handoff()", "Sequential()")
 PLAIN = (type(None), bool, int, float, str)
 
 
@@ -53,7 +56,9 @@ def saved_config(config: Mapping[str, Any]) -> dict[str, Any]:
     saved: dict[str, Any] = {}
     code: list[str] = []
     for key, value in config.items():
-        if isinstance(value, PLAIN):
+        if key == "mode" and not isinstance(value, str) and value.describe() in SIMPLE_MODES:
+            saved[key] = value.name  # a mode object without options is saved by its name
+        elif isinstance(value, PLAIN):
             saved[key] = value
         elif key == "edges":
             edges = [Edge(*e) if isinstance(e, tuple) else e for e in value]
@@ -107,7 +112,7 @@ def check_state(data: Any, where: str, names: Sequence[str], mode: str) -> list[
     for i, item in enumerate(data.get("transcript") or []):
         try:
             events.append(event_from_data(item))
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, AgentnbError) as exc:  # a plan edited into a cycle: PlanError
             kind = item.get("type") if isinstance(item, dict) else type(item).__name__
             first = str(exc).splitlines()
             detail = "; ".join(line.strip() for line in first[1:3]) or first[0]
@@ -146,6 +151,58 @@ def config_for_load(data: Mapping[str, Any], where: str, options: Mapping[str, A
     return {**config, **options}
 
 
-def load_error(where: str, exc: Exception) -> SavedFileError:
-    """A saved team's options that do not build a team, as a `SavedFileError` naming the file."""
-    return SavedFileError(f"{where}: the saved team cannot be rebuilt: {exc}")
+def state_of(team: Any, nested_teams: Sequence[Any]) -> TeamState:
+    """``team.state()``: the state now, who runs next, and the saved form (with its nested teams')."""
+    state = team.history.state
+    following = (state.open_turn,) if state.open_turn else team.mode_object.peek(state.mode, team.names)
+    nested = {p.name: p.state().to_dict() for p in nested_teams}
+    return TeamState(
+        name=team.name,
+        mode=team.mode,
+        events=len(team.transcript),
+        turns=state.turns,
+        usage=Usage(prompt_tokens=state.prompt_tokens, completion_tokens=state.completion_tokens),
+        stop_reason=state.stop_reason,
+        running=state.running,
+        next=tuple(following),
+        waiting=state.waiting,
+        values=state.mode,
+        data=state_data(team.name, team.mode, team.names, team.options, team.transcript, nested),
+    )
+
+
+def restore(team: Any, state: TeamState | Mapping[str, Any], where: str, nested_teams: Sequence[Any]) -> None:
+    """``team.load_state``: put back a saved state that fits the team (and its nested teams)."""
+    data = state.to_dict() if isinstance(state, TeamState) else state
+    events = check_state(data, where, team.names, team.mode)
+    history = team.history.prefix(0)  # a stored team's loaded events are a new run
+    for event in events:
+        history.record(event)
+    team.replace_history(history)
+    nested = data.get("nested") or {}
+    for p in nested_teams:
+        if p.name in nested:
+            p.load_state(nested[p.name], where=f"{where} (nested team {p.name!r})")
+
+
+def save(team: Any, path: str | Path) -> Path:
+    """``team.save``: the saved form, with every secret scrubbed, written atomically."""
+    path = Path(path)
+    try:
+        return write_json(path, scrub_state(team.state().to_dict()))
+    except (OSError, ValueError) as exc:
+        why = getattr(exc, "strerror", None) or exc
+        raise SavedFileError(f"cannot save team {team.name!r} to {path}: {why}") from None
+
+
+def load(cls: type, path: str | Path, participants: Sequence[Any], options: Mapping[str, Any]) -> Any:
+    """``Team.load``: a team of ``participants`` with the state and options saved at ``path``."""
+    where = str(path)
+    data = read_json(path, KIND, {VERSION})
+    config = config_for_load(data, where, options)
+    try:
+        team = cls(participants, **config)
+    except (ValueError, TypeError) as exc:
+        raise SavedFileError(f"{where}: the saved team cannot be rebuilt: {exc}") from None
+    team.load_state(data, where=where)
+    return team

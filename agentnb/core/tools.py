@@ -16,24 +16,13 @@ import inspect
 import json
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import (
-    TYPE_CHECKING,
-    Annotated,
-    Any,
-    ClassVar,
-    Protocol,
-    get_args,
-    get_origin,
-    get_type_hints,
-    runtime_checkable,
-)
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, get_args, get_origin, get_type_hints
 
 from agentnb.core.errors import ConfigError
 from agentnb.core.events import ToolCall
+from agentnb.core.toolsets import is_toolset
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
@@ -247,45 +236,6 @@ def documentation(fn: Any) -> str:
     """The docstring that describes ``fn``: its own, a partial's wrapped callable's, or ``__call__``'s."""
     fn = _unwrapped(fn)
     return inspect.getdoc(fn) or inspect.getdoc(call_target(fn)) or ""
-
-
-@runtime_checkable
-class Toolset(Protocol):
-    """Tools known only when a run uses them, such as the tools an MCP server lists once it is
-    connected. An agent given a toolset asks it for its tools when each turn starts."""
-
-    name: str
-
-    async def tools_for_run(self) -> Sequence[Tool]: ...
-
-
-def is_toolset(obj: Any) -> bool:
-    """True for an object that supplies tools at run time (see `Toolset`), not a tool itself."""
-    return not isinstance(obj, Tool) and isinstance(obj, Toolset)
-
-
-ProgressReporter = Callable[[float, "float | None", str], None]
-_progress: ContextVar[ProgressReporter | None] = ContextVar("agentnb_tool_progress", default=None)
-
-
-def _ignore_progress(progress: float, total: float | None, message: str) -> None:
-    """The reporter outside a tool call that streams progress."""
-
-
-def progress_reporter() -> ProgressReporter:
-    """The function that reports the running tool call's progress (progress, total, message);
-    take it when the call starts: it may be called later from another task."""
-    return _progress.get() or _ignore_progress
-
-
-@contextmanager
-def reporting_progress(reporter: ProgressReporter | None) -> Iterator[None]:
-    """Within the block, `progress_reporter` returns ``reporter``."""
-    token = _progress.set(reporter)
-    try:
-        yield
-    finally:
-        _progress.reset(token)
 
 
 def as_tool(obj: Tool | Callable[..., Any]) -> Tool:

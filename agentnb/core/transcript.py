@@ -20,13 +20,14 @@ from agentnb.core.events import Event
 class Transcript(Sequence[Event]):
     """The events of a conversation; build new versions with `prefix`, never by editing."""
 
-    __slots__ = ("_counts", "_lists", "_own", "_starts")
+    __slots__ = ("_base", "_counts", "_lists", "_own", "_starts")
 
     def __init__(self, events: Iterable[Event] = ()) -> None:
         self._lists: tuple[Sequence[Event], ...] = ()  # shared segments, oldest first
         self._counts: tuple[int, ...] = ()  # how many events of each segment belong to this version
         self._starts: tuple[int, ...] = ()  # the index of each segment's first event
         self._own: list[Event] = list(events)
+        self._base = 0  # how many events the shared segments hold (fixed for a version)
 
     @classmethod
     def over(cls, events: Sequence[Event]) -> Transcript:
@@ -35,14 +36,11 @@ class Transcript(Sequence[Event]):
         view = cls()
         if len(events):
             view._lists, view._counts, view._starts = (events,), (len(events),), (0,)
+            view._base = len(events)
         return view
 
-    @property
-    def _base_len(self) -> int:
-        return self._starts[-1] + self._counts[-1] if self._lists else 0
-
     def __len__(self) -> int:
-        return self._base_len + len(self._own)
+        return self._base + len(self._own)
 
     @overload
     def __getitem__(self, index: int) -> Event: ...
@@ -61,7 +59,7 @@ class Transcript(Sequence[Event]):
             index += n
         if not 0 <= index < n:
             raise IndexError(f"transcript index {index} out of range (it has {n} events)")
-        base = self._base_len
+        base = self._base
         if index >= base:
             return self._own[index - base]
         i = bisect.bisect_right(self._starts, index) - 1
@@ -71,7 +69,7 @@ class Transcript(Sequence[Event]):
         """Events ``start`` to ``stop`` (already clipped), oldest first."""
         if start >= stop:
             return []
-        base = self._base_len
+        base = self._base
         if start >= base:
             return self._own[start - base : stop - base]
         out: list[Event] = []
@@ -99,6 +97,12 @@ class Transcript(Sequence[Event]):
     def __repr__(self) -> str:
         return f"Transcript({len(self)} events)"
 
+    def since(self, start: int) -> list[Event]:
+        """The events from position ``start`` on (the recent ones: what incremental readers need)."""
+        if start >= self._base:
+            return self._own[start - self._base :]
+        return self._range(start, len(self))
+
     def append(self, event: Event) -> None:
         self._own.append(event)
 
@@ -115,13 +119,14 @@ class Transcript(Sequence[Event]):
         if self._own:
             lists.append(self._own)
             counts.append(len(self._own))
-            starts.append(self._base_len)
+            starts.append(self._base)
         keep = bisect.bisect_left(starts, k)  # segments that start before k
         lists, counts, starts = lists[:keep], counts[:keep], starts[:keep]
         if lists:
             counts[-1] = min(counts[-1], k - starts[-1])
         view = Transcript()
         view._lists, view._counts, view._starts = tuple(lists), tuple(counts), tuple(starts)
+        view._base = starts[-1] + counts[-1] if lists else 0
         return view
 
     def depth(self) -> int:

@@ -11,6 +11,7 @@ approval ends the turn with a waiting `Stop`; the turn resumed once they decided
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -34,9 +35,11 @@ from agentnb.core.events import (
     ToolCalls,
     ToolProgress,
     ToolResult,
+    Usage,
 )
-from agentnb.core.lifecycle import Pace
+from agentnb.core.lifecycle import YIELD_EVERY, Pace
 from agentnb.core.model import Model, ModelError, ModelReply, ModelRequest
+from agentnb.core.policies import Full
 from agentnb.core.structured import readable, validate_reply
 from agentnb.core.words import plural
 
@@ -70,21 +73,18 @@ class AgentTurn:
     """The progress of one turn: tool rounds used, failures in a row, the structured retry."""
 
     def __init__(
-        self, agent: Any, thread: Sequence[Event], ctx: TurnContext, model: Model, listed: Sequence[Any] = ()
+        self, agent: Any, thread: Sequence[Event], ctx: TurnContext, model: Model, tools: Sequence[Any] = ()
     ) -> None:
         self.agent, self.thread, self.ctx, self.model = agent, thread, ctx, model
         self.name = agent.name
         self.memo = ctx.memo if ctx.memo is not None else agent.new_context()
-        tools = [*agent.all_tools(), *ctx.extra_tools, *listed]
-        self.by_name = {t.name: t for t in tools}
-        self.schemas = [t.schema for t in tools]
+        self.by_name = {t.name: t for t in tools} if tools else {}
+        self.schemas = [t.schema for t in tools] if tools else []
         output_type = ctx.output_type or agent.output_type
         self.output_type = output_type
-        self.output_schema = output_type.model_json_schema() if output_type is not None else None
+        self.output_schema = schema_of(output_type) if output_type is not None else None
         self.output_name = output_type.__name__ if output_type is not None else "output"
-        self.runner = CallRunner(
-            self.name, ctx.step, ctx.approver, ctx.approver_name, agent.max_tool_iterations
-        )
+        self._runner: CallRunner | None = None
         self.rounds = 0  # tool-call rounds this turn
         self.failures = 0  # unusable replies or failed tool rounds in a row
         self.retried = False  # the one structured-output retry is used
@@ -129,18 +129,23 @@ class AgentTurn:
         """The next model call: the agent's context as its policy chooses, a snapshot."""
         agent, memo = self.agent, self.memo
         memo.update(self.thread)
-        system, memo.reserve = agent.system_with(memo, self.note)
-        selection = agent.context.select(memo)
-        offer = self.offering
+        offer = self.rounds < agent.max_tool_iterations
+        schemas = self.schemas
+        if self.note is None and agent.context.__class__ is Full:  # the usual case, without detours
+            messages, tokens = memo.view(), memo.cumulative[-1]
+        else:
+            system, memo.reserve = agent.system_with(memo, self.note)
+            selection = agent.context.select(memo)
+            messages, tokens = selection.messages(memo, system), selection.tokens(memo) + memo.reserve
         request = ModelRequest(
-            agent=self.name,
-            messages=selection.messages(memo, system),
-            tools=self.schemas if offer else [],
-            tool_choice="auto" if offer and self.schemas else "none",
-            output_schema=self.output_schema,
-            output_name=self.output_name,
-            prompt_tokens=selection.tokens(memo) + memo.reserve,
-            settings=agent.model_settings,
+            self.name,
+            messages,
+            schemas if offer else [],
+            "auto" if offer and schemas else "none",
+            self.output_schema,
+            self.output_name,
+            tokens,
+            agent.model_settings,
         )
         return agent.prepared(request) if agent.prepare is not None else request
 
@@ -212,6 +217,15 @@ class AgentTurn:
         why = f"{self.name}: {plural(self.failures, 'tool-call round')} in a row failed (last: {last})"
         return Stop(source=self.name, reason=why, step=step)
 
+    @property
+    def runner(self) -> CallRunner:
+        """What runs this turn's tool calls (made at the first call: most turns make none)."""
+        if self._runner is None:
+            ctx = self.ctx
+            rounds = self.agent.max_tool_iterations
+            self._runner = CallRunner(self.name, ctx.step, ctx.approver, ctx.approver_name, rounds)
+        return self._runner
+
     async def calls(self, calls: Sequence[ToolCall], offered: bool = True) -> AsyncIterator[Event]:
         """Run a round's calls (``offered``: tools were offered in that request); yield the
         progress tools report while they run, then the results in call order, then how the
@@ -241,27 +255,33 @@ async def agent_turn(agent: Any, thread: Sequence[Event], ctx: TurnContext) -> A
     model = ctx.model if ctx.model is not None else agent.own_model()
     if model is None:
         raise ValueError(f"agent {agent.name!r} has no model; give it one or run it in a team")
-    tools = [*agent.all_tools(), *ctx.extra_tools]
-    listed = await agent.toolset_tools({t.name for t in tools}) if agent.toolsets else []
-    turn = AgentTurn(agent, thread, ctx, model, listed)
+    tools = agent.tools if agent.memory is None else agent.all_tools()
+    if ctx.extra_tools:
+        tools = [*tools, *ctx.extra_tools]
+    if agent.toolsets:
+        tools = [*tools, *await agent.toolset_tools({t.name for t in tools})]
+    turn = AgentTurn(agent, thread, ctx, model, tools)
     pace = ctx.pace if ctx.pace is not None else Pace()
     if ctx.resume:
         pending = turn.unanswered()
         if pending is not None:
             async for event in turn.calls(pending.calls):
                 yield event
-    if agent.summarizes and not turn.done:
+    if (agent.memory is not None or agent.summarizes) and not turn.done:
         turn.memo.update(thread)
-        async for event in agent.summarize(turn.memo, model, ctx.step):
-            yield event
-    if agent.memory is not None and not turn.done:
-        turn.memo.update(thread)
-        turn.note = await asyncio.to_thread(agent.memory_note, turn.memo)
+        if agent.summarizes:
+            async for event in agent.summarize(turn.memo, model, ctx.step):
+                yield event
+        if agent.memory is not None:
+            turn.note = await asyncio.to_thread(agent.memory_note, turn.memo)
     stream_tokens, name, step = ctx.stream_tokens, agent.name, ctx.step
+    asked = model.name
     while not turn.done:
-        await pace.tick()  # Stop buttons, timeouts and other teams can cut in
-        request = turn.request()
+        pace.calls += 1
+        if pace.calls % YIELD_EVERY == 1:
+            await asyncio.sleep(0)  # Stop buttons, timeouts and other teams can cut in (see Pace)
         offered = turn.offering
+        request = turn.request()
         started = time.time()
         first: float | None = None
         reply: Any = None
@@ -274,10 +294,23 @@ async def agent_turn(agent: Any, thread: Sequence[Event], ctx: TurnContext) -> A
             else:
                 reply = chunk
         reply = checked_reply(model, reply)
+        text = reply.text
+        if not reply.tool_calls and turn.output_type is None and text.strip():  # a plain reply: the turn ends
+            yield TextMessage(
+                source=name,
+                step=step,
+                usage=reply.usage,
+                model=reply.model,
+                request_model=asked,
+                started_at=started,
+                first_token_at=first,
+                content=text,
+            )
+            return
         timing = {
             "usage": reply.usage,
             "model": reply.model,
-            "request_model": getattr(model, "name", None),
+            "request_model": asked,
             "started_at": started,
             "first_token_at": first,
         }
@@ -294,8 +327,17 @@ async def agent_turn(agent: Any, thread: Sequence[Event], ctx: TurnContext) -> A
             yield turn.on_text(reply.text, timing)
 
 
+@functools.cache
+def schema_of(output_type: Any) -> dict[str, Any]:
+    """An output type's JSON schema (built once per type: building one costs milliseconds)."""
+    return output_type.model_json_schema()
+
+
 def checked_reply(model: Any, reply: Any) -> ModelReply:
     """The model's final reply, or a `ModelError` that says which model sent what instead."""
+    usual = reply.__class__ is ModelReply and reply.text.__class__ is str and reply.usage.__class__ is Usage
+    if usual and (not reply.tool_calls or all(c.__class__ is ToolCall for c in reply.tool_calls)):
+        return reply  # the usual case, checked fast
     who = getattr(model, "name", type(model).__name__)
     if reply is None:
         raise ModelError(f"model {who!r} ended its stream without a reply (a ModelReply must come last)")

@@ -11,11 +11,12 @@ keep deterministic saved outputs.
 from __future__ import annotations
 
 import contextlib
-import html
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from agentnb.views.verdict import verdict_html, verdict_markdown, verdict_text
 
 Grader = Callable[[Any], "str | None"]
 
@@ -72,24 +73,16 @@ class Verdict:
         return self.ok
 
     def __str__(self) -> str:
-        mark = "✓" if self.ok else "✗"
-        return f"{mark} Exercise {self.exercise} ({self.title}): {self.message}"
+        return verdict_text(self.exercise, self.title, self.ok, self.message)
 
     def __repr__(self) -> str:
         return str(self)
 
     def _repr_markdown_(self) -> str:
-        mark = "✓" if self.ok else "Hint:"
-        return f"{mark} **Exercise {self.exercise}** ({self.title}): {self.message}"
+        return verdict_markdown(self.exercise, self.title, self.ok, self.message)
 
     def _repr_html_(self) -> str:
-        colour, mark = ("#15803d", "✓") if self.ok else ("#b45309", "Hint:")
-        return (
-            f'<div class="agentnb-check tex2jax_ignore mathjax_ignore" style="border-left:4px solid {colour};'
-            f'padding:4px 10px;font-family:system-ui,sans-serif;font-size:14px">'
-            f"<b>Exercise {html.escape(self.exercise)}</b> · {html.escape(self.title)}<br>"
-            f'<span style="color:{colour}"><b>{mark}</b></span> {html.escape(self.message)}</div>'
-        )
+        return verdict_html(self.exercise, self.title, self.ok, self.message)
 
 
 def _load(exercise_id: str) -> Exercise:

@@ -33,7 +33,7 @@ _LAZY = {
     "Labelled": "judge",
     "Verdict": "judge",
     "calibrate": "judge",
-    "CaseSummary": "report",
+    "CaseSummary": "cases",
     "EvalReport": "report",
     "load_report": "report",
     "Comparison": "comparison",

@@ -4,30 +4,21 @@ A pass rate that went from 3/5 to 4/5 has not clearly improved: the two 95% inte
 overlap widely. `Comparison` calls a change *improved* or *regressed* only when the
 intervals do not overlap, and *better* or *worse (within noise)* otherwise, so a student
 learns to ask for more runs before believing a difference. Costs (tokens, turns) count as
-changed beyond ±5%.
+changed beyond ±5%. `agentnb.views` draws a comparison as tables.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agentnb.evals.report import EvalReport, number, rate_tone
-from agentnb.evals.stats import Rate, percent
-from agentnb.views.tables import Block, Cell, Rendered, Table, Title, cells
+from agentnb.core.plugins import Readable
+from agentnb.evals.cases import Outcome
+from agentnb.evals.stats import Rate
 
 COST_TOLERANCE = 0.05
 IMPROVED, REGRESSED = "improved", "regressed"
 BETTER, WORSE = "better (within noise)", "worse (within noise)"
 SAME, NEW, REMOVED = "same", "new", "removed"
-TONE = {
-    IMPROVED: "good",
-    REGRESSED: "bad",
-    BETTER: "",
-    WORSE: "",
-    SAME: "muted",
-    NEW: "muted",
-    REMOVED: "muted",
-}
 
 
 def rate_verdict(before: Rate | None, after: Rate | None) -> str:
@@ -55,22 +46,6 @@ def cost_verdict(before: float | None, after: float | None) -> str:
     return IMPROVED if after < before else REGRESSED
 
 
-def points(before: Rate | None, after: Rate | None) -> str:
-    if before is None or after is None:
-        return ""
-    delta = round((after.value - before.value) * 100)
-    return f"{delta:+d} pts" if delta else "±0"
-
-
-def relative(before: float | None, after: float | None) -> str:
-    if before is None or after is None:
-        return ""
-    if before == 0:
-        return "±0%" if after == 0 else "new cost"
-    change = round((after - before) / before * 100)
-    return f"{change:+d}%" if change else "±0%"
-
-
 @dataclass(frozen=True)
 class Change:
     """One line of the comparison: what, before, after, and the verdict."""
@@ -81,7 +56,7 @@ class Change:
     verdict: str
 
 
-class Comparison(Rendered):
+class Comparison(Readable):
     """A candidate eval report side by side with its baseline (``candidate.compare(baseline)``).
 
     ``cases`` compares pass rates per case, ``evaluators`` per assertion over all runs,
@@ -89,8 +64,8 @@ class Comparison(Rendered):
     cases whose change is beyond the noise.
     """
 
-    def __init__(self, baseline: EvalReport, candidate: EvalReport) -> None:
-        if not isinstance(baseline, EvalReport) or not isinstance(candidate, EvalReport):
+    def __init__(self, baseline: Outcome, candidate: Outcome) -> None:
+        if not isinstance(baseline, Outcome) or not isinstance(candidate, Outcome):
             raise TypeError(
                 "compare two eval reports (what agentnb.evals.evaluate returns, or load_report(path))"
             )
@@ -131,59 +106,7 @@ class Comparison(Rendered):
     def __repr__(self) -> str:
         return self.text()
 
-    def blocks(self) -> list[Block]:
-        counts = {
-            v: sum(c.verdict == v for c in self.cases) for v in (IMPROVED, REGRESSED, BETTER, WORSE, SAME)
-        }
-        detail = ", ".join(f"{n} {v}" for v, n in counts.items() if n or v in (IMPROVED, REGRESSED))
-        overall = self.overall
-        detail += f" · all runs: {_rate(overall.before)} → {_rate(overall.after)} ({overall.verdict})"
-        head = ["baseline " + self.baseline.name, "candidate " + self.candidate.name, "change", "verdict"]
-        blocks: list[Block] = [
-            Title(f"Candidate {self.candidate.name} vs baseline {self.baseline.name}", detail)
-        ]
-        rows = [self._rate_row(c) for c in self.cases]
-        blocks.append(Table(["case", *head], rows, {1, 2, 3}, [self._rate_row(overall)]))
-        if self.evaluators:
-            blocks.append(
-                Table(["evaluator", *head], [self._rate_row(c) for c in self.evaluators], {1, 2, 3})
-            )
-        cost_rows = [self._cost_row(c) for c in self.costs if c.before is not None or c.after is not None]
-        if cost_rows:
-            blocks.append(Table(["cost", *head], cost_rows, {1, 2, 3}))
-        return blocks
 
-    def _rate_row(self, change: Change) -> list[Cell]:
-        before, after = change.before, change.after
-        assert before is None or isinstance(before, Rate)
-        assert after is None or isinstance(after, Rate)
-        return cells(
-            change.name,
-            Cell(_rate(before), rate_tone(before) if before else "muted"),
-            Cell(_rate(after), rate_tone(after) if after else "muted"),
-            points(before, after),
-            Cell(change.verdict, TONE[change.verdict]),  # type: ignore[arg-type]
-        )
-
-    def _cost_row(self, change: Change) -> list[Cell]:
-        before, after = change.before, change.after
-        assert not isinstance(before, Rate) and not isinstance(after, Rate)
-        digits = 0 if change.name.startswith("tokens") else 1
-        return cells(
-            change.name,
-            number(before, digits),
-            number(after, digits),
-            relative(before, after),
-            Cell(change.verdict, TONE[change.verdict]),  # type: ignore[arg-type]
-        )
-
-
-def _rate(rate: Rate | float | None) -> str:
-    if not isinstance(rate, Rate):
-        return "–"
-    return f"{rate.passed}/{rate.runs} = {percent(rate.value)} {rate.interval_text()}"
-
-
-def compare(baseline: EvalReport, candidate: EvalReport) -> Comparison:
+def compare(baseline: Outcome, candidate: Outcome) -> Comparison:
     """``candidate`` side by side with ``baseline``."""
     return Comparison(baseline, candidate)

@@ -19,10 +19,10 @@ from pydantic import BaseModel, Field
 from pydantic_evals.evaluators import EvaluationReason, Evaluator, EvaluatorContext
 
 from agentnb.core.agent import Agent
+from agentnb.core.plugins import Readable
 from agentnb.core.team import Team
 from agentnb.core.words import short
-from agentnb.evals.stats import agreement, cohens_kappa, percent
-from agentnb.views.tables import Block, Cell, Notes, Rendered, Table, Title, cells
+from agentnb.evals.stats import agreement, cohens_kappa
 
 JUDGE_ROLE = (
     "You are a strict, fair grader. You read a task, an answer and a rubric, and decide whether the "
@@ -150,7 +150,7 @@ def kappa_words(kappa: float) -> str:
     return "substantial" if kappa <= 0.8 else "almost perfect"
 
 
-class Calibration(Rendered):
+class Calibration(Readable):
     """How a judge's verdicts compare with hand labels: agreement, Cohen's kappa, the disagreements."""
 
     def __init__(self, judge: Judge, examples: Sequence[Labelled], verdicts: Sequence[Verdict]) -> None:
@@ -175,34 +175,6 @@ class Calibration(Rendered):
     def __repr__(self) -> str:
         n = len(self.examples)
         return f"Calibration(examples={n}, agreement={self.agreement:.2f}, kappa={self.kappa:.2f})"
-
-    def blocks(self) -> list[Block]:
-        n = len(self.examples)
-        agreed = round(self.agreement * n)
-        detail = (
-            f"agrees with the hand labels on {agreed}/{n} ({percent(self.agreement)}); "
-            f"Cohen's kappa {self.kappa:.2f} ({kappa_words(self.kappa)})"
-        )
-        c = self.confusion
-        table = Table(
-            ["", "judge: pass", "judge: fail"],
-            [
-                cells("hand label: pass", Cell(str(c[True, True]), "good"), Cell(str(c[True, False]), "bad")),
-                cells(
-                    "hand label: fail", Cell(str(c[False, True]), "bad"), Cell(str(c[False, False]), "good")
-                ),
-            ],
-            {1, 2},
-        )
-        blocks: list[Block] = [Title("Judge calibration", detail), table]
-        if self.disagreements:
-            items = [
-                f"{short(as_text(e.output), 80)!r}: hand label {'pass' if e.passed else 'fail'}, "
-                f"judge {'pass' if v.passed else 'fail'} ({short(v.reason, 120)})"
-                for e, v in self.disagreements
-            ]
-            blocks.append(Notes("Disagreements", items))
-        return blocks
 
 
 async def calibrate(judge: Judge, examples: Iterable[Any], *, max_concurrency: int = 8) -> Calibration:

@@ -97,7 +97,7 @@ def lifecycle(progress: Progress) -> Callable[[Any], Any]:
     """A pydantic-evals case lifecycle that advances ``progress`` when a case's run is evaluated."""
     from pydantic_evals.lifecycle import CaseLifecycle
 
-    from agentnb.evals.report import passed
+    from agentnb.evals.cases import passed
 
     class Advance(CaseLifecycle[Any, Any, Any]):
         async def teardown(self, result: Any) -> None:

@@ -281,7 +281,7 @@ def worker_error(error: Any) -> BaseException:
 
 
 def missing_module(error: BaseException) -> str:
-    """"No module named ..." when a worker failed to unpickle a case for want of a module, else ''."""
+    """ "No module named ..." when a worker failed to unpickle a case for want of a module, else ''."""
     found = re.search(r"No module named '[^']+'", str(error))
     return found.group(0) if found else ""
 

@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from pydantic_evals import Case, Dataset
-from pydantic_evals.evaluators import Evaluator
+from pydantic_evals.evaluators import (
+    Contains,
+    Equals,
+    EqualsExpected,
+    Evaluator,
+    IsInstance,
+    LLMJudge,
+    MaxDuration,
+)
 
 from agentnb.core.result import PendingRun, TeamResult
 from agentnb.core.servers import check_spec_from_file
@@ -22,7 +30,7 @@ from agentnb.evals.evaluators import EVALUATORS
 from agentnb.evals.judge import Judge
 from agentnb.evals.progress import Progress, choose, lifecycle
 from agentnb.evals.report import EvalReport
-from agentnb.evals.task import AgentTask, Backend, case_lifecycle, needs_spans
+from agentnb.evals.task import AgentTask, Backend, case_lifecycle
 
 DEFAULT_REPEAT = 5
 DEFAULT_CONCURRENCY = 10
@@ -36,6 +44,16 @@ class PendingEval(PendingRun):
             "This eval has not started: write `report = await evaluate(...)` in a notebook or async "
             "code, or call `evaluate_sync(...)` anywhere."
         )
+
+
+def needs_spans(evaluators: Any) -> bool:
+    """Whether any evaluator may read the span tree: any one not known to leave it alone may.
+
+    Known: pydantic-evals' evaluators of outputs and agentnb's own (exact classes: a
+    subclass may read anything).
+    """
+    spanless = {Contains, Equals, EqualsExpected, IsInstance, LLMJudge, MaxDuration, Judge, *EVALUATORS}
+    return any(type(e) not in spanless for e in evaluators)
 
 
 def as_dataset(

@@ -25,7 +25,7 @@ from agentnb.core.events import ErrorEvent, SpeakerSelected, TextMessage, ToolCa
 from agentnb.core.result import TeamResult
 from agentnb.core.team import Team
 from agentnb.evals.facts import run_facts
-from agentnb.trace.tracer import capture_from_env
+from agentnb.trace.attributes import capture_from_env
 
 RUN_KEY = "agentnb.run"  # case attribute: the TeamResult (kept in memory, never saved)
 FACTS_KEY = "agentnb.facts"  # case attribute: the run's facts as JSON-ready data (saved)
@@ -196,21 +196,6 @@ class LocalBackend:
 
     def __repr__(self) -> str:
         return "LocalBackend()"
-
-
-def needs_spans(evaluators: Any) -> bool:
-    """Whether any evaluator may read the span tree: any one not known to leave it alone may.
-
-    Known: pydantic-evals' evaluators of outputs and agentnb's own (exact classes: a
-    subclass may read anything).
-    """
-    from pydantic_evals.evaluators import Contains, Equals, EqualsExpected, IsInstance, LLMJudge, MaxDuration
-
-    from agentnb.evals.evaluators import EVALUATORS
-    from agentnb.evals.judge import Judge
-
-    spanless = {Contains, Equals, EqualsExpected, IsInstance, LLMJudge, MaxDuration, Judge, *EVALUATORS}
-    return any(type(e) not in spanless for e in evaluators)
 
 
 MODEL_CALLS = (TextMessage, ToolCalls, ErrorEvent, SpeakerSelected)  # the events of a `chat` span

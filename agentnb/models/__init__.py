@@ -7,7 +7,7 @@ from agentnb.core.model import Model, ModelError, ModelReply, ModelRequest, comp
 from agentnb.models.auto import AutoModel
 from agentnb.models.base import OfflineModel
 from agentnb.models.scripted import FunctionModel, ScriptedModel, call, handoff
-from agentnb.models.spec import check_spec, default, describe_default, resolve, scripted, set_default
+from agentnb.models.spec import check_spec, default, describe_default, record, resolve, scripted, set_default
 
 __all__ = [
     "AutoModel",
@@ -44,7 +44,6 @@ _LAZY = {
     "LocalModel": "agentnb.models.local",
     "RecordingModel": "agentnb.models.cassette",
     "ReplayModel": "agentnb.models.cassette",
-    "record": "agentnb.models.cassette",
     "replay": "agentnb.models.cassette",
     "CachedModel": "agentnb.models.cache",
     "cached": "agentnb.models.cache",

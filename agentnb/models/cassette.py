@@ -1,6 +1,7 @@
 """Record a live run to a JSON cassette, and replay it offline, deterministically.
 
-``record(model, "run.json")`` wraps a model: every call goes through to it, and each
+``record(model, "run.json")`` (`agentnb.models.spec.record`: it also takes a spec string)
+wraps a model in a `RecordingModel`: every call goes through to it, and each
 finished interaction (request, reply, usage, model name and the streamed deltas) is appended
 to the cassette file at once, so an interrupted run still leaves a valid cassette and a long
 recording writes each interaction once (see `cassette_file`).
@@ -164,13 +165,6 @@ def load(path: str | Path) -> list[dict[str, Any]]:
     for number, entry in enumerate(interactions, 1):
         decode(entry, f"cassette {path} interaction {number}")  # fail now, naming the bad one
     return interactions
-
-
-def record(model: Model | str, path: str | Path, *, secrets: Iterable[str] = ()) -> RecordingModel:
-    """Wrap ``model`` (a model or a spec string) so its run is recorded to ``path``."""
-    from agentnb.models.spec import resolve
-
-    return RecordingModel(resolve(model), path, secrets=secrets)
 
 
 def replay(path: str | Path, *, strict: bool = True) -> ReplayModel:

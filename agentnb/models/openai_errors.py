@@ -1,7 +1,9 @@
 """Failures of OpenAI-compatible servers, said for people: what failed, where, what to do.
 
 Every message goes through `redact`, so neither the key nor a header secret ever shows,
-not even in the masked ``sk-ab***`` form some servers echo back.
+not even in the masked ``sk-ab***`` form some servers echo back. The messages describe the
+model through `Endpoint` (an `agentnb.models.openai_compat.OpenAIModel` is one), so the model
+module depends on this one and not the other way round.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from agentnb.core.model import ModelError, ModelRequest
 from agentnb.core.secrets import public_url
@@ -17,10 +19,21 @@ from agentnb.models.openai_request import Plan
 from agentnb.models.openai_retry import transient
 from agentnb.models.openai_stream import Assembly, StreamCut
 
-if TYPE_CHECKING:
-    from agentnb.models.openai_compat import OpenAIModel
-
 KEY_PATTERN = re.compile(r"\b(sk-[A-Za-z0-9_-]{2})[A-Za-z0-9_*-]+")
+
+
+class Endpoint(Protocol):
+    """What a failure message says about the model that failed."""
+
+    name: str  # the model's spec, e.g. openai:gpt-4o-mini
+    model: str  # the model name sent to the server
+    base_url: str
+    api_key_env: str
+    timeout: float
+
+    def secrets(self) -> list[str]: ...
+
+    def withheld_env_key(self) -> bool: ...
 
 
 class ServerError(ModelError):
@@ -42,13 +55,13 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return KEY_PATTERN.sub(r"\1***", text)
 
 
-def _server_says(model: OpenAIModel, exc: Any) -> str:
+def _server_says(model: Endpoint, exc: Any) -> str:
     message = redact(str(getattr(exc, "message", "") or ""), model.secrets()).strip()
     return f": {message[:300]}" if message else ""
 
 
 def status_error(
-    model: OpenAIModel, exc: Any, request: ModelRequest, plan: Plan, attempts: int, started: float
+    model: Endpoint, exc: Any, request: ModelRequest, plan: Plan, attempts: int, started: float
 ) -> ServerError:
     """The error for an HTTP status the model gives up on, with what to do about it."""
     status = exc.status_code
@@ -94,7 +107,7 @@ def status_error(
     return ServerError(message, status=status)
 
 
-def connection_error(model: OpenAIModel, exc: BaseException, attempts: int) -> ServerError:
+def connection_error(model: Endpoint, exc: BaseException, attempts: int) -> ServerError:
     """The error when no answer came (timeouts, refused connections, cut streams) after retries."""
     import openai
 
@@ -113,7 +126,7 @@ def connection_error(model: OpenAIModel, exc: BaseException, attempts: int) -> S
     return ServerError(message)
 
 
-def cut_error(model: OpenAIModel, state: Assembly, exc: BaseException) -> ServerError:
+def cut_error(model: Endpoint, state: Assembly, exc: BaseException) -> ServerError:
     """The error when a stream broke after text was shown (not retried: it would repeat text)."""
     import openai
 

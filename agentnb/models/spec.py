@@ -22,15 +22,20 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agentnb.core.model import Model
 from agentnb.core.secrets import model_secrets, remember
 from agentnb.models import local
 from agentnb.models.auto import AutoModel
 from agentnb.models.scripted import ScriptedModel
+
+if TYPE_CHECKING:
+    from agentnb.models.cassette import RecordingModel
 
 ENV_VAR = "AGENTNB_MODEL"
 OPENAI_KEY_VAR = "OPENAI_API_KEY"
@@ -164,7 +169,7 @@ def resolve(spec: str | Model | None) -> Model:
     if kind == "scripted":
         return scripted(rest or "newsroom")
     if kind == "replay":
-        from agentnb.models.cassette import replay
+        from agentnb.models.cassette import replay  # loads on use: importing models stays light
 
         return replay(Path(rest).expanduser())
     if kind == "auto":
@@ -172,6 +177,14 @@ def resolve(spec: str | Model | None) -> Model:
     from agentnb.models.local import LocalModel
 
     return LocalModel()
+
+
+def record(model: Model | str, path: str | Path, *, secrets: Iterable[str] = ()) -> RecordingModel:
+    """Wrap ``model`` (a model or a spec string) so its run is recorded to ``path`` (a cassette:
+    see `agentnb.models.cassette`); ``secrets`` are extra strings to keep out of the file."""
+    from agentnb.models.cassette import RecordingModel
+
+    return RecordingModel(resolve(model), path, secrets=secrets)
 
 
 def set_default(spec: str | Model | None) -> None:

@@ -14,7 +14,8 @@ from agentnb.core.human import Human
 from agentnb.core.model import Model
 from agentnb.core.stop import StopCondition
 from agentnb.core.team import Team
-from agentnb.core.tools import Tool, Toolset, as_tool, is_toolset
+from agentnb.core.tools import Tool, as_tool
+from agentnb.core.toolsets import Toolset, is_toolset
 from agentnb.notebook.parse import AgentSpec, CellError
 
 MCP_PREFIX = "mcp:"  # tools=mcp:NAME: the MCP server in the notebook variable NAME

@@ -17,28 +17,25 @@ notebook run by nbclient gets its static list), and Close replaces it with that 
 
 from __future__ import annotations
 
-import html
 import keyword
-from collections.abc import Callable, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any
 
 import ipywidgets as widgets
 
 from agentnb.core.agent import Agent
 from agentnb.core.errors import AgentnbError
-from agentnb.core.events import TextMessage, ToolCalls
 from agentnb.core.team import Team
-from agentnb.views.chat import Colors, current, html_bubble, html_tool
-from agentnb.views.checkpoints import CheckpointList, context_at, excerpt, team_label
-from agentnb.views.xray import xray_html
-
-ERROR_COLOR = "#dc2626"
-
-
-def _button(label: str, css_class: str, on_click: Callable[[Any], None], **kwargs: Any) -> widgets.Button:
-    button = widgets.Button(description=label, _dom_classes=[css_class], **kwargs)
-    button.on_click(on_click)
-    return button
+from agentnb.notebook.controls import button
+from agentnb.views.checkpoints import (
+    CheckpointList,
+    browser_heading,
+    browser_note,
+    checkpoint_message,
+    context_at,
+    excerpt,
+)
+from agentnb.views.xray import xray_panel
 
 
 def variable_of(value: Any, namespace: MutableMapping[str, Any] | None) -> str | None:
@@ -68,11 +65,11 @@ class CheckpointBrowser(widgets.VBox):
             layout=widgets.Layout(width="220px"),
             _dom_classes=["agentnb-fork-name"],
         )
-        self.rewind_button = _button("Rewind", "agentnb-rewind", lambda _: self.rewind(), icon="undo")
-        self.fork_button = _button("Fork", "agentnb-fork", lambda _: self.fork(), icon="code-fork")
+        self.rewind_button = button("Rewind", "agentnb-rewind", lambda _: self.rewind(), icon="undo")
+        self.fork_button = button("Fork", "agentnb-fork", lambda _: self.fork(), icon="code-fork")
         agents = [p.name for p in team.participants if isinstance(p, Agent)]
         self.xray_buttons = [
-            _button(
+            button(
                 f"X-ray {name}",
                 "agentnb-xray-agent",
                 lambda _, name=name: self.xray(name),
@@ -82,7 +79,7 @@ class CheckpointBrowser(widgets.VBox):
         ]
         self.xray_panel = widgets.HTML(_dom_classes=["agentnb-xray"])
         self.outcome = widgets.HTML(_dom_classes=["agentnb-checkpoint-outcome"])
-        self.close_button = _button(
+        self.close_button = button(
             "Close", "agentnb-checkpoints-close", lambda _: self.close_view(), icon="times"
         )
         super().__init__(
@@ -119,14 +116,7 @@ class CheckpointBrowser(widgets.VBox):
             if not self.rewind_button.disabled
             else "This team is in no notebook variable, so it could not be run again: fork it instead"
         )
-        style = current()
-        heading = f"Checkpoints of {team_label(self.team.name, article='the')}"
-        self.header.value = (
-            f'<div style="font-size:{style.small}px"><b>{html.escape(heading)}</b>'
-            f'<span style="color:{style.note_color}"> · {len(listing.rows)} messages · #k is the '
-            "checkpoint just before a message: pick one, then rewind or fork there to redo it, "
-            "or X-ray what an agent would receive</span></div>"
-        )
+        self.header.value = browser_heading(self.team.name, len(listing.rows))
         self._show_message()
 
     def _show_message(self) -> None:
@@ -134,15 +124,7 @@ class CheckpointBrowser(widgets.VBox):
         if k is None or k >= len(self.team.transcript):
             self.message_view.value = ""
             return
-        event = self.team.transcript[k]
-        color = Colors(self.team.names).html(event.source)
-        if isinstance(event, ToolCalls):
-            said = (
-                html_bubble(event.source, event.content, color, checkpoint=k) if event.content.strip() else ""
-            )
-            self.message_view.value = said + "".join(html_tool(c, None, checkpoint=k) for c in event.calls)
-        elif isinstance(event, TextMessage):
-            self.message_view.value = html_bubble(event.source, event.content, color, checkpoint=k)
+        self.message_view.value = checkpoint_message(self.team.transcript[k], self.team.names, k)
 
     # ----- actions -----------------------------------------------------------------------------
 
@@ -154,14 +136,13 @@ class CheckpointBrowser(widgets.VBox):
         try:
             self.team.rewind(k)
         except AgentnbError as exc:
-            return self._say(html.escape(str(exc)), error=True)
+            return self._say(str(exc), error=True)
         name = variable_of(self.team, self.namespace) or "team"
         self.xray_panel.value = ""  # an X-ray of the conversation that was just taken back
         self.refresh()
         self._say(
-            f"<code>{name}.rewind({k})</code> done: the team is back before message #{k}. Run it "
-            f"again to redo it: <code>%%agentteam {name}</code> with an empty body, or "
-            f"<code>await {name}.run()</code>."
+            f"`{name}.rewind({k})` done: the team is back before message #{k}. Run it again to redo "
+            f"it: `%%agentteam {name}` with an empty body, or `await {name}.run()`."
         )
 
     def fork(self, k: int | None = None, name: str | None = None) -> Team | None:
@@ -175,18 +156,17 @@ class CheckpointBrowser(widgets.VBox):
         try:
             fork = self.team.fork(k)
         except AgentnbError as exc:
-            return self._say(html.escape(str(exc)), error=True)
+            return self._say(str(exc), error=True)
         self.last_fork = fork
         team = variable_of(self.team, self.namespace) or "team"
         if self.namespace is None:
-            self._say(f"<code>{name} = {team}.fork({k})</code> made: it is <code>browser.last_fork</code>.")
+            self._say(f"`{name} = {team}.fork({k})` made: it is `browser.last_fork`.")
             return fork
         self.namespace[name] = fork
         self._say(
-            f"<code>{name} = {team}.fork({k})</code> done: <code>{name}</code> continues from before "
-            f"message #{k}; {team} is untouched. Run it with <code>%%agentteam {name}</code> or "
-            f"<code>await {name}.run()</code>; change an agent first, e.g. "
-            f"<code>{name}.participant('…').role = '…'</code>."
+            f"`{name} = {team}.fork({k})` done: `{name}` continues from before message #{k}; {team} "
+            f"is untouched. Run it with `%%agentteam {name}` or `await {name}.run()`; change an agent "
+            f"first, e.g. `{name}.participant('…').role = '…'`."
         )
         return fork
 
@@ -198,17 +178,16 @@ class CheckpointBrowser(widgets.VBox):
         try:
             preview = context_at(self.team, k, agent)
         except (AgentnbError, ValueError) as exc:
-            return self._say(html.escape(str(exc)), error=True)
+            return self._say(str(exc), error=True)
         code = f"team.fork({k}).participant({agent!r}).context_preview(...)"
-        self.xray_panel.value = (
-            f"<div><b>X-ray at checkpoint #{k}: what {html.escape(agent)} would receive</b> · "
-            f"<code>{html.escape(code)}</code></div>{xray_html(preview)}"
+        self.xray_panel.value = xray_panel(
+            f"X-ray at checkpoint #{k}: what {agent} would receive", preview, code=code
         )
         return None
 
     def _say(self, text: str, *, error: bool = False) -> None:
-        color = f"color:{ERROR_COLOR}" if error else ""
-        self.outcome.value = f'<div style="font-size:{current().small}px;{color}">{text}</div>'
+        """Say what happened under the buttons (`code` in backticks shows as code)."""
+        self.outcome.value = browser_note(text, error=error)
 
     # ----- display -----------------------------------------------------------------------------
 

@@ -8,11 +8,11 @@ applied. `register(shell)` makes it the display of ``evaluate(progress="auto")``
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
+from agentnb.views.tables import title_line
+
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-LINE = "font-family:system-ui,sans-serif;font-size:13px"
 
 
 class NotebookProgress:
@@ -37,10 +37,7 @@ class NotebookProgress:
         self._count = widgets.Label(self._counts())
         box = widgets.HBox([widgets.Label(title), self._bar, self._count])
         self._widgets = [self._bar, self._count, box]
-        self._static = {
-            "text/plain": title,
-            "text/html": f'<div style="{LINE}">{html.escape(title)}</div>',
-        }
+        self._static = title_line(title)
         view = {"model_id": box.model_id, "version_major": 2, "version_minor": 0}
         self._handle = display({**self._static, WIDGET_VIEW: view}, raw=True, display_id=True)
 

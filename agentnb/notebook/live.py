@@ -10,7 +10,6 @@ applied.
 
 from __future__ import annotations
 
-import html
 import queue
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
@@ -71,18 +70,15 @@ def xray_html(team: Team, event: SpeakerSelected) -> str:
     The team keeps running meanwhile; a fork of it at the turn's checkpoint is what is read.
     """
     where = locate(team, event)
-    head = f"X-ray · turn {event.turn}: what {html.escape(event.speaker)} receives next"
+    head = f"X-ray · turn {event.turn}: what {event.speaker} receives next"
     if where is None:
-        return f"<div class='agentnb-xray-head'><b>{head}</b>: this turn is no longer in the transcript</div>"
+        return xray.xray_panel(head, None, note="this turn is no longer in the transcript")
     try:
         preview = context_at(team, where + 1, event.speaker)
     except Exception as exc:  # e.g. a person's turn: no model context; never stop the run for a view
-        return f"<div class='agentnb-xray-head'><b>{head}</b>: {html.escape(str(exc))}</div>"
+        return xray.xray_panel(head, None, note=str(exc))
     code = f"team.participant({event.speaker!r}).context_preview(team.fork({where + 1}))"
-    return (
-        f"<div class='agentnb-xray-head'><b>{head}</b> · checkpoint #{where + 1} · "
-        f"<code>{html.escape(code)}</code></div>{xray.xray_html(preview)}"
-    )
+    return xray.xray_panel(head, preview, note=f"checkpoint #{where + 1}", code=code)
 
 
 def run_with_chat(

@@ -27,7 +27,10 @@ from agentnb.core.result import TeamResult
 from agentnb.core.team import Team
 from agentnb.notebook.bridge import Ask
 
-POLL_SECONDS = 0.01  # the main thread's cadence: drain the queue, serve the kernel, maybe redraw
+# The main thread's cadence: drain the queue, serve the kernel, redraw. Each wake-up costs the
+# chat about 100 us (the GIL back from the run's thread, the kernel's sockets), so it wakes at
+# the redraw rate (20 a second), never per event: a click or a key is served within 50 ms.
+POLL_SECONDS = 0.05
 INTERRUPTED = "interrupted by the user"
 
 
@@ -77,7 +80,7 @@ def run_blocking(
     inbox = inbox if inbox is not None else queue.SimpleQueue()
     box: dict[str, BaseException] = {}
     ended = threading.Event()
-    deciding: list[Callable[[], object]] = []  # cancels the wait for a decision (an interrupt)
+    deciding: list[Callable[[], object]] = []  # while a decision is asked for: cancels the wait
 
     async def consume() -> None:
         async for event in team.stream(task):
@@ -85,9 +88,21 @@ def run_blocking(
         if decide is None:
             return
         loop, me = asyncio.get_running_loop(), asyncio.current_task()
-        deciding.append(lambda: loop.call_soon_threadsafe(me.cancel))  # type: ignore[union-attr]
+        assert me is not None
+
+        def cancel() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop already ended: nothing waits
+                loop.call_soon_threadsafe(me.cancel)
+
         try:
-            while await decide():
+            while True:
+                deciding.append(cancel)
+                try:
+                    decided = await decide()
+                finally:
+                    deciding.clear()
+                if not decided:
+                    return
                 async for event in team.stream(None):
                     inbox.put(event)
         except asyncio.CancelledError:  # interrupted while asking: the run stays waiting
@@ -102,6 +117,12 @@ def run_blocking(
             inbox.put(_Done())
             ended.set()
 
+    def stop(reason: str) -> None:
+        """Stop the run, or the wait for a decision between runs."""
+        team.stop(reason)
+        if deciding:
+            deciding.pop()()
+
     worker = threading.Thread(target=work, name="agentnb-run", daemon=True)
     worker.start()
     done = False
@@ -111,9 +132,7 @@ def run_blocking(
         while not done and (worker.is_alive() or not inbox.empty()):  # also ends if an interrupt ate _Done
             try:
                 if interrupted:  # asked each round: a run that had not begun did not hear it
-                    team.stop(INTERRUPTED)
-                    if deciding and not team.busy:
-                        deciding.pop()()
+                    stop(INTERRUPTED)
                 ended.wait(POLL_SECONDS)  # wakes early when the run ends, never per event
                 done = _serve(inbox, view, pump, held)
             except KeyboardInterrupt:
@@ -125,7 +144,7 @@ def run_blocking(
             _flush(view, force=True)
     except _Failed as failed:
         reason = f"{failed.where} failed"
-        _wait_for_end(worker, stop=lambda: team.stop(reason))  # each round, as for an interrupt
+        _wait_for_end(worker, stop=lambda: stop(reason))  # each round, as for an interrupt
         _discard(inbox)  # what the view never saw, and the worker's _Done: a reused inbox starts empty
         raise ServeError(
             f"team {team.name!r} was stopped because {failed.where} failed: "

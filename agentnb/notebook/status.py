@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import html
 import platform
-from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
-import agentnb
+from agentnb.core.version import VERSION
 from agentnb.models import describe_default
 from agentnb.notebook.live import live_chat_available
 from agentnb.notebook.pump import kernel_pump
+from agentnb.views.status import StatusTable
 
 
 def version(package: str) -> str:
@@ -21,38 +20,13 @@ def version(package: str) -> str:
         return "not installed"
 
 
-@dataclass(frozen=True)
-class Status:
-    """Facts as (label, value) rows; renders as text, markdown and an HTML table."""
-
-    rows: tuple[tuple[str, str], ...]
-
-    def __str__(self) -> str:
-        width = max(len(label) for label, _ in self.rows)
-        return "\n".join(f"{label:<{width}}  {value}" for label, value in self.rows)
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(str(self))
-
-    def _repr_markdown_(self) -> str:
-        return "\n".join(f"- **{label}**: {value}" for label, value in self.rows)
-
-    def _repr_html_(self) -> str:
-        cells = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>"
-            f"{html.escape(v)}</td></tr>"
-            for k, v in self.rows
-        )
-        return f'<table class="agentnb-status-table">{cells}</table>'
-
-
-def status(shell: Any, cell_model: str) -> Status:
+def status(shell: Any, cell_model: str) -> StatusTable:
     """The status of agentnb in ``shell``; ``cell_model`` is ``%config AgentTeam.model``."""
     choice = describe_default()
     rows = [
         (
             "agentnb",
-            f"{agentnb.__version__} (Python {platform.python_version()}, IPython {version('ipython')}, "
+            f"{VERSION} (Python {platform.python_version()}, IPython {version('ipython')}, "
             f"ipykernel {version('ipykernel')}, ipywidgets {version('ipywidgets')})",
         ),
         ("model", f"{choice.spec} — {choice.source}"),
@@ -67,4 +41,4 @@ def status(shell: Any, cell_model: str) -> Status:
         chat = "live widget with working Stop, input and approval buttons"
     rows.append(("chat", chat))
     rows.append(("change model", "%agentnb model SPEC, %%agentteam --model SPEC, or AGENTNB_MODEL"))
-    return Status(tuple(rows))
+    return StatusTable(tuple(rows))

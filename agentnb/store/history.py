@@ -164,6 +164,7 @@ def stored_history(source: Source, fold: Fold, signature: str, sink: Sink) -> Hi
     for offset, event in enumerate(events[index:length]):
         state = step(state, event, index + offset)
     history.transcript = Transcript.over(events)
+    history.size = length
     history.snapshots = snapshots
     history.state = state
     return history

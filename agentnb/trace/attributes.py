@@ -12,6 +12,7 @@ Every string passes through a `Scrubber`, so no secret reaches a view or an expo
 from __future__ import annotations
 
 import json
+import os
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,6 +38,13 @@ from agentnb.trace.spans import AGENT, APPROVAL, CHAT, PLAN, SELECT, STEP, TOOL,
 
 ERROR_TYPES = {TOOL: "tool_error", CHAT: "unusable_reply", STEP: "step_failed", APPROVAL: "rejected"}
 OFFLINE_PREFIXES = ("scripted", "function:", "auto:", "local", "offline", "replay:")
+
+CAPTURE_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+
+
+def capture_from_env() -> bool:
+    """Whether the OpenTelemetry GenAI content-capture variable is set to true."""
+    return os.environ.get(CAPTURE_ENV, "").strip().lower() in ("1", "true", "yes")
 
 
 def provider(model: str | None) -> str | None:

@@ -1,8 +1,9 @@
 """A trace as JSON lines: a header line, then one span per line (parents before children).
 
-Plain data any tool can read (``jq``, pandas); `loads` rebuilds a `Trace` that views,
-sums and exports like the original. Content (message text, tool arguments and results) is
-written only when asked, as for OpenTelemetry, and every string is scrubbed of secrets.
+Plain data any tool can read (``jq``, pandas); `loads` rebuilds the spans, from which
+`Trace.from_jsonl` makes a trace that views, sums and exports like the original. Content
+(message text, tool arguments and results) is written only when asked, as for
+OpenTelemetry, and every string is scrubbed of secrets.
 A trace file may come from anyone, so `loads` takes it as data and checks every field: a
 known operation and status, strings where strings belong, finite numbers within bounds
 (checked before any conversion, so ``"cost": "1e999987"`` fails at once).
@@ -13,14 +14,11 @@ from __future__ import annotations
 import json
 import math
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from agentnb.core.events import Usage
 from agentnb.trace.cost import PICO
-from agentnb.trace.spans import AGENT, APPROVAL, CHAT, PLAN, SELECT, STEP, TOOL, WORKFLOW, Span
-
-if TYPE_CHECKING:
-    from agentnb.trace.tracer import Trace
+from agentnb.trace.spans import AGENT, APPROVAL, CHAT, PLAN, SELECT, STEP, TOOL, WORKFLOW, Span, SpanSource
 
 FORMAT = "agentnb-trace"
 PLAIN_FIELDS = ("label", "name", "agent", "scope", "step", "error", "model", "request_model")  # to scrub
@@ -33,7 +31,7 @@ MAX_COST = Decimal(10**9)  # dollars for one model call
 MAX_COST_TEXT = 64  # characters of a cost written as text
 
 
-def span_record(trace: Trace, span: Span, capture_content: bool) -> dict[str, Any]:
+def span_record(trace: SpanSource, span: Span, capture_content: bool) -> dict[str, Any]:
     usage = span.usage
     record: dict[str, Any] = {
         "id": span.id,
@@ -65,7 +63,7 @@ def span_record(trace: Trace, span: Span, capture_content: bool) -> dict[str, An
     return record
 
 
-def dumps(trace: Trace, capture_content: bool) -> str:
+def dumps(trace: SpanSource, capture_content: bool) -> str:
     """The trace as JSONL text; every string scrubbed of secrets.
 
     Attributes and content come scrubbed from the trace; the other strings (names, labels,
@@ -92,8 +90,9 @@ def dumps(trace: Trace, capture_content: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def loads(text: str, cls: type[Trace]) -> Trace:
-    """Rebuild a trace from `dumps` output; a line that is not a span record is named in the error."""
+def loads(text: str) -> tuple[list[Span], bool]:
+    """The spans of `dumps` output (priced, parents first) and whether it holds content; a line
+    that is not a span record is named in the error."""
     lines = [line for line in text.splitlines() if line.strip()]
     try:
         header = json.loads(lines[0]) if lines else {}
@@ -107,22 +106,16 @@ def loads(text: str, cls: type[Trace]) -> Trace:
         raise ValueError(
             f"agentnb trace format version {header.get('version')!r} is not supported (expected {VERSION})"
         )
-    trace = cls(capture_content=bool(header.get("capture_content")))
-    builder = trace._builder
+    spans: list[Span] = []
     for number, line in enumerate(lines[1:], start=2):
         try:
             record = json.loads(line)
             if not isinstance(record, dict):
                 raise TypeError(f"expected an object, got {type(record).__name__}")
-            span = _span(record, builder.spans)
+            spans.append(_span(record, spans))
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             raise ValueError(f"trace line {number}: not a span record ({exc})") from None
-        builder.spans.append(span)
-        if span.parent is None:
-            builder.roots.append(span)
-        builder.end_hint = max(builder.end_hint, span.end or span.start)
-    trace._priced = len(builder.spans)
-    return trace
+    return spans, bool(header.get("capture_content"))
 
 
 def _span(record: dict[str, Any], spans: list[Span]) -> Span:
@@ -164,8 +157,8 @@ def _span(record: dict[str, Any], spans: list[Span]) -> Span:
     span.cost_pico = _cost(record.get("cost"))
     span.priced = True
     span.first_token = _time(record, "first_token", optional=True)
-    span._attributes = _mapping(record, "attributes")
-    span._content = _mapping(record, "content")
+    span.scrubbed_attributes = _mapping(record, "attributes")
+    span.scrubbed_content = _mapping(record, "content")
     return span
 
 

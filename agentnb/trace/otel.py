@@ -1,10 +1,11 @@
 """OpenTelemetry export: a trace's spans as real SDK spans with GenAI attributes.
 
 Needs ``pip install 'agentnb[trace]'`` (opentelemetry-sdk and the OTLP/HTTP exporter);
-imported only when used. `to_otel` replays the spans through a tracer with their recorded
-start and end times and parent links; `emit` does it under the current OpenTelemetry
-context, so an eval framework's task span becomes the parent; `export_otlp` sends a trace
-to an OTLP/HTTP receiver such as Arize Phoenix (``http://127.0.0.1:6006/v1/traces``).
+imported only when used. `to_otel` (`agentnb.trace.otel_spans`) replays the spans through a
+tracer with their recorded start and end times and parent links; `emit` does it under the
+current OpenTelemetry context, so an eval framework's task span becomes the parent;
+`export_otlp` sends a trace to an OTLP/HTTP receiver such as Arize Phoenix
+(``http://127.0.0.1:6006/v1/traces``).
 Message content, tool arguments and results are sent only when asked (``capture_content``
 or ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true``), scrubbed of secrets.
 """
@@ -14,32 +15,15 @@ from __future__ import annotations
 import socket
 import urllib.request
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from agentnb.core.events import Event
-from agentnb.trace import attributes as attrs
-from agentnb.trace.spans import CHAT
-from agentnb.trace.tracer import Trace, capture_from_env
-
-if TYPE_CHECKING:
-    from opentelemetry.context import Context
+from agentnb.trace.otel_spans import INSTALL_HINT, otel_api, to_otel
+from agentnb.trace.tracer import Trace
 
 PHOENIX_ENDPOINT = "http://127.0.0.1:6006/v1/traces"
 CONNECT_TIMEOUT = 1.5  # seconds to find a receiver listening before giving up (no retries)
-INSTALL_HINT = "OpenTelemetry export needs the trace extra: pip install 'agentnb[trace]'"
-
-
-def _otel() -> Any:
-    try:
-        from opentelemetry import trace as otel_trace
-    except ImportError:
-        raise ImportError(INSTALL_HINT) from None
-    return otel_trace
-
-
-def _ns(seconds: float) -> int:
-    return int(seconds * 1_000_000_000)
 
 
 def as_trace(source: Trace | Iterable[Event] | Any) -> Trace:
@@ -55,55 +39,6 @@ def as_trace(source: Trace | Iterable[Event] | Any) -> Trace:
         raise TypeError(
             f"expected a Trace, a TeamResult or a list of events, got {type(source).__name__}"
         ) from None
-
-
-def to_otel(
-    trace: Trace,
-    tracer_provider: Any = None,
-    *,
-    capture_content: bool | None = None,
-    context: Context | None = None,
-) -> int:
-    """Create one OpenTelemetry span per trace span; returns how many were created.
-
-    ``tracer_provider`` defaults to the global one. Root spans start under ``context``
-    (default: the current context, so an active span becomes their parent; pass
-    ``opentelemetry.context.Context()`` for new traces).
-    """
-    otel_trace = _otel()
-    from opentelemetry.trace import SpanKind, Status, StatusCode
-
-    provider = tracer_provider if tracer_provider is not None else otel_trace.get_tracer_provider()
-    tracer = provider.get_tracer("agentnb")
-    capture = capture_from_env() if capture_content is None else capture_content
-    scrub = trace.scrubber.text
-    names: dict[str, str] = {}  # span names repeat: each scrubbed once
-    spans = trace.spans
-    made: dict[int, Any] = {}
-    now = trace.now
-    for span in spans:
-        attributes = dict(trace.attributes(span))
-        if capture:
-            found = trace.content_of(span)
-            if found:
-                attributes.update(attrs.otel_content(span, found))
-        parent = made.get(span.parent.id) if span.parent is not None else None
-        where = otel_trace.set_span_in_context(parent) if parent is not None else context
-        name = names.get(span.name)
-        if name is None:
-            name = names[span.name] = scrub(span.name)
-        otel_span = tracer.start_span(
-            name,
-            context=where,
-            kind=SpanKind.CLIENT if span.operation == CHAT else SpanKind.INTERNAL,
-            attributes=_clean(attributes),
-            start_time=_ns(span.start),
-        )
-        if span.status == "error":
-            otel_span.set_status(Status(StatusCode.ERROR, scrub(span.error) or None))
-        otel_span.end(end_time=_ns(span.end if span.end is not None else max(now, span.start)))
-        made[span.id] = otel_span
-    return len(made)
 
 
 def emit(
@@ -134,7 +69,7 @@ def export_otlp(
     When nothing listens at ``endpoint`` it fails at once (within `CONNECT_TIMEOUT`) with a
     `ConnectionError` that says so, instead of retrying for ``timeout`` seconds.
     """
-    _otel()
+    otel_api()
     check_listening(endpoint, min(timeout, CONNECT_TIMEOUT))
     try:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -188,19 +123,3 @@ def check_listening(endpoint: str, timeout: float) -> None:
             f"could not send the trace to {endpoint}: nothing is listening at {parts.hostname}:{port} "
             f"({why}); start an OTLP/HTTP receiver there (e.g. Phoenix) or pass its endpoint"
         ) from None
-
-
-def _clean(attributes: dict[str, Any]) -> dict[str, Any]:
-    """OpenTelemetry takes str, bool, int, float and lists of one of those; other values become JSON text."""
-    import json
-
-    out: dict[str, Any] = {}
-    for key, value in attributes.items():
-        if value is None:
-            continue
-        plain = isinstance(value, str | bool | int | float)
-        if plain or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-            out[key] = value
-        else:
-            out[key] = json.dumps(value, ensure_ascii=False)
-    return out

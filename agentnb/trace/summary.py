@@ -6,8 +6,7 @@ import heapq
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from agentnb.core.untrusted import terminal_text
-from agentnb.core.words import plural
+from agentnb.core import plugins
 from agentnb.trace.cost import dollars
 from agentnb.trace.spans import AGENT, CHAT, PLAN, SELECT, TOOL, WORKFLOW, Span
 
@@ -67,33 +66,8 @@ class Summary:
     failed: list[Span] = field(default_factory=list)
 
     def __str__(self) -> str:
-        """A plain table: a row per agent and one for the run (what ``print(summary)`` shows)."""
-        head = ("agent", "turns", "time s", "model calls", "tool calls", "tokens", "cost")
-        rows = [head, *(_row(t) for t in [*self.agents, self.total])]
-        widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
-        lines = [
-            "  ".join([row[0].ljust(widths[0]), *map(str.rjust, row[1:], widths[1:])])
-            for row in rows
-        ]
-        failed = f", {len(self.failed)} failed" if self.failed else ""
-        title = f"{self.name}: {self.status}, {self.duration:.2f} s, {plural(self.spans, 'span')}{failed}"
-        return terminal_text("\n".join([title, *lines]))  # agent names may come from a trace file
-
-
-def _row(totals: Totals) -> tuple[str, ...]:
-    cost = totals.cost
-    shown = "-" if cost is None and not totals.known_pico else f"${totals.known_cost:.4f}"
-    if cost is None and totals.known_pico:
-        shown += "+"  # some calls had no price
-    return (
-        "(run)" if totals.name == "all" else totals.name,
-        str(totals.turns),
-        f"{totals.time:.2f}",
-        str(totals.model_calls),
-        str(totals.tool_calls),
-        f"{totals.tokens:,}",
-        shown,
-    )
+        """A plain table: a row per agent and one for the run (drawn by `agentnb.views`)."""
+        return plugins.render(self, "text")
 
 
 def summarize(roots: list[Span], spans: list[Span], *, now: float, slowest: int = 5) -> Summary:

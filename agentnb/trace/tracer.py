@@ -8,8 +8,7 @@ OpenTelemetry or JSONL.
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +16,14 @@ from agentnb.core import plugins
 from agentnb.core.events import Event, TokenDelta
 from agentnb.core.secrets import Scrubber
 from agentnb.trace import attributes as attrs
+from agentnb.trace import jsonl, otel_spans
+from agentnb.trace.attributes import capture_from_env
+from agentnb.trace.builder import SpanBuilder
 from agentnb.trace.cost import Price, Pricer
-from agentnb.trace.spans import CHAT, Span, SpanBuilder, request_label
+from agentnb.trace.spans import CHAT, Span, request_label
 from agentnb.trace.summary import Summary, summarize
 
-CAPTURE_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 SHORT = 200  # strings up to this length are remembered once scrubbed
-
-
-def capture_from_env() -> bool:
-    """Whether the OpenTelemetry GenAI content-capture variable is set to true."""
-    return os.environ.get(CAPTURE_ENV, "").strip().lower() in ("1", "true", "yes")
 
 
 class Trace:
@@ -78,6 +74,14 @@ class Trace:
         trace._builder.pending.extend(events)
         return trace
 
+    @classmethod
+    def from_spans(cls, spans: Sequence[Span], *, capture_content: bool = False) -> Trace:
+        """A trace of spans already built and priced (read from a trace file, `from_jsonl`)."""
+        trace = cls(capture_content=capture_content)
+        trace._builder.adopt(spans)
+        trace._priced = len(spans)
+        return trace
+
     async def follow(self, stream: AsyncIterable[Event]) -> AsyncIterator[Event]:
         """Pass a run's events through unchanged, tracing each on the way."""
         keep = self._builder.pending.append
@@ -122,12 +126,12 @@ class Trace:
 
     def attributes(self, span: Span) -> dict[str, Any]:
         """The span's OpenTelemetry GenAI attributes, secrets scrubbed (no content)."""
-        found = span._attributes
+        found = span.scrubbed_attributes
         if found is None:
             self._price()
             found = {key: self._clean(value) for key, value in attrs.attributes(span).items()}
             if span.end is not None:  # an open span's attributes still change
-                span._attributes = found
+                span.scrubbed_attributes = found
         return found
 
     def content(self, span: Span) -> dict[str, Any]:
@@ -136,11 +140,11 @@ class Trace:
 
     def content_of(self, span: Span) -> dict[str, Any]:
         """The span's content whatever ``capture_content`` says (exports that opt in use it)."""
-        found = span._content
+        found = span.scrubbed_content
         if found is None:
             found = attrs.content(span, self.scrubber)
             if span.end is not None:
-                span._content = found
+                span.scrubbed_content = found
         return found
 
     def _clean(self, value: Any) -> Any:
@@ -189,9 +193,7 @@ class Trace:
         Content is included when ``capture_content`` is true (default: the
         ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` variable), as for OpenTelemetry.
         """
-        from agentnb.trace.jsonl import dumps
-
-        text = dumps(self, capture_from_env() if capture_content is None else capture_content)
+        text = jsonl.dumps(self, capture_from_env() if capture_content is None else capture_content)
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
@@ -199,17 +201,14 @@ class Trace:
     @classmethod
     def from_jsonl(cls, source: str | Path) -> Trace:
         """A trace saved by `to_jsonl`: a file path, or the JSONL text itself (it starts with ``{``)."""
-        from agentnb.trace.jsonl import loads
-
         if isinstance(source, Path) or not source.lstrip().startswith("{"):
             source = Path(source).read_text(encoding="utf-8")
-        return loads(source, cls)
+        spans, capture_content = jsonl.loads(source)
+        return cls.from_spans(spans, capture_content=capture_content)
 
     def to_otel(self, tracer_provider: Any = None, *, capture_content: bool | None = None) -> int:
-        """Emit the spans through OpenTelemetry (see `agentnb.trace.otel.to_otel`); returns the count."""
-        from agentnb.trace.otel import to_otel
-
-        return to_otel(self, tracer_provider, capture_content=capture_content)
+        """Emit the spans through OpenTelemetry (`agentnb.trace.otel_spans.to_otel`); returns the count."""
+        return otel_spans.to_otel(self, tracer_provider, capture_content=capture_content)
 
     def __len__(self) -> int:
         return len(self.spans)

@@ -9,21 +9,25 @@ HTML, markdown and text; `context_at` is the context X-ray at a checkpoint.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from agentnb.core.events import Event, TextMessage, ToolCalls
 from agentnb.core.untrusted import terminal_text
-from agentnb.views.chat.colors import Colors
-from agentnb.views.chat.fallback import raw_html, raw_markdown, raw_text, short
-from agentnb.views.chat.style import FONT, NO_MATH, current
+from agentnb.views.chat.html import html_bubble, html_tool
+from agentnb.views.colors import Colors
+from agentnb.views.fallback import raw_html, raw_markdown, raw_text, short
 from agentnb.views.markup import md_text, never_raises
+from agentnb.views.style import FONT, NO_MATH, current
 
 if TYPE_CHECKING:
     from agentnb.core.preview import ContextPreview
     from agentnb.core.team import Team
 
 ROW_LIMIT = 500
+ERROR_COLOR = "#dc2626"
+CODE_SPAN = re.compile(r"`([^`]+)`")
 
 
 def is_message(event: Event) -> bool:
@@ -129,3 +133,36 @@ def context_at(team: Team, k: int, name: str) -> ContextPreview:
     Read from the team's history as it was at ``k`` (no team is built; the team is left as it is).
     """
     return team.context_preview(name, at=k)
+
+
+def browser_heading(team_name: str, messages: int) -> str:
+    """The checkpoint browser's heading: whose checkpoints, how many, and what to do with them."""
+    style = current()
+    heading = f"Checkpoints of {team_label(team_name, article='the')}"
+    return (
+        f'<div style="font-size:{style.small}px"><b>{html.escape(heading)}</b>'
+        f'<span style="color:{style.note_color}"> · {messages} messages · #k is the '
+        "checkpoint just before a message: pick one, then rewind or fork there to redo it, "
+        "or X-ray what an agent would receive</span></div>"
+    )
+
+
+def checkpoint_message(event: Event, participants: Sequence[str], k: int) -> str:
+    """The message at checkpoint ``k`` as in the chat (its bubble, or its tool calls); else nothing."""
+    color = Colors(participants).html(event.source)
+    if isinstance(event, ToolCalls):
+        said = html_bubble(event.source, event.content, color, checkpoint=k) if event.content.strip() else ""
+        return said + "".join(html_tool(c, None, checkpoint=k) for c in event.calls)
+    if isinstance(event, TextMessage):
+        return html_bubble(event.source, event.content, color, checkpoint=k)
+    return ""
+
+
+def browser_note(text: str, *, error: bool = False) -> str:
+    """A line under the checkpoint browser's buttons: ``text`` as text, its `code` spans (in
+    backticks) as code; an error in red, shown as it is."""
+    body = html.escape(text, quote=False)
+    if not error:
+        body = CODE_SPAN.sub(r"<code>\1</code>", body)
+    color = f"color:{ERROR_COLOR}" if error else ""
+    return f'<div style="font-size:{current().small}px;{color}">{body}</div>'

@@ -28,10 +28,10 @@ from agentnb.core.events import (
 from agentnb.core.plan import Plan, Step
 from agentnb.core.untrusted import terminal_text
 from agentnb.core.words import plural
-from agentnb.views.chat.colors import Colors
-from agentnb.views.chat.fallback import raw, raw_html, raw_markdown, raw_text, short
-from agentnb.views.chat.style import FONT, NO_MATH, current
+from agentnb.views.colors import Colors
+from agentnb.views.fallback import raw, raw_html, raw_markdown, raw_text, short
 from agentnb.views.markup import md_text, never_raises
+from agentnb.views.style import FONT, NO_MATH, current
 
 WAITING, RUNNING, DONE, RETRYING, FAILED, REPLACED, STOPPED = (
     "waiting",

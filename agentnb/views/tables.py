@@ -1,9 +1,10 @@
-"""One document, three renderings: the eval views as plain text, markdown and static HTML.
+"""One document, three renderings: tables as plain text, markdown and static HTML.
 
-An eval view is a list of blocks — a title line, tables, lists of notes — built once and
-rendered by the three functions here, so the notebook, GitHub and a terminal show the same
-content. A cell may carry a tone (good, bad, muted) that only HTML shows as colour; nothing
-here reads a clock, so renderings are the same on every run.
+A table view (an eval report, a comparison, a judge's calibration) is a list of blocks — a
+title line, tables, lists of notes — built once and rendered by the three functions here, so
+the notebook, GitHub and a terminal show the same content. A cell may carry a tone (good,
+bad, muted) that only HTML shows as colour; nothing here reads a clock, so renderings are the
+same on every run.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from agentnb.core.untrusted import terminal_text
-from agentnb.views.chat import FONT, NO_MATH
 from agentnb.views.markup import md_text
+from agentnb.views.style import FONT, NO_MATH
 
 Tone = Literal["good", "bad", "muted", ""]
 TONES = {"good": "#15803d", "bad": "#b91c1c", "muted": "#64748b", "": "inherit"}
@@ -172,6 +173,14 @@ def _html_row(row: Sequence[Cell], numeric: set[int], *, bold: bool) -> str:
     return f"<tr>{''.join(out)}</tr>"
 
 
+LINE = "font-family:system-ui,sans-serif;font-size:13px"
+
+
+def title_line(title: str) -> dict[str, str]:
+    """A one-line display (an eval's title, what its progress bar leaves behind) as text and HTML."""
+    return {"text/plain": title, "text/html": f'<div style="{LINE}">{html.escape(title)}</div>'}
+
+
 class Rendered:
     """Mixin: an object that builds `blocks` shows itself as HTML, markdown and text."""
 
@@ -197,3 +206,12 @@ class Rendered:
             "text/markdown": to_markdown(blocks),
             "text/html": to_html(blocks),
         }
+
+    def render(self, fmt: str) -> Any:
+        """The view as "text", "markdown", "html" or "mimebundle" (all three), for `plugins.render`."""
+        renderings = {"text": self.text, "markdown": self.markdown, "html": self.html}
+        if fmt == "mimebundle":
+            return self._repr_mimebundle_()
+        if fmt not in renderings:
+            raise ValueError(f"a table view renders as text, markdown, html or mimebundle, not {fmt!r}")
+        return renderings[fmt]()

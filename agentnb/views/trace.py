@@ -14,12 +14,23 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from agentnb.core.untrusted import terminal_text
-from agentnb.core.words import plural
 from agentnb.trace.attributes import cost_text
 from agentnb.trace.spans import AGENT, APPROVAL, CHAT, PLAN, SELECT, STEP, TOOL, WORKFLOW, Span
 from agentnb.trace.summary import Summary, Totals
-from agentnb.views.chat import NO_MATH, Colors, short
-from agentnb.views.trace_layout import Aggregate, Row, aggregates, layout
+from agentnb.views.colors import Colors
+from agentnb.views.fallback import short
+from agentnb.views.style import NO_MATH
+from agentnb.views.trace_layout import Row, aggregates, layout
+from agentnb.views.trace_totals import (
+    agents_html,
+    agents_markdown,
+    agents_text,
+    aggregate_cost,
+    counted,
+    seconds,
+    tokens_text,
+    totals_cost,
+)
 
 if TYPE_CHECKING:
     from agentnb.trace.tracer import Trace
@@ -51,40 +62,6 @@ DETAIL = "margin:2px 0 4px 0;font-size:11px;background:rgba(127,127,127,0.06);bo
 CONTENT_LIMIT = 2000
 HIDDEN_KEYS = ("agentnb.time_to_first_token",)  # clock readings: left out when times=False
 LIST_LIMIT = 10
-
-
-def counted(n: int, word: str) -> str:
-    """``1,234 tokens``, ``1 token``: a count with thousands separators and its noun."""
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
-def seconds(value: float | None) -> str:
-    if value is None:
-        return "running"
-    if value < 1:
-        return f"{value * 1000:.0f} ms"
-    return f"{value:.2f} s"
-
-
-def tokens_text(total: Aggregate | Totals) -> str:
-    tokens = total.input_tokens + total.output_tokens
-    return f"{tokens:,} tok" if tokens else ""
-
-
-def aggregate_cost(total: Aggregate) -> str:
-    """Cost of a subtree: known, unknown, or known so far plus calls with no price."""
-    if not total.unpriced:
-        return cost_text(total.cost) if total.input_tokens + total.output_tokens else ""
-    if total.cost:
-        return f"≥ {cost_text(total.cost)} + unknown"
-    return "unknown"
-
-
-def totals_cost(total: Totals) -> str:
-    if total.unpriced_calls and total.known_cost:
-        calls = "1 call" if total.unpriced_calls == 1 else f"{total.unpriced_calls} calls"
-        return f"≥ {cost_text(total.known_cost)} + unknown ({calls} unpriced)"
-    return cost_text(total.cost)
 
 
 def span_label(span: Span) -> str:
@@ -214,7 +191,7 @@ class TraceView:
         parts = [
             f'<div class="agentnb-trace {NO_MATH}" style="font-family:system-ui,sans-serif;font-size:13px">',
             f'<div style="font-weight:bold;margin-bottom:4px">{e(self._headline())}</div>',
-            self._agents_html(),
+            agents_html(self._agent_rows(), self.times, self.colors),
         ]
         if s.slowest and self.times:
             items = "".join(
@@ -256,42 +233,6 @@ class TraceView:
     def _agent_rows(self) -> list[Totals]:
         agents = self.summary.agents
         return agents if self.times else sorted(agents, key=lambda t: t.name)
-
-    def _agents_html(self) -> str:
-        e = html.escape
-        head = [
-            "agent",
-            "turns",
-            *(["time"] if self.times else []),
-            "model calls",
-            "tool calls",
-            "tokens in",
-            "tokens out",
-            "cost",
-        ]
-        cell = 'style="padding:1px 8px;text-align:right"'
-        rows = []
-        for t in self._agent_rows():
-            values = [
-                str(t.turns),
-                *([seconds(t.time)] if self.times else []),
-                str(t.model_calls),
-                str(t.tool_calls),
-                f"{t.input_tokens:,}",
-                f"{t.output_tokens:,}",
-                totals_cost(t),
-            ]
-            color = self.colors.html(t.name.rpartition("/")[2])
-            rows.append(
-                f'<tr><td style="padding:1px 8px;color:{color};font-weight:bold">{e(t.name)}</td>'
-                + "".join(f"<td {cell}>{e(v)}</td>" for v in values)
-                + "</tr>"
-            )
-        header = "".join(f'<th style="padding:1px 8px;text-align:left">{h}</th>' for h in head)
-        return (
-            f'<table class="agentnb-trace-agents" style="border-collapse:collapse;font-size:12px">'
-            f"<thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-        )
 
     def _row_html(self, row: Row, parts: list[str]) -> None:
         e = html.escape
@@ -357,28 +298,7 @@ class TraceView:
 
     def markdown(self) -> str:
         s = self.summary
-        lines = [f"**{self._headline()}**", ""]
-        head = [
-            "agent",
-            "turns",
-            *(["time"] if self.times else []),
-            "model calls",
-            "tool calls",
-            "tokens",
-            "cost",
-        ]
-        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        for t in self._agent_rows():
-            values = [
-                t.name,
-                str(t.turns),
-                *([seconds(t.time)] if self.times else []),
-                str(t.model_calls),
-                str(t.tool_calls),
-                f"{t.tokens:,}",
-                totals_cost(t),
-            ]
-            lines.append("| " + " | ".join(values) + " |")
+        lines = [f"**{self._headline()}**", "", *agents_markdown(self._agent_rows(), self.times)]
         if s.failed:
             lines += ["", "**Failed**", ""]
             lines += [f"- `{span_label(sp)}`: {self._error(sp)}" for sp in s.failed[:LIST_LIMIT]]
@@ -389,12 +309,7 @@ class TraceView:
 
     def text(self) -> str:
         lines = [self._headline()]
-        for t in self._agent_rows():
-            timing = f"{seconds(t.time)}, " if self.times else ""
-            calls = f"{plural(t.model_calls, 'model call')}, {plural(t.tool_calls, 'tool call')}"
-            tokens = counted(t.tokens, "token")
-            turns = plural(t.turns, "turn")
-            lines.append(f"  {t.name}: {turns}, {timing}{calls}, {tokens}, cost {totals_cost(t)}")
+        lines += [f"  {line}" for line in agents_text(self._agent_rows(), self.times)]
         for sp in self.summary.failed[:LIST_LIMIT]:
             lines.append(f"  ✗ {span_label(sp)}: {self._error(sp)}")
         for row in self.rows:

@@ -54,6 +54,18 @@ def xray_html(preview: ContextPreview) -> str:
     )
 
 
+def xray_panel(title: str, preview: ContextPreview | None, *, note: str = "", code: str = "") -> str:
+    """An X-ray under a heading: ``title`` (e.g. whose context, at which turn), then ``note``
+    (where it was read) and the ``code`` that reads the same preview; without a preview,
+    ``note`` says why there is none."""
+    head = f"<b>{html.escape(title)}</b>"
+    if preview is None:
+        return f"<div class='agentnb-xray-head'>{head}: {html.escape(note)}</div>"
+    where = f" · {html.escape(note)}" if note else ""
+    snippet = f" · <code>{html.escape(code)}</code>" if code else ""
+    return f"<div class='agentnb-xray-head'>{head}{where}{snippet}</div>{xray_html(preview)}"
+
+
 def render_xray(preview: ContextPreview, fmt: str, **options: Any) -> Any:
     if fmt == "text":
         return xray_text(preview)

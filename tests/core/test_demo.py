@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from agentnb.apps import demo
+from agentnb.apps import newsroom_desk, newsroom_reading
 from agentnb.apps.demo import ARCHIVE, NEWSROOM_TASK, newsroom
 from agentnb.core.events import TextMessage, ToolCalls, ToolResult
 from agentnb.models import FunctionModel, ModelRequest
@@ -118,14 +118,14 @@ def test_a_revision_is_asked_for_with_the_facts_found_not_the_report_or_the_old_
 
 
 def test_the_search_may_only_use_phrases_of_the_draft() -> None:
-    assert demo.phrases(INVENTED) == [
+    assert newsroom_reading.phrases(INVENTED) == [
         "council voted 12-3",
         "Tuesday",
         "Harmon rail yard",
         "Mayor",
         "Chen cheered",
     ]
-    assert demo.phrases(FROM_THE_ARCHIVE) == [
+    assert newsroom_reading.phrases(FROM_THE_ARCHIVE) == [
         "council voted 7-2",
         "Harmon rail yard",
         "state parks grant",
@@ -149,7 +149,7 @@ def test_the_search_may_only_use_phrases_of_the_draft() -> None:
 def test_an_entry_backs_a_sentence_that_shares_its_words_numbers_and_names(
     sentence: str, backed: bool
 ) -> None:
-    assert any(demo.backs(entry, sentence, NEWSROOM_TASK) for entry in ARCHIVE) is backed
+    assert any(newsroom_reading.backs(entry, sentence, NEWSROOM_TASK) for entry in ARCHIVE) is backed
 
 
 def test_the_verdict_follows_the_fact_check() -> None:
@@ -157,7 +157,7 @@ def test_the_verdict_follows_the_fact_check() -> None:
         request = ModelRequest(
             agent="editor", messages=[{"role": "user", "name": "fact_checker", "content": report}]
         )
-        return demo.verdict_request(request).output_schema["properties"]["verdict"]["enum"]  # type: ignore[index]
+        return newsroom_desk.verdict_request(request).output_schema["properties"]["verdict"]["enum"]  # type: ignore[index]
 
     assert verdicts("✗ sentence 1: not in the archive") == ["REVISE"]
     assert verdicts("✓ sentence 1: backed by [2]") == ["APPROVED"]
@@ -187,10 +187,11 @@ def test_the_newsroom_script_plays_the_round_robin_team() -> None:
 def test_a_headline_opens_with_a_name_from_the_story_but_not_with_its_opening_words() -> None:
     import re
 
-    pattern = demo.headline_pattern(FROM_THE_ARCHIVE)
+    pattern = newsroom_desk.headline_pattern(FROM_THE_ARCHIVE)
     assert re.match(pattern, "Harmon rail yard becomes a park")
     assert re.match(pattern, "Harmon yard, $3.9 million grant")
     assert not re.match(pattern, "The council voted 7-2 to convert the Harmon rail yard")  # the opening
     assert not re.match(pattern, "Harmon railyard intoPublicPark")  # words run together
     assert not re.match(pattern, "Harmon park")  # too short to be a headline
-    assert demo.headline_pattern("the council voted.") == demo.HEADLINE  # no name to open with
+    no_name = newsroom_desk.headline_pattern("the council voted.")  # no name to open a headline with
+    assert no_name == newsroom_desk.HEADLINE

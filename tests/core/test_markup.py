@@ -62,7 +62,12 @@ def test_links_keep_only_web_and_mail_schemes():
         "[f](file:///etc/passwd) [v](vbscript:x) [rel](../secrets.txt) <javascript:alert(2)>"
     )
     hrefs = re.findall(r'href="([^"]*)"', out)
-    assert hrefs == ["https://example.org/a?b=1&amp;c=2", "mailto:ed@example.org", "http://x.org", "https://auto.org"]
+    assert hrefs == [
+        "https://example.org/a?b=1&amp;c=2",
+        "mailto:ed@example.org",
+        "http://x.org",
+        "https://auto.org",
+    ]
     assert "[js](javascript:alert(1))" in out and "[rel](../secrets.txt)" in out  # shown as text
 
 
@@ -89,7 +94,9 @@ def test_single_line_breaks_are_kept_as_in_chat_messages():
 
 
 def test_rendering_is_deterministic():
-    text = "# T\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```python\nx = {'a': [1, 2]}\n```\n\n- [l](https://a.org)"
+    text = (
+        "# T\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```python\nx = {'a': [1, 2]}\n```\n\n- [l](https://a.org)"
+    )
     assert len({to_html(text) for _ in range(3)}) == 1
 
 
@@ -168,8 +175,24 @@ def test_a_code_fence_is_never_cut():
 
 
 BLOCKS = st.sampled_from(
-    ["para", "- a", "- b", "  - nested", "  continued", "1. n", "> q", "```", "~~~", "    code", "| x | y |",
-     "|---|---|", "# h", "===", "***", ""]
+    [
+        "para",
+        "- a",
+        "- b",
+        "  - nested",
+        "  continued",
+        "1. n",
+        "> q",
+        "```",
+        "~~~",
+        "    code",
+        "| x | y |",
+        "|---|---|",
+        "# h",
+        "===",
+        "***",
+        "",
+    ]
 )
 
 

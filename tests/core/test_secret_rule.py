@@ -12,7 +12,7 @@ from agentnb import Agent, Team
 from agentnb.core.secrets import REDACTED, Scrubber, is_secret, scrub_state
 from agentnb.execution import sandbox_environment
 from agentnb.models import ModelRequest, ScriptedModel
-from agentnb.models.cassette import record
+from agentnb.models.spec import record
 
 # Variables the old trace and cassette rule (names ending _KEY, _TOKEN, _SECRET) let through.
 PLANTED = {

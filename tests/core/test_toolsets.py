@@ -10,7 +10,8 @@ import pytest
 from agentnb import Agent, Team, tool
 from agentnb.core.errors import RunError
 from agentnb.core.events import ToolProgress, ToolResult
-from agentnb.core.tools import Tool, progress_reporter
+from agentnb.core.tools import Tool
+from agentnb.core.toolsets import progress_reporter
 from agentnb.models import ScriptedModel
 from agentnb.models.scripted import call
 

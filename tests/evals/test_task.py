@@ -279,7 +279,7 @@ def test_bad_subjects_and_options_are_refused_before_anything_runs():
 
 def test_runs_emit_spans_only_when_an_evaluator_may_read_them():
     from agentnb.evals.evaluators import SpeakerOrder
-    from agentnb.evals.task import needs_spans
+    from agentnb.evals.run import needs_spans
 
     assert not needs_spans([EqualsExpected(), SpeakerOrder(["a"])])
     assert needs_spans([EqualsExpected(), ToolCorrectness(["calculate"])])

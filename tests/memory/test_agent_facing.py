@@ -129,9 +129,9 @@ def build(times: bool):
 def test_audit_and_fact_tables_render_identically_without_times():
     first, second = build(times=False), build(times=False)
     for a, b in zip(first, second, strict=True):
-        assert (a._repr_html_(), a._repr_markdown_(), str(a)) == (
-            b._repr_html_(),
-            b._repr_markdown_(),
+        assert (a.html(), a.markdown(), str(a)) == (
+            b.html(),
+            b.markdown(),
             str(b),
         )
         assert "when" not in str(a).splitlines()[1]
@@ -143,11 +143,11 @@ def test_the_audit_table_shows_each_change_in_every_format():
     audit, _ = build(times=False)
     assert str(audit).splitlines()[0] == "Memory audit · 3"
     assert [row.split()[1] for row in str(audit).splitlines()[3:]] == ["remember", "update", "forget"]
-    markdown = audit._repr_markdown_()
+    markdown = audit.markdown()
     assert (
         "| 2 | update | #1 → #2 | editor | house style | ~~Use &lt;b&gt;bold&lt;/b&gt; \\| pipes" in markdown
     )
-    html = audit._repr_html_()
+    html = audit.html()
     assert "<del>Use &lt;b&gt;bold&lt;/b&gt; | pipes &amp; ampersands</del> → Never use pipes" in html
     assert "<b>bold</b>" not in html and "tex2jax_ignore" in html
 
@@ -162,8 +162,8 @@ def test_the_fact_table_shows_status_and_links():
 def test_empty_tables_say_so():
     with MemoryStore() as store:
         assert str(store.audit()) == "Memory audit · 0: no changes yet"
-        assert "<i>no facts</i>" in store.facts()._repr_html_()
-        assert store.facts()._repr_markdown_() == "**Facts · 0**\n\n*no facts*"
+        assert "<i>no facts</i>" in store.facts().html()
+        assert store.facts().markdown() == "**Facts · 0**\n\n*no facts*"
 
 
 def test_the_text_audit_keeps_both_sides_of_a_long_update_visible():
@@ -208,11 +208,11 @@ def test_links_and_markup_in_facts_stay_plain_text_in_markdown_and_html():
     renderer = MarkdownIt("commonmark").enable(["table", "strikethrough"])
     renderer.validateLink = lambda url: True  # as permissive as the laxest renderer a notebook meets
     for table in (store.facts(include_superseded=True, times=False), store.audit(times=False)):
-        shown = renderer.render(table._repr_markdown_())
-        for rendered in (shown, table._repr_html_()):
+        shown = renderer.render(table.markdown())
+        for rendered in (shown, table.html()):
             assert "<a " not in rendered and "<img" not in rendered and "href" not in rendered
             assert "<code>" not in rendered and "<em>" not in rendered
         assert "<table>" in shown  # still one table: a '|' in a fact does not split its cell
-    facts = renderer.render(store.facts(include_superseded=True, times=False)._repr_markdown_())
+    facts = renderer.render(store.facts(include_superseded=True, times=False).markdown())
     assert "See [the notes](javascript:alert(1)) ![x](javascript:steal()) &lt;javascript:go()&gt;" in facts
     assert "`x` *y* ~~z~~ a|b \\" in facts

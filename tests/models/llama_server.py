@@ -48,7 +48,7 @@ def free_port() -> int:
 # llama.cpp's server, loading the model as agentnb's embedded model does (without the extra CPU
 # buffer types that crash llama.cpp's AMX kernels on some virtual machines)
 SERVE = (
-    "import runpy, sys\nfrom agentnb.models.local import plain_cpu_buffers\n"
+    "import runpy, sys\nfrom agentnb.models.local_runtime import plain_cpu_buffers\n"
     "sys.argv[0] = 'llama_cpp.server'\n"
     "with plain_cpu_buffers(): runpy.run_module('llama_cpp.server', run_name='__main__', alter_sys=True)"
 )

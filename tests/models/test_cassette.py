@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from agentnb import Agent, RunError, Team, tool
 from agentnb.core.events import TIMING_FIELDS, Event
 from agentnb.models import FunctionModel, ModelError, ModelRequest, ScriptedModel, call, complete
-from agentnb.models.cassette import RecordingModel, ReplayModel, load, record, replay
+from agentnb.models.cassette import RecordingModel, ReplayModel, load, replay
 from agentnb.models.openai_compat import OpenAIModel
+from agentnb.models.spec import record
 
 
 @tool

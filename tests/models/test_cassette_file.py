@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from agentnb.models import FunctionModel, ModelError, ModelRequest, complete
-from agentnb.models.cassette import load, record, replay
+from agentnb.models.cassette import load, replay
+from agentnb.models.spec import record
 from tests.conftest import require
 
 from .test_cassette import newsroom_script, run_events

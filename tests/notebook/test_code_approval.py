@@ -65,10 +65,12 @@ def test_proposed_code_shows_in_a_locked_box_and_approve_runs_it_unchanged(
     chat: ChatWidget, loop: asyncio.AbstractEventLoop
 ) -> None:
     ask = asked(chat, loop)
-    assert visible(chat.code) and visible(chat.edit_button) and visible(chat.approve_button)
-    assert chat.code.value == "print('original')" and chat.code.disabled
-    assert "coder wants to run run_python with this code:" in chat.prompt.value
-    chat.approve_button.click()
+    assert (
+        visible(chat.asking.code) and visible(chat.asking.edit_button) and visible(chat.asking.approve_button)
+    )
+    assert chat.asking.code.value == "print('original')" and chat.asking.code.disabled
+    assert "coder wants to run run_python with this code:" in chat.asking.prompt.value
+    chat.asking.approve_button.click()
     assert answer_of(ask, loop) == (True, "")
 
 
@@ -77,19 +79,19 @@ def test_edit_then_approve_sends_the_edited_code_as_arguments(
 ) -> None:
     call = ToolCall(id="2", name="run_python", arguments=json.dumps({"code": "rm()", "note": "keep"}))
     ask = asked(chat, loop, call)
-    chat.edit_button.click()
-    assert not chat.code.disabled and chat.edit_button.disabled
-    chat.code.value = "print('safe')"
-    chat.text.value = "made it safe"
-    chat.approve_button.click()
+    chat.asking.edit_button.click()
+    assert not chat.asking.code.disabled and chat.asking.edit_button.disabled
+    chat.asking.code.value = "print('safe')"
+    chat.asking.text.value = "made it safe"
+    chat.asking.approve_button.click()
     assert answer_of(ask, loop) == (True, "made it safe", {"code": "print('safe')", "note": "keep"})
 
 
 def test_reject_ignores_edits(chat: ChatWidget, loop: asyncio.AbstractEventLoop) -> None:
     ask = asked(chat, loop)
-    chat.edit_button.click()
-    chat.code.value = "print('edited')"
-    chat.reject_button.click()
+    chat.asking.edit_button.click()
+    chat.asking.code.value = "print('edited')"
+    chat.asking.reject_button.click()
     assert answer_of(ask, loop) == (False, "")
 
 
@@ -97,8 +99,12 @@ def test_calls_without_code_and_questions_show_no_code_box(
     chat: ChatWidget, loop: asyncio.AbstractEventLoop
 ) -> None:
     asked(chat, loop, ToolCall(id="3", name="publish", arguments='{"title": "Park"}'))
-    assert not visible(chat.code) and not visible(chat.edit_button) and visible(chat.approve_button)
-    assert "publish(...)" in chat.prompt.value
+    assert (
+        not visible(chat.asking.code)
+        and not visible(chat.asking.edit_button)
+        and visible(chat.asking.approve_button)
+    )
+    assert "publish(...)" in chat.asking.prompt.value
 
 
 @tool(requires_approval=True)

@@ -161,9 +161,8 @@ def test_an_interrupt_stops_the_run_keeps_the_transcript_and_the_kernel(kernel: 
     messages, reply = kernel.execute("%%agentteam team --out partial\nGo.", on_message=on_message)
     assert interrupted.is_set() and reply["content"]["status"] == "ok"
     (result,) = outputs(messages, "execute_result")
-    assert (
-        "stopped: interrupted by the user" in result["text/plain"]
-        and re.search(r"\na: #\d+\nalpha beta", result["text/plain"])
+    assert "stopped: interrupted by the user" in result["text/plain"] and re.search(
+        r"\na: #\d+\nalpha beta", result["text/plain"]
     )
     messages, _ = kernel.execute("print(partial.stop_reason, 6 * 7)")
     assert stream_text(messages) == "interrupted by the user 42\n"

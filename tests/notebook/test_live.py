@@ -75,8 +75,8 @@ def test_a_run_waiting_for_approval_shows_the_box_and_a_click_there_goes_on(
     class Clicking(ChatWidget):
         def ask(self, ask: Any) -> None:
             super().ask(ask)  # the approval box shows the call ...
-            shown.append(self.prompt.value)
-            self.approve_button.click()  # ... and the person approves it there
+            shown.append(self.asking.prompt.value)
+            self.asking.approve_button.click()  # ... and the person approves it there
 
     monkeypatch.setattr(live, "ChatWidget", Clicking)
     script = {"desk": [{"tool": "publish", "args": {"headline": "Park"}}, "Done."]}

@@ -237,3 +237,18 @@ def test_without_a_person_to_decide_the_run_ends_waiting() -> None:
     result = run_blocking(team, "go", view=view)
     assert result.stop_reason == "awaiting an answer from alice" and view.asks == []
     assert isinstance(view.events[-1], Stop) and view.events[-1].waiting
+
+
+def test_a_view_failing_while_a_decision_is_asked_for_ends_the_wait() -> None:
+    class Broken(Recorder):
+        def ask(self, ask: Ask) -> None:
+            raise RuntimeError("comm closed")
+
+    script = {"desk": ["Ask Alice."]}
+    team = Team(
+        [Agent("desk"), Human("alice", input_fn="later")], model=models.ScriptedModel(script), max_turns=2
+    )
+    inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    with pytest.raises(ServeError, match=r"Broken.ask\(Ask\) failed: RuntimeError: comm closed"):
+        run_blocking(team, "go", inbox=inbox, view=Broken(), decide=HumanBridge(inbox.put).decider(team))
+    assert [p.who for p in team.pending()] == ["alice"] and not team.busy  # still waiting, nothing stuck

@@ -186,10 +186,12 @@ def test_input_box_answers_a_humans_turn(chat: ChatWidget, loop: asyncio.Abstrac
     ask._future = asyncio.run_coroutine_threadsafe(_future(), loop).result()
     assert not visible(chat.asking)
     chat.ask(ask)
-    assert visible(chat.asking) and visible(chat.send_button) and not visible(chat.approve_button)
-    assert "alice, your turn:" in chat.prompt.value
-    chat.text.value = "Ship it"
-    chat.send_button.click()
+    assert (
+        visible(chat.asking) and visible(chat.asking.send_button) and not visible(chat.asking.approve_button)
+    )
+    assert "alice, your turn:" in chat.asking.prompt.value
+    chat.asking.text.value = "Ship it"
+    chat.asking.send_button.click()
     assert asyncio.run_coroutine_threadsafe(_result(ask._future), loop).result(timeout=5) == "Ship it"
     assert not visible(chat.asking)
 
@@ -203,9 +205,13 @@ def test_approval_buttons_answer_an_approval_request(
     ask = Ask(human="alice", prompt="w wants to run send()", call=ToolCall(id="1", name="send"), agent="w")
     ask._future = asyncio.run_coroutine_threadsafe(_future(), loop).result()
     chat.ask(ask)
-    assert visible(chat.approve_button) and visible(chat.reject_button) and not visible(chat.send_button)
-    chat.text.value = " fine "
-    getattr(chat, button).click()
+    assert (
+        visible(chat.asking.approve_button)
+        and visible(chat.asking.reject_button)
+        and not visible(chat.asking.send_button)
+    )
+    chat.asking.text.value = " fine "
+    getattr(chat.asking, button).click()
     assert asyncio.run_coroutine_threadsafe(_result(ask._future), loop).result(timeout=5) == expected
 
 
@@ -214,9 +220,9 @@ def test_questions_wait_their_turn(chat: ChatWidget, loop: asyncio.AbstractEvent
     for ask in (first, second):
         ask._future = asyncio.run_coroutine_threadsafe(_future(), loop).result()
         chat.ask(ask)
-    assert "first?" in chat.prompt.value
-    chat.send_button.click()
-    assert "second?" in chat.prompt.value and visible(chat.asking)
+    assert "first?" in chat.asking.prompt.value
+    chat.asking.send_button.click()
+    assert "second?" in chat.asking.prompt.value and visible(chat.asking)
 
 
 def test_static_bundle_is_deterministic_and_has_no_widget_ids(clock: Clock) -> None:
@@ -255,11 +261,11 @@ async def _result(future: asyncio.Future[Any]) -> Any:
 def test_a_streamed_reply_renders_finished_blocks_as_markdown_and_the_rest_as_text():
     import html
 
-    from agentnb.notebook.widget import _Reply
+    from agentnb.views.chat.live import StreamingReply
     from agentnb.views.markup import settled_end, to_html
 
     text = "Intro line\n\n- one\n- two\n\n```python\nx = 1\n\ny = 2\n```\n\nLast **bold** <b>words</b>"
-    reply = _Reply("writer")
+    reply = StreamingReply("writer")
     for i in range(0, len(text), 3):  # arrive in small pieces, rendering after each
         reply.pieces.append(text[i : i + 3])
         partial = "".join(reply.pieces)

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from agentnb.models import FunctionModel, ModelRequest, complete
-from agentnb.models.cassette import record
+from agentnb.models.spec import record
 
 REPLY = "a fairly ordinary reply, streamed in pieces, of the length a chat model gives " * 6
 SYSTEM = {"role": "system", "content": "You are a helpful assistant who answers briefly."}

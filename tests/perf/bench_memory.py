@@ -213,19 +213,19 @@ def deep_size(value: object, seen: set[int] | None = None) -> int:
 
 
 def checkpoint_section() -> list[Row]:
-    import agentnb.core.team as team_module
+    import agentnb.core.state as state_module
 
     rows: list[Row] = []
     n = 10_000
     on, off = [], []
-    every = team_module.SNAPSHOT_EVERY
+    every = state_module.SNAPSHOT_EVERY
     for _ in range(5):  # alternate, so load changes hit both sides
         on.append(per_message(n))
-        team_module.SNAPSHOT_EVERY = 10**12
+        state_module.SNAPSHOT_EVERY = 10**12
         try:
             off.append(per_message(n))
         finally:
-            team_module.SNAPSHOT_EVERY = every
+            state_module.SNAPSHOT_EVERY = every
     on_us, off_us = statistics.median(on) * 1e6, statistics.median(off) * 1e6
     rows.append((f"per message, checkpoints on, N={n:,}", f"{on_us:.1f} us", ""))
     rows.append((f"per message, snapshots off, N={n:,}", f"{off_us:.1f} us", ""))
@@ -233,7 +233,7 @@ def checkpoint_section() -> list[Row]:
 
     team = trio_team(n)
     team.run_sync("go")
-    held = deep_size(team._snapshots, {id(team.condition), id(team._policy)})
+    held = deep_size(team.history.snapshots, {id(team.condition), id(team.mode_object)})
     per_checkpoint = f"{held / len(team.checkpoints):.1f} B"
     rows.append(("memory per checkpoint (snapshots / checkpoints)", per_checkpoint, "<= 200 B"))
 

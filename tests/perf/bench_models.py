@@ -26,9 +26,18 @@ from typing import Any
 
 from openai_overhead import measure_overhead  # tests/perf/openai_overhead.py, next to this script
 
-from agentnb.models import FunctionModel, ModelReply, ModelRequest, complete, local
+from agentnb.models import (
+    FunctionModel,
+    ModelReply,
+    ModelRequest,
+    complete,
+    local,
+    local_generation,
+    local_runtime,
+)
 from agentnb.models.cache import cached
-from agentnb.models.cassette import record, replay
+from agentnb.models.cassette import replay
+from agentnb.models.spec import record
 
 MESSAGES = [
     {"role": "system", "content": "You are a helpful assistant."},
@@ -41,7 +50,7 @@ Row = tuple[str, str, str]
 def embedded(runs: int) -> list[Row]:
     """LocalModel streaming vs llama.cpp's own streaming completion, cold prompt each run."""
     model = local.LocalModel(max_tokens=MAX_TOKENS)
-    shared = local._load(model.model_path, model.n_ctx, model.n_threads)
+    shared = local_runtime.load(model.model_path, model.n_ctx, model.n_threads)
     llama = shared.llama
     request = ModelRequest(agent="bench", messages=MESSAGES)
 
@@ -63,7 +72,11 @@ def embedded(runs: int) -> list[Row]:
         first = 0.0
         tokens = 0
         for chunk in llama.create_completion(
-            local.render(MESSAGES), max_tokens=MAX_TOKENS, temperature=0.0, stop=[local.END], stream=True
+            local_generation.render(MESSAGES),
+            max_tokens=MAX_TOKENS,
+            temperature=0.0,
+            stop=[local_generation.END],
+            stream=True,
         ):
             choice = chunk["choices"][0]
             tokens += choice["finish_reason"] is None  # one chunk per token, then a closing one
@@ -170,7 +183,7 @@ def start_server(model_path: str) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def server_rows(n: int) -> list[Row]:
-    server, base_url = start_server(local.default_model_path())
+    server, base_url = start_server(local_runtime.default_model_path())
     try:
         result = measure_overhead(base_url, n)
     finally:

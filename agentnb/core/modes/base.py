@@ -11,7 +11,7 @@ and errors are handled once, for every mode.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -123,10 +123,11 @@ class Mode:
         """Who would run next, without calling anything (empty: nothing is left to run)."""
         return ()
 
-    async def next(self, run: RunView) -> list[Start | Event]:
+    def next(self, run: RunView) -> list[Start | Event] | Awaitable[list[Start | Event]]:
         """The turns to start now, and events to record first (a fixed plan's `PlanCreated`).
 
-        Called when nothing runs, or, for a concurrent mode, also after each turn ends.
+        Called when nothing runs, or, for a concurrent mode, also after each turn ends. A mode
+        that must wait to decide (a selector asking a model) returns an awaitable of the list.
         """
         raise NotImplementedError
 

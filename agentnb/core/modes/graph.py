@@ -18,10 +18,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
+from agentnb.core.dag import find_cycle
 from agentnb.core.errors import ConfigError
 from agentnb.core.events import USER, Event, Handoff, SpeakerSelected, TextMessage
 from agentnb.core.modes.base import Choice, Mode, RunView, Start
-from agentnb.core.plan import find_cycle
 
 Condition = Callable[[TextMessage | None], bool] | str | Mapping[str, Any] | None
 Join = Literal["all", "any"]
@@ -219,7 +219,7 @@ class Graph(Mode):
     def peek(self, s: GraphState, names: Sequence[str]) -> tuple[str, ...]:
         return tuple(self.ready(s, ()))
 
-    async def next(self, run: RunView) -> list[Start | Event]:
+    def next(self, run: RunView) -> list[Start | Event]:
         starts: list[Start | Event] = []
         for node in self.ready(run.mode_state, run.in_flight):
             reason = "start" if node in self.graph.starts else "graph edge"

@@ -127,6 +127,6 @@ class Handoff(Mode):
                 return Choice(self.first_agent, "starts (the task is the human's word)")
         return Choice(first, "starts")
 
-    async def next(self, run: RunView) -> list[Start]:
+    def next(self, run: RunView) -> list[Start]:
         choice = self._choice(run)
         return [Start(choice.speaker, run.participant(choice.speaker), choice)]

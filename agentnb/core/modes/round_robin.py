@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from agentnb.core.events import Event
-from agentnb.core.modes.base import Choice, Mode, RunView, Start, last_speaker_step
+from agentnb.core.events import Event, SpeakerSelected
+from agentnb.core.modes.base import Choice, Mode, RunView, Start
 
 
 class RoundRobin(Mode):
@@ -13,16 +14,27 @@ class RoundRobin(Mode):
 
     name = "round_robin"
 
+    def __init__(self) -> None:
+        self.following: dict[str | None, str] = {}  # who follows whom, for the bound team
+        self.starts: dict[str, list[Start]] = {}  # the same Start each time a participant's turn comes
+
+    def bind(self, names: Sequence[str], participants: Sequence[Any]) -> None:
+        self.following = {
+            None: names[0],
+            **{a: b for a, b in zip(names, [*names[1:], names[0]], strict=True)},
+        }
+        self.starts = {p.name: [Start(p.name, p, Choice(p.name, "round robin"))] for p in participants}
+
     def initial(self) -> str | None:
         return None
 
     def step(self, state: str | None, event: Event) -> str | None:
-        return last_speaker_step(state, event)
+        if event.__class__ is SpeakerSelected and not event.scope:
+            return event.speaker  # type: ignore[attr-defined]
+        return state
 
     def peek(self, state: str | None, names: Sequence[str]) -> tuple[str, ...]:
-        index = names.index(state) + 1 if state in names else 0
-        return (names[index % len(names)],)
+        return (self.following.get(state, names[0]),)
 
-    async def next(self, run: RunView) -> list[Start]:
-        speaker = self.peek(run.mode_state, run.names)[0]
-        return [Start(speaker, run.participant(speaker), Choice(speaker, "round robin"))]
+    def next(self, run: RunView) -> list[Start | Event]:
+        return self.starts[self.following.get(run.mode_state, run.names[0])]  # type: ignore[return-value]

@@ -19,7 +19,8 @@ from jsonschema.validators import validator_for
 from mcp import types as mcp_types
 from pydantic import ConfigDict, create_model
 
-from agentnb.core.tools import Tool, ToolOutcome, ToolOutput, progress_reporter
+from agentnb.core.tools import Tool, ToolOutcome, ToolOutput
+from agentnb.core.toolsets import progress_reporter
 
 Caller = Callable[[str, dict[str, Any], Callable[[float, "float | None", str], None]], Awaitable[ToolOutput]]
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")

@@ -5,24 +5,15 @@ saved notebook or a test can compare them; the notebook widget reuses the HTML p
 Every public renderer is total (`never_raises`): data a model or a tool produced can make
 a piece fall back to escaped, truncated text, never make rendering fail.
 
-The pieces live by concept: `colors` (an agent's colour), `style` (normal or presentation
-size), `fallback`, `notes` (text every format shares), `text`, `markdown`, `html` and
-`result` (a `TeamResult`'s display); plan and checkpoint views are in `agentnb.views`.
+The pieces live by concept: `notes` (text every format shares), `text`, `markdown`, `html`
+and `result` (a `TeamResult`'s display). What every view shares sits one level up, so the
+plan board (drawn inside chats) needs nothing from this package: `agentnb.views.colors` (an
+agent's colour), `agentnb.views.style` (normal or presentation size) and
+`agentnb.views.fallback`; they are re-exported here.
 """
 
 from __future__ import annotations
 
-from agentnb.views.chat.colors import (
-    ANSI,
-    NOTE_COLOR,
-    PALETTE,
-    USER_COLOR,
-    Colors,
-    forget_colors,
-    html_color,
-    speakers,
-)
-from agentnb.views.chat.fallback import FALLBACK_LIMIT, TIMING, raw, raw_html, raw_markdown, raw_text, short
 from agentnb.views.chat.html import (
     NOTE_KINDS,
     checkpoint_html,
@@ -44,7 +35,19 @@ from agentnb.views.chat.notes import (
     plan_summary,
 )
 from agentnb.views.chat.result import CHECKPOINT_LEGEND, result_mimebundle, show_in
-from agentnb.views.chat.style import (
+from agentnb.views.chat.text import TerminalPrinter, render_text
+from agentnb.views.colors import (
+    ANSI,
+    NOTE_COLOR,
+    PALETTE,
+    USER_COLOR,
+    Colors,
+    forget_colors,
+    html_color,
+    speakers,
+)
+from agentnb.views.fallback import FALLBACK_LIMIT, TIMING, raw, raw_html, raw_markdown, raw_text, short
+from agentnb.views.style import (
     CHAT_OPEN,
     FONT,
     NO_MATH,
@@ -56,7 +59,6 @@ from agentnb.views.chat.style import (
     presentation,
     styled,
 )
-from agentnb.views.chat.text import TerminalPrinter, render_text
 
 __all__ = [
     "ANSI",

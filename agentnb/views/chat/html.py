@@ -32,13 +32,20 @@ from agentnb.core.events import (
     ToolCalls,
     ToolResult,
 )
-from agentnb.views.chat.colors import Colors, speakers
-from agentnb.views.chat.fallback import raw_html, short
 from agentnb.views.chat.markdown import MESSAGE_LIMIT
-from agentnb.views.chat.notes import checkpoint_hint, code_argument, display_text, note_mark, note_text
-from agentnb.views.chat.style import FONT, NO_MATH, chat_open, current
+from agentnb.views.chat.notes import (
+    CUT_OFF,
+    checkpoint_hint,
+    code_argument,
+    display_text,
+    note_mark,
+    note_text,
+)
+from agentnb.views.colors import Colors, speakers
+from agentnb.views.fallback import raw_html, short
 from agentnb.views.markup import code_html, never_raises, to_html
 from agentnb.views.plan import PlanBoard, plan_boards
+from agentnb.views.style import FONT, NO_MATH, chat_open, current
 
 _BASE64 = re.compile(r"[A-Za-z0-9+/=\s]+")
 
@@ -60,18 +67,24 @@ def html_bubble(
     streaming: bool = False,
     body_html: str | None = None,
     checkpoint: int | None = None,
+    cut_off: bool = False,
 ) -> str:
     """One chat bubble: avatar initial, name and markdown content, in ``color``.
 
     ``streaming`` marks a reply still arriving (a cursor at the end); the live chat uses it,
     passing ``body_html`` when it has rendered the content itself (block by block). A
     finished message is the same markup in the live chat and in the saved transcript.
-    ``checkpoint`` adds the message's checkpoint number after the name.
+    ``checkpoint`` adds the message's checkpoint number after the name; ``cut_off`` marks a
+    reply the run stopped while it streamed (what had arrived is shown).
     """
     style = current()
     body = (to_html(short(content, MESSAGE_LIMIT)) if body_html is None else body_html) + (
         '<span class="agentnb-cursor">▍</span>' if streaming else ""
     )
+    if cut_off:
+        css = f"color:{style.note_color};font-style:italic"
+        body += f'<div class="agentnb-cut-off" style="{css}">[{CUT_OFF}]</div>'
+
     size = style.avatar
     return (
         f'<div class="agentnb-msg {NO_MATH}" data-agent="{html.escape(name)}" style="{FONT};'
@@ -244,7 +257,8 @@ def render_html(
             continue
         k = None if start is None else start + i
         if isinstance(event, TextMessage):
-            parts.append(html_bubble(event.source, event.content, colors.html(event.source), checkpoint=k))
+            color = colors.html(event.source)
+            parts.append(html_bubble(event.source, event.content, color, checkpoint=k, cut_off=event.cut_off))
         elif isinstance(event, ToolCalls):
             if event.content.strip():
                 color = colors.html(event.source)

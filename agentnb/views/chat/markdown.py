@@ -19,8 +19,8 @@ from agentnb.core.events import (
     ToolCalls,
     ToolResult,
 )
-from agentnb.views.chat.fallback import raw_markdown, short
-from agentnb.views.chat.notes import code_argument, display_text, note_mark, note_text
+from agentnb.views.chat.notes import CUT_OFF, code_argument, display_text, note_mark, note_text
+from agentnb.views.fallback import raw_markdown, short
 from agentnb.views.markup import math_safe, md_code, md_text, never_raises
 from agentnb.views.plan import PlanBoard, plan_boards
 
@@ -37,7 +37,8 @@ def markdown_event(event: Event, checkpoint: int | None = None, board: PlanBoard
     """
     mark = f" · #{checkpoint}" if checkpoint is not None else ""
     if isinstance(event, TextMessage):
-        return _md_message(event.source, event.content, mark)
+        cut = f"\n>\n> *[{CUT_OFF}]*" if event.cut_off else ""
+        return _md_message(event.source, event.content, mark) + cut
     if isinstance(event, ToolCalls):
         calls = "\n".join(_md_call(event.source, c, mark) for c in event.calls)
         said = _md_message(event.source, event.content, mark) + "\n\n" if event.content.strip() else ""

@@ -19,10 +19,13 @@ from agentnb.core.events import (
     ToolProgress,
 )
 from agentnb.core.untrusted import code_argument as code_argument  # shared with the terminal approval
-from agentnb.views.chat.fallback import short
+from agentnb.views.fallback import short
 
 if TYPE_CHECKING:
     from agentnb.core.plan import Plan
+
+
+CUT_OFF = "cut off: the run stopped while this reply was streaming"
 
 
 def plan_summary(plan: Plan) -> str:

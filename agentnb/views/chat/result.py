@@ -7,12 +7,12 @@ import weakref
 from typing import TYPE_CHECKING, Any
 
 from agentnb.core.words import plural
-from agentnb.views.chat.fallback import raw_text
 from agentnb.views.chat.html import render_html
 from agentnb.views.chat.markdown import render_markdown
-from agentnb.views.chat.style import Style, current, styled
 from agentnb.views.chat.text import render_text
+from agentnb.views.fallback import raw_text
 from agentnb.views.markup import md_text, never_raises
+from agentnb.views.style import Style, current, styled
 
 if TYPE_CHECKING:
     from agentnb.core.result import TeamResult

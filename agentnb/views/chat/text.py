@@ -24,9 +24,9 @@ from agentnb.core.events import (
     ToolResult,
 )
 from agentnb.core.untrusted import terminal_text as shown
-from agentnb.views.chat.colors import Colors
-from agentnb.views.chat.fallback import raw_text, short
-from agentnb.views.chat.notes import code_argument, display_text, note_mark, note_text
+from agentnb.views.chat.notes import CUT_OFF, code_argument, display_text, note_mark, note_text
+from agentnb.views.colors import Colors
+from agentnb.views.fallback import raw_text, short
 from agentnb.views.markup import never_raises
 from agentnb.views.plan import PlanBoard, plan_boards
 
@@ -86,14 +86,16 @@ class TerminalPrinter:
             self.streaming = event.source
             return header + shown(event.text)
         if isinstance(event, TextMessage):
+            cut = f"{indent}[{CUT_OFF}]\n" if event.cut_off else ""
             if self.streaming == event.source:
                 self.streaming = None
-                return f"  {mark}\n" if mark else "\n"
+                return (f"  {mark}\n" if mark else "\n") + cut
             lines = shown(event.content).splitlines() or [""]
             return (
                 self._end_stream()
                 + self._header(event.source, event.scope, mark)
                 + "".join(indent + line + "\n" for line in lines)
+                + cut
             )
         if isinstance(event, ToolCalls):
             suffix = f" {mark}" if mark else ""

@@ -9,9 +9,9 @@ from typing import Any
 from agentnb.core.events import TIMING_FIELDS
 from agentnb.core.untrusted import terminal_text
 from agentnb.core.words import short
-from agentnb.views.chat.colors import NOTE_COLOR
-from agentnb.views.chat.style import FONT, NO_MATH
+from agentnb.views.colors import NOTE_COLOR
 from agentnb.views.markup import md_code
+from agentnb.views.style import FONT, NO_MATH
 
 FALLBACK_LIMIT = 2_000
 TIMING = TIMING_FIELDS | {"usage"}  # fields a fallback leaves out: static output stays deterministic

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from agentnb.views.chat.colors import NOTE_COLOR
+from agentnb.views.colors import NOTE_COLOR
 
 # JupyterLab and ipywidgets typeset $...$ in HTML output as LaTeX; chat text ("$3.9 million
 # ... $4.5") is not math. MathJax skips elements with these classes.
