@@ -214,13 +214,22 @@ class Agent:
 
     def preview_of(self, memo: AgentContext) -> ContextPreview:
         """Exactly what this agent's next model call over ``memo`` would receive, and what is cut."""
-        system, memo.reserve = self.system_with(memo, self.memory_note(memo))
-        return preview(memo, self.context.select(memo), self.context, system)
+        note = self.memory_note(memo)
+        memo.reserve = self.system_with(memo, note)[1]
+        return preview(memo, self.context.select(memo), self.context, note)
 
     def context_preview(self, team: Any = None) -> ContextPreview:
-        """Exactly what this agent's next model call in ``team`` would receive, and what was cut."""
+        """Exactly what this agent's next model call in ``team`` would receive, and what was cut.
+
+        This agent, as it is: a copy with another policy (``agent.copy(context=LastN(3))``)
+        previews its own policy over the team's conversation.
+        """
         team = team if team is not None else self._team()
-        return team.context_preview(self.name)
+        if self.name in team.names and team.participant(self.name) is self:
+            return team.context_preview(self.name)
+        memo = self.new_context()
+        memo.update(team.transcript)
+        return self.preview_of(memo)
 
     def prepared(self, request: ModelRequest) -> ModelRequest:
         prepared = self.prepare(request)  # type: ignore[misc]

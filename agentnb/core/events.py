@@ -67,6 +67,10 @@ class _Dumps:
     def model_copy(self, *, update: dict[str, Any] | None = None) -> Any:
         return dataclasses.replace(self, **(update or {}))  # type: ignore[type-var]
 
+    def __str__(self) -> str:
+        """``name=value`` pairs, as a pydantic model prints (``print(result.usage)``)."""
+        return " ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self))  # type: ignore[arg-type]
+
 
 @dataclass(frozen=True, slots=True)
 class Usage(_Dumps):

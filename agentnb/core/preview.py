@@ -48,15 +48,21 @@ class ContextPreview(Displayed):
 
 
 def preview(
-    ctx: AgentContext, selection: Selection, policy: ContextPolicy, system: ChatMessage | None = None
+    ctx: AgentContext, selection: Selection, policy: ContextPolicy, note: str | None = None
 ) -> ContextPreview:
-    """Every context message, marked kept or cut, and what is sent (``system``: the system
-    message with the memory note, when there is one)."""
+    """Every context message, marked kept or cut, and what is sent. A memory ``note`` shows as
+    its own row after the role (where the recalled facts came from); it is sent joined to the
+    system message, as some chat templates take only one."""
     kept = set(selection.indexes(ctx))
     anchor = selection.indexes(ctx)[selection.extra_at - 1] if selection.extra else -1
+    system: ChatMessage | None = None
+    if note:
+        system = {"role": "system", "content": f"{ctx.messages[0]['content']}\n\n{note}"}
     rows: list[PreviewRow] = []
     for i, message in enumerate(ctx.messages):
-        rows.append(_row(system if i == 0 and system is not None else message, i in kept))
+        rows.append(_row(message, i in kept))
+        if i == 0 and note:
+            rows.append(_row({"role": "system", "name": "memory", "content": note}, True))
         if i == anchor:
             rows.extend(_row(m, True) for m in selection.extra)
     sent = tuple(dict(m) for m in selection.messages(ctx, system))

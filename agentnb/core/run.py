@@ -301,8 +301,8 @@ class Run:
             self.inside = True
             try:
                 state = self.history.state
-                waits = state.waiting and any(m.source == USER for m in self.messages)
-                if (state.running or waits) and self.messages:  # an open (or waiting) run a new task replaces
+                if (state.running or state.waiting) and any(map(self._is_task, self.messages)):
+                    # a new task replaces an open (or waiting) run; a participant's message goes on in it
                     for event in self._closing("ended: a new task started"):
                         self.inside = False
                         yield self.record(event)
@@ -361,9 +361,12 @@ class Run:
                 finally:
                     team.slot.release(self)
 
+    def _is_task(self, message: TextMessage) -> bool:
+        return message.source == USER or message.source not in self.team.names
+
     def _given(self, message: TextMessage) -> list[Event]:
         """A message given to ``run()``: the task, or one written as a participant (its turn)."""
-        if message.source == USER or message.source not in self.team.names:
+        if self._is_task(message):
             self._task_text = None
             return [message]
         state = self.history.state

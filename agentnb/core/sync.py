@@ -11,6 +11,18 @@ T = TypeVar("T")
 POLL_SECONDS = 0.05
 
 
+def run_to_end(make: Callable[[], Coroutine[Any, Any, T]], on_interrupt: Callable[[], None]) -> T:
+    """``asyncio.run(make())`` in plain code; in a worker thread (`run_in_thread`) when an event
+    loop already runs here (Jupyter). The choice is made first, so an error the coroutine raises
+    is not chained to the "no running event loop" probe in its traceback."""
+    try:
+        asyncio.get_running_loop()
+        in_loop = True
+    except RuntimeError:
+        in_loop = False
+    return run_in_thread(make, on_interrupt) if in_loop else asyncio.run(make())
+
+
 def run_in_thread(make: Callable[[], Coroutine[Any, Any, T]], on_interrupt: Callable[[], None]) -> T:
     """Run ``make()`` on a fresh event loop in a worker thread and wait for it.
 

@@ -36,6 +36,7 @@ from agentnb.core.run_end import INTERRUPTED
 from agentnb.core.slot import RunSlot
 from agentnb.core.state import Checkpoints, Fold, History, check_index
 from agentnb.core.stop import StopCondition, build_condition, names
+from agentnb.core.sync import run_to_end
 from agentnb.core.team_durable import DurableRuns
 from agentnb.core.turn import TurnContext
 
@@ -155,6 +156,11 @@ class Team(DurableRuns):
         """Every event the team has recorded, in order (append-only; shared with forks)."""
         return self.history.transcript
 
+    def diagram(self) -> Any:
+        """A picture of the team's shape: its participants in their chat colours, and who may speak
+        after whom (drawn by the views as SVG; shown in a notebook, printed as text)."""
+        return plugins.render(self, "view")
+
     def participant(self, name: str) -> Any:
         """The participant called ``name``."""
         try:
@@ -178,15 +184,8 @@ class Team(DurableRuns):
         interrupt then stops it cleanly and returns what happened so far.
         """
         messages = task_messages(task)
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            # Nothing is returned: CPython 3.11's asyncio.run reprs its main task's result.
-            asyncio.run(self._drain(messages))
-        else:
-            from agentnb.core.sync import run_in_thread
-
-            run_in_thread(lambda: self._drain(messages), lambda: self.stop(INTERRUPTED))
+        # Nothing is returned from the coroutine: CPython 3.11's asyncio.run reprs its result.
+        run_to_end(lambda: self._drain(messages), lambda: self.stop(INTERRUPTED))
         assert self.last_result is not None
         return self.last_result
 

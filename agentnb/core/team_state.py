@@ -30,7 +30,8 @@ PLAIN = (type(None), bool, int, float, str)
 @dataclass(frozen=True)
 class TeamState:
     """A team after its last event: ``next`` runs first on ``run()`` (empty: nothing is left
-    to run), ``running`` says a run is open (stopped part-way, or paused)."""
+    to run). ``running`` says a run is open with no `Stop` yet (rewound into, or cut off by a
+    crash); a paused run has ended with its reason, and ``run()`` goes on with ``next``."""
 
     name: str
     mode: str

@@ -12,6 +12,7 @@ from agentnb.core.events import USER, TextMessage, ToolResult
 from agentnb.core.result import TeamResult
 from agentnb.course.checks import exercise
 from agentnb.course.lesson02 import result_of
+from agentnb.course.quiz import question, right, wrong
 
 NEWSROOM = ("writer", "fact_checker", "editor", "publisher")
 
@@ -86,3 +87,46 @@ def your_first_cell(answer: Any) -> str | None:
             "each speaks exactly once."
         )
     return None
+
+
+question(
+    "00.a",
+    "Why did the newsroom get the site's size right when the lone writer did not?",
+    wrong(
+        "The newsroom's writer was a better model.", "It was the same writer, played by the same function."
+    ),
+    right(
+        "A fact-checker with a tool compared the draft with the archive, and the editor acted on what it "
+        "found.",
+        "Right: the work was split and checked. Same model, better process.",
+    ),
+    wrong(
+        "The team took more turns, so it had more tries.",
+        "More tries without a check only repeat the mistake.",
+    ),
+)
+question(
+    "00.b",
+    "What does a run's `result.messages` hold?",
+    wrong("Only what the agents said.", "That is `result.chat()`. The record holds more."),
+    right(
+        "Every event: who spoke and why, each tool call and its result, and why the run stopped.",
+        "Right: everything else (the chat, the trace, checkpoints, evals) is read from these events.",
+    ),
+    wrong(
+        "The model's hidden reasoning.", "Only what the model sent back is recorded, not how it got there."
+    ),
+)
+question(
+    "00.c",
+    "Why does every lesson name its model (`model=desk`)?",
+    wrong(
+        "A team without a model cannot run.",
+        "It can: it uses the default model, a live one if you set one up.",
+    ),
+    right(
+        "Without it the default model answers, possibly a live one, and the run would change every time.",
+        "Right: a named offline model makes the lesson run the same way as the saved copy.",
+    ),
+    wrong("Named models are faster.", "Speed has nothing to do with it; repeatability does."),
+)

@@ -18,6 +18,7 @@ from agentnb.core.team import Team
 from agentnb.core.tools import tool
 from agentnb.course.checks import exercise, returned_nothing
 from agentnb.course.lesson02 import result_of
+from agentnb.course.quiz import question, right, wrong
 from agentnb.models.scripted import ScriptedModel, call
 
 
@@ -187,3 +188,36 @@ def read_the_tools(answer: Any) -> str | None:
             "other search_archive result."
         )
     return None
+
+
+question(
+    "01.a",
+    'A round-robin team has `max_turns=10` and `until="APPROVED"`. The editor says APPROVED in turn 6. '
+    "How many turns does the run take?",
+    wrong("10", "max_turns is a limit, not a target."),
+    right("6", "Right: a run ends as soon as any of its stop conditions is met."),
+    wrong("7", "The reply that met the condition is the last turn; nobody speaks after it."),
+)
+question(
+    "01.b",
+    '`stop=TextMention("better", sources=["critic"]) & TextMention("APPROVED")` stops the run when...',
+    wrong("either text is said.", "That is `|` (or). `&` waits for both."),
+    right(
+        "both have been said, in any order (the first by the critic).",
+        "Right: `&` is met once both conditions have been met, whenever each was.",
+    ),
+    wrong(
+        "the critic says both words in one message.",
+        "Each condition is met on its own, by any message it accepts.",
+    ),
+)
+question(
+    "01.c",
+    "What is the difference between `await team.run(task)` and `team.run_sync(task)`?",
+    wrong("`run_sync` uses a simpler model.", "Both run the same team on the same model."),
+    right(
+        "None in what happens: `await` in a notebook or async code, `run_sync` anywhere, scripts included.",
+        "Right: the same run, the same result; only how your code waits for it differs.",
+    ),
+    wrong("`run_sync` does not record events.", "Every run records its events, however it was started."),
+)

@@ -17,6 +17,7 @@ from agentnb.core.plan import Plan
 from agentnb.core.result import TeamResult
 from agentnb.core.team import Team
 from agentnb.course.checks import exercise, returned_nothing
+from agentnb.course.quiz import question, right, wrong
 from agentnb.models.scripted import FunctionModel
 
 
@@ -228,3 +229,27 @@ def which_step_was_replanned(answer: Any) -> str | None:
                 "events before it (StepFailed.retrying says whether the step was tried again)."
             )
     return None
+
+
+question(
+    "02.a",
+    "Steps travel, stay and eat depend on nothing; itinerary depends on all three. What runs at the same "
+    "time?",
+    wrong("Nothing: a plan runs its steps in order.", "Steps whose dependencies are met start together."),
+    right(
+        "travel, stay and eat; the itinerary waits for all three.",
+        "Right: independent steps run in parallel (up to max_parallel), a step waits for what it depends on.",
+    ),
+    wrong("All four.", "The itinerary needs the other three's results, so it cannot start before they end."),
+)
+question(
+    "02.b",
+    "A step keeps failing after its retries. What can a planner agent do that a fixed `Plan` cannot?",
+    wrong("Retry the step forever.", "Nothing retries forever: `step_retries` and `max_replans` bound it."),
+    right(
+        "Write a new plan for the remaining work, keeping the finished steps.",
+        "Right: a replan keeps what is done and finds another way for the rest (another assignee, new "
+        "steps).",
+    ),
+    wrong("Run the finished steps again.", "Finished steps are kept: they are not run again."),
+)

@@ -15,6 +15,7 @@ from agentnb.core.team import Team
 from agentnb.core.tools import Tool
 from agentnb.course.checks import exercise
 from agentnb.course.lesson02 import result_of
+from agentnb.course.quiz import question, right, wrong
 from agentnb.models.scripted import ScriptedModel, call
 from agentnb.trace.spans import TOOL
 
@@ -158,3 +159,40 @@ def let_structure_route(answer: Any) -> str | None:
     if not any(isinstance(e, TextMessage) and e.source == "editor" for e in events):
         return f"the editor never got the story ({result.stop_reason})."
     return None
+
+
+question(
+    "03.a",
+    'A model calls `search_archive(query="acres", limit="three")`. What happens?',
+    wrong("Your function runs and crashes on the text.", "It never runs: the arguments are checked first."),
+    right(
+        "The call is refused before your function runs, and the error goes back to the model.",
+        "Right: pydantic checks the arguments against the schema; the model reads why and tries again.",
+    ),
+    wrong(
+        "The run stops with an error.", "A bad call is a normal event: the run goes on (until max_failures)."
+    ),
+)
+question(
+    "03.b",
+    "Why route on a structured reply's `verdict` field rather than on a word in the reply?",
+    wrong("Field conditions are faster.", "Speed is not the point: correctness is."),
+    right(
+        'A word can appear anywhere ("no need to REVISE"); a field holds one value from a fixed set.',
+        "Right: the schema allows only CLEARED or REVISE, so no wording can send the story the wrong way.",
+    ),
+    wrong("Graphs do not allow text conditions.", "They do: that is why section 5's desk looped."),
+)
+question(
+    "03.c",
+    "What does agentnb check about an MCP server's tools?",
+    wrong(
+        "That they do what their descriptions say.",
+        "Nobody can check that: descriptions and results come from outside, like any untrusted input.",
+    ),
+    right(
+        "The arguments, against the server's own schema; what the tools say and return is untrusted.",
+        "Right: read `describe()`, and put `requires_approval` on tools that act.",
+    ),
+    wrong("Nothing at all.", "Arguments are validated before the call, as for your own tools."),
+)

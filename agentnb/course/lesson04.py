@@ -14,6 +14,7 @@ from agentnb.core.events import USER, TextMessage, ToolCalls, ToolResult
 from agentnb.core.result import TeamResult
 from agentnb.core.team import Team
 from agentnb.course.checks import exercise
+from agentnb.course.quiz import question, right, wrong
 
 
 def _two_teams(answer: Any) -> tuple[Team, Team]:
@@ -181,3 +182,41 @@ def remember_then_recall(answer: Any) -> str | None:
             "fact share words with the second question?"
         )
     return None
+
+
+question(
+    "04.a",
+    "You fork a team at checkpoint k and give the fork's critic a new role. What happens to the original?",
+    wrong("Its critic changes too.", "A fork gets copies of the agents: change them freely."),
+    right(
+        "Nothing: the two share the history before k, and each goes its own way after it.",
+        "Right: a fork is a view of the shared prefix plus its own events; no copy, no change to the "
+        "original.",
+    ),
+    wrong(
+        "Its transcript is copied into the fork.",
+        "Nothing is copied: the history is shared, so a fork costs O(1).",
+    ),
+)
+question(
+    "04.b",
+    "An agent gets `context=LastN(3)`. What changes?",
+    wrong("The transcript loses its older messages.", "The transcript keeps everything; it is the record."),
+    right(
+        "What that agent's model receives: its role, the task and the last three messages.",
+        "Right: a policy shapes one agent's view; the X-ray shows it, and it never splits a call from its "
+        "result.",
+    ),
+    wrong("Every agent of the team sees less.", "A policy belongs to one agent."),
+)
+question(
+    "04.c",
+    "What does a `MemoryStore` keep that checkpoints do not?",
+    right(
+        "Facts that outlive the run and the kernel, with an audit of who wrote what and why.",
+        "Right: checkpoints go back within a team's history; a store carries facts to new teams and "
+        "sessions.",
+    ),
+    wrong("Nothing: both are the same transcript.", "A store is a database of facts, not a run's events."),
+    wrong("Every message of every run.", "Only the facts agents (or you) chose to remember."),
+)

@@ -13,6 +13,7 @@ from typing import Any
 
 from agentnb.core.secrets import PATTERNS
 from agentnb.course.checks import exercise
+from agentnb.course.quiz import question, right, wrong
 from agentnb.trace import Span, Trace
 from agentnb.trace.attributes import cost_text
 from agentnb.trace.cost import lookup, price
@@ -202,3 +203,34 @@ def export_with_content(answer: Any) -> str | None:
         if PLANTED_KEY in text or any(p.search(text) for p in PATTERNS):
             return f"{s.name} carries a secret: export through trace.to_otel, which scrubs every attribute."
     return None
+
+
+question(
+    "05.a",
+    "The researcher's `invoke_agent` span is the longest after the run's. Is the turn the slow step?",
+    wrong(
+        "Yes: it took the most time.", "A turn contains its model and tool calls; it is as long as they are."
+    ),
+    right(
+        "Look inside it: the `chat` or `execute_tool` span that did the work is the slow step.",
+        "Right: turns are containers; the work is in the model calls and the tool calls.",
+    ),
+)
+question(
+    "05.b",
+    "A trace uses a model with no known price. What cost does it show?",
+    wrong("$0.", "Counting an unpriced call as $0 would hide your most expensive model."),
+    right(
+        "Unknown for that model, and a run total that says more is unknown.",
+        "Right: `set_price` (or `prices=`) makes it known.",
+    ),
+)
+question(
+    "05.c",
+    'A tool catches its exception and returns "No forecast available." What does the trace show?',
+    wrong("An error span.", "The tool returned normally: as far as anyone can see, it worked."),
+    right(
+        "An ok span, and a model that read the message as if it were a forecast.",
+        "Right: let the tool raise. agentnb turns the exception into an error result and an error span.",
+    ),
+)

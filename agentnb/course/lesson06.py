@@ -17,6 +17,7 @@ from agentnb.core.result import TeamResult
 from agentnb.core.team import Team
 from agentnb.core.tools import tool
 from agentnb.course.checks import exercise
+from agentnb.course.quiz import question, right, wrong
 from agentnb.models.scripted import FunctionModel, call
 
 SUM = re.compile(r"(-?\d+)\s*([-+*])\s*(-?\d+)")
@@ -208,3 +209,38 @@ def calibrate_the_judge(answer: Any) -> str | None:
             "answer pass, and which answers that show their working contain none of them?"
         )
     return None
+
+
+question(
+    "06.a",
+    "A team passed 7 of 10 runs: 70% [40%–89%]. What does the interval say?",
+    wrong("The team is right 70% of the time.", "That is what this sample gave; the true rate may differ."),
+    right(
+        "Its true pass rate could well be anywhere from 40% to 89%; more runs narrow that.",
+        "Right: four times the runs give roughly half the width.",
+    ),
+    wrong("40% of the runs failed.", "The interval is about the true rate, not about these runs."),
+)
+question(
+    "06.b",
+    'The comparison says v2 is "better (within noise)" than v1. What do you know?',
+    wrong("v2 is better: ship it.", "Within noise means the difference may well be chance."),
+    right(
+        "Not yet which is better: the intervals overlap. Run more, or decide on cost.",
+        "Right: only differences whose intervals do not overlap count as improved or regressed.",
+    ),
+    wrong("v1 is better.", "Nothing says that either."),
+)
+question(
+    "06.c",
+    "Why calibrate an LLM judge before you trust it?",
+    wrong("To make it faster.", "Calibration measures, it does not speed anything up."),
+    right(
+        "A judge is a model and can be wrong: compare its verdicts with your own labels (Cohen's kappa).",
+        "Right: a judge that passes everything agrees with you often, and kappa shows it.",
+    ),
+    wrong(
+        "So that it always agrees with you.",
+        "It shows how often it agrees, beyond chance; it changes nothing.",
+    ),
+)

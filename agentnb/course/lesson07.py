@@ -26,6 +26,7 @@ from agentnb.core.human import Human
 from agentnb.core.team import Team
 from agentnb.course.checks import exercise
 from agentnb.course.lesson02 import result_of
+from agentnb.course.quiz import question, right, wrong
 
 WRONG_SIZE = "12 acres"  # what the desk's draft post gets wrong (the site is 14 acres)
 
@@ -215,3 +216,35 @@ def take_back_an_answer(answer: Any) -> str | None:
             f"the writer revise and the {chief} publish."
         )
     return None
+
+
+question(
+    "07.a",
+    "A person rejects a tool call, with a comment. What happens?",
+    wrong("The run stops.", "A rejection is an answer, not an error: the run goes on."),
+    right(
+        "The tool does not run; its result is an error carrying the comment, which the model reads.",
+        "Right: that is how the agent learns what to fix.",
+    ),
+    wrong("The tool runs, and the comment is logged.", "A gate that lets the call through is no gate."),
+)
+question(
+    "07.b",
+    "In handoff mode, who decides who speaks next?",
+    wrong("A selector model.", "That is selector mode."),
+    right(
+        "The agent that has the conversation, by calling a `transfer_to_<name>` tool.",
+        "Right: control moves along the handoff arrows of the diagram.",
+    ),
+    wrong("The order of the participants.", "That is round robin."),
+)
+question(
+    "07.c",
+    "A `RemoteAgent` takes its turn over A2A. What does the remote agent get?",
+    wrong("Your notebook's tools and variables.", "Nothing of your process is shared: only messages travel."),
+    right(
+        "What was said since its last turn, sent to its URL; its answer becomes its turn.",
+        "Right: whoever runs that URL reads what you send; A2A trusts the card at the URL.",
+    ),
+    wrong("Nothing: it works from its own data only.", "It gets the conversation, and answers it."),
+)

@@ -18,6 +18,7 @@ from agentnb.core.team import Team
 from agentnb.course.checks import exercise
 from agentnb.course.lesson02 import final_plan, result_of, running_sets
 from agentnb.course.newsdesk import newsdesk, search_archive
+from agentnb.course.quiz import question, right, wrong
 
 STALE = "12 acres"  # what the intern's fact in lesson 08's store gets wrong
 ASSIGNMENTS = [  # assignments the student's evaluator has not seen
@@ -170,3 +171,24 @@ def an_eval_with_teeth(answer: Any) -> str | None:
             "numbers with the archive."
         )
     return None
+
+
+question(
+    "08.a",
+    "The careless newsroom passed every case of the first eval. What did the eval lack?",
+    wrong("More repeats.", "The stand-in does the same every time: repeats would pass again."),
+    right(
+        "An evaluator that checks whether what was published is true.",
+        "Right: it checked how the newsroom worked, not what it printed. Exercise 3 gives it teeth.",
+    ),
+    wrong("A bigger model.", "The eval must tell good from bad whatever the model."),
+)
+question(
+    "08.b",
+    "Day two made fewer tool calls than day one. Why?",
+    wrong("The archive's answers were cached.", "Nothing was cached: the researcher did not search at all."),
+    right(
+        "The researcher's memory recalled the site's size before its turn, so it did not search.",
+        "Right: the trace shows what the memory saved, a tool call and a model call.",
+    ),
+)

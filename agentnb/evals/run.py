@@ -8,7 +8,6 @@ a progress bar, and an `EvalReport` that reads the repeats as pass rates with in
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from pydantic_evals.evaluators import (
 
 from agentnb.core.result import PendingRun, TeamResult
 from agentnb.core.servers import check_spec_from_file
+from agentnb.core.sync import run_to_end
 from agentnb.evals.evaluators import EVALUATORS
 from agentnb.evals.judge import Judge
 from agentnb.evals.progress import Progress, choose, lifecycle
@@ -218,13 +218,7 @@ def evaluate_sync(subject: Any, dataset: Any, **options: Any) -> EvalReport:
             f"evaluate_sync: unknown option {unknown[0]!r}; the options are {', '.join(_DEFAULTS)}"
         )
     run = _prepare(subject, dataset, **{**_DEFAULTS, **options})
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(run())
-    from agentnb.core.sync import run_in_thread
-
-    return run_in_thread(run, lambda: None)
+    return run_to_end(run, lambda: None)
 
 
 _DEFAULTS: dict[str, Any] = {

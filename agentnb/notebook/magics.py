@@ -17,7 +17,7 @@ from agentnb.core.modes import MODES
 from agentnb.core.result import TeamResult
 from agentnb.core.team import Team
 from agentnb.models import record, resolve, set_default
-from agentnb.notebook import eval_progress, trace_view
+from agentnb.notebook import classroom, eval_progress, trace_view
 from agentnb.notebook.build import TeamOptions, declared_team, find_human, named_team, option_tools
 from agentnb.notebook.busy import reported_busy
 from agentnb.notebook.checkpoints import CheckpointBrowser
@@ -163,6 +163,9 @@ class AgentMagics(Magics):
             if args.human:
                 humans.append(find_human(team, args.human))
         else:
+            room = classroom.parse(self.settings.classroom)
+            if room is not None:
+                room.apply(args, cell)
             spec = parse_body(cell)
             task = interpolate(spec.task, ns, first_line_no=spec.task_line_no)
             team = declared_team(spec.agents, self._options(args, spec.agents), ns)
@@ -263,18 +266,31 @@ class AgentMagics(Magics):
         return CheckpointBrowser(team, namespace=self.shell.user_ns)
 
     @magic_arguments()
-    @argument("command", nargs="?", choices=["status", "model", "mcp"], help="status (default), model, mcp")
+    @argument(
+        "command",
+        nargs="?",
+        choices=["status", "model", "mcp", "classroom"],
+        help="status (default), model, mcp, classroom",
+    )
     @argument("spec", nargs="?", help="with model: the spec to use by default, e.g. scripted:newsroom")
     @line_magic
     def agentnb(self, line: str) -> Any:
-        """Show agentnb's status (model in use and why, versions), set the default model, or
-        declare an MCP server.
+        """Show agentnb's status (model in use and why, versions), set the default model, declare
+        an MCP server, or set classroom mode.
 
         ``%agentnb`` shows the status; ``%agentnb model SPEC`` makes SPEC the default model
         (``agentnb.models.set_default``) for every team that names none; ``%agentnb mcp NAME
         COMMAND ARGS...`` puts ``MCPServer.stdio(COMMAND, ARGS)`` in the variable NAME (use it
-        as ``tools=mcp:NAME``) and shows the tools it offers and what they say they do.
+        as ``tools=mcp:NAME``) and shows the tools it offers and what they say they do;
+        ``%agentnb classroom record FOLDER`` (the teacher, once, live) records every following
+        ``%%agentteam`` cell that declares its team, ``%agentnb classroom replay FOLDER`` (the
+        students, offline) replays those recordings, ``%agentnb classroom off`` stops
+        (`agentnb.notebook.classroom`).
         """
+        if line.split(maxsplit=1)[:1] == ["classroom"]:
+            self.settings.classroom = classroom.command(shlex.split(line)[1:])
+            print(classroom.describe(classroom.parse(self.settings.classroom)))
+            return None
         if line.split(maxsplit=1)[:1] == ["mcp"]:
             return declare_mcp(self.shell.user_ns, line.split(maxsplit=1)[1] if " " in line.strip() else "")
         args = _options_of(self.agentnb, line)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from traitlets import Bool, Float, Int, Unicode, observe
+from IPython.core.error import UsageError
+from traitlets import Bool, Float, Int, TraitError, Unicode, observe, validate
 from traitlets.config import Configurable
 
+from agentnb.notebook.classroom import parse
 from agentnb.views.chat import presentation
 
 
@@ -35,6 +37,21 @@ class AgentTeam(Configurable):
         help="Large, high-contrast chats, plans and results for projecting to a room (like --big "
         "in every cell; agentnb.views.chat.presentation(True) in Python).",
     ).tag(config=True)
+
+    classroom = Unicode(
+        "",
+        help="Classroom mode: 'record:FOLDER' records each %%agentteam cell that declares its team into "
+        "FOLDER (the teacher, once, live); 'replay:FOLDER' replays those recordings (the students, "
+        "offline); '' is off. Also %agentnb classroom record|replay FOLDER | off.",
+    ).tag(config=True)
+
+    @validate("classroom")
+    def _valid_classroom(self, proposal: dict[str, Any]) -> str:
+        try:
+            parse(proposal["value"])
+        except UsageError as exc:
+            raise TraitError(str(exc)) from None
+        return str(proposal["value"])
 
     @observe("presentation")
     def _presentation_changed(self, change: dict[str, Any]) -> None:

@@ -10,7 +10,9 @@ folds the few events after it.
 
 A writer holds its run (`claim`) while it writes: one run, one writer. A write that fails (the
 file is locked, the server restarted) keeps the events in the buffer and in the team, and is
-raised once, from the next `add` — the run fails with it; the next `claim` writes them.
+raised once, from the next `add` — the run fails with it. From then on nothing more is
+written until the team's next run claims the run again and writes what was kept: the store
+is left as a crash would leave it, so ``Team.resume`` goes on from the last batch written.
 """
 
 from __future__ import annotations
@@ -148,14 +150,12 @@ class RunWriter:
     def release(self) -> None:
         """Write what is left and let the run go (the team's run ended).
 
-        A write failure the run already reported is not raised again: the events stay in the
-        team and in this writer, and the next `claim` writes them.
+        After a write failure the run reported, nothing is written: the events stay in the team
+        and in this writer, and the next `claim` writes them.
         """
         try:
-            self.flush()
-        except StoreError:
             if not self._reported:
-                raise
+                self.flush()
         finally:
             with self._lock:
                 self._let_go()
@@ -189,6 +189,8 @@ class RunWriter:
                     self._let_go()
 
     def _flush_soon(self) -> None:
+        if self._reported:  # the run failed writing: the next claim writes what is kept
+            return
         try:
             self.flush()
         except StoreError as exc:

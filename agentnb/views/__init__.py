@@ -8,7 +8,8 @@ registers a renderer for each object the layers below display (`agentnb.core.plu
 `TeamResult` is drawn as its chat, a `ContextPreview` as the X-ray, a `Trace` as the trace
 view and its `Summary` as a table, a memory store's facts and audit log as tables, and eval
 reports, comparisons and judge calibrations as tables too — those by name, so pydantic-evals
-loads with the first eval shown, not with the views.
+loads with the first eval shown, not with the views — and a `Team` (``team.diagram()``) as
+the picture of its shape.
 """
 
 from __future__ import annotations
@@ -18,18 +19,20 @@ from typing import Any
 from agentnb.core.plugins import register_renderer
 from agentnb.core.preview import ContextPreview
 from agentnb.core.result import TeamResult
+from agentnb.core.team import Team
 from agentnb.memory.tables import AuditLog, FactTable
 from agentnb.trace.summary import Summary
 from agentnb.trace.tracer import Trace
 from agentnb.views.chat import render_text, result_mimebundle
 from agentnb.views.checkpoints import CheckpointList, context_at
+from agentnb.views.diagram import TeamDiagram
 from agentnb.views.memory import draw_audit, draw_facts
 from agentnb.views.plan import PlanBoard, plan_view
 from agentnb.views.trace import TraceView
 from agentnb.views.trace_totals import summary_text
 from agentnb.views.xray import render_xray
 
-__all__ = ["CheckpointList", "PlanBoard", "TraceView", "context_at", "plan_view"]
+__all__ = ["CheckpointList", "PlanBoard", "TeamDiagram", "TraceView", "context_at", "plan_view"]
 
 
 def _result(result: TeamResult, fmt: str, **options: Any) -> Any:
@@ -71,7 +74,17 @@ def _calibration(calibration: Any, fmt: str, **options: Any) -> Any:
     return draw_calibration(calibration, fmt, **options)
 
 
+def _team(team: Team, fmt: str, **options: Any) -> Any:
+    diagram = TeamDiagram(team)
+    if fmt == "view":
+        return diagram
+    if fmt == "text":
+        return diagram.text()
+    return diagram._repr_mimebundle_()
+
+
 register_renderer(TeamResult, _result)
+register_renderer(Team, _team)
 register_renderer(ContextPreview, render_xray)
 register_renderer(Trace, _trace)
 register_renderer(Summary, _summary)

@@ -14,8 +14,9 @@ written to stderr. A screenshot of each notebook, at its first view, goes to
 test-artifacts/course/.
 
 The selected notebooks run a few at a time (`AT_ONCE` workers in one Chromium) before the first
-test asserts on its own. Solutions are left out: they are the lessons with the exercises filled
-in, drawn by the same renderers, and nbval runs them.
+test asserts on its own. Solutions and going-further notebooks are left out: they are the
+lessons' exercises filled in and their sections that did not fit, drawn by the same renderers,
+and nbval runs them.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from tests.nbtools import ROOT, notebook_paths
 pytestmark = pytest.mark.browser
 lab = jupyterlab.lab  # the module's server fixture
 
-NOTEBOOKS = [path for path in notebook_paths() if "solutions" not in path.parts]
+NOTEBOOKS = [path for path in notebook_paths() if not {"solutions", "going_further"} & set(path.parts)]
 FRONT_ENDS = {"lab": "/lab/tree/{path}", "notebook": "/notebooks/{path}"}  # JupyterLab, Notebook 7
 AT_ONCE = 3  # notebooks running at the same time
 SHOTS = jupyterlab.ARTIFACTS / "course"

@@ -16,6 +16,7 @@ from typing import Any
 import nbformat
 import pytest
 
+from agentnb.course.quiz import LETTERS, questions_of
 from tests.browser import test_jupyterlab as jupyterlab
 
 pytestmark = pytest.mark.browser
@@ -192,3 +193,39 @@ def test_the_checkpoint_browser_forks_into_a_variable_and_closes_to_a_clean_save
     saved = nbformat.read(lab.root / "checkpoints.ipynb", as_version=4)
     assert "application/vnd.jupyter.widget-view+json" not in json.dumps(saved.cells[1:3])
     assert "checkpoints of the team" in json.dumps(saved.cells[2].outputs)
+
+
+def test_a_diagram_draws_and_a_concept_check_answered_by_a_click_is_kept_in_the_saved_notebook(
+    lab: jupyterlab.Lab,
+) -> None:
+    from playwright.sync_api import expect
+
+    cells = [
+        "from agentnb import Agent, Edge, Team\n"
+        "desk = Team([Agent('writer'), Agent('checker'), Agent('editor')], mode='graph', edges=[\n"
+        "    ('writer', 'checker'), Edge('checker', 'writer', 'REVISE'),\n"
+        "    Edge('checker', 'editor', 'CLEARED')])\n"
+        "desk.diagram()",
+        "from agentnb.course import quiz\nquiz('01.a')",
+    ]
+    with opened(lab, "diagram_quiz.ipynb", cells, "jupyterlab-diagram-quiz.png") as page:
+        run_cell(page, 0)
+        drawing = output(page, 0).locator(".agentnb-diagram svg")
+        expect(drawing).to_be_visible(timeout=WAIT)
+        expect(drawing.locator("rect")).to_have_count(5, timeout=WAIT)  # three boxes, two edge labels
+        expect(drawing).to_contain_text("if 'REVISE'")
+        box = drawing.bounding_box()
+        assert box is not None and box["width"] > 200 and box["height"] > 50
+        run_cell(page, 1)
+        check = output(page, 1)
+        expect(check.locator(".agentnb-quiz").first).to_contain_text("Concept check 01.a", timeout=WAIT)
+        question = questions_of("01.a")[0]
+        right, wrong = (LETTERS[[c.right for c in question.choices].index(ok)] for ok in (True, False))
+        check.locator(".widget-toggle-buttons button", has_text=wrong).first.click()
+        expect(check).to_contain_text("not quite", timeout=WAIT)
+        check.locator(".widget-toggle-buttons button", has_text=right).first.click()
+        expect(check).to_contain_text("✓ right", timeout=WAIT)
+        page.evaluate(SAVE)
+    saved = nbformat.read(lab.root / "diagram_quiz.ipynb", as_version=4)
+    html = "".join(o.get("data", {}).get("text/html", "") for o in saved.cells[1].outputs)
+    assert f"✓ right</b> ({right}) 6" in html  # the answer given, in the saved output

@@ -168,6 +168,19 @@ def test_context_preview_shows_exactly_what_is_sent_and_what_was_cut():
     assert "✂" in str(preview) and "✂" in bundle["text/markdown"] and "line-through" in bundle["text/html"]
 
 
+def test_a_copy_with_another_policy_is_previewed_with_its_own_policy():
+    model = ScriptedModel({"a": ["one", "two", "three"], "b": ["x", "y", "z"]})
+    team = Team([Agent("a"), Agent("b")], model=model, max_turns=5)
+    team.run_sync("the task")
+    trimmed = team.participant("a").copy(context=LastN(2)).context_preview(team)
+    whole = team.participant("a").context_preview(team)
+    assert [m["content"] for m in trimmed.sent] == ["You are a.", "the task", "y", "three"][
+        : len(trimmed.sent)
+    ]
+    assert len(trimmed.sent) < len(whole.sent)
+    assert team.participant("a").context.describe().startswith("Full")  # the team's agent is unchanged
+
+
 def test_own_tool_calls_survive_trimming_as_a_whole_group():
     @tool(blocking=False)
     def f() -> str:
@@ -197,3 +210,30 @@ def test_a_context_policy_set_on_an_existing_agent_is_checked_at_once():
     assert isinstance(agent.context, LastN)
     with pytest.raises(ValueError, match="unknown setting"):
         agent.model_settings = {"temp": 1}
+
+
+def test_a_copy_with_another_policy_previews_its_own_policy_over_the_teams_conversation():
+    """``agent.copy(context=LastN(1)).context_preview(team)`` showed the team's own agent (Full())."""
+    from agentnb import LastN
+
+    model = ScriptedModel({"a": ["one", "three"], "b": ["two", "four"]})
+    team = Team([Agent("a"), Agent("b")], model=model, max_turns=4)
+    team.run_sync("go")
+    full = team.participant("a").context_preview(team)
+    short = team.participant("a").copy(context=LastN(1)).context_preview(team)
+    assert short.policy.startswith("LastN(1)") and full.policy.startswith("Full()")
+    assert len(short.sent) < len(full.sent)
+
+
+def test_the_preview_shows_the_memory_note_as_its_own_row_and_sends_it_joined_to_the_role(tmp_path):
+    from agentnb import MemoryStore
+
+    store = MemoryStore(tmp_path / "m.db")
+    store.remember("The site covers 14 acres.", by="researcher")
+    agent = Agent("researcher", "You research.", memory=store, model=ScriptedModel({"researcher": ["ok"]}))
+    team = Team([agent], max_turns=1)
+    team.run_sync("How big is the site?")
+    seen = agent.context_preview(team)
+    assert [(r.role, r.name) for r in seen.rows[:2]] == [("system", ""), ("system", "memory")]
+    assert "14 acres" in seen.rows[1].content
+    assert sum(m["role"] == "system" for m in seen.sent) == 1 and "14 acres" in seen.sent[0]["content"]

@@ -252,3 +252,18 @@ def test_resources_a_tool_opens_for_a_run_are_closed_when_the_outermost_run_ends
     outer.run_sync("go")
     assert opened == [True] and closed == ["kernel"]  # once, when the outer run ended
     assert on_run_end(close_kernel) is False  # outside a run nothing is registered
+
+
+def test_a_failed_run_sync_traceback_is_the_runs_own_not_chained_to_the_event_loop_probe():
+    def broken(request):
+        raise ValueError("the model broke")
+
+    team = Team([Agent("a")], model=FunctionModel(broken), max_turns=1)
+    with pytest.raises(RunError) as caught:
+        team.run_sync("go")
+    chain, error = [], caught.value
+    while error is not None:
+        chain.append(error)
+        error = error.__cause__ or error.__context__
+    assert not any("no running event loop" in str(e) for e in chain), chain
+    assert any("the model broke" in str(e) for e in chain)

@@ -54,6 +54,20 @@ def test_a_message_written_as_a_participant_is_that_participants_turn():
     assert result.turns == 2
 
 
+def test_a_message_written_into_an_open_turn_goes_on_in_that_run():
+    """Rewound to just before the editor's reply, the person writes it: the run is not closed
+    (no "a new task started" Stop), the message is the editor's turn, and the run goes on."""
+    team, calls = newsroom(max_turns=4)
+    team.run_sync("write")
+    team.rewind(team.checkpoints.find(source="editor")[0])
+    assert team.state().running and team.state().next == ("editor",)
+    result = team.run_sync(TextMessage(source="editor", content="Edited by hand."))
+    stops = [e.reason for e in team.transcript if isinstance(e, Stop)]
+    assert stops == ["max turns reached (4)"], stops
+    assert [m.source for m in result.chat()][:3] == ["user", "writer", "editor"]
+    assert calls["editor"] == 1  # only the first, rewound-away call: the person wrote this one
+
+
 def test_interrupt_before_pauses_before_a_speaker_and_run_goes_on_with_it():
     team, calls = newsroom(interrupt_before=["publisher"])
     first = team.run_sync("write")

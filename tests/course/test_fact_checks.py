@@ -7,13 +7,14 @@ test_notebooks_meta), and every team run it leaves in memory is read by the orac
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from agentnb.apps.demo import NEWSROOM_TASK, newsroom
 from agentnb.core.events import Event, TextMessage, ToolCall, ToolCalls, ToolResult
-from tests.course.citations import uncited
+from tests.course.citations import is_checker, uncited
 from tests.nbtools import ROOT, notebook_paths, run_offline
 
 NOTEBOOKS = notebook_paths()
@@ -21,6 +22,20 @@ TASK = "Write 80 words on the Harmon rail yard park vote."
 VOTE = '["2026-11-17 Council minutes: motion to convert Harmon rail yard to a park passes 7-2."]'
 SIZE = '["2026-03-02 Planning report: the Harmon rail yard site covers 14 acres on the east side."]'
 DRAFT = "The council voted 7-2 to turn the Harmon rail yard into a park. The 12-acre site gets a garden."
+# Stand-ins that are wrong on purpose, their mistakes being what is taught: lesson 9's credulous
+# fact-checker obeys an order planted in a tool result, and the final challenge's misses an error
+# one time in ten (agentnb.course.trust, agentnb.course.challenge_desk).
+UNRELIABLE_ON_PURPOSE = re.compile(r"function:(?:credulous_desk|challenge_desk:\d+)")
+
+
+def unreliable_on_purpose(events: list[Event]) -> bool:
+    """Whether a fact-checker of this run is one of the stand-ins that are wrong on purpose."""
+    return any(
+        isinstance(e, TextMessage)
+        and is_checker(e.source)
+        and UNRELIABLE_ON_PURPOSE.fullmatch(e.request_model or "")
+        for e in events
+    )
 
 
 def run(*steps: tuple[str, str]) -> list[Event]:
@@ -74,6 +89,17 @@ def test_a_confirmation_the_evidence_does_not_hold_is_caught() -> None:
     assert any("it confirms '- Site closed after 80 years: confirmed.'" in p for p in problems)
 
 
+def test_only_the_stand_ins_that_are_wrong_on_purpose_are_left_out() -> None:
+    from agentnb.course.challenge import checked
+    from agentnb.course.challenge_desk import desk
+    from agentnb.course.trust import TASK as LESSON_9_TASK
+    from agentnb.course.trust import newsroom as credulous_newsroom
+
+    assert unreliable_on_purpose(credulous_newsroom().run_sync(LESSON_9_TASK).messages)
+    assert unreliable_on_purpose(checked(desk(1)).run_sync("Write on the city pool reopening.").messages)
+    assert not unreliable_on_purpose(newsroom("scripted:newsroom").run_sync(NEWSROOM_TASK).messages)
+
+
 def test_the_scripted_newsroom_cites_only_what_its_searches_returned() -> None:
     result = newsroom("scripted:newsroom").run_sync(NEWSROOM_TASK)
     assert result.stop_reason == "publisher said 'PUBLISHED'"
@@ -84,5 +110,6 @@ def test_the_scripted_newsroom_cites_only_what_its_searches_returned() -> None:
 def test_every_fact_checker_of_the_notebook_cites_only_what_a_tool_returned(path: Path) -> None:
     _, runs = run_offline(path)
     assert runs, f"{path.name}: no team run was found in the kernel after the notebook ran"
-    problems = sorted({problem for events in runs for problem in uncited(events)})
+    checked = [events for events in runs if not unreliable_on_purpose(events)]
+    problems = sorted({problem for events in checked for problem in uncited(events)})
     assert not problems, f"{path.relative_to(ROOT)}:\n" + "\n".join(problems)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from agentnb.core.errors import ConfigError
-from agentnb.core.modes.base import Choice, Mode, Outcome, Start
+from agentnb.core.modes.base import Choice, Mode, Outcome, RunView, Start
 from agentnb.core.modes.graph import Edge, Graph, Sequential
 from agentnb.core.modes.handoff import Handoff
 from agentnb.core.modes.round_robin import RoundRobin
@@ -26,6 +26,7 @@ __all__ = [
     "Outcome",
     "Plan",
     "RoundRobin",
+    "RunView",
     "Selector",
     "Sequential",
     "Start",

@@ -1,0 +1,155 @@
+"""The final challenge: the shared eval, the stand-in newsroom, the leaderboard and the honesty check."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from pydantic_evals import Case, Dataset
+
+from agentnb import Agent, Team
+from agentnb.course import check
+from agentnb.course.challenge import (
+    ASSIGNMENTS,
+    EVALUATORS,
+    Entry,
+    checked,
+    leaderboard,
+    lone_writer,
+    references,
+    run_challenge,
+)
+from agentnb.course.challenge_desk import STORIES, desk, search_archive
+from agentnb.evals import evaluate_sync
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+def searching_writer(model) -> Team:
+    """A writer that searches the archive itself, a checker and an editor."""
+    desks = [
+        Agent("writer", "You write from the archive.", tools=[search_archive]),
+        Agent("fact_checker", "You check every number.", tools=[search_archive]),
+        Agent("editor", "You publish cleared stories."),
+    ]
+    return Team(desks, until="PUBLISHED", max_turns=12, model=model)
+
+
+@pytest.fixture(scope="module")
+def entry() -> Entry:
+    return run(run_challenge(searching_writer, name="searching writer"))
+
+
+def test_the_shared_dataset_has_an_assignment_per_story_and_four_evaluators() -> None:
+    assert [c.name for c in ASSIGNMENTS.cases] == [s.key for s in STORIES]
+    assert len(ASSIGNMENTS.evaluators) == len(EVALUATORS) == 4
+
+
+def test_the_stand_in_is_the_same_for_a_seed_and_differs_across_seeds() -> None:
+    task = ASSIGNMENTS.cases[0].inputs
+    drafts = [lone_writer(desk(seed)).run_sync(task).final for seed in (3, 3, *range(8))]
+    assert drafts[0] == drafts[1]
+    assert len(set(drafts[2:])) > 1
+
+
+def test_a_checked_newsroom_beats_a_lone_writer_beyond_noise() -> None:
+    scores = {e.name: e.rate for e in run(references())}
+    lone, newsroom = scores["reference: lone writer"], scores["reference: checked newsroom"]
+    assert not lone.overlaps(newsroom) and newsroom.value > lone.value
+
+
+def test_an_entry_shows_its_score_interval_and_how_it_was_measured(entry: Entry) -> None:
+    assert entry.repeat == 5 and entry.rate.runs == 30
+    text = entry.text()
+    assert text.startswith(f"searching writer: {entry.rate.passed} of 30 runs passed")
+    assert "6 assignments × 5 runs on the stand-in" in text
+
+
+def test_the_leaderboard_ranks_the_entry_among_the_references_and_keeps_earlier_entries(
+    entry: Entry, tmp_path: Path
+) -> None:
+    board = run(leaderboard(entry))
+    text = board.text()
+    assert "searching writer (you)" in text and "reference: lone writer" in text
+    assert "you are better" in text  # than the lone writer, beyond noise
+    kept = tmp_path / "board.json"
+    run(leaderboard(entry, path=kept))
+    again = run(run_challenge(checked, name="my checked newsroom"))
+    second = run(leaderboard(again, path=kept)).text()
+    assert "searching writer" in second and "my checked newsroom (you)" in second
+    assert [k["name"] for k in json.loads(kept.read_text())] == ["searching writer", "my checked newsroom"]
+
+
+def test_a_build_that_returns_no_team_says_so() -> None:
+    report = run(run_challenge(lambda model: "a team", name="broken", repeat=1))
+    failure = report.report.report.failures[0]
+    assert "build returned str, not a Team" in failure.error_message
+
+
+def test_another_model_is_resolved_once_and_used_for_every_run() -> None:
+    entry = run(run_challenge(checked, name="auto", model="auto", repeat=1))
+    assert entry.model.startswith("auto") and entry.rate.runs == 6
+
+
+# ----- 11.1: an honest entry ------------------------------------------------------------------
+
+
+def test_an_entry_run_as_given_is_honest(entry: Entry) -> None:
+    verdict = check("11.1", entry)
+    assert verdict.ok, verdict.message
+
+
+def test_too_few_repeats_are_not_enough() -> None:
+    verdict = check("11.1", run(run_challenge(searching_writer, repeat=2)))
+    assert not verdict.ok and "fewer than 5 times" in verdict.message
+
+
+def test_a_reference_team_is_not_an_entry() -> None:
+    verdict = check("11.1", run(run_challenge(checked)))
+    assert not verdict.ok and "that is a reference team" in verdict.message
+
+
+def subject(seed: int) -> Team:
+    return searching_writer(desk(seed))
+
+
+def test_an_eval_on_other_assignments_is_refused() -> None:
+    easy = Dataset(name="easy", cases=ASSIGNMENTS.cases[:3], evaluators=list(EVALUATORS))
+    report = evaluate_sync(subject, easy, repeat=5, output=lambda r: r.final, progress=False)
+    verdict = check("11.1", Entry("mine", "the stand-in", 5, report, searching_writer))
+    assert not verdict.ok and "not the shared ones" in verdict.message
+
+
+def test_changed_assignments_are_refused_too() -> None:
+    changed = [
+        Case(name=c.name, inputs=c.inputs, metadata={"facts": []}) for c in ASSIGNMENTS.cases
+    ]  # no fact is required any more
+    report = evaluate_sync(
+        subject, Dataset(name="x", cases=changed, evaluators=list(EVALUATORS)), repeat=5, progress=False
+    )
+    verdict = check("11.1", Entry("mine", "the stand-in", 5, report, searching_writer))
+    assert not verdict.ok and "not the shared ones" in verdict.message
+
+
+def test_an_eval_without_every_evaluator_is_refused() -> None:
+    lenient = Dataset(name=ASSIGNMENTS.name, cases=ASSIGNMENTS.cases, evaluators=list(EVALUATORS[:1]))
+    report = evaluate_sync(subject, lenient, repeat=5, output=lambda r: r.final, progress=False)
+    verdict = check("11.1", Entry("mine", "the stand-in", 5, report, searching_writer))
+    assert not verdict.ok and "NumbersFromTheArchive, GivesTheFacts, TurnsAtMost" in verdict.message
+
+
+def test_a_team_that_only_errs_is_sent_back_to_be_fixed() -> None:
+    def failing(model) -> Team:
+        return Team([Agent("writer")], max_turns=1, model=model, stop="not a condition")  # type: ignore[arg-type]
+
+    verdict = check("11.1", run(run_challenge(failing)))
+    assert not verdict.ok and "ended with an error" in verdict.message
+
+
+def test_anything_else_is_not_an_entry() -> None:
+    verdict = check("11.1", "27 of 30")
+    assert not verdict.ok and "needs the Entry that run_challenge returned" in verdict.message
