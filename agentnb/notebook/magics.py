@@ -24,7 +24,7 @@ from agentnb.notebook.checkpoints import CheckpointBrowser
 from agentnb.notebook.live import live_chat_available, person_can_answer, run_with_chat
 from agentnb.notebook.parse import interpolate, parse_body
 from agentnb.notebook.runner import run_blocking
-from agentnb.notebook.settings import AgentTeam
+from agentnb.notebook.settings import AgentTeam, settings_for
 from agentnb.notebook.status import status
 from agentnb.views.chat import PRESENTATION, presentation, show_in
 
@@ -332,7 +332,7 @@ def _static_trace(result: TeamResult) -> Any:
 
 def register(shell: Any) -> AgentMagics:
     """Register the settings with ``%config`` and the magics with the shell."""
-    settings = AgentTeam(parent=shell)
+    settings = settings_for(shell)
     shell.configurables.append(settings)
     magics = AgentMagics(shell, settings)
     shell.register_magics(magics)
