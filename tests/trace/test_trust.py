@@ -279,5 +279,5 @@ def test_a_team_and_an_agent_used_as_tools_run_in_the_callers_trace_and_cost() -
     tools_run = {s.label: s for s in trace.find("invoke_workflow") if s.parent is not None}
     assert tools_run["desk"].parent.agent == "editor" and tools_run["checker"].parent.agent == "helper"
     # the caller's model reads the tool's answer, not the copy's conversation
-    final = [e for e in result.messages if isinstance(e, TextMessage) and e.source == "editor"][0]
+    final = next(e for e in result.messages if isinstance(e, TextMessage) and e.source == "editor")
     assert final.content == "Edited: reviewer did it"
