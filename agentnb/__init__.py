@@ -53,6 +53,8 @@ _EXPORTS = {
     "TeamBusyError": "agentnb.core.errors",
     "CheckpointError": "agentnb.core.errors",
     "SavedFileError": "agentnb.core.errors",
+    "StoreError": "agentnb.core.errors",
+    "RunBusyError": "agentnb.core.errors",
     "RunInterrupted": "agentnb.core.errors",
     "UnknownParticipantError": "agentnb.core.errors",
     "Event": "agentnb.core.events",
@@ -104,9 +106,11 @@ if TYPE_CHECKING:
         AgentnbError,
         CheckpointError,
         ConfigError,
+        RunBusyError,
         RunError,
         RunInterrupted,
         SavedFileError,
+        StoreError,
         StructuredOutputError,
         TeamBusyError,
         UnknownParticipantError,
@@ -190,6 +194,12 @@ def _load_views() -> None:
     import agentnb.views
 
 
+def _open_store(spec: Any) -> Any:
+    from agentnb.store import open_store
+
+    return open_store(spec)
+
+
 def _trace_of(events: Any, **options: Any) -> Any:
     from agentnb.trace import Trace
 
@@ -201,6 +211,7 @@ plugins.plug("check_model", _check_model)
 plugins.plug("solo_team", _solo_team)
 plugins.plug("load_views", _load_views)
 plugins.plug("trace_of", _trace_of)
+plugins.plug("open_store", _open_store)
 
 
 def load_ipython_extension(ipython: Any) -> None:

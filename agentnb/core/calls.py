@@ -4,6 +4,9 @@ Every failure becomes an error result the model reads (an unknown tool, a tool n
 offered, invalid arguments, a rejection); calls of one reply run concurrently and their
 results come back in call order. An approver answers True/False, or (approved, comment[,
 edited arguments]) — anything else is an error, never an approval: approval fails closed.
+It may also answer `LATER`: a person decides later, so the call is recorded as an
+`ApprovalRequested` and waits (`waiting`) while the run ends; a resumed turn finds the
+decision in the transcript (`decided`) and runs or rejects the call then.
 """
 
 from __future__ import annotations
@@ -14,16 +17,18 @@ import inspect
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from agentnb.core.errors import ConfigError
-from agentnb.core.events import Approval, Event, ToolCall, ToolProgress, ToolResult
+from agentnb.core.events import Approval, ApprovalRequested, Event, ToolCall, ToolProgress, ToolResult
 from agentnb.core.tools import Tool, describe_call
 from agentnb.core.toolsets import reporting_progress
 
 Approver = Callable[[str, ToolCall], Any]  # answers (maybe awaitably) True/False or a tuple
 APPROVER = "approver"  # the source of decisions made by an approver function (not a person)
+LATER = "later"
+"""What an approver answers (and ``Team(approver="later")`` means): a person decides later."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +56,11 @@ def decision(verdict: Any, call: ToolCall) -> Decision:
     return Decision(verdict[0], comment, None if edited == call.arguments else edited)
 
 
+def awaiting_approval(calls: Sequence[ToolCall]) -> str:
+    """What a run waits for, in words: ``awaiting approval of run_python (call 3)``."""
+    return "awaiting approval of " + " and ".join(f"{c.name} (call {c.id})" for c in calls)
+
+
 def error_result(source: str, call: ToolCall, content: str, step: str) -> ToolResult:
     return ToolResult(
         source=source, call_id=call.id, name=call.name, is_error=True, content=content, step=step
@@ -67,6 +77,9 @@ class CallRunner:
     approver: Approver | None
     approver_name: str
     max_rounds: int
+    decided: dict[str, Approval] = field(default_factory=dict)  # decisions already in the transcript
+    asked: set[str] = field(default_factory=set)  # calls whose approval was already requested there
+    waiting: list[ToolCall] = field(default_factory=list)  # calls waiting for a person's decision
 
     async def run(
         self,
@@ -128,10 +141,24 @@ class CallRunner:
         events: list[Event] = []
         arguments = call.arguments
         if tool.requires_approval:
-            approval = await self.approve(call, tool)
+            approval = self.decided.get(call.id) or await self.approve(call, tool)
+            if approval == LATER:
+                self.waiting.append(call)
+                if call.id in self.asked:
+                    return []
+                asked = ApprovalRequested(
+                    source=self.agent,
+                    call_id=call.id,
+                    tool=call.name,
+                    arguments=call.arguments,
+                    origin=tool.origin,
+                    step=self.step,
+                )
+                return [asked]
             if isinstance(approval, ToolResult):
                 return [approval]
-            events.append(approval)
+            if approval is not self.decided.get(call.id):
+                events.append(approval)
             if not approval.approved:
                 note = f" They said: {approval.comment}" if approval.comment else ""
                 who = (
@@ -143,7 +170,7 @@ class CallRunner:
         if report is None:
             outcome = await tool.run(arguments)
         else:
-            with reporting_progress(self._reporter(call, report)):
+            with reporting_progress(self._reporter(call, report), self._nested(call, report)):
                 outcome = await tool.run(arguments)
         events.append(
             ToolResult(
@@ -175,7 +202,16 @@ class CallRunner:
 
         return progress
 
-    async def approve(self, call: ToolCall, tool: Tool) -> Approval | ToolResult:
+    def _nested(self, call: ToolCall, report: Any) -> Any:
+        """Events of a run the tool makes, scoped under the tool's name, as a nested team's are."""
+
+        def nested(event: Event) -> None:
+            scope = f"{call.name}/{event.scope}" if event.scope else call.name
+            report(dataclasses.replace(event, scope=scope, step=self.step))
+
+        return nested
+
+    async def approve(self, call: ToolCall, tool: Tool) -> Approval | ToolResult | str:
         if self.approver is None:
             return error_result(
                 self.agent,
@@ -185,9 +221,13 @@ class CallRunner:
             )
         asked = time.time()
         asking = dataclasses.replace(call, origin=tool.origin) if tool.origin else call
+        if self.approver == LATER:  # a person decides later
+            return LATER
         verdict = self.approver(self.agent, asking)  # a function, sync or async
         if inspect.isawaitable(verdict):
             verdict = await verdict
+        if verdict == LATER:
+            return LATER
         checked = decision(verdict, call)
         return Approval(
             source=self.approver_name,

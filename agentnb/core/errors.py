@@ -65,6 +65,15 @@ class SavedFileError(CheckpointError, ValueError):
     file, what is wrong in it and what to do."""
 
 
+class StoreError(AgentnbError):
+    """A run store cannot be used: the message names the store (its file or server), what is
+    wrong and what to do. Nothing recorded is lost: the team keeps its transcript in memory."""
+
+
+class RunBusyError(StoreError):
+    """A stored run is being written by someone else (one run, one writer); the message says who."""
+
+
 class RunInterrupted(asyncio.CancelledError):
     """``await team.run(...)`` was interrupted (a kernel interrupt, or the task was cancelled).
 

@@ -1,4 +1,11 @@
-"""Human: a participant whose turns are typed by a person (terminal, widget or function)."""
+"""Human: a participant whose turns are typed by a person (terminal, widget or function).
+
+A person who is not at hand is ``Human(name, input_fn="later")``: their turn, and their
+approvals, end the run waiting for them (`agentnb.core.waiting`); ``team.answer(name, text)``
+or ``team.approve(call_id)`` records what they say, in this process or another, and
+``run()`` goes on. A front end that attaches an input function (the notebook's chat) makes
+them answer in the run again.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,9 @@ import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from agentnb.core.agent import check_name
-from agentnb.core.events import Event, TextMessage, ToolCall
+from agentnb.core.calls import LATER
+from agentnb.core.errors import ConfigError
+from agentnb.core.events import Event, Stop, TextMessage, ToolCall
 from agentnb.core.turn import TurnContext
 from agentnb.core.untrusted import approval_text, terminal_text
 
@@ -28,7 +37,8 @@ async def ask(fn: InputFunction, prompt: str) -> str:
 class Human:
     """A person in the team.
 
-    ``input_fn(prompt)`` returns what they say (default: the terminal's ``input``).
+    ``input_fn(prompt)`` returns what they say (default: the terminal's ``input``);
+    ``input_fn="later"`` means nobody is at hand: the run waits for them (see the module).
     ``approve_fn(prompt)`` answers approval requests for tools that need one; by default
     the same input function is asked and "y"/"yes" approves (anything else is the comment).
     """
@@ -38,32 +48,47 @@ class Human:
         name: str = "human",
         *,
         description: str = "A person who answers questions and gives direction.",
-        input_fn: InputFunction | None = None,
+        input_fn: InputFunction | str | None = None,
         approve_fn: Callable[[str, ToolCall], tuple[bool, str] | Awaitable[tuple[bool, str]]] | None = None,
     ) -> None:
         self.name = check_name(name)
         self.description = description
-        self.input_fn: InputFunction = input_fn or input
+        if not (input_fn is None or input_fn == LATER or callable(input_fn)):
+            raise ConfigError(
+                f"input_fn: expected a function (prompt) -> text, or 'later' for a person who answers "
+                f"later (the run waits for them), got {input_fn!r}"
+            )
+        self.input_fn: InputFunction | str = input_fn or input
         self.approve_fn = approve_fn
 
     def __repr__(self) -> str:
-        return f"Human({self.name!r})"
+        return f"Human({self.name!r}{', input_fn=' + repr(LATER) if self.answers_later else ''})"
+
+    @property
+    def answers_later(self) -> bool:
+        """True when nobody answers for this person now: their turns end the run, waiting."""
+        return self.input_fn == LATER
 
     def reset(self) -> None:
         """Humans keep no derived state."""
 
     async def turn(self, thread: list[Event], ctx: TurnContext) -> AsyncIterator[Event]:
-        answer = await ask(self.input_fn, f"{self.name}> ")
+        if self.input_fn == LATER:
+            yield Stop(source=self.name, reason=f"awaiting an answer from {self.name}", waiting=True)
+            return
+        answer = await ask(self.input_fn, f"{self.name}> ")  # type: ignore[arg-type]
         yield TextMessage(source=self.name, content=answer)
 
-    async def approve(self, agent: str, call: ToolCall) -> tuple[bool, str]:
-        """Ask whether ``agent`` may run ``call``; returns (approved, comment)."""
+    async def approve(self, agent: str, call: ToolCall) -> tuple[bool, str] | str:
+        """Ask whether ``agent`` may run ``call``; returns (approved, comment), or `LATER`."""
         if self.approve_fn is not None:
             verdict = self.approve_fn(agent, call)
             if inspect.isawaitable(verdict):
                 verdict = await verdict
             return verdict  # type: ignore[return-value]
+        if self.input_fn == LATER:
+            return LATER
         prompt = terminal_text(approval_text(agent, call))  # decoded code, hidden characters marked
-        answer = await ask(self.input_fn, f"{prompt}\nApprove? [y/N] ")
+        answer = await ask(self.input_fn, f"{prompt}\nApprove? [y/N] ")  # type: ignore[arg-type]
         word = answer.strip().lower()
         return word in YES, "" if word in YES or word in {"", "n", "no"} else answer.strip()

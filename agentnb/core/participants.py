@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from agentnb.core.calls import APPROVER
+from agentnb.core.calls import APPROVER, LATER
 from agentnb.core.errors import ConfigError
 from agentnb.core.events import USER, TextMessage, ToolCall
 from agentnb.core.human import Human
@@ -61,13 +61,23 @@ def check_participants(participants: Any) -> list[Any]:
 
 
 def approver_for(
-    participants: Sequence[Any], approver: Callable[[str, ToolCall], Any] | None
-) -> tuple[Callable[[str, ToolCall], Any] | None, str]:
-    """Who decides tool calls that need approval (the function given, else the team's first
-    `Human`) and the name decisions are recorded under; every such tool must have one."""
-    if approver is not None and not callable(approver):
-        raise ConfigError(f"approver: expected a function (agent, call) -> True/False, got {approver!r}")
+    participants: Sequence[Any], approver: Callable[[str, ToolCall], Any] | str | None, mode: Any
+) -> tuple[Callable[[str, ToolCall], Any] | str | None, str]:
+    """Who decides tool calls that need approval (the function given, ``"later"``: a person,
+    later; else the team's first `Human`) and the name decisions are recorded under; every such
+    tool must have one. A person who decides later makes the run wait: ``mode`` must run one
+    turn at a time."""
+    if approver is not None and not callable(approver) and approver != LATER:
+        raise ConfigError(
+            "approver: expected a function (agent, call) -> True/False, or 'later' (a person decides "
+            f"later: the run waits), got {approver!r}"
+        )
     humans = [p for p in participants if isinstance(p, Human)]
+    if mode.concurrent and (approver == LATER or any(h.answers_later for h in humans)):
+        raise ConfigError(
+            "approver: a run that waits for a person (approver='later', input_fn='later') goes on one "
+            f"speaker at a time; mode {mode.name!r} runs turns at once: use round_robin, selector or handoff"
+        )
     chosen = approver or (humans[0].approve if humans else None)
     if chosen is None:
         for p in participants:

@@ -19,7 +19,8 @@ _renderers: dict[type | str, Callable[..., Any]] = {}
 
 
 def plug(name: str, fn: Callable[..., Any]) -> None:
-    """Fill slot ``name`` (one of: resolve_model, check_model, solo_team, load_views, trace_of)."""
+    """Fill slot ``name`` (one of: resolve_model, check_model, solo_team, load_views, trace_of,
+    open_store)."""
     _slots[name] = fn
 
 
@@ -44,6 +45,11 @@ def solo_team(agent: Any, name: str) -> Any:
     """A one-turn team of ``agent`` alone (an agent's standalone run lives in a team: the
     agent module sits below the team's, so it asks for one here)."""
     return _slot("solo_team")(agent, name)
+
+
+def open_store(spec: Any) -> Any:
+    """The run store a path, a ``postgresql://`` URL or a store object names (`agentnb.store`)."""
+    return _slot("open_store")(spec)
 
 
 def trace_of(events: Any, **options: Any) -> Any:

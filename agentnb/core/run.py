@@ -4,7 +4,9 @@ A `Run` records events into the team's history (the fold updates the state), han
 to the executor, and owns what a run must always do: listen for Stop buttons, timeouts and
 outside switches, cancel a call in flight when asked, keep a reply that was streaming when
 the run stopped (marked ``cut_off``), answer tool calls a stop cut off, write the `Stop`
-event, and leave the team ready for the next run — never stuck "running".
+event, and leave the team ready for the next run — never stuck "running". A run that ends
+because a person must decide says so in its `Stop` (``waiting``) and leaves their turn open;
+a stored run is held by this run while it goes and written when it ends (`agentnb.core.durable`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Protocol
 
+from agentnb.core import durable, waiting
 from agentnb.core.agent import Agent
 from agentnb.core.events import (
     USER,
@@ -64,6 +67,8 @@ class Owner(Protocol):
     def model_for(self, agent: Any) -> Model: ...
 
     def context_of(self, name: str) -> Any: ...
+
+    def pending(self) -> list[waiting.Pending]: ...
 
 
 class Run:
@@ -166,15 +171,9 @@ class Run:
         state = self.history.state
         turn = (state.turns if state.run_start is not None else int(state.open_turn is not None)) + 1
         return speaker_selected(
-            self.team_name,
-            choice.speaker,
-            turn,
-            choice.reason,
-            choice.usage,
-            choice.model,
-            choice.request_model,
-            choice.started_at,
-        )
+            self.team_name, choice.speaker, turn, choice.reason, choice.usage, choice.model,
+            choice.request_model, choice.started_at,
+        )  # fmt: skip
 
     def launch(self, start: Start, resume: bool, keep: bool = False) -> Flight:
         """A turn starts (``resume``: one a checkpoint cut off): it is in flight, with what its
@@ -276,6 +275,11 @@ class Run:
         """
         team = self.team
         await team.slot.claim(self)
+        try:
+            durable.hold(self.history)  # a stored run has one writer: this run
+        except BaseException:
+            team.slot.release(self)
+            raise
         cleanups = begin_run()
         timer: asyncio.TimerHandle | None = None
         condition = team.condition
@@ -293,8 +297,9 @@ class Run:
                 timer = self.loop.call_later(seconds, self.request_stop, f"timed out after {seconds:g} s")
             self.inside = True
             try:
-                if self.history.state.running and any(map(self._is_task, self.messages)):
-                    # a new task replaces an open run; a message written as a participant goes on in it
+                state = self.history.state
+                if (state.running or state.waiting) and any(map(self._is_task, self.messages)):
+                    # a new task replaces an open (or waiting) run; a participant's message goes on in it
                     for event in self._closing("ended: a new task started"):
                         self.inside = False
                         yield self.record(event)
@@ -325,7 +330,9 @@ class Run:
                 error, reason = exc, f"error: {exc}"
             state = self.history.state
             reason = reason or self.stop_requested or self.finish_reason or team.history.fold.reason(state)
-            for event in self._closing(reason or "finished", failed=error is not None):
+            awaiting = [] if error is not None or self.stop_requested else team.pending()
+            reason = waiting.reason(awaiting) or reason or "finished"
+            for event in self._closing(reason, failed=error is not None, awaiting=awaiting):
                 self.inside = False
                 yield self.record(event)
                 self.inside = True
@@ -350,7 +357,10 @@ class Run:
             try:
                 await end_run(cleanups)
             finally:
-                team.slot.release(self)
+                try:
+                    durable.let_go(self.history)  # what is left reaches the store
+                finally:
+                    team.slot.release(self)
 
     def _is_task(self, message: TextMessage) -> bool:
         return message.source == USER or message.source not in self.team.names
@@ -368,12 +378,18 @@ class Run:
         )
         return [turn, message]
 
-    def _closing(self, reason: str, failed: bool = False) -> list[Event]:
+    def _closing(
+        self, reason: str, failed: bool = False, awaiting: Sequence[waiting.Pending] = ()
+    ) -> list[Event]:
+        """What ends the run; the calls ``awaiting`` a person's decision stay open for it."""
         state = self.history.state
         start = state.run_start if state.run_start is not None else self.start
-        events = closing_events(self.flights.values(), self.history.transcript[start:], reason)
+        if state.open_turn is not None:  # a turn left open by a wait for a person began before
+            start = min(start, waiting.turn_start(self.history.transcript, state.open_turn))
+        kept = {p.call_id for p in awaiting}
+        events = closing_events(self.flights.values(), self.history.transcript[start:], reason, kept)
         self.flights.clear()
-        events.append(Stop(source=self.team_name, reason=reason, failed=failed))
+        events.append(Stop(source=self.team_name, reason=reason, failed=failed, waiting=bool(awaiting)))
         return events
 
     def result(self) -> TeamResult:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from typing import TYPE_CHECKING
 
 from agentnb.core.errors import AgentnbError, RunError
@@ -24,21 +24,26 @@ if TYPE_CHECKING:
 INTERRUPTED = "interrupted by the user"
 
 
-def closing_events(flights: Iterable[Flight], run_events: Sequence[Event], reason: str) -> list[Event]:
-    """Replies cut off while streaming, then error results for the tool calls the stop left open."""
+def closing_events(
+    flights: Iterable[Flight], run_events: Sequence[Event], reason: str, kept: Set[str] = frozenset()
+) -> list[Event]:
+    """Replies cut off while streaming, then error results for the tool calls the stop left open
+    (but those ``kept`` open: they wait for a person's decision)."""
     events: list[Event] = []
     for flight in flights:
         text = "".join(flight.partial)
         if text.strip():
             source = flight.start.participant.name
             events.append(TextMessage(source=source, content=text, cut_off=True, step=flight.start.step))
-    events.extend(dangling_results(run_events, reason))
+    events.extend(dangling_results(run_events, reason, kept))
     return events
 
 
-def dangling_results(run_events: Sequence[Event], reason: str) -> list[ToolResult]:
-    """An error result for each tool call in ``run_events`` that has no result yet."""
-    answered: set[str] = set()
+def dangling_results(
+    run_events: Sequence[Event], reason: str, kept: Set[str] = frozenset()
+) -> list[ToolResult]:
+    """An error result for each tool call in ``run_events`` that has no result yet (nor is ``kept``)."""
+    answered: set[str] = set(kept)
     requests: list[ToolCalls] = []
     for event in run_events:
         kind = event.__class__

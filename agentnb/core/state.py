@@ -9,6 +9,8 @@ and a checkpoint is (index, state): reading one builds no team.
 
 `History` keeps a transcript, the state after its last event, and a snapshot of the state
 every `SNAPSHOT_EVERY` events, so the state at any checkpoint costs at most that many folds.
+A history may have a ``sink``: a run store that is told every event as it is recorded
+(`agentnb.core.durable`), so a run is written as it happens.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from operator import itemgetter
+from typing import Any, NamedTuple, Protocol
 
 from agentnb.core.errors import CheckpointError
 from agentnb.core.events import USER, Event, Handoff, SpeakerSelected, StepStarted, Stop, TextMessage
@@ -24,6 +27,7 @@ from agentnb.core.kinds import EPHEMERAL, PRICED
 from agentnb.core.transcript import Transcript
 
 SNAPSHOT_EVERY = 64
+_position = itemgetter(0)  # a snapshot's position: (index, state)[0]
 
 
 class RunState(NamedTuple):
@@ -111,7 +115,9 @@ class Fold:
         if kind is Stop and not scope:
             reason, waiting = event.reason, event.waiting  # type: ignore[attr-defined]
             run_start = None
-            if not fresh:  # a turn cut off part-way is over; one paused before it began goes first next time
+            # A turn cut off part-way is over; one paused before it began goes first next time,
+            # and so does one that waits for a person (its calls run once they decide).
+            if not fresh and not waiting:
                 open_turn = None
         values = (run_start, turns, prompt, completion, reason, open_turn, fresh, stop, mode, nested, waiting)
         return _new_state(RunState, values)  # (tuple.__new__: a NamedTuple's own __new__ is a Python call)
@@ -121,17 +127,29 @@ class Fold:
         return self.condition.reason(s.stop) if s.run_start is not None else None
 
 
+class Sink(Protocol):
+    """Where a history's events go as they are recorded: a stored run's writer (`agentnb.store`)."""
+
+    def add(self, index: int, event: Event, state: RunState) -> None:
+        """Event ``index`` was recorded and the state is now ``state`` (written soon, in a batch)."""
+
+    def branch(self, k: int) -> Sink:
+        """The writer of a new run that shares this one's first ``k`` events (a rewind or a fork)."""
+        ...
+
+
 class History:
-    """A transcript, the state after its last event, and snapshots for time travel."""
+    """A transcript, the state after its last event, snapshots for time travel, and a ``sink``."""
 
-    __slots__ = ("fold", "size", "snapshots", "state", "transcript")
+    __slots__ = ("fold", "sink", "size", "snapshots", "state", "transcript")
 
-    def __init__(self, fold: Fold) -> None:
+    def __init__(self, fold: Fold, sink: Sink | None = None) -> None:
         self.fold = fold
         self.transcript = Transcript()
         self.size = 0  # len(transcript), kept: recording is the hot path
         self.state = fold.initial()
-        self.snapshots: list[tuple[int, RunState]] = [(0, self.state)]
+        self.snapshots: Any = [(0, self.state)]  # (index, state) pairs, by index (a list, or a stored run's)
+        self.sink = sink
 
     def record(self, event: Event) -> Event:
         """Append an event and fold it into the state (token deltas are not kept)."""
@@ -139,16 +157,18 @@ class History:
             index = self.size
             self.transcript.append(event)
             self.size = index + 1
-            self.state = self.fold.step(self.state, event, index)
+            self.state = state = self.fold.step(self.state, event, index)
             if self.size % SNAPSHOT_EVERY == 0:
-                self.snapshots.append((self.size, self.state))
+                self.snapshots.append((self.size, state))
+            if self.sink is not None:
+                self.sink.add(index, event, state)
         return event
 
     def state_at(self, k: int) -> RunState:
         """The state after the first ``k`` events: the nearest snapshot, folded forward."""
         if k == len(self.transcript):
             return self.state
-        i = bisect.bisect_right(self.snapshots, k, key=lambda snapshot: snapshot[0]) - 1
+        i = bisect.bisect_right(self.snapshots, k, key=_position) - 1
         index, state = self.snapshots[i]
         step = self.fold.step
         for offset, event in enumerate(self.transcript[index:k]):
@@ -156,13 +176,17 @@ class History:
         return state
 
     def prefix(self, k: int, fold: Fold | None = None) -> History:
-        """A history of the first ``k`` events, sharing them (for rewinds and forks)."""
+        """A history of the first ``k`` events, sharing them (for rewinds and forks).
+
+        A stored history's copy is a new stored run that shares those events with this one.
+        """
         copy = History.__new__(History)
         copy.fold = fold or self.fold
         copy.state = self.state_at(k)
         copy.transcript = self.transcript.prefix(k)
         copy.size = k
-        copy.snapshots = [s for s in self.snapshots if s[0] <= k]
+        copy.snapshots = self.snapshots[: bisect.bisect_right(self.snapshots, k, key=_position)]
+        copy.sink = None if self.sink is None else self.sink.branch(k)
         return copy
 
 

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentnb.core import plugins
+from agentnb.core import durable, plugins
 from agentnb.core.agent import Agent, check_model, check_name
 from agentnb.core.context import AgentContext
 from agentnb.core.errors import (
@@ -27,7 +27,7 @@ from agentnb.core.errors import (
 from agentnb.core.events import Event, TextMessage, ToolCall
 from agentnb.core.model import Model
 from agentnb.core.modes import Mode, mode_from
-from agentnb.core.nesting import nested_turn
+from agentnb.core.nesting import nested_turn, team_tool
 from agentnb.core.participants import approver_for, check_participants, task_messages
 from agentnb.core.preview import ContextPreview
 from agentnb.core.result import PendingRun, TeamResult
@@ -37,6 +37,7 @@ from agentnb.core.slot import RunSlot
 from agentnb.core.state import Checkpoints, Fold, History, check_index
 from agentnb.core.stop import StopCondition, build_condition, names
 from agentnb.core.sync import run_to_end
+from agentnb.core.team_durable import DurableRuns
 from agentnb.core.turn import TurnContext
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ MODE_OPTIONS = (
 )  # fmt: skip
 
 
-class Team:
+class Team(DurableRuns):
     """Participants that take turns until a stop condition is met.
 
     ``mode`` decides who speaks: a mode object (`agentnb.modes`: ``RoundRobin()``,
@@ -58,7 +59,7 @@ class Team:
     run stops after ``max_turns`` turns, when a reply contains ``until`` text, or when
     ``stop`` (a `StopCondition`) is met. ``interrupt_before`` names participants the team
     pauses before (``run()`` goes on with them). ``approver`` decides tool calls that need
-    approval (default: the team's `Human`).
+    approval (default: the team's `Human`; "later": a person, later). ``store``: see `DurableRuns`.
     """
 
     def __init__(
@@ -72,9 +73,11 @@ class Team:
         max_turns: int = 20,
         stop: StopCondition | None = None,
         model: Model | str | None = None,
-        approver: Callable[[str, ToolCall], Any] | None = None,
+        approver: Callable[[str, ToolCall], Any] | str | None = None,
         stream_tokens: bool = True,
         interrupt_before: str | Sequence[str] | None = None,
+        store: Any = None,
+        run_id: str | None = None,
         **mode_options: Any,
     ) -> None:
         unknown = sorted(set(mode_options) - set(MODE_OPTIONS))
@@ -105,13 +108,13 @@ class Team:
         self.interrupt_before = names(interrupt_before, "interrupt_before") if interrupt_before else []
         for who in self.interrupt_before:
             self.participant(who)
-        self.approver, self.approver_name = approver_for(self.participants, approver)
+        self.approver, self.approver_name = approver_for(self.participants, approver, self.mode_object)
         self._config = {
             "mode": mode, "name": name, "description": description, "until": until, "max_turns": max_turns,
             "stop": stop, "model": model, "approver": approver, "stream_tokens": stream_tokens,
             "interrupt_before": self.interrupt_before or None, **mode_options,
         }  # fmt: skip
-        self.history = History(Fold(condition, self.mode_object))
+        self.history = durable.attach(self, History(Fold(condition, self.mode_object)), store, run_id)
         self.last_result: TeamResult | None = None
         self._resolved: Model | None = None
         self._outer_model: Callable[[], Model] | None = None
@@ -141,7 +144,7 @@ class Team:
         history = History(Fold(value, self.mode_object))
         for event in self.transcript:
             history.record(event)
-        self.history = history
+        self.history = durable.keep(self.history, history)  # a stored run goes on in the store
 
     @property
     def busy(self) -> bool:
@@ -201,10 +204,6 @@ class Team:
         """End the current run once the turn in flight is over; ``resume()`` goes on from there."""
         self.slot.pause(reason)
 
-    def resume(self) -> PendingRun:
-        """Go on from where the last run stopped (the same as ``run()`` with no task)."""
-        return self.run()
-
     async def _drain(self, messages: list[TextMessage]) -> None:
         async for _ in Run(self, messages).open():
             pass
@@ -224,7 +223,7 @@ class Team:
     def reset(self) -> None:
         """Forget the conversation so the next run starts fresh."""
         self.slot.check_idle("reset()")
-        self.history = History(self.history.fold)
+        self.history = self.history.prefix(0)  # stored: a new run
         self._contexts = {}
         self.last_result = None
         for p in self.participants:
@@ -234,14 +233,9 @@ class Team:
             reset_model()
 
     def as_tool(self, name: str | None = None, description: str | None = None) -> Any:
-        """This team as a tool an agent can call with a task; each call runs a fresh copy."""
-        from agentnb.core.tools import tool
-
-        async def run_team(task: str) -> str:
-            result = await self.fork(0).run(task)
-            return result.final or f"(the team stopped without an answer: {result.stop_reason})"
-
-        return tool(run_team, name=name or self.name, description=description or self.description)
+        """This team as a tool an agent can call with a task; each call runs a fresh copy, whose
+        events are recorded in the calling run under the tool's name (traces and costs see them)."""
+        return team_tool(self, name or self.name, description or self.description)
 
     # ----- models and turns ----------------------------------------------------------------
 
@@ -331,7 +325,7 @@ class Team:
         clone = Team(participants, **config)
         clone._resolved = self._resolved
         clone._outer_model = self._outer_model
-        clone.history = self.history.prefix(k, clone.history.fold)
+        clone.history = durable.describe(self.history.prefix(k, clone.history.fold), clone)  # stored: own run
         return clone
 
     def _nested(self) -> list[Team]:

@@ -21,7 +21,6 @@ from agentnb.core.events import Usage, event_from_data, events_to_data
 from agentnb.core.saved import check_envelope, envelope, read_json, write_json
 from agentnb.core.secrets import scrub_state
 from agentnb.core.servers import UntrustedServerError, check_spec_from_file
-from agentnb.core.state import History
 
 KIND, VERSION = "team", 1
 SIMPLE_MODES = ("RoundRobin()", "Handoff()", "Sequential()")
@@ -177,7 +176,7 @@ def restore(team: Any, state: TeamState | Mapping[str, Any], where: str, nested_
     """``team.load_state``: put back a saved state that fits the team (and its nested teams)."""
     data = state.to_dict() if isinstance(state, TeamState) else state
     events = check_state(data, where, team.names, team.mode)
-    history = History(team.history.fold)
+    history = team.history.prefix(0)  # a stored team's loaded events are a new run
     for event in events:
         history.record(event)
     team.replace_history(history)

@@ -23,7 +23,7 @@ class Transcript(Sequence[Event]):
     __slots__ = ("_base", "_counts", "_lists", "_own", "_starts", "append")
 
     def __init__(self, events: Iterable[Event] = ()) -> None:
-        self._lists: tuple[list[Event], ...] = ()  # shared segments, oldest first
+        self._lists: tuple[Sequence[Event], ...] = ()  # shared segments, oldest first
         self._counts: tuple[int, ...] = ()  # how many events of each segment belong to this version
         self._starts: tuple[int, ...] = ()  # the index of each segment's first event
         self._own: list[Event] = list(events)
@@ -38,6 +38,16 @@ class Transcript(Sequence[Event]):
         """A copy or an unpickled transcript appends to its own list (not the original's)."""
         self._lists, self._counts, self._starts, self._own, self._base = state
         self.append = self._own.append
+
+    @classmethod
+    def over(cls, events: Sequence[Event]) -> Transcript:
+        """A transcript whose first events are ``events``, read in place and never changed
+        (a stored run's, loaded as they are read); new events go to a list of its own."""
+        view = cls()
+        if len(events):
+            view._lists, view._counts, view._starts = (events,), (len(events),), (0,)
+            view._base = len(events)
+        return view
 
     def __len__(self) -> int:
         return self._base + len(self._own)
@@ -111,7 +121,8 @@ class Transcript(Sequence[Event]):
         n = len(self)
         if not 0 <= k <= n:
             raise IndexError(f"cannot take the first {k} events of a transcript of {n}")
-        lists, counts, starts = list(self._lists), list(self._counts), list(self._starts)
+        lists: list[Sequence[Event]] = list(self._lists)
+        counts, starts = list(self._counts), list(self._starts)
         if self._own:
             lists.append(self._own)
             counts.append(len(self._own))

@@ -3,7 +3,9 @@
 `agent_turn` drives it and yields every event; `AgentTurn` holds the turn's progress and
 has one handler per kind of reply (tool calls, empty, text, structured). A turn that a
 checkpoint cut off between a tool call and its result goes on by running that call:
-it never sends a model a call without its result.
+it never sends a model a call without its result. A call that waits for a person's
+approval ends the turn with a waiting `Stop`; the turn resumed once they decided runs it
+(or gives it the rejection) with the decision recorded in the transcript.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from agentnb.core.calls import Approver, CallRunner
+from agentnb.core.calls import Approver, CallRunner, awaiting_approval
 from agentnb.core.context import AgentContext
 from agentnb.core.errors import StructuredOutputError
 from agentnb.core.events import (
+    Approval,
+    ApprovalRequested,
     ErrorEvent,
     Event,
     Handoff,
@@ -96,7 +100,6 @@ class AgentTurn:
             self.output_schema, self.output_name = None, "output"
         else:
             self.output_schema, self.output_name = schema_of(output_type), output_type.__name__
-        self._runner: CallRunner | None = None
 
     def begin(self, thread: Sequence[Event]) -> AgentTurn:
         """A turn starts over ``thread``: no tool rounds, failures or retry used yet."""
@@ -106,6 +109,7 @@ class AgentTurn:
         self.retried = False  # the one structured-output retry is used
         self.note: str | None = None  # what the agent's memory recalls for this turn
         self.done = False
+        self._runner: CallRunner | None = None  # (its calls' approvals and waits are this turn's)
         return self
 
     @property
@@ -113,9 +117,11 @@ class AgentTurn:
         return self.rounds < self.agent.max_tool_iterations
 
     def unanswered(self) -> ToolCalls | None:
-        """When resuming: this turn's last tool request whose calls have no result yet."""
+        """When resuming: this turn's last tool request whose calls have no result yet (the
+        approvals already asked for or decided are noted, so none is asked or recorded twice)."""
         found: ToolCalls | None = None
         answered: set[str] = set()
+        runner = self.runner
         for i in range(len(self.thread) - 1, -1, -1):
             event = self.thread[i]
             if event.scope:
@@ -123,6 +129,10 @@ class AgentTurn:
             kind = event.__class__
             if kind is SpeakerSelected and event.speaker == self.name:  # type: ignore[attr-defined]
                 break
+            if kind is Approval:
+                runner.decided.setdefault(event.call_id, event)  # type: ignore[attr-defined, arg-type]
+            elif kind is ApprovalRequested:
+                runner.asked.add(event.call_id)  # type: ignore[attr-defined]
             if event.source != self.name:
                 continue
             if kind is ToolResult:
@@ -197,6 +207,12 @@ class AgentTurn:
             **timing,
         )
 
+    def wait(self) -> Stop:
+        """The turn ends here: calls wait for a person's decision (the run ends, waiting)."""
+        self.done = True
+        reason = awaiting_approval(self.runner.waiting)
+        return Stop(source=self.name, reason=reason, waiting=True, step=self.ctx.step)
+
     def after_calls(self, calls: Sequence[ToolCall], results: Sequence[Event]) -> Event | None:
         """What the turn does once a round's calls have their results: hand off, reply with the
         tools' output, give up after failing rounds, or (None) ask the model again."""
@@ -233,14 +249,22 @@ class AgentTurn:
 
     async def calls(self, calls: Sequence[ToolCall], offered: bool = True) -> AsyncIterator[Event]:
         """Run a round's calls (``offered``: tools were offered in that request); yield the
-        progress tools report while they run, then the results in call order."""
+        progress tools report while they run, then the results in call order, then how the
+        round ends the turn (a handoff, a reply, a stop, a wait for a person), if it does."""
         tools = self.by_name if offered else {}
+        results: list[Event] = []
         if any(tools[c.name].reports_progress for c in calls if c.name in tools):
             async for event in self.runner.run_live(calls, tools, self.by_name):
+                if event.__class__ is not ToolProgress and not event.scope:  # not a nested run's
+                    results.append(event)
                 yield event
-            return
-        for event in await self.runner.run(calls, tools, self.by_name):
-            yield event
+        else:
+            for event in await self.runner.run(calls, tools, self.by_name):
+                results.append(event)
+                yield event
+        ending = self.wait() if self.runner.waiting else self.after_calls(calls, results)
+        if ending is not None:
+            yield ending
 
 
 def agent_turn(agent: Any, thread: Sequence[Event], ctx: TurnContext) -> AsyncIterator[Event]:
@@ -271,7 +295,7 @@ async def agent_turns(agent: Any, thread: Sequence[Event], ctx: TurnContext) -> 
             if pending is not None:
                 async for event in turn.calls(pending.calls):
                     yield event
-        if agent.memory is not None or agent.summarizes:
+        if (agent.memory is not None or agent.summarizes) and not turn.done:
             turn.memo.update(thread)
             if agent.summarizes:
                 async for event in agent.summarize(turn.memo, model, ctx.step):
@@ -315,14 +339,8 @@ async def agent_turns(agent: Any, thread: Sequence[Event], ctx: TurnContext) -> 
                 yield ToolCalls(
                     source=name, calls=tuple(reply.tool_calls), content=reply.text, step=step, **timing
                 )
-                results = []
                 async for event in turn.calls(reply.tool_calls, offered):
-                    if event.__class__ is not ToolProgress:
-                        results.append(event)
                     yield event
-                ending = turn.after_calls(reply.tool_calls, results)
-                if ending is not None:
-                    yield ending
             elif not reply.text.strip():
                 yield turn.on_empty(timing)
             else:

@@ -3,19 +3,21 @@
 The team runs on its own event loop in a worker thread; the widget lives in the kernel's
 main thread. A `Human` gets async ``input_fn``/``approve_fn`` functions from `HumanBridge`:
 each posts an `Ask` to the main thread and awaits the answer, which the widget gives with
-`Ask.answer` (safe from any thread).
+`Ask.answer` (safe from any thread). A run that ends waiting for a decision (an approval or
+an answer asked for later) is decided the same way (`HumanBridge.decider`), and goes on.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from agentnb.core.events import ToolCall
 from agentnb.core.human import Human
+from agentnb.core.team import Team
 from agentnb.core.untrusted import approval_text
 
 
@@ -83,6 +85,25 @@ class HumanBridge:
             return (bool(approved), str(comment), *edited)
 
         return ask_approval
+
+    def decider(self, team: Team) -> Callable[[], Awaitable[bool]]:
+        """For a run of ``team`` that ended waiting: ask in the chat what it waits for, record
+        the decisions (``team.approve``/``reject``/``answer``); True when there were some."""
+
+        async def decide() -> bool:
+            waiting = team.pending()
+            for item in waiting:
+                if item.call is not None:
+                    approved, comment, *edited = await self.approve_fn(item.who)(item.agent, item.call)
+                    if approved:
+                        team.approve(item.call.id, edit=edited[0] if edited else None, comment=comment)
+                    else:
+                        team.reject(item.call.id, comment)
+                else:
+                    team.answer(item.who, await self.input_fn(item.who)(""))
+            return bool(waiting)
+
+        return decide
 
     @contextmanager
     def attached(self, human: Human) -> Iterator[Human]:

@@ -9,6 +9,7 @@ from typing import Any
 from IPython.core.error import UsageError
 
 from agentnb.core.agent import Agent
+from agentnb.core.errors import AgentnbError
 from agentnb.core.human import Human
 from agentnb.core.model import Model
 from agentnb.core.stop import StopCondition
@@ -31,6 +32,7 @@ class TeamOptions:
     tools: list[Tool | Toolset]
     human: str | None
     stream_tokens: bool
+    store: str | None = None  # a run store: the run is written as it happens
 
 
 def lookup_tool(name: str, namespace: Mapping[str, Any]) -> Tool | Toolset:
@@ -114,9 +116,10 @@ def declared_team(agents: Sequence[AgentSpec], options: TeamOptions, namespace: 
             max_turns=options.max_turns,
             model=options.model,
             stream_tokens=options.stream_tokens,
+            store=options.store,
             **({"planner": planner} if planner is not None else {}),
         )
-    except ValueError as exc:
+    except (ValueError, AgentnbError) as exc:
         raise UsageError(str(exc)) from None
 
 

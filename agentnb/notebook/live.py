@@ -90,11 +90,14 @@ def run_with_chat(
     max_rate: float = 20.0,
     trace: bool = False,
     style: Style | None = None,
+    decide: bool = False,
 ) -> TeamResult:
     """Run ``team`` while a `ChatWidget` shows it; ``humans`` answer in the chat.
 
     ``trace`` shows the run's trace live beside the chat (and, without clock times, in the
-    saved output); ``style`` is the chat's style (None: the current default).
+    saved output); ``style`` is the chat's style (None: the current default). ``decide``: a
+    person is at the chat, so a run that ends waiting for a decision asks it there (the
+    approval box, the answer box) and goes on.
     """
     from IPython.display import display
 
@@ -120,7 +123,8 @@ def run_with_chat(
         with ExitStack() as stack:
             for human in humans:
                 stack.enter_context(bridge.attached(human))
-            result = run_blocking(team, task, inbox=inbox, view=view, pump=kernel_pump(shell))
+            decider = bridge.decider(team) if decide else None
+            result = run_blocking(team, task, inbox=inbox, view=view, pump=kernel_pump(shell), decide=decider)
     except RunError as exc:
         problem = closing(exc.result, keep_transcript=True)  # what happened before the error
         if problem is not None:

@@ -24,12 +24,12 @@ from agentnb.notebook.checkpoints import CheckpointBrowser
 from agentnb.notebook.live import live_chat_available, person_can_answer, run_with_chat
 from agentnb.notebook.parse import interpolate, parse_body
 from agentnb.notebook.runner import run_blocking
-from agentnb.notebook.settings import AgentTeam
+from agentnb.notebook.settings import AgentTeam, settings_for
 from agentnb.notebook.status import status
 from agentnb.views.chat import PRESENTATION, presentation, show_in
 
 CELL_MODES = [m for m in MODES if m != "graph"]  # graph teams need edges: build them in Python
-TEAM_SHAPE_OPTIONS = ("model", "mode", "max_turns", "until", "tools", "record", "replay")
+TEAM_SHAPE_OPTIONS = ("model", "mode", "max_turns", "until", "tools", "record", "replay", "store")
 TEXT_OPTIONS = {  # options that take free text, with an example value for error messages
     "model": "scripted:newsroom",
     "until": "APPROVED",
@@ -38,6 +38,7 @@ TEXT_OPTIONS = {  # options that take free text, with an example value for error
     "out": "result",
     "record": "run.json",
     "replay": "run.json",
+    "store": "runs.db",
 }
 
 
@@ -84,6 +85,13 @@ class AgentMagics(Magics):
     @argument("--out", metavar="VAR", help="Also store the TeamResult in this variable.")
     @argument("--record", metavar="CASSETTE", help="Record the model's replies to this JSON file.")
     @argument("--replay", metavar="CASSETTE", help="Replay a recorded cassette instead of a model.")
+    @argument(
+        "--store",
+        nargs="?",
+        const="runs.db",
+        metavar="FILE|URL",
+        help="Write the run as it happens to a run store (alone: runs.db beside the notebook).",
+    )
     @argument("--no-stream", action="store_true", help="No live chat: show the result when done.")
     @argument("--quiet", action="store_true", help="Show nothing; keep the result with --out.")
     @argument(
@@ -185,6 +193,7 @@ class AgentMagics(Magics):
                         max_rate=self.settings.max_updates_per_second,
                         trace=trace,
                         style=style,
+                        decide=person_can_answer(self.shell),
                     )
                 else:
                     result = run_blocking(team, task)
@@ -229,6 +238,7 @@ class AgentMagics(Magics):
             tools=option_tools(args.tools, self.shell.user_ns),
             human=args.human,
             stream_tokens=not (args.no_stream or args.quiet),
+            store=args.store,
         )
 
     @magic_arguments()
@@ -322,7 +332,7 @@ def _static_trace(result: TeamResult) -> Any:
 
 def register(shell: Any) -> AgentMagics:
     """Register the settings with ``%config`` and the magics with the shell."""
-    settings = AgentTeam(parent=shell)
+    settings = settings_for(shell)
     shell.configurables.append(settings)
     magics = AgentMagics(shell, settings)
     shell.register_magics(magics)

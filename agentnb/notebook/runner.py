@@ -7,7 +7,9 @@ bounded rate. Only the main thread touches widgets. A kernel interrupt stops the
 cleanly; the transcript so far is kept and the kernel stays usable.
 
 The run's last event, its `Stop`, reaches the view once the run has ended well: a run that
-fails raises an error that says why, and the view does not say it a second time.
+fails raises an error that says why, and the view does not say it a second time. A run that
+ends waiting for a person is shown so at once; with ``decide`` (the chat asks the person),
+their decisions are recorded and the run goes on in the same view.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import asyncio
 import contextlib
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from agentnb.core.errors import RunError
@@ -65,21 +67,46 @@ def run_blocking(
     inbox: queue.SimpleQueue[Any] | None = None,
     view: View | None = None,
     pump: Callable[[], object] | None = None,
+    decide: Callable[[], Awaitable[bool]] | None = None,
 ) -> TeamResult:
     """Run ``team`` on ``task`` and wait, serving ``view`` and ``pump`` while waiting.
 
     ``inbox`` is the queue the worker posts to; pass one to let other code (a `HumanBridge`)
     post `Ask` objects into the same stream. Errors of the run are raised here. When the view
     or the pump fails, the team is stopped and waited for, and `ServeError` says what failed:
-    the team never keeps running unseen (its next run would find it busy).
+    the team never keeps running unseen (its next run would find it busy). When the run ends
+    waiting for a person, ``decide()`` gets their decisions and the run goes on.
     """
     inbox = inbox if inbox is not None else queue.SimpleQueue()
     box: dict[str, BaseException] = {}
     ended = threading.Event()
+    deciding: list[Callable[[], object]] = []  # while a decision is asked for: cancels the wait
 
     async def consume() -> None:
         async for event in team.stream(task):
             inbox.put(event)
+        if decide is None:
+            return
+        loop, me = asyncio.get_running_loop(), asyncio.current_task()
+        assert me is not None
+
+        def cancel() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop already ended: nothing waits
+                loop.call_soon_threadsafe(me.cancel)
+
+        try:
+            while True:
+                deciding.append(cancel)
+                try:
+                    decided = await decide()
+                finally:
+                    deciding.clear()
+                if not decided:
+                    return
+                async for event in team.stream(None):
+                    inbox.put(event)
+        except asyncio.CancelledError:  # interrupted while asking: the run stays waiting
+            return
 
     def work() -> None:
         try:
@@ -90,6 +117,12 @@ def run_blocking(
             inbox.put(_Done())
             ended.set()
 
+    def stop(reason: str) -> None:
+        """Stop the run, or the wait for a decision between runs."""
+        team.stop(reason)
+        if deciding:
+            deciding.pop()()
+
     worker = threading.Thread(target=work, name="agentnb-run", daemon=True)
     worker.start()
     done = False
@@ -99,7 +132,7 @@ def run_blocking(
         while not done and (worker.is_alive() or not inbox.empty()):  # also ends if an interrupt ate _Done
             try:
                 if interrupted:  # asked each round: a run that had not begun did not hear it
-                    team.stop(INTERRUPTED)
+                    stop(INTERRUPTED)
                 ended.wait(POLL_SECONDS)  # wakes early when the run ends, never per event
                 done = _serve(inbox, view, pump, held)
             except KeyboardInterrupt:
@@ -111,7 +144,7 @@ def run_blocking(
             _flush(view, force=True)
     except _Failed as failed:
         reason = f"{failed.where} failed"
-        _wait_for_end(worker, stop=lambda: team.stop(reason))  # each round, as for an interrupt
+        _wait_for_end(worker, stop=lambda: stop(reason))  # each round, as for an interrupt
         _discard(inbox)  # what the view never saw, and the worker's _Done: a reused inbox starts empty
         raise ServeError(
             f"team {team.name!r} was stopped because {failed.where} failed: "
@@ -158,7 +191,7 @@ def _serve(
             elif view is not None:
                 if isinstance(item, Ask):
                     view.ask(item)
-                elif item.__class__ is Stop and not item.scope:
+                elif item.__class__ is Stop and not item.scope and not item.waiting:
                     held.append(item)
                 else:
                     view.feed(item)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -56,3 +57,21 @@ class AgentTeam(Configurable):
     @observe("presentation")
     def _presentation_changed(self, change: dict[str, Any]) -> None:
         presentation(bool(change["new"]))
+
+
+def settings_for(shell: Any) -> AgentTeam:
+    """The shell's `AgentTeam` settings. A value ``%config`` refused stays in the shell's config
+    and would make every later ``%load_ext agentnb`` fail: it is dropped here, with a warning
+    that names it, so a typo never locks a kernel out of agentnb."""
+    try:
+        return AgentTeam(parent=shell)
+    except TraitError:
+        pass
+    saved = shell.config.get("AgentTeam", {})
+    for name in list(saved):
+        try:
+            AgentTeam(**{name: saved[name]})
+        except (TraitError, TypeError) as exc:
+            del saved[name]
+            print(f"%config AgentTeam.{name} is ignored: {exc}", file=sys.stderr)
+    return AgentTeam(parent=shell)

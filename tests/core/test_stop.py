@@ -138,3 +138,10 @@ def test_composed_conditions_step_each_part_only_on_what_it_reads_and_keep_uncha
     state = cond.step(state, msg("a", "hi", tokens=40))
     assert state == (1, None, 40)
     assert cond.step(state, msg("b", "DONE", tokens=70)) == (2, "b said 'DONE'", 110)
+
+
+def test_a_conditions_repr_names_everything_that_decides_when_it_is_met():
+    """A run store reuses a snapshot only when the condition's repr matches: two TextMentions
+    that differ only in their sources must not look alike."""
+    assert repr(TextMention("better", sources="critic")) == "TextMention('better', sources=['critic'])"
+    assert repr(TextMention("better")) != repr(TextMention("better", sources=["critic", "editor"]))

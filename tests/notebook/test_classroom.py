@@ -109,6 +109,10 @@ def test_the_setting_is_checked_when_it_is_set(ip: InteractiveShell) -> None:
         "config", "AgentTeam.classroom = 'play:class'"
     )  # %config logs it, and keeps the old value
     assert settings.classroom == ""
+    # The refused value stays in the shell's config: loading agentnb again drops it, with a warning.
+    ip.run_line_magic("reload_ext", "agentnb")
+    assert "classroom" not in ip.config.get("AgentTeam", {})
+    assert next(c for c in ip.configurables if isinstance(c, AgentTeam) and c is not settings).classroom == ""
 
 
 # ----- end to end: a teacher's kernel, then two students' kernels --------------------------------

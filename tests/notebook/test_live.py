@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from agentnb import Agent, Team, models
+from agentnb import Agent, Team, models, tool
 from agentnb.notebook import live
 from agentnb.notebook.runner import ServeError
 from agentnb.notebook.widget import ChatWidget
@@ -58,3 +58,31 @@ def test_a_chat_failing_to_close_after_the_run_says_so_and_keeps_the_result(
     ) as caught:
         live.run_with_chat(ip, team, "go")
     assert caught.value.result.final == "done" and disposed == [True]  # its widgets are freed all the same
+
+
+def test_a_run_waiting_for_approval_shows_the_box_and_a_click_there_goes_on(
+    ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    published: list[str] = []
+    shown: list[str] = []
+
+    @tool(requires_approval=True, blocking=False)
+    def publish(headline: str) -> str:
+        """Publish a story."""
+        published.append(headline)
+        return "published"
+
+    class Clicking(ChatWidget):
+        def ask(self, ask: Any) -> None:
+            super().ask(ask)  # the approval box shows the call ...
+            shown.append(self.asking.prompt.value)
+            self.asking.approve_button.click()  # ... and the person approves it there
+
+    monkeypatch.setattr(live, "ChatWidget", Clicking)
+    script = {"desk": [{"tool": "publish", "args": {"headline": "Park"}}, "Done."]}
+    team = Team(
+        [Agent("desk", tools=[publish])], model=models.ScriptedModel(script), approver="later", max_turns=1
+    )
+    result = live.run_with_chat(ip, team, "go", decide=True)
+    assert published == ["Park"] and result.stop_reason == "max turns reached (1)"
+    assert "publish" in shown[0] and not team.pending()

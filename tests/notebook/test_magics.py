@@ -332,3 +332,22 @@ def test_in_plan_mode_a_planner_line_declares_the_planner(
     assert [e.source for e in result.messages if e.type == "plan"] == ["planner"]
     assert result.participants == ["worker"]
     assert result.final == "a done"
+
+
+def test_store_writes_a_declared_cells_run_to_a_run_store(
+    ip: InteractiveShell, ns: dict[str, Any], script: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agentnb.store import open_store
+
+    path = tmp_path / "runs.db"
+    result = run(ip, f"--model {script} --until APPROVED --store {path}", CELL)
+    [stored] = open_store(str(path)).runs()
+    assert stored.events == len(result.messages) and stored.stop_reason == result.stop_reason
+    ns["desk"] = Team([Agent("writer")], model=script)
+    with pytest.raises(UsageError, match="--store shape a team declared in the cell"):
+        run(ip, f"desk --store {path}", "Write.")
+    with pytest.raises(UsageError, match="--store is empty"):
+        run(ip, "--store ''", CELL)
+    monkeypatch.chdir(tmp_path)
+    run(ip, f"--model {script} --until APPROVED --store", CELL)  # alone: runs.db in the folder
+    assert len(open_store(str(tmp_path / "runs.db")).runs()) == 2

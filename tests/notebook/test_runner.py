@@ -203,3 +203,52 @@ def test_an_interrupt_before_the_run_has_begun_still_stops_it() -> None:
 
     result = run_blocking(team, "go", view=Recorder(), pump=pump)
     assert result.stop_reason == INTERRUPTED and result.turns < 6
+
+
+def test_a_run_waiting_for_an_approval_is_decided_in_the_view_and_goes_on() -> None:
+    published: list[str] = []
+
+    @tool(requires_approval=True, blocking=False)
+    def publish(headline: str) -> str:
+        """Publish a story."""
+        published.append(headline)
+        return f"published {headline}"
+
+    script = {"desk": [{"tool": "publish", "args": {"headline": "Park"}}, "Done."], "editor": ["Good."]}
+    model = models.ScriptedModel(script, stateless=True)
+    team = Team([Agent("desk", tools=[publish]), Agent("editor")], model=model, approver="later", max_turns=2)
+    inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    view = Recorder(answers=[(True, "go ahead", {"headline": "Park opens"})])
+    result = run_blocking(team, "go", inbox=inbox, view=view, decide=HumanBridge(inbox.put).decider(team))
+    assert [a.human for a in view.asks] == ["approver"] and view.asks[0].call.name == "publish"  # type: ignore[union-attr]
+    stops = [e for e in view.events if isinstance(e, Stop)]
+    assert [s.waiting for s in stops] == [True, False]  # the wait was shown as it happened
+    assert published == ["Park opens"] and result.stop_reason == "max turns reached (2)"
+    approval = next(e for e in team.transcript if isinstance(e, Approval))
+    assert (approval.comment, approval.arguments) == ("go ahead", '{"headline": "Park opens"}')
+
+
+def test_without_a_person_to_decide_the_run_ends_waiting() -> None:
+    script = {"desk": ["Ask Alice."]}
+    team = Team(
+        [Agent("desk"), Human("alice", input_fn="later")], model=models.ScriptedModel(script), max_turns=2
+    )
+    view = Recorder()
+    result = run_blocking(team, "go", view=view)
+    assert result.stop_reason == "awaiting an answer from alice" and view.asks == []
+    assert isinstance(view.events[-1], Stop) and view.events[-1].waiting
+
+
+def test_a_view_failing_while_a_decision_is_asked_for_ends_the_wait() -> None:
+    class Broken(Recorder):
+        def ask(self, ask: Ask) -> None:
+            raise RuntimeError("comm closed")
+
+    script = {"desk": ["Ask Alice."]}
+    team = Team(
+        [Agent("desk"), Human("alice", input_fn="later")], model=models.ScriptedModel(script), max_turns=2
+    )
+    inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    with pytest.raises(ServeError, match=r"Broken.ask\(Ask\) failed: RuntimeError: comm closed"):
+        run_blocking(team, "go", inbox=inbox, view=Broken(), decide=HumanBridge(inbox.put).decider(team))
+    assert [p.who for p in team.pending()] == ["alice"] and not team.busy  # still waiting, nothing stuck
