@@ -155,6 +155,8 @@ def editor(request: ModelRequest) -> Any:
     if checked.startswith("REVISE"):
         return checked
     story = checked.removeprefix("CLEARED: ") or latest(messages, "writer")  # nobody checks on this desk
+    if not story:
+        return "REVISE: there is nothing to publish yet."
     if "publish" in offered:
         return call("publish", headline=re.split(r"\.\s", story)[0], story=story)
     return f"PUBLISHED: {story}"
