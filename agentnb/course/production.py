@@ -13,14 +13,15 @@ all import the same function. This module is that code for the lesson's newsroom
   and compares the draft's acres and millions with what came back; the editor sends a story
   back (REVISE), publishes a cleared one (with ``publish`` if it has it, else in its reply), or
   holds one the chief rejected; an agent with another tool (a served desk) asks it for the
-  story first. ``power_cut=True`` ends the process (``os._exit``) just before the editor's
-  model publishes, as a power cut or a killed container would.
+  story first. ``power_cut=True`` kills the process (SIGKILL, as ``kill -9`` does) just before
+  the editor's model publishes, as a power cut or a killed container would.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import signal
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -33,7 +34,7 @@ from agentnb.protocols.examples.archive_entries import ARCHIVE
 
 TASK = "Write two sentences on the council's vote on the riverside park."
 BUDGET_TASK = "Write two sentences on what the riverside park will cost."
-POWER_CUT_EXIT = 137  # the exit code of a process killed with SIGKILL (128 + 9), as a shell reports it
+KILL = getattr(signal, "SIGKILL", signal.SIGTERM)  # what a power cut amounts to (Windows has no SIGKILL)
 ACRES = re.compile(r"(\d+(?:\.\d+)?)[- ]acres?")
 MILLIONS = re.compile(r"(\d+(?:\.\d+)?) million")
 GUESSES = {"acres": "12", "millions": "9"}  # what the writer writes with no source: wrong
@@ -181,7 +182,7 @@ def stand_in(*, power_cut: bool = False, chatty: bool = False) -> FunctionModel:
     def play(request: ModelRequest) -> Any:
         answer = reply(request)
         if power_cut and isinstance(answer, dict) and answer.get("tool") == "publish":
-            os._exit(POWER_CUT_EXIT)
+            os.kill(os.getpid(), KILL)  # nothing is flushed or closed: the process is simply gone
         if chatty and request.agent == "writer":
             answer += BACKGROUND
         return answer

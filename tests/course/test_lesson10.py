@@ -13,7 +13,7 @@ from agentnb.course import check
 from agentnb.course.collector import Collector
 from agentnb.course.production import (
     BUDGET_TASK,
-    POWER_CUT_EXIT,
+    KILL,
     TASK,
     checking_desk,
     desks,
@@ -59,7 +59,7 @@ def test_a_power_cut_kills_the_process_and_the_run_goes_on_from_the_store(tmp_pa
         f"newsroom(store={runs!r}, run_id='harmon', power_cut=True).run_sync(TASK)\n"
     )
     died = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert died.returncode == POWER_CUT_EXIT, died.stderr
+    assert died.returncode == -KILL, died.stderr
     with open_store(runs) as store:
         [info] = store.runs()
     assert info.status == "cut off while running"
