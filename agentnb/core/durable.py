@@ -64,7 +64,7 @@ def signature(fold: Fold) -> str:
     condition): a store uses a snapshot only for a team with the same mode, and makes the
     condition's part again for a team with another condition."""
     condition = re.sub(r" at 0x[0-9a-fA-F]+", "", repr(fold.condition))
-    return f"{fold.mode.describe()}\n{condition}"
+    return f"{fold.mode.signature()}\n{condition}"
 
 
 def attach(team: Any, history: History, store: Any, run_id: str | None) -> History:

@@ -188,7 +188,8 @@ class TextMention(StopCondition):
         return None
 
     def __repr__(self) -> str:
-        return f"TextMention({self.text!r})"
+        sources = "" if self.sources is None else f", sources={sorted(self.sources)!r}"
+        return f"TextMention({self.text!r}{sources})"
 
 
 class TokenBudget(StopCondition):

@@ -110,3 +110,16 @@ def test_graph_branch_errors_end_the_run_with_the_transcript():
     with pytest.raises(RunError) as info:
         team.run_sync("go")
     assert [m.content for m in info.value.result.messages if isinstance(m, TextMessage)] == ["go", "fine"]
+
+
+def test_graphs_that_differ_only_in_their_edges_have_different_state_signatures():
+    """A run store reuses a snapshot of the mode's state only for the same signature; it was
+    'Graph(2 edges)' for any two edges, so another graph's snapshot could be taken for this one."""
+    from agentnb.core.durable import signature
+
+    agents = [Agent("a"), Agent("b"), Agent("c")]
+    one = Team(agents, mode="graph", edges=[("a", "b"), ("b", "c")])
+    other = Team([a.copy() for a in agents], mode="graph", edges=[("a", "c"), ("c", "b")])
+    same = Team([a.copy() for a in agents], mode="graph", edges=[("a", "b"), ("b", "c")])
+    assert signature(one.history.fold) != signature(other.history.fold)
+    assert signature(one.history.fold) == signature(same.history.fold)

@@ -118,3 +118,10 @@ def test_composed_conditions_on_a_team():
     model = ScriptedModel({"a": ["draft", "draft", "FINAL"], "b": ["ok", "ok", "ok"]})
     team = Team([Agent("a"), Agent("b")], model=model, max_turns=10, until=TextMention("FINAL") | MaxTurns(3))
     assert team.run_sync("go").stop_reason == "max turns reached (3)"
+
+
+def test_a_conditions_repr_names_everything_that_decides_when_it_is_met():
+    """A run store reuses a snapshot only when the condition's repr matches: two TextMentions
+    that differ only in their sources must not look alike."""
+    assert repr(TextMention("better", sources="critic")) == "TextMention('better', sources=['critic'])"
+    assert repr(TextMention("better")) != repr(TextMention("better", sources=["critic", "editor"]))

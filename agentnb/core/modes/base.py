@@ -151,6 +151,11 @@ class Mode:
     def describe(self) -> str:
         return f"{type(self).__name__}()"
 
+    def signature(self) -> str:
+        """What a saved snapshot of this mode's state depends on (a run store reuses one only
+        for a mode with the same signature); by default its description."""
+        return self.describe()
+
     def __repr__(self) -> str:
         return self.describe()
 

@@ -236,6 +236,19 @@ class Graph(Mode):
             return "Sequential()"
         return f"Graph({len(self.given or [])} edges)"
 
+    def signature(self) -> str:
+        """Every edge (a condition that is a function by its name): graphs that differ only in
+        their edges fold different states."""
+        if self.sequential:
+            return "Sequential()"
+        parts = []
+        for e in self.given or []:
+            condition = e.condition
+            if callable(condition):
+                condition = getattr(condition, "__qualname__", type(condition).__name__)
+            parts.append(f"{e.source}->{e.target} {condition!r} {e.join}")
+        return f"Graph({'; '.join(parts)})"
+
 
 class Sequential(Graph):
     """Each participant once, in the order given (a graph whose edges are that chain)."""
