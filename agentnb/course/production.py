@@ -164,9 +164,9 @@ def editor(request: ModelRequest) -> Any:
 
 
 DESKS = {"writer": writer, "fact_checker": fact_checker, "editor": editor}
-BACKGROUND = (  # what a chatty writer adds to every draft
-    " The riverside site was a freight yard for decades; the plan went through four public meetings,"
-    " two surveys and a long debate on the budget before the council voted."
+BACKGROUND = (  # what a chatty writer adds to every draft: true, and paid for in every later request
+    " Background: in March 2024 the city council approved the 14-acre riverside park, 7 votes to 2,"
+    " and the planning report put its cost at 3.9 million."
 )
 
 
