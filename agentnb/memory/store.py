@@ -57,7 +57,7 @@ class MemoryStore:
         self.namespace = check_namespace(namespace)
         self.ttl = check_ttl(ttl)
         self._file = StoreFile(path, read_only=read_only)
-        self.path = self._file.path
+        self.path = self._file.label
         self.read_only = read_only
         self.embed = embed
         self.min_similarity = min_similarity

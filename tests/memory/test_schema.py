@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from agentnb.memory import MemoryStore, MemoryStoreError, schema
+from agentnb.core.sqlite_files import objects
+from agentnb.memory import MemoryStore, MemoryStoreError
 from agentnb.memory import database as db
 
 VERSION_1 = Path(__file__).parent / "data" / "version1.db"
@@ -36,7 +37,7 @@ def columns(path: Path, table: str) -> list[str]:
 def schema_objects(path: Path) -> dict:
     raw = sqlite3.connect(path)
     try:
-        return schema.objects(raw)
+        return objects(raw)
     finally:
         raw.close()
 
