@@ -15,6 +15,7 @@ import pytest
 
 from agentnb.core.errors import AgentnbError
 from agentnb.core.sqlite_files import SQLiteFile, SQLiteFormat, Wording, connect, objects
+from tests.files import tamper
 
 
 class NotesError(AgentnbError):
@@ -63,13 +64,6 @@ def schema_of(path: Path) -> dict[tuple[str, str], str]:
 def query(path: Path, sql: str) -> list[tuple]:
     with closing(sqlite3.connect(path)) as raw:
         return raw.execute(sql).fetchall()
-
-
-def tamper(path: Path, *statements: str) -> None:
-    with closing(sqlite3.connect(path)) as raw:
-        for statement in statements:
-            raw.execute(statement)
-        raw.commit()
 
 
 def new_file(tmp_path: Path) -> Path:
