@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterable, Sequence, Set
 from typing import TYPE_CHECKING
 
+from agentnb.core.calls import error_result
 from agentnb.core.errors import AgentnbError, RunError
 from agentnb.core.events import Event, TextMessage, ToolCalls, ToolResult
 from agentnb.core.model import ModelError
@@ -49,17 +50,8 @@ def dangling_results(
         if event.__class__ is ToolCalls:
             for call in event.calls:  # type: ignore[attr-defined]
                 if call.id not in answered:
-                    missing.append(
-                        ToolResult(
-                            source=event.source,
-                            scope=event.scope,
-                            step=event.step,
-                            call_id=call.id,
-                            name=call.name,
-                            is_error=True,
-                            content=f"Error: cancelled because the run stopped ({reason}).",
-                        )
-                    )
+                    why = f"Error: cancelled because the run stopped ({reason})."
+                    missing.append(error_result(event.source, call, why, event.step, event.scope))
     return missing
 
 
