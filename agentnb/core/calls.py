@@ -171,7 +171,7 @@ class CallRunner:
         if report is None:
             outcome = await tool.run(arguments)
         else:
-            with reporting_progress(self._reporter(call, report)):
+            with reporting_progress(self._reporter(call, report), self._nested(call, report)):
                 outcome = await tool.run(arguments)
         events.append(
             ToolResult(
@@ -202,6 +202,15 @@ class CallRunner:
             )
 
         return progress
+
+    def _nested(self, call: ToolCall, report: Any) -> Any:
+        """Events of a run the tool makes, scoped under the tool's name, as a nested team's are."""
+
+        def nested(event: Event) -> None:
+            scope = f"{call.name}/{event.scope}" if event.scope else call.name
+            report(dataclasses.replace(event, scope=scope, step=self.step))
+
+        return nested
 
     async def approve(self, call: ToolCall, tool: Tool) -> Approval | ToolResult | str:
         if self.approver is None:

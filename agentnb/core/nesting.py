@@ -1,12 +1,16 @@
-"""A team as a participant of another team: its turn is a run on what was said since its last one."""
+"""A team inside another team's run: as a participant (its turn is a run on what was said since
+its last one), or as a tool an agent calls (each call a run of a fresh copy). Either way its
+events are recorded in the outer run, scoped under its name: traces, costs and chats see them."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from agentnb.core.events import USER, Event, TextMessage
+from agentnb.core.tools import Tool, tool
+from agentnb.core.toolsets import event_reporter
 from agentnb.core.turn import TurnContext
 
 
@@ -29,3 +33,25 @@ async def nested_turn(team: Any, thread: Sequence[Event], ctx: TurnContext) -> A
         yield dataclasses.replace(event, scope=scope, step=ctx.step or event.step)
     result = team.last_result
     yield TextMessage(source=team.name, content=(result.final if result else None) or "", step=ctx.step)
+
+
+class TeamTool(Tool):
+    """A team as a tool: each call runs a fresh copy of the team on the task the model gives, and
+    the copy's events stream into the calling run (`agentnb.core.toolsets.event_reporter`)."""
+
+    reports_progress: ClassVar[bool] = True
+
+
+def team_tool(team: Any, name: str, description: str) -> TeamTool:
+    """``team.as_tool()``: a tool whose call runs a fork of ``team`` from its start on ``task``."""
+
+    async def run_team(task: str) -> str:
+        report = event_reporter()
+        copy = team.fork(0)
+        async for event in copy.stream(task):
+            report(event)
+        result = copy.last_result
+        return result.final or f"(the team stopped without an answer: {result.stop_reason})"
+
+    made = tool(run_team, name=name, description=description)
+    return TeamTool(made.name, made.description, made.fn, made.arguments_model)

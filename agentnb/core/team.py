@@ -27,7 +27,7 @@ from agentnb.core.errors import (
 from agentnb.core.events import Event, TextMessage, ToolCall
 from agentnb.core.model import Model
 from agentnb.core.modes import Mode, mode_from
-from agentnb.core.nesting import nested_turn
+from agentnb.core.nesting import nested_turn, team_tool
 from agentnb.core.participants import approver_for, check_participants, task_messages
 from agentnb.core.preview import ContextPreview
 from agentnb.core.result import PendingRun, TeamResult
@@ -233,14 +233,9 @@ class Team(DurableRuns):
             reset_model()
 
     def as_tool(self, name: str | None = None, description: str | None = None) -> Any:
-        """This team as a tool an agent can call with a task; each call runs a fresh copy."""
-        from agentnb.core.tools import tool
-
-        async def run_team(task: str) -> str:
-            result = await self.fork(0).run(task)
-            return result.final or f"(the team stopped without an answer: {result.stop_reason})"
-
-        return tool(run_team, name=name or self.name, description=description or self.description)
+        """This team as a tool an agent can call with a task; each call runs a fresh copy, whose
+        events are recorded in the calling run under the tool's name (traces and costs see them)."""
+        return team_tool(self, name or self.name, description or self.description)
 
     # ----- models and turns ----------------------------------------------------------------
 

@@ -1,5 +1,6 @@
-"""Tools that come at run time (an MCP server's, listed once it is connected), and the progress
-a running tool reports (streamed to the chat as `ToolProgress` events)."""
+"""Tools that come at run time (an MCP server's, listed once it is connected), the progress a
+running tool reports (streamed to the chat as `ToolProgress` events), and the events of the work
+a tool runs on the team's behalf (a team or an agent used as a tool: recorded in the caller's run)."""
 
 from __future__ import annotations
 
@@ -40,11 +41,29 @@ def progress_reporter() -> ProgressReporter:
     return _progress.get() or _ignore_progress
 
 
+EventReporter = Callable[[Any], None]
+_events: ContextVar[EventReporter | None] = ContextVar("agentnb_tool_events", default=None)
+
+
+def _drop_event(event: Any) -> None:
+    """The event reporter outside a tool call whose caller records what it reports."""
+
+
+def event_reporter() -> EventReporter:
+    """Where the running tool call sends the events of a run it makes (`agentnb.core.nesting`):
+    the caller records them under the tool's name, so its trace and costs include them."""
+    return _events.get() or _drop_event
+
+
 @contextmanager
-def reporting_progress(reporter: ProgressReporter | None) -> Iterator[None]:
-    """Within the block, `progress_reporter` returns ``reporter``."""
+def reporting_progress(
+    reporter: ProgressReporter | None, events: EventReporter | None = None
+) -> Iterator[None]:
+    """Within the block, `progress_reporter` returns ``reporter`` and `event_reporter` ``events``."""
     token = _progress.set(reporter)
+    events_token = _events.set(events)
     try:
         yield
     finally:
+        _events.reset(events_token)
         _progress.reset(token)

@@ -234,7 +234,7 @@ class AgentTurn:
         results: list[Event] = []
         if any(tools[c.name].reports_progress for c in calls if c.name in tools):
             async for event in self.runner.run_live(calls, tools, self.by_name):
-                if event.__class__ is not ToolProgress:
+                if event.__class__ is not ToolProgress and not event.scope:  # not a nested run's
                     results.append(event)
                 yield event
         else:

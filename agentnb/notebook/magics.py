@@ -98,6 +98,7 @@ class AgentMagics(Magics):
         "--trace", action="store_true", help="Show the run's trace beside the chat (saved in event order)."
     )
     @argument("--big", action="store_true", help="Large, high-contrast chat and result, for projecting.")
+    @argument("--diagram", action="store_true", help="Draw the team's shape above the chat.")
     @cell_magic
     def agentteam(self, line: str, cell: str) -> TeamResult | None:
         """Run a team of agents on a task; the chat shows live, the cell waits for the end.
@@ -126,8 +127,9 @@ class AgentMagics(Magics):
         transcript, each message with its checkpoint number ``#k`` (``%agentcheckpoints``
         rewinds or forks the team there). Stop the run with the Stop button or a kernel
         interrupt: the transcript so far is kept. The X-ray toggle shows what the next
-        speaker's model call receives; ``--trace`` shows the trace beside the chat; ``--big``
-        is for projecting. Defaults: ``%config AgentTeam`` (model, mode, max_turns, stream,
+        speaker's model call receives; ``--trace`` shows the trace beside the chat;
+        ``--diagram`` draws the team (who may speak after whom) above it; ``--big`` is for
+        projecting. Defaults: ``%config AgentTeam`` (model, mode, max_turns, stream,
         max_updates_per_second, trace, presentation).
         """
         args = _options_of(self.agentteam, line)
@@ -182,6 +184,10 @@ class AgentMagics(Magics):
         trace = args.trace or self.settings.trace
         style = PRESENTATION if args.big else None
         self.last_team = team
+        if args.diagram and not args.quiet:
+            from IPython.display import display
+
+            display(team.diagram())  # before the run: the chat then renders below it
         try:
             with reported_busy(getattr(self.shell, "kernel", None)):
                 if chat:

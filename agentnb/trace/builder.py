@@ -168,6 +168,9 @@ class SpanBuilder:
         for turn in outer_scope.turns.values():
             if turn.agent == name:
                 return turn
+        for turn, call, _ in outer_scope.calls.values():  # a team or agent used as a tool
+            if call.name == name:
+                return turn
         return outer_scope.run
 
     def _turn(self, scope: _Scope, event: Event, seq: int) -> Span:

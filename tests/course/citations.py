@@ -10,6 +10,9 @@ results had shown when it spoke, its *evidence*:
 - when it clears a draft as a whole ("Cleared", "every claim", "all claims"), each sentence of
   the draft it cleared must be backed the same way.
 
+A remote agent's working messages (scoped under its name, written by no model of this run) are
+left out: the tool results they rest on stayed on its server.
+
 Words are compared by their first four letters, so "voted" meets "vote" and "closes" meets
 "closed". The rules are deliberately plain: they read text, as a student reading the chat does.
 """
@@ -86,6 +89,8 @@ def uncited(events: Sequence[Event]) -> list[str]:
             evidence.append(event.content)
         if not isinstance(event, TextMessage | ToolCalls) or not event.content.strip():
             continue
+        if event.scope and event.request_model is None:
+            continue  # a remote agent's working message: the tool results it rests on stayed remote
         if event.source == USER:
             task += "\n" + event.content
         elif not is_checker(event.source):

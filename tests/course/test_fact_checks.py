@@ -89,6 +89,15 @@ def test_a_confirmation_the_evidence_does_not_hold_is_caught() -> None:
     assert any("it confirms '- Site closed after 80 years: confirmed.'" in p for p in problems)
 
 
+def test_a_remote_agents_forwarded_messages_are_left_out_but_a_nested_teams_are_judged() -> None:
+    said = "REVISE: the archive says 14 acres."
+    remote = TextMessage(source="fact_checker", scope="desk", content=said)  # forwarded over A2A
+    nested = TextMessage(source="fact_checker", scope="desk", content=said, request_model="function:desk")
+    assert uncited([*run(("writer", DRAFT)), remote]) == []
+    (problem,) = uncited([*run(("writer", DRAFT)), nested])
+    assert "the numbers ['14'] come from no tool result before it" in problem
+
+
 def test_only_the_stand_ins_that_are_wrong_on_purpose_are_left_out() -> None:
     from agentnb.course.challenge import checked
     from agentnb.course.challenge_desk import desk

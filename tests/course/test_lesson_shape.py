@@ -21,7 +21,7 @@ LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
 IDS = [p.stem for p in LESSONS]
 MAX_WORDS = 1500
 MAX_CODE_CELLS = 20
-DIAGRAMS = ("00", "01", "02", "07", "09")  # lessons whose new teams open with team.diagram()
+DIAGRAMS = ("00", "01", "02", "07", "09", "10")  # lessons whose new teams open with team.diagram()
 
 
 def prose_words(markdown: str) -> int:

@@ -17,6 +17,7 @@ from agentnb.notebook.checkpoints import CheckpointBrowser
 from agentnb.notebook.widget import ChatWidget
 from agentnb.views import chat as render
 from agentnb.views.chat import PALETTE, PRESENTATION
+from agentnb.views.diagram import TeamDiagram
 from agentnb.views.trace import TraceView
 
 CELL = "writer: You write.\neditor: You edit.\n---\nA story."
@@ -64,6 +65,18 @@ def test_trace_without_a_live_chat_shows_the_trace_in_event_order_before_the_tra
     (view,) = displayed
     assert isinstance(view, TraceView) and not view.times
     assert view.text() == TraceView(result.trace(), times=False).text()
+
+
+def test_diagram_draws_the_team_above_the_chat_and_its_trace(
+    ip: InteractiveShell, spec: str, displayed: list[Any]
+) -> None:
+    ip.run_cell_magic("agentteam", f"--model {spec} --until APPROVED --diagram --trace", CELL)
+    drawn, trace = displayed
+    assert isinstance(drawn, TeamDiagram) and isinstance(trace, TraceView)
+    assert drawn.text().splitlines()[:2] == ["team · round robin", "  writer, editor"]
+    assert "agentnb-diagram" in drawn._repr_mimebundle_()["text/html"]
+    ip.run_cell_magic("agentteam", f"--model {spec} --until APPROVED --diagram --quiet", CELL)
+    assert len(displayed) == 2  # --quiet shows nothing, the diagram included
 
 
 def test_big_shows_that_cells_result_large(ip: InteractiveShell, spec: str) -> None:

@@ -243,3 +243,41 @@ def test_an_unreachable_otlp_endpoint_fails_with_one_line_and_no_retries(
     message = str(info.value)
     assert "\n" not in message and endpoint in message and "nothing is listening" in message
     assert [r for r in caplog.records if r.name.startswith("opentelemetry")] == []
+
+
+def test_a_team_and_an_agent_used_as_tools_run_in_the_callers_trace_and_cost() -> None:
+    """``as_tool()`` ran a copy of the team unseen: none of its spans, tokens or cost reached
+    the caller's trace or usage. Its events are now recorded in the calling run, scoped under
+    the tool's name, and its spans hang under the turn of the agent that called it."""
+    from agentnb.models import call
+
+    def reply(request: Any) -> Any:
+        if request.agent == "editor":
+            if request.messages[-1]["role"] == "tool":
+                return "Edited: " + request.messages[-1]["content"]
+            return call("desk", task="write about the park")
+        if request.agent == "helper":
+            return call("checker", task="check 14 acres") if request.messages[-1]["role"] != "tool" else "ok"
+        return f"{request.agent} did it"
+
+    model = FunctionModel(reply)
+    desk = Team([Agent("writer"), Agent("reviewer")], name="desk", model=model, max_turns=2)
+    checker = Agent("checker", model=model)
+    editor = Agent("editor", tools=[desk.as_tool(), checker.as_tool()], model=model)
+    helper = Agent("helper", tools=[checker.as_tool()], model=model)
+    result = Team([editor, helper], model=model, max_turns=2).run_sync("go")
+
+    inner = [e for e in result.messages if e.scope]
+    assert {e.scope for e in inner} == {"desk", "checker"}
+    assert [e.source for e in inner if isinstance(e, TextMessage) and e.source != "user"] == [
+        "writer",
+        "reviewer",
+        "checker",
+    ]
+    trace = result.trace()
+    assert trace.summary().total.tokens == result.usage.total_tokens
+    tools_run = {s.label: s for s in trace.find("invoke_workflow") if s.parent is not None}
+    assert tools_run["desk"].parent.agent == "editor" and tools_run["checker"].parent.agent == "helper"
+    # the caller's model reads the tool's answer, not the copy's conversation
+    final = next(e for e in result.messages if isinstance(e, TextMessage) and e.source == "editor")
+    assert final.content == "Edited: reviewer did it"
