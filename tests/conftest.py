@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests import pg
+from tests import files, pg
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -27,6 +28,13 @@ def require(available: bool, what: str) -> None:
     if IN_CI:
         pytest.fail(f"{what} is missing under CI=true; .ci/run must install it", pytrace=False)
     pytest.skip(f"{what} is not installed")
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A directory under /tmp that 'nobody' can reach, for tests of unwritable files (tests/files.py)."""
+    with files.shared_directory() as path:
+        yield path
 
 
 @pytest.fixture(scope="session")

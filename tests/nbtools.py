@@ -57,14 +57,18 @@ def offline_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
 
 def execute(path: Path, *, allow_errors: bool = False) -> NotebookNode:
     """Run a notebook top to bottom in a fresh kernel, offline, in its own folder."""
-    nb = nbformat.read(path, as_version=4)
+    return run_in(nbformat.read(path, as_version=4), path.parent, allow_errors=allow_errors)
+
+
+def run_in(nb: NotebookNode, folder: Path, *, allow_errors: bool) -> NotebookNode:
+    """Run ``nb`` top to bottom in a fresh kernel, offline, with ``folder`` as its working folder."""
     client = NotebookClient(
         nb,
         timeout=CELL_TIMEOUT,
         kernel_name="python3",
         allow_errors=allow_errors,
         store_widget_state=False,
-        resources={"metadata": {"path": str(path.parent)}},
+        resources={"metadata": {"path": str(folder)}},
     )
     client.execute(env=offline_env())
     return nb
@@ -92,15 +96,7 @@ def run_offline(path: Path) -> tuple[NotebookNode, list[list[Event]]]:
     """
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(RUNS_CELL))
-    client = NotebookClient(
-        nb,
-        timeout=CELL_TIMEOUT,
-        kernel_name="python3",
-        allow_errors=True,
-        store_widget_state=False,
-        resources={"metadata": {"path": str(path.parent)}},
-    )
-    client.execute(env=offline_env())
+    run_in(nb, path.parent, allow_errors=True)
     collected = nb.cells.pop()
     printed = "".join(o.get("text", "") for o in collected.outputs if o.output_type == "stream")
     runs = {tuple(run) for run in json.loads(printed)} if printed.strip() else set()

@@ -65,6 +65,22 @@ def test_every_course_file_is_in_a_listed_package_and_matches_its_package_data()
     )
 
 
+def test_every_data_file_of_the_package_matches_its_package_data() -> None:
+    """A file the code reads beside itself (a story archive, a script) must ship in the wheel too."""
+    data = SETUPTOOLS.get("package-data", {})
+    left_out = [
+        path.relative_to(ROOT).as_posix()
+        for path in (ROOT / "agentnb").rglob("*")
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        and path.suffix not in (".py", ".pyc")
+        and not any(
+            fnmatch(path.name, glob) for glob in data.get(".".join(path.parent.relative_to(ROOT).parts), ())
+        )
+    ]
+    assert not left_out, f"list these under [tool.setuptools.package-data] in pyproject.toml: {left_out}"
+
+
 def test_the_course_folders_ship_as_agentnb_lessons_and_agentnb_notebooks() -> None:
     folders = shipped_folders()
     assert folders[(ROOT / "lessons").resolve()] == "agentnb.lessons"

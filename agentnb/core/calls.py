@@ -61,9 +61,10 @@ def awaiting_approval(calls: Sequence[ToolCall]) -> str:
     return "awaiting approval of " + " and ".join(f"{c.name} (call {c.id})" for c in calls)
 
 
-def error_result(source: str, call: ToolCall, content: str, step: str) -> ToolResult:
+def error_result(source: str, call: ToolCall, content: str, step: str, scope: str = "") -> ToolResult:
+    """The result of ``call`` that did not run (or failed): ``content`` says why, to the model."""
     return ToolResult(
-        source=source, call_id=call.id, name=call.name, is_error=True, content=content, step=step
+        source=source, call_id=call.id, name=call.name, is_error=True, content=content, step=step, scope=scope
     )
 
 

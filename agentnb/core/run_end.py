@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterable, Sequence, Set
 from typing import TYPE_CHECKING
 
+from agentnb.core.calls import error_result
 from agentnb.core.errors import AgentnbError, RunError
 from agentnb.core.events import Event, TextMessage, ToolCalls, ToolResult
 from agentnb.core.model import ModelError
@@ -51,16 +52,9 @@ def dangling_results(
             answered.add(event.call_id)  # type: ignore[attr-defined]
         elif kind is ToolCalls:
             requests.append(event)  # type: ignore[arg-type]
+    why = f"Error: cancelled because the run stopped ({reason})."
     return [
-        ToolResult(
-            source=event.source,
-            scope=event.scope,
-            step=event.step,
-            call_id=call.id,
-            name=call.name,
-            is_error=True,
-            content=f"Error: cancelled because the run stopped ({reason}).",
-        )
+        error_result(event.source, call, why, event.step, event.scope)
         for event in requests
         for call in event.calls
         if call.id not in answered

@@ -1,5 +1,8 @@
 """The final challenge's offline newsroom: six stories' archive, and a stand-in that plays any team.
 
+The stories (their archive entries, facts and the sentence a writer makes) are data, in
+``challenge_stories.toml`` beside this module; `STORIES` and `ARCHIVE` are read from it.
+
 `desk(seed)` is a model that plays the desks it knows by name, in any team mode: a
 ``researcher`` (searches the archive when it has ``search_archive``), a ``writer``, a
 ``fact_checker`` and an ``editor``, plus the ``planner`` of plan mode and the ``selector``.
@@ -21,8 +24,10 @@ from __future__ import annotations
 import json
 import random
 import re
+import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 from agentnb.core.model import ModelRequest
@@ -55,96 +60,25 @@ class Story:
         return self.sentence.format(**values)
 
 
-STORIES = (
-    Story(
-        "park",
-        "Harmon rail yard park",
-        (
-            "2026-03-02 Planning report: the Harmon rail yard site covers 14 acres.",
-            "2026-11-17 Council minutes: the Harmon rail yard park passes 7-2.",
-            "2026-10-14 A state grant of 3.9 million pays for the Harmon rail yard park.",
-        ),
-        (
-            Fact("acres", "14", ("12", "16", "20"), r"(\d+)[- ]acres?"),
-            Fact("vote", "7-2", ("6-3", "8-1", "5-4"), r"\b(\d-\d)\b"),
-            Fact("grant", "3.9", ("4.5", "2.9", "3.2"), r"(\d+\.\d+) million"),
-        ),
-        "The council voted {vote} to turn the {acres}-acre Harmon rail yard into a park, paid for by a "
-        "{grant} million state grant.",
-    ),
-    Story(
-        "library",
-        "Riverside library hours",
-        (
-            "2026-09-01 The Riverside library will stay open until 9 pm, 6 days a week.",
-            "2026-09-01 The longer library hours cost 120,000 a year.",
-        ),
-        (
-            Fact("hour", "9", ("8", "10", "11"), r"until (\d+) pm"),
-            Fact("days", "6", ("5", "7"), r"(\d+) days a week"),
-            Fact("cost", "120,000", ("150,000", "90,000", "200,000"), r"(\d+,\d{3}) a year"),
-        ),
-        "The Riverside library will stay open until {hour} pm, {days} days a week, at a cost of {cost} a "
-        "year.",
-    ),
-    Story(
-        "bridge",
-        "Mill Street bridge repairs",
-        (
-            "2026-02-10 The Mill Street bridge closes on March 3 for repairs.",
-            "2026-02-10 The bridge repairs cost 2.4 million and take 8 months.",
-        ),
-        (
-            Fact("day", "3", ("1", "10", "13"), r"March (\d+)"),
-            Fact("cost", "2.4", ("3.1", "1.8", "4.2"), r"(\d+\.\d+) million"),
-            Fact("months", "8", ("6", "10", "12"), r"(\d+) months"),
-        ),
-        "The Mill Street bridge closes on March {day} for {months} months of repairs costing {cost} million.",
-    ),
-    Story(
-        "school",
-        "school budget vote",
-        (
-            "2026-05-21 The school board passes the 31 million school budget 5-4.",
-            "2026-05-21 The school budget pays for 12 new teachers.",
-        ),
-        (
-            Fact("budget", "31", ("29", "33", "35"), r"(\d+) million school budget"),
-            Fact("vote", "5-4", ("6-3", "4-5", "7-2"), r"\b(\d-\d)\b"),
-            Fact("teachers", "12", ("10", "15", "20"), r"(\d+) new teachers"),
-        ),
-        "The school board passed the {budget} million school budget {vote}, with money for {teachers} new "
-        "teachers.",
-    ),
-    Story(
-        "market",
-        "farmers market season",
-        (
-            "2026-04-02 The farmers market opens its season with 42 stalls.",
-            "2026-04-02 The farmers market is open Saturdays from 8 am, starting April 11.",
-        ),
-        (
-            Fact("stalls", "42", ("40", "45", "24"), r"(\d+) stalls"),
-            Fact("hour", "8", ("7", "9", "10"), r"from (\d+) am"),
-            Fact("day", "11", ("4", "18", "1"), r"April (\d+)"),
-        ),
-        "The farmers market opens on April {day} with {stalls} stalls, open Saturdays from {hour} am.",
-    ),
-    Story(
-        "pool",
-        "city pool reopening",
-        (
-            "2026-06-01 The city pool reopens on June 20 after a 1.6 million renovation.",
-            "2026-06-01 The renovated city pool has 8 lanes.",
-        ),
-        (
-            Fact("day", "20", ("15", "21", "30"), r"June (\d+)"),
-            Fact("cost", "1.6", ("2.1", "1.2", "6.1"), r"(\d+\.\d+) million"),
-            Fact("lanes", "8", ("6", "10", "12"), r"(\d+) lanes"),
-        ),
-        "The city pool reopens on June {day} after a {cost} million renovation, with {lanes} lanes.",
-    ),
-)
+def read_stories() -> tuple[Story, ...]:
+    """The assignments, from ``challenge_stories.toml`` beside this module (data: add a story there)."""
+    text = resources.files("agentnb.course").joinpath("challenge_stories.toml").read_text(encoding="utf-8")
+    return tuple(
+        Story(
+            key=story["key"],
+            topic=story["topic"],
+            entries=tuple(story["entries"]),
+            facts=tuple(
+                Fact(fact["name"], fact["value"], tuple(fact["wrong"]), fact["pattern"])
+                for fact in story["facts"]
+            ),
+            sentence=story["sentence"],
+        )
+        for story in tomllib.loads(text)["story"]
+    )
+
+
+STORIES = read_stories()
 ARCHIVE = tuple(entry for story in STORIES for entry in story.entries)
 WRITER_GUESS_RIGHT = 1 / 3  # a fact nobody gave it
 MISCOPY = 1 / 12  # a fact it was given

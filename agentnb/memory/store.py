@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -57,7 +58,7 @@ class MemoryStore:
         self.namespace = check_namespace(namespace)
         self.ttl = check_ttl(ttl)
         self._file = StoreFile(path, read_only=read_only)
-        self.path = self._file.path
+        self.path = self._file.label
         self.read_only = read_only
         self.embed = embed
         self.min_similarity = min_similarity
@@ -136,23 +137,8 @@ class MemoryStore:
             return found, False
         vector = self._vector_for(text)
         with self._file.write() as conn:
-            found = rows.active_with_text(conn, self.namespace, text)
-            if found is not None:
-                return found, False
             at = time.time()
-            fact = rows.insert_fact(
-                conn,
-                self.namespace,
-                text,
-                by=by,
-                why=why,
-                tags=rows.clean_tags(tags),
-                at=at,
-                expires_at=expires(at, lifetime),
-                vector=vector,
-            )
-            rows.log_change(conn, "remember", fact, by=by, why=why, at=at, new_text=text)
-        return fact, True
+            return self._add(conn, text, vector, by, why, rows.clean_tags(tags), at, expires(at, lifetime))
 
     def remember_many(
         self,
@@ -167,27 +153,35 @@ class MemoryStore:
         by, tags, lifetime = check_by(by), rows.clean_tags(tags), self._lifetime(ttl)
         batch = [check_text(t) for t in texts]
         vectors = [self._vector_for(t) for t in batch]
-        facts: list[Fact] = []
         with self._file.write() as conn:
             at = time.time()
             expires_at = expires(at, lifetime)
-            for text, vector in zip(batch, vectors, strict=True):
-                fact = rows.active_with_text(conn, self.namespace, text)
-                if fact is None:
-                    fact = rows.insert_fact(
-                        conn,
-                        self.namespace,
-                        text,
-                        by=by,
-                        why=why,
-                        tags=tags,
-                        at=at,
-                        expires_at=expires_at,
-                        vector=vector,
-                    )
-                    rows.log_change(conn, "remember", fact, by=by, why=why, at=at, new_text=text)
-                facts.append(fact)
-        return facts
+            return [
+                self._add(conn, text, vector, by, why, tags, at, expires_at)[0]
+                for text, vector in zip(batch, vectors, strict=True)
+            ]
+
+    def _add(
+        self,
+        conn: sqlite3.Connection,
+        text: str,
+        vector: bytes | None,
+        by: str,
+        why: str,
+        tags: tuple[str, ...],
+        at: float,
+        expires_at: float | None,
+    ) -> tuple[Fact, bool]:
+        """Write ``text`` as a fact, with its audit row, unless an active fact already says it (in
+        the caller's transaction); the fact, and whether it is new."""
+        found = rows.active_with_text(conn, self.namespace, text)
+        if found is not None:
+            return found, False
+        fact = rows.insert_fact(
+            conn, self.namespace, text, by=by, why=why, tags=tags, at=at, expires_at=expires_at, vector=vector
+        )
+        rows.log_change(conn, "remember", fact, by=by, why=why, at=at, new_text=text)
+        return fact, True
 
     def update(self, fact_id: int, text: str, *, by: str, why: str, ttl: TTL | None = None) -> Fact:
         """Write ``text`` as the new version of an active fact; the old version is kept, superseded.

@@ -22,11 +22,11 @@ from typing import Any
 
 from agentnb.core.errors import RunBusyError, StoreError
 from agentnb.core.events import Event
-from agentnb.core.state import Fold, History, RunState
+from agentnb.core.state import Fold, History
 from agentnb.store.codec import event_of
 from agentnb.store.history import stored_history
 from agentnb.store.lease import Holder
-from agentnb.store.writer import Describe, RunWriter, new_run_id
+from agentnb.store.writer import Batch, Describe, RunWriter, new_run_id
 
 COLUMNS = (  # of a run's row, in `Row`'s order
     "key, id, team, parent, fork_at, config, started, updated, events, stop_reason, waiting, running, holder"
@@ -116,10 +116,7 @@ class RunStore(ABC):
             raise StoreError(f"run_id: expected a non-empty name for the run, got {run_id!r}")
         run_id = run_id or new_run_id(str(describe().get("name", "team")))
         if self.find(run_id) is not None:
-            raise StoreError(
-                f"{self} already has a run {run_id!r}: go on with it with Team.resume({str(self)!r}, "
-                f"{run_id!r}, participants), or give the new team another run_id"
-            )
+            raise taken(self, run_id)
         return RunWriter(self, run_id, signature, describe)
 
     def open_run(self, run_id: str) -> StoredRun:
@@ -135,7 +132,12 @@ class RunStore(ABC):
             chain.append((current.key, current.fork_at, stop))
             if current.parent is None:
                 break
-            stop, current = current.fork_at, self.row(current.parent)
+            parent = self.row(current.parent)
+            if parent is None:
+                raise StoreError(
+                    f"run store {self}: a run refers to a run that is not there (key {current.parent})"
+                )
+            stop, current = current.fork_at, parent
         return StoredRun(self, row, chain[::-1])
 
     def runs(self) -> list[RunInfo]:
@@ -174,7 +176,7 @@ class RunStore(ABC):
     def find(self, run_id: str) -> Row | None: ...
 
     @abstractmethod
-    def row(self, key: int) -> Row: ...
+    def row(self, key: int) -> Row | None: ...
 
     @abstractmethod
     def rows(self) -> list[Row]: ...
@@ -184,18 +186,9 @@ class RunStore(ABC):
         """Add a run (with no events of its own yet); its key."""
 
     @abstractmethod
-    def write(
-        self,
-        key: int,
-        holder: Holder,
-        first: int,
-        events: Sequence[str],
-        snapshots: Sequence[tuple[int, str]],
-        signature: str,
-        state: RunState,
-    ) -> None:
-        """Events ``first``.. and snapshots, in one transaction; refused unless ``holder`` holds
-        the run and the store has exactly ``first`` of its events."""
+    def write(self, key: int, holder: Holder, batch: Batch) -> None:
+        """The batch, in one transaction; refused (`refused`) unless ``holder`` holds the run and
+        the store has exactly ``batch.first`` of its events."""
 
     @abstractmethod
     def claim(self, key: int, holder: Holder, written: int, run_id: str) -> None:
@@ -232,7 +225,8 @@ class RunStore(ABC):
         signature of the fold that made each, in order."""
 
     @abstractmethod
-    def snapshot(self, key: int, position: int) -> str: ...
+    def snapshot(self, key: int, position: int) -> str | None:
+        """The state stored after event ``position`` of the run, as text (None: there is none)."""
 
 
 def busy_error(store: RunStore, run_id: str, holder: Holder | None) -> StoreError:
@@ -242,6 +236,23 @@ def busy_error(store: RunStore, run_id: str, holder: Holder | None) -> StoreErro
         f"run {run_id!r} in {store} is being written by {who}: one run has one writer. Wait until "
         "its run ends (or stop it there), then resume it here with Team.resume."
     )
+
+
+def taken(store: RunStore, run_id: str) -> StoreError:
+    """The error for a new run whose id the store already has."""
+    return StoreError(
+        f"{store} already has a run {run_id!r}: go on with it with Team.resume({str(store)!r}, "
+        f"{run_id!r}, participants), or give the new team another run_id"
+    )
+
+
+def refused(store: RunStore, holder: Holder, first: int, found: Sequence[Any]) -> StoreError:
+    """Why a write of events ``first``.. was refused, from the run's stored (id, events, holder):
+    another writer holds the run, or the run moved on without this one."""
+    run_id, events, current = found
+    if current != holder.text:
+        return busy_error(store, run_id, Holder.of(current))
+    return moved_on(store, run_id, events, first)
 
 
 def moved_on(store: RunStore, run_id: str, stored: int, known: int) -> StoreError:
@@ -305,4 +316,7 @@ class StoredRun:
         return found
 
     def snapshot_text(self, key: int, position: int) -> str:
-        return self.store.snapshot(key, position)
+        found = self.store.snapshot(key, position)
+        if found is None:
+            raise StoreError(f"run store {self.store}: the snapshot after event {position} is gone")
+        return found

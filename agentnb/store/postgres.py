@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
 from agentnb.core.errors import ConfigError, StoreError
 from agentnb.core.secrets import public_url, remember, url_secrets
-from agentnb.core.state import RunState
-from agentnb.store.base import BATCHES, COLUMNS, Row, RunStore, busy_error, moved_on
+from agentnb.store.base import BATCHES, COLUMNS, Row, RunStore, busy_error, moved_on, refused, taken
 from agentnb.store.lease import Holder
 from agentnb.store.postgres_schema import LOCKS, check_schema
+from agentnb.store.writer import Batch
 
 WRITE = """
 WITH mine AS (
@@ -134,11 +134,9 @@ class PostgresStore(RunStore):
         found = self._one(f"SELECT {COLUMNS} FROM agentnb.runs WHERE id = %s", (run_id,))
         return None if found is None else Row(*found)
 
-    def row(self, key: int) -> Row:
+    def row(self, key: int) -> Row | None:
         found = self._one(f"SELECT {COLUMNS} FROM agentnb.runs WHERE key = %s", (key,))
-        if found is None:
-            raise StoreError(f"run store {self.label}: a run refers to a run that is not there (key {key})")
-        return Row(*found)
+        return None if found is None else Row(*found)
 
     def rows(self) -> list[Row]:
         return [Row(*r) for r in self._all(f"SELECT {COLUMNS} FROM agentnb.runs ORDER BY started, key")]
@@ -155,22 +153,11 @@ class PostgresStore(RunStore):
             )
         except StoreError as exc:
             if "duplicate key" in str(exc):
-                raise StoreError(
-                    f"{self.label} already has a run {run_id!r}; give the team another run_id"
-                ) from None
+                raise taken(self, run_id) from None
             raise
         return int(found[0])
 
-    def write(
-        self,
-        key: int,
-        holder: Holder,
-        first: int,
-        events: Sequence[str],
-        snapshots: Sequence[tuple[int, str]],
-        signature: str,
-        state: RunState,
-    ) -> None:
+    def write(self, key: int, holder: Holder, batch: Batch) -> None:
         with self._lock:
             if self._held.get(holder.token) != (key, self._generation):
                 raise StoreError(
@@ -179,23 +166,21 @@ class PostgresStore(RunStore):
                 )
             params = {
                 "key": key,
-                "first": first,
-                "total": first + len(events),
+                "first": batch.first,
+                "total": batch.end,
                 "holder": holder.text,
-                "reason": state.stop_reason,
-                "waiting": state.waiting,
-                "running": state.running,
-                "count": len(events),
-                "data": "\n".join(events),
-                "fold": signature,
-                "positions": [p for p, _ in snapshots],
-                "states": [s for _, s in snapshots],
+                "reason": batch.state.stop_reason,
+                "waiting": batch.state.waiting,
+                "running": batch.state.running,
+                "count": len(batch.events),
+                "data": batch.data,
+                "fold": batch.signature,
+                "positions": [p for p, _ in batch.snapshots],
+                "states": [s for _, s in batch.snapshots],
             }
             if self._one(WRITE, params)[0] != 1:
                 found = self._one("SELECT id, events, holder FROM agentnb.runs WHERE key = %s", (key,))
-                if found[2] != holder.text:
-                    raise busy_error(self, found[0], Holder.of(found[2]))
-                raise moved_on(self, found[0], found[1], first)
+                raise refused(self, holder, batch.first, found)
 
     def claim(self, key: int, holder: Holder, written: int, run_id: str) -> None:
         with self._lock:
@@ -246,11 +231,9 @@ class PostgresStore(RunStore):
             (key, start, stop),
         )
 
-    def snapshot(self, key: int, position: int) -> str:
+    def snapshot(self, key: int, position: int) -> str | None:
         found = self._one("SELECT state FROM agentnb.snapshots WHERE run = %s AND seq = %s", (key, position))
-        if found is None:
-            raise StoreError(f"run store {self.label}: the snapshot after event {position} is gone")
-        return found[0]
+        return None if found is None else found[0]
 
 
 def _first_line(exc: BaseException) -> str:

@@ -13,18 +13,15 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
-import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 from agentnb.core.errors import StoreError
-from agentnb.core.state import RunState
-from agentnb.store.base import BATCHES, COLUMNS, Row, RunStore, busy_error, moved_on
+from agentnb.core.sqlite_files import SQLiteFile, connect
+from agentnb.store.base import BATCHES, COLUMNS, Row, RunStore, busy_error, moved_on, refused, taken
 from agentnb.store.lease import Holder
-from agentnb.store.sqlite_file import connect, translate
+from agentnb.store.sqlite_schema import RUNS
+from agentnb.store.writer import Batch
 
 READ_BATCHES = BATCHES.format(events="events").replace("%s", "?")
 
@@ -39,48 +36,15 @@ class SQLiteStore(RunStore):
     def __init__(
         self, path: str | os.PathLike[str], *, read_only: bool = False, timeout: float = 5.0
     ) -> None:
-        self._conn: sqlite3.Connection | None
-        self._conn, self.label = connect(path, read_only=read_only, timeout=timeout)
+        conn, self.label = connect(path, RUNS, read_only=read_only, timeout=timeout)
+        self._file = SQLiteFile(conn, self.label, RUNS, read_only=read_only)
         self.read_only = read_only
-        self._lock = threading.RLock()
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.label!r}{', read_only=True' if self.read_only else ''})"
 
     def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-
-    # ----- connection ------------------------------------------------------------------------------
-
-    @contextmanager
-    def _reading(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            if self._conn is None:
-                raise StoreError(f"run store {self.label} is closed; open it again")
-            try:
-                yield self._conn
-            except sqlite3.Error as exc:
-                raise translate(exc, self.label) from None
-
-    @contextmanager
-    def _writing(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (taking the file's write lock first)."""
-        if self.read_only:
-            raise StoreError(
-                f"run store {self.label} was opened with read_only=True; open it without it to write"
-            )
-        with self._reading() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        self._file.close()
 
     # ----- rows ------------------------------------------------------------------------------------
 
@@ -90,19 +54,17 @@ class SQLiteStore(RunStore):
         return Row(*head, bool(waiting), bool(running), holder)
 
     def find(self, run_id: str) -> Row | None:
-        with self._reading() as conn:
+        with self._file.read() as conn:
             found = conn.execute(f"SELECT {COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
         return None if found is None else self._row(found)
 
-    def row(self, key: int) -> Row:
-        with self._reading() as conn:
+    def row(self, key: int) -> Row | None:
+        with self._file.read() as conn:
             found = conn.execute(f"SELECT {COLUMNS} FROM runs WHERE key = ?", (key,)).fetchone()
-        if found is None:
-            raise StoreError(f"run store {self.label}: a run refers to a run that is not there (key {key})")
-        return self._row(found)
+        return None if found is None else self._row(found)
 
     def rows(self) -> list[Row]:
-        with self._reading() as conn:
+        with self._file.read() as conn:
             return [self._row(r) for r in conn.execute(f"SELECT {COLUMNS} FROM runs ORDER BY started, key")]
 
     # ----- writing ---------------------------------------------------------------------------------
@@ -110,7 +72,7 @@ class SQLiteStore(RunStore):
     def create(self, run_id: str, config: dict[str, Any], parent: int | None, fork_at: int) -> int:
         now = time.time()
         try:
-            with self._writing() as conn:
+            with self._file.write() as conn:
                 cursor = conn.execute(
                     "INSERT INTO runs(id, team, parent, fork_at, config, started, updated, events) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -127,51 +89,35 @@ class SQLiteStore(RunStore):
                 )
         except StoreError as exc:
             if "UNIQUE" in str(exc):
-                raise StoreError(
-                    f"{self.label} already has a run {run_id!r}; give the team another run_id"
-                ) from None
+                raise taken(self, run_id) from None
             raise
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
-    def write(
-        self,
-        key: int,
-        holder: Holder,
-        first: int,
-        events: Sequence[str],
-        snapshots: Sequence[tuple[int, str]],
-        signature: str,
-        state: RunState,
-    ) -> None:
+    def write(self, key: int, holder: Holder, batch: Batch) -> None:
+        state, first = batch.state, batch.first
         mine = (key, first, holder.text)  # refused unless the store is where this writer left it
-        with self._writing() as conn:
+        with self._file.write() as conn:
             conn.execute(
                 "INSERT INTO events(run, seq, count, data) VALUES (?, ?, ?, ?)",
-                (key, first, len(events), "\n".join(events)),
+                (key, first, len(batch.events), batch.data),
             )
-            if snapshots:
+            if batch.snapshots:
                 conn.executemany(
                     "INSERT INTO snapshots(run, seq, fold, state) VALUES (?, ?, ?, ?)",
-                    [(key, position, signature, text) for position, text in snapshots],
+                    [(key, position, batch.signature, text) for position, text in batch.snapshots],
                 )
             updated = conn.execute(
                 "UPDATE runs SET events = ?, updated = ?, stop_reason = ?, waiting = ?, running = ? "
                 "WHERE key = ? AND events = ? AND holder = ?",
-                (first + len(events), time.time(), state.stop_reason, state.waiting, state.running, *mine),
+                (batch.end, time.time(), state.stop_reason, state.waiting, state.running, *mine),
             ).rowcount
             if updated != 1:
-                self._refuse(conn, key, holder, first)
-
-    def _refuse(self, conn: sqlite3.Connection, key: int, holder: Holder, first: int) -> None:
-        found = conn.execute("SELECT id, events, holder FROM runs WHERE key = ?", (key,)).fetchone()
-        run_id, events, current = found
-        if current != holder.text:
-            raise busy_error(self, run_id, Holder.of(current))
-        raise moved_on(self, run_id, events, first)
+                found = conn.execute("SELECT id, events, holder FROM runs WHERE key = ?", (key,)).fetchone()
+                raise refused(self, holder, first, found)
 
     def claim(self, key: int, holder: Holder, written: int, run_id: str) -> None:
-        with self._writing() as conn:
+        with self._file.write() as conn:
             events, updated, current = conn.execute(
                 "SELECT events, updated, holder FROM runs WHERE key = ?", (key,)
             ).fetchone()
@@ -183,7 +129,7 @@ class SQLiteStore(RunStore):
             conn.execute("UPDATE runs SET holder = ? WHERE key = ?", (holder.text, key))
 
     def release(self, key: int, holder: Holder) -> None:
-        with self._writing() as conn:
+        with self._file.write() as conn:
             conn.execute("UPDATE runs SET holder = NULL WHERE key = ? AND holder = ?", (key, holder.text))
 
     def holds(self, row: Row, holder: Holder) -> bool:
@@ -192,21 +138,19 @@ class SQLiteStore(RunStore):
     # ----- reading ---------------------------------------------------------------------------------
 
     def batches(self, key: int, start: int, stop: int) -> list[tuple[int, int, str]]:
-        with self._reading() as conn:
+        with self._file.read() as conn:
             return conn.execute(READ_BATCHES, (key, stop, key, start)).fetchall()
 
     def snapshot_positions(self, key: int, start: int, stop: int) -> list[tuple[int, str]]:
-        with self._reading() as conn:
+        with self._file.read() as conn:
             return conn.execute(
                 "SELECT seq, fold FROM snapshots WHERE run = ? AND seq > ? AND seq <= ? ORDER BY seq",
                 (key, start, stop),
             ).fetchall()
 
-    def snapshot(self, key: int, position: int) -> str:
-        with self._reading() as conn:
+    def snapshot(self, key: int, position: int) -> str | None:
+        with self._file.read() as conn:
             found = conn.execute(
                 "SELECT state FROM snapshots WHERE run = ? AND seq = ?", (key, position)
             ).fetchone()
-        if found is None:
-            raise StoreError(f"run store {self.label}: the snapshot after event {position} is gone")
-        return found[0]
+        return None if found is None else found[0]

@@ -23,6 +23,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from agentnb.core.errors import StoreError
@@ -34,21 +35,35 @@ from agentnb.store.lease import Holder, hold, let_go
 Describe = Callable[[], dict[str, Any]]
 
 
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """What one write stores of a run: its events from ``first`` on (one JSON object each), the
+    snapshots among them (position, state as text) with the ``signature`` of the fold that made
+    them, and the run's ``state`` after them."""
+
+    first: int
+    events: Sequence[str]
+    snapshots: Sequence[tuple[int, str]]
+    signature: str
+    state: RunState
+
+    @property
+    def end(self) -> int:
+        """How many events the run has once this batch is written."""
+        return self.first + len(self.events)
+
+    @property
+    def data(self) -> str:
+        """The events as stored: JSON lines."""
+        return "\n".join(self.events)
+
+
 class Backend(Protocol):
     """What a writer needs of its store (`agentnb.store.base.RunStore` has it)."""
 
     def create(self, run_id: str, config: dict[str, Any], parent: int | None, fork_at: int) -> int: ...
 
-    def write(
-        self,
-        key: int,
-        holder: Holder,
-        first: int,
-        events: Sequence[str],
-        snapshots: Sequence[tuple[int, str]],
-        signature: str,
-        state: RunState,
-    ) -> None: ...
+    def write(self, key: int, holder: Holder, batch: Batch) -> None: ...
 
     def claim(self, key: int, holder: Holder, written: int, run_id: str) -> None: ...
 
@@ -177,9 +192,8 @@ class RunWriter:
                     with contextlib.suppress(NotStorable):  # resuming folds from an earlier one instead
                         states.append((index, state_text(state)))
                 assert self.key is not None and self._state is not None and self._holder is not None
-                self.store.write(
-                    self.key, self._holder, self.written, texts, states, self.signature, self._state
-                )
+                batch = Batch(self.written, texts, states, self.signature, self._state)
+                self.store.write(self.key, self._holder, batch)
                 self.written += count
                 del self._events[:count]
                 self._snapshots.clear()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,17 @@ def entry() -> Entry:
 def test_the_shared_dataset_has_an_assignment_per_story_and_four_evaluators() -> None:
     assert [c.name for c in ASSIGNMENTS.cases] == [s.key for s in STORIES]
     assert len(ASSIGNMENTS.evaluators) == len(EVALUATORS) == 4
+
+
+def test_every_story_has_its_facts_in_its_archive_and_in_the_sentence_a_writer_makes() -> None:
+    """challenge_stories.toml is data a teacher edits: each fact must be findable where the desks look."""
+    for story in STORIES:
+        archive = " ".join(story.entries)
+        draft = story.written({fact.name: fact.value for fact in story.facts})
+        for fact in story.facts:
+            assert [m.group(1) for m in re.finditer(fact.pattern, archive)] == [fact.value], (story.key, fact)
+            assert [m.group(1) for m in re.finditer(fact.pattern, draft)] == [fact.value], (story.key, fact)
+            assert fact.value not in fact.wrong and fact.wrong, (story.key, fact)
 
 
 def test_the_stand_in_is_the_same_for_a_seed_and_differs_across_seeds() -> None:

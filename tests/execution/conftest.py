@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -77,16 +76,3 @@ def run_code(
     )
     reviewer = Agent("reviewer", model=ScriptedModel({"reviewer": ["Reviewed."]}))
     return Team([coder, reviewer], max_turns=2, approver=approver).run_sync("Run the code.")
-
-
-def gone(pid: int, wait: float = 10.0) -> bool:
-    """True once process ``pid`` has ended (reaped, or a zombie), waiting up to ``wait`` s."""
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        try:
-            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-                return True
-        except psutil.NoSuchProcess:
-            return True
-        time.sleep(0.05)
-    return False

@@ -8,7 +8,8 @@ from agentnb import Agent, Team
 from agentnb.execution import code_executor
 from agentnb.models import ScriptedModel
 from agentnb.models.scripted import call
-from tests.execution.conftest import gone, need_kernel, results, run_code
+from tests.execution.conftest import need_kernel, results, run_code
+from tests.processes import gone
 
 
 def test_syntax_errors_exceptions_loops_floods_and_crashes_are_error_results() -> None:

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from agentnb.execution import code_executor
-from tests.execution.conftest import gone, need_kernel, sandbox_processes
+from tests.execution.conftest import need_kernel, sandbox_processes
+from tests.processes import gone
 
 STARTS_CHILDREN = """
 import os, subprocess

@@ -2,45 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import sqlite3
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
 from agentnb.memory import MemoryStore, MemoryStoreError, database, schema
-
-NOBODY = 65534
-
-
-@contextmanager
-def unprivileged() -> Iterator[None]:
-    """File permissions do not stop root: run the block as 'nobody' (a no-op for other users)."""
-    if os.geteuid() != 0:
-        yield
-        return
-    os.seteuid(NOBODY)
-    try:
-        yield
-    finally:
-        os.seteuid(0)
-
-
-@pytest.fixture
-def shared_dir() -> Iterator[Path]:
-    """A directory under /tmp that 'nobody' can reach (pytest's tmp_path is private to root)."""
-    path = Path(tempfile.mkdtemp(prefix="agentnb-memory-"))
-    path.chmod(0o755)
-    try:
-        yield path
-    finally:
-        for item in (path, *path.iterdir()):
-            item.chmod(0o755)
-        shutil.rmtree(path)
+from tests.files import tamper, unprivileged
 
 
 def test_a_store_in_a_read_only_directory_says_the_directory_is_not_writable(shared_dir):
@@ -132,10 +99,7 @@ def test_a_store_whose_pages_are_damaged_is_a_clear_error(store_path):
 
 def test_another_programs_sqlite_database_is_refused_and_not_changed(tmp_path):
     path = tmp_path / "shop.db"
-    other = sqlite3.connect(path)
-    other.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, item TEXT)")
-    other.commit()
-    other.close()
+    tamper(path, "CREATE TABLE orders (id INTEGER PRIMARY KEY, item TEXT)")
     with pytest.raises(
         MemoryStoreError, match=r"a SQLite database but not an agentnb memory store \(its tables: orders\)"
     ):
@@ -146,10 +110,7 @@ def test_another_programs_sqlite_database_is_refused_and_not_changed(tmp_path):
 
 def test_a_store_written_by_a_newer_agentnb_is_refused(store_path):
     MemoryStore(store_path).close()
-    raw = sqlite3.connect(store_path)
-    raw.execute("UPDATE meta SET value = '99' WHERE key = 'version'")
-    raw.commit()
-    raw.close()
+    tamper(store_path, "UPDATE meta SET value = '99' WHERE key = 'version'")
     with pytest.raises(
         MemoryStoreError, match=r"newer agentnb \(format version 99; this one reads up to 2\)"
     ):

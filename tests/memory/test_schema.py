@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from agentnb.memory import MemoryStore, MemoryStoreError, schema
+from agentnb.core.sqlite_files import objects
+from agentnb.memory import MemoryStore, MemoryStoreError
 from agentnb.memory import database as db
+from tests.files import tamper
 
 VERSION_1 = Path(__file__).parent / "data" / "version1.db"
 
@@ -36,7 +38,7 @@ def columns(path: Path, table: str) -> list[str]:
 def schema_objects(path: Path) -> dict:
     raw = sqlite3.connect(path)
     try:
-        return schema.objects(raw)
+        return objects(raw)
     finally:
         raw.close()
 
@@ -90,14 +92,6 @@ def test_a_version_1_store_must_be_upgraded_before_it_is_opened_read_only(old_st
 PLANTED = """CREATE TRIGGER planted AFTER INSERT ON audit BEGIN
     INSERT INTO meta(key, value) VALUES ('planted-' || new.seq, 'written by a trigger in the file');
 END"""
-
-
-def tamper(path: Path, *statements: str) -> None:
-    raw = sqlite3.connect(path)
-    for statement in statements:
-        raw.execute(statement)
-    raw.commit()
-    raw.close()
 
 
 def test_a_store_with_its_guards_dropped_and_a_trigger_planted_is_refused_untouched(store_path):

@@ -172,6 +172,11 @@ def main() -> None:
             "<= 80 ms",
         )
     )
+    print_table(rows)
+
+
+def print_table(rows: list[tuple[str, str, str]]) -> None:
+    """Rows of (measure, median, target) as a table on stdout."""
     width = max(len(r[0]) for r in rows)
     print(f"{'measure (median)'.ljust(width)}  {'value':>12}  target")
     print("-" * (width + 26))

@@ -32,7 +32,7 @@ from agentnb import Agent, Team
 from agentnb.core.events import events_to_data
 from agentnb.store import open_store
 from tests import pg
-from tests.perf.bench_core import InstantModel
+from tests.perf.bench_core import InstantModel, print_table
 
 N = 10_000
 BIG = 50_000  # turns of the run resumed: 100,002 events
@@ -187,11 +187,7 @@ def main() -> None:
     for path in folder.iterdir():
         path.unlink()
     os.rmdir(folder)
-    width = max(len(r[0]) for r in rows)
-    print(f"{'measure (median)'.ljust(width)}  {'value':>12}  target")
-    print("-" * (width + 26))
-    for label, value, target in rows:
-        print(f"{label.ljust(width)}  {value:>12}  {target}")
+    print_table(rows)
 
 
 if __name__ == "__main__":

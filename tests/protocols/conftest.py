@@ -18,8 +18,8 @@ import psutil
 import pytest
 
 from tests.conftest import require
+from tests.processes import ROOT, gone
 
-ROOT = Path(__file__).resolve().parents[2]
 SERVERS = Path(__file__).parent / "servers"
 RAW = str(SERVERS / "raw_server.py")
 EVERYTHING_PACKAGE = "@modelcontextprotocol/server-everything"
@@ -75,25 +75,6 @@ def stop(process: subprocess.Popen[Any]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(10)
-
-
-def environment(**extra: str) -> dict[str, str]:
-    """This environment with the worktree first on PYTHONPATH (subprocesses import this agentnb)."""
-    paths = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths), **extra}
-
-
-def gone(pid: int, wait: float = 10.0) -> bool:
-    """True once process ``pid`` has ended (reaped, or a zombie), waiting up to ``wait`` s."""
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        try:
-            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-                return True
-        except psutil.NoSuchProcess:
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _children() -> set[int]:

@@ -14,7 +14,8 @@ import pytest
 from agentnb import Agent, Team
 from agentnb.core.events import Stop, TextMessage, TokenDelta
 from agentnb.models import FunctionModel
-from tests.protocols.conftest import Uvicorn, environment, free_port, need_a2a, stop, wait_for_port
+from tests.processes import environment
+from tests.protocols.conftest import Uvicorn, free_port, need_a2a, stop, wait_for_port
 
 pytestmark = pytest.mark.usefixtures("a2a_sdk")
 

@@ -17,14 +17,13 @@ from agentnb.core.events import ToolProgress, ToolResult
 from agentnb.core.result import TeamResult
 from agentnb.models import FunctionModel, ScriptedModel
 from agentnb.models.scripted import call
+from tests.processes import environment, gone
 from tests.protocols.conftest import (
     LOOPBACK,
     RAW,
     SERVERS,
-    environment,
     everything,
     free_port,
-    gone,
     need_mcp,
     reference_server,
     stop,

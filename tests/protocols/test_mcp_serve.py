@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.protocols.conftest import environment, free_port, need_mcp, stop, wait_for_port
+from tests.processes import environment
+from tests.protocols.conftest import free_port, need_mcp, stop, wait_for_port
 
 pytestmark = pytest.mark.usefixtures("mcp_sdk")
 

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import sqlite3
-import tempfile
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,35 +13,8 @@ from agentnb import RunError, StoreError, Team
 from agentnb.models import FunctionModel
 from agentnb.store import SQLiteStore, open_store
 from tests import pg
+from tests.files import tamper, unprivileged
 from tests.store.teams import agents, plain, reply, resumed, trio
-
-NOBODY = 65534
-
-
-@contextmanager
-def unprivileged() -> Iterator[None]:
-    """File permissions do not stop root: run the block as 'nobody' (a no-op for other users)."""
-    if os.geteuid() != 0:
-        yield
-        return
-    os.seteuid(NOBODY)
-    try:
-        yield
-    finally:
-        os.seteuid(0)
-
-
-@pytest.fixture
-def shared_dir() -> Iterator[Path]:
-    """A directory under /tmp that 'nobody' can reach (pytest's tmp_path is private to root)."""
-    path = Path(tempfile.mkdtemp(prefix="agentnb-store-"))
-    path.chmod(0o755)
-    try:
-        yield path
-    finally:
-        for item in (path, *path.iterdir()):
-            item.chmod(0o755)
-        shutil.rmtree(path)
 
 
 def stored_run(path: Path) -> bytes:
@@ -84,10 +52,7 @@ def test_a_damaged_page_is_reported_by_name_when_it_is_read(tmp_path: Path) -> N
 def test_a_store_of_a_newer_agentnb_is_refused_and_not_changed(tmp_path: Path) -> None:
     path = tmp_path / "runs.db"
     stored_run(path)
-    conn = sqlite3.connect(path)
-    conn.execute("UPDATE meta SET value = '2' WHERE key = 'version'")
-    conn.commit()
-    conn.close()
+    tamper(path, "UPDATE meta SET value = '2' WHERE key = 'version'")
     before = path.read_bytes()
     with pytest.raises(StoreError) as caught:
         resumed(str(path), "r")
@@ -100,10 +65,7 @@ def test_a_store_of_a_newer_agentnb_is_refused_and_not_changed(tmp_path: Path) -
 def test_a_store_whose_schema_was_changed_is_refused_before_anything_runs(tmp_path: Path) -> None:
     path = tmp_path / "runs.db"
     stored_run(path)
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TRIGGER planted AFTER INSERT ON events BEGIN DELETE FROM runs; END")
-    conn.commit()
-    conn.close()
+    tamper(path, "CREATE TRIGGER planted AFTER INSERT ON events BEGIN DELETE FROM runs; END")
     with pytest.raises(
         StoreError, match="its schema is not an agentnb run store's: unexpected trigger planted"
     ):
@@ -112,10 +74,7 @@ def test_a_store_whose_schema_was_changed_is_refused_before_anything_runs(tmp_pa
 
 def test_a_sqlite_file_of_another_program_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "app.db"
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE customers (id INTEGER)")
-    conn.commit()
-    conn.close()
+    tamper(path, "CREATE TABLE customers (id INTEGER)")
     with pytest.raises(StoreError, match=r"not an agentnb run store \(its tables: customers\)"):
         trio(store=str(path))
 

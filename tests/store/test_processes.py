@@ -2,34 +2,30 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
 from agentnb import RunBusyError, Team
 from agentnb.core.events import SpeakerSelected
 from agentnb.store import open_store
+from tests.processes import ROOT, environment
 from tests.store import teams
 from tests.store.teams import newsroom_agents, plain, resumed, trio
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
 def worker(*arguments: str) -> Iterator[subprocess.Popen[str]]:
     """``python -m tests.store.teams ARGUMENTS`` with this checkout's agentnb; killed if left running."""
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.store.teams", *arguments],
         cwd=ROOT,
-        env=env,
+        env=environment(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
