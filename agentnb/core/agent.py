@@ -321,11 +321,14 @@ class Agent:
 
 
 def _handoff_names(handoffs: Sequence[Any] | None) -> list[str] | None:
-    """Handoff targets as names: agents (and teams, humans) are accepted for their names."""
+    """Handoff targets as names: agents (and teams, humans) are accepted for their names, and a
+    single target for a list of one."""
     if handoffs is None:
         return None
-    if isinstance(handoffs, str) or not isinstance(handoffs, Sequence):
-        raise ConfigError(f"handoffs: expected a list of participant names, got {handoffs!r}")
+    if isinstance(handoffs, str) or isinstance(getattr(handoffs, "name", None), str):
+        handoffs = [handoffs]
+    if not isinstance(handoffs, Sequence):
+        raise ConfigError(f"handoffs: expected a participant name or a list of them, got {handoffs!r}")
     names = []
     for target in handoffs:
         name = target if isinstance(target, str) else getattr(target, "name", None)

@@ -75,7 +75,7 @@ def test_a_task_given_to_a_team_whose_first_participant_is_a_human_goes_to_the_f
         ),
         (lambda: Team([Human("h")], mode="handoff"), "needs at least one Agent"),
         (lambda: Agent("a", handoffs=["b", "b"]), "listed twice"),
-        (lambda: Agent("a", handoffs="b"), "expected a list of participant names"),
+        (lambda: Agent("a", handoffs=3), "expected a participant name or a list of them"),
         (
             lambda: Team(
                 [Agent("a", tools=[tool(lambda: "x", name="transfer_to_b")]), Agent("b")], mode="handoff"
@@ -88,6 +88,13 @@ def test_a_task_given_to_a_team_whose_first_participant_is_a_human_goes_to_the_f
 def test_handoff_teams_that_cannot_work_are_rejected_when_built(build, words):
     with pytest.raises(ValueError, match=words):
         build()
+
+
+def test_a_single_handoff_target_is_a_list_of_one():
+    """A student writes handoffs="editor" (or an agent) for the one target: it means what it says."""
+    editor = Agent("editor", "Edits.")
+    assert Agent("writer", handoffs="editor").handoffs == ["editor"]
+    assert Agent("writer", handoffs=editor).handoffs == ["editor"]
 
 
 def test_handoffs_accept_agents_as_well_as_names():
