@@ -4,7 +4,8 @@ A person who is not at hand is ``Human(name, input_fn="later")``: their turn, an
 approvals, end the run waiting for them (`agentnb.core.waiting`); ``team.answer(name, text)``
 or ``team.approve(call_id)`` records what they say, in this process or another, and
 ``run()`` goes on. A front end that attaches an input function (the notebook's chat) makes
-them answer in the run again.
+them answer in the run again. A person asked at a terminal that has none (standard input is
+closed: a server, a worker, ``python job.py < /dev/null``) answers later from then on.
 """
 
 from __future__ import annotations
@@ -73,11 +74,23 @@ class Human:
         """Humans keep no derived state."""
 
     async def turn(self, thread: list[Event], ctx: TurnContext) -> AsyncIterator[Event]:
-        if self.input_fn == LATER:
-            yield Stop(source=self.name, reason=f"awaiting an answer from {self.name}", waiting=True)
-            return
-        answer = await ask(self.input_fn, f"{self.name}> ")  # type: ignore[arg-type]
-        yield TextMessage(source=self.name, content=answer)
+        if self.input_fn != LATER:
+            answer = await self._ask(f"{self.name}> ")
+            if answer is not None:
+                yield TextMessage(source=self.name, content=answer)
+                return
+        yield Stop(source=self.name, reason=f"awaiting an answer from {self.name}", waiting=True)
+
+    async def _ask(self, prompt: str) -> str | None:
+        """What the person says, or None when they cannot be asked now: the terminal ``input``
+        found no terminal (end of input), so the person answers later (``team.answer``)."""
+        try:
+            return await ask(self.input_fn, prompt)  # type: ignore[arg-type]
+        except EOFError:
+            if self.input_fn is not input:
+                raise
+            self.input_fn = LATER
+            return None
 
     async def approve(self, agent: str, call: ToolCall) -> tuple[bool, str] | str:
         """Ask whether ``agent`` may run ``call``; returns (approved, comment), or `LATER`."""
@@ -89,6 +102,8 @@ class Human:
         if self.input_fn == LATER:
             return LATER
         prompt = terminal_text(approval_text(agent, call))  # decoded code, hidden characters marked
-        answer = await ask(self.input_fn, f"{prompt}\nApprove? [y/N] ")  # type: ignore[arg-type]
+        answer = await self._ask(f"{prompt}\nApprove? [y/N] ")
+        if answer is None:
+            return LATER
         word = answer.strip().lower()
         return word in YES, "" if word in YES or word in {"", "n", "no"} else answer.strip()

@@ -155,6 +155,36 @@ def test_a_person_who_answers_later_also_approves_later() -> None:
     assert RAN == ["A"] and next(e for e in team.transcript if isinstance(e, Approval)).source == "alice"
 
 
+def no_terminal(prompt: str) -> str:
+    raise EOFError("EOF when reading a line")  # what input() does when standard input is closed
+
+
+def test_a_person_with_no_terminal_to_ask_answers_later(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A team run in a server or a worker (stdin closed) waits for the person, not fails with EOFError."""
+    monkeypatch.setattr("builtins.input", no_terminal)
+    model = ScriptedModel({"desk": ["Shall I publish?", "Publishing."]}, stateless=True)
+    alice = Human("alice")
+    team = Team([Agent("desk"), alice], model=model, max_turns=3)
+    result = team.run_sync("Ask Alice.")
+    assert result.stop_reason == "awaiting an answer from alice" and alice.answers_later
+    team.answer("alice", "Yes.")
+    team.run_sync()
+    assert [m.content for m in team.transcript if isinstance(m, TextMessage)][-2:] == ["Yes.", "Publishing."]
+
+
+def test_an_approval_with_no_terminal_to_ask_waits_and_a_function_that_fails_still_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("builtins.input", no_terminal)
+    model = ScriptedModel({"desk": [call("publish", headline="A"), "Done."]}, stateless=True)
+    team = Team([Agent("desk", tools=[publish]), Human("alice")], model=model, max_turns=1)
+    assert team.run_sync("Publish.").stop_reason.startswith("awaiting approval of publish")
+    assert RAN == []
+    own = Human("bob", input_fn=lambda prompt: no_terminal(prompt))  # their own function: its error is the run's
+    with pytest.raises(Exception, match="EOF when reading a line"):
+        Team([Agent("desk"), own], model=ScriptedModel({"desk": ["Hi."]}), max_turns=2).run_sync("go")
+
+
 def test_deciding_what_does_not_wait_says_what_does() -> None:
     team = desk(call("publish", headline="A"))
     with pytest.raises(
