@@ -21,9 +21,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from agentnb.core.agent import Agent
-from agentnb.core.events import Approval, ApprovalRequested, Event, Stop, TextMessage, ToolResult
+from agentnb.core.events import USER, Approval, ApprovalRequested, Event, Stop, TextMessage, ToolResult
 from agentnb.core.result import TeamResult
-from agentnb.core.stop import USER
 from agentnb.core.team import Team
 from agentnb.course.checks import exercise, returned_nothing
 from agentnb.course.collector import Collector

@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from agentnb.core.agent import Agent
-from agentnb.core.events import TextMessage
+from agentnb.core.events import USER, TextMessage
 from agentnb.core.result import TeamResult
-from agentnb.core.stop import USER
 from agentnb.core.team import Team
 from agentnb.protocols.errors import ProtocolError
 

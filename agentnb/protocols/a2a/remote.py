@@ -22,9 +22,8 @@ from a2a.helpers.proto_helpers import get_message_text
 from a2a.types import AgentCard, Message, Part, Role, SendMessageRequest, StreamResponse, TaskState
 
 from agentnb.core.agent import check_name
-from agentnb.core.events import Event, Stop, TextMessage, TokenDelta
+from agentnb.core.events import USER, Event, Stop, TextMessage, TokenDelta
 from agentnb.core.lifecycle import on_run_end
-from agentnb.core.stop import USER
 from agentnb.core.turn import TurnContext
 from agentnb.protocols.a2a.serve import SOURCE_KEY, message_text
 

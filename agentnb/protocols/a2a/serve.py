@@ -31,8 +31,7 @@ from a2a.utils.constants import PROTOCOL_VERSION_CURRENT, TransportProtocol
 from starlette.applications import Starlette
 
 from agentnb.core.errors import AgentnbError
-from agentnb.core.events import TextMessage
-from agentnb.core.stop import USER
+from agentnb.core.events import USER, TextMessage
 from agentnb.core.team import Team
 from agentnb.protocols import agentnb_version
 from agentnb.protocols.targets import final_message, runnable

@@ -18,8 +18,7 @@ from mcp.server.mcpserver import MCPServer as SDKServer
 from pydantic import Field
 
 from agentnb.core.agent import Agent
-from agentnb.core.events import TextMessage
-from agentnb.core.stop import USER
+from agentnb.core.events import USER, TextMessage
 from agentnb.core.team import Team
 from agentnb.protocols.targets import final_message, runnable
 
