@@ -12,7 +12,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
+# Terminal escape sequences (ECMA-48), in their 7-bit and 8-bit forms: CSI (colours, cursor,
+# screen clears); OSC, DCS, SOS, PM and APC strings (window titles, clipboard writes, hidden
+# links) up to BEL or ST, or to the next escape when unterminated; and the short ESC sequences.
+ANSI_ESCAPE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -/]*[0-~]"
+)
 RICH_TYPES = ("image/png", "image/jpeg", "image/svg+xml", "text/markdown")
 KEPT_TYPES = (*RICH_TYPES, "text/plain")
 MAX_DISPLAYS = 20

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentnb.execution.outputs import Outputs
+import pytest
+
+from agentnb.execution.outputs import Outputs, strip_ansi
 from agentnb.execution.sandbox import Execution
 
 
@@ -20,6 +22,32 @@ def test_text_beyond_the_limit_is_cut_with_a_note() -> None:
     assert text.startswith("x" * 100)
     assert "output truncated: 1,900 more characters" in text
     assert len(text) < 300
+
+
+@pytest.mark.parametrize(
+    "escape",
+    [
+        "\x1b[2J\x1b[H",  # clear the screen, cursor home (CSI)
+        "\x1b]0;pwned\x07",  # window title (OSC ended by BEL)
+        "\x1b]52;c;c2VjcmV0\x1b\\",  # clipboard write (OSC ended by ST)
+        "\x1b]8;;http://evil.example\x1b\\",  # hidden link (OSC 8)
+        "\x1bPq#0;2;0;0;0\x1b\\",  # device control string
+        "\x1b_hidden\x1b\\",  # application program command
+        "\x1b^private\x1b\\",  # privacy message
+        "\x1bXstring\x1b\\",  # start of string
+        "\x9b2J",  # 8-bit CSI
+        "\x9d0;title\x9c",  # 8-bit OSC and ST
+        "\x1bc",  # full reset
+        "\x1b(B",  # character set
+        "\x1b]0;never ends",  # unterminated OSC
+    ],
+)
+def test_every_form_of_terminal_escape_is_stripped_from_what_the_model_reads(escape: str) -> None:
+    """The model's tool result (and the chat) never carry a sequence a terminal would act on."""
+    assert strip_ansi(f"before {escape}") == "before "
+    outputs = Outputs(max_output=1000)
+    outputs.add(msg("stream", name="stdout", text=f"a{escape}\n"))
+    assert "\x1b" not in outputs.output() and not any("\x80" <= c <= "\x9f" for c in outputs.output())
 
 
 def test_html_and_scripts_are_dropped_images_kept_for_people() -> None:
