@@ -71,11 +71,9 @@ def test_answers_typed_key_by_key_reach_the_transcript_and_the_until_text_stops_
 
 
 def test_stop_keeps_the_streamed_text_and_the_status_line_counts_it(lab: jupyterlab.Lab) -> None:
-    """The status line counts tokens as they stream; Stop keeps the reply cut short in the chat.
-
-    The second half needs the core to keep a partly streamed reply in the transcript (marked
-    as cut off): until it does, the chat that replaces the live one when the run ends loses it.
-    """
+    """The status line counts tokens as they stream; Stop keeps the reply cut short in the chat
+    (the core keeps a partly streamed reply in the transcript, marked as cut off, so the chat
+    that replaces the live one when the run ends still shows it)."""
     from playwright.sync_api import expect
 
     cells = [WARM_UP + "\n" + STREAMING_SETUP, "%%agentteam team\nTell a long story."]
