@@ -133,8 +133,20 @@ def model_secrets(model: Any) -> list[str]:
 
 
 def sensitive_headers(headers: Mapping[str, Any] | None) -> list[str]:
-    """The values of headers whose names suggest a credential (Authorization, X-Api-Key...)."""
-    return [str(value) for name, value in (headers or {}).items() if SECRET_HEADER.search(str(name))]
+    """The values of headers whose names suggest a credential (Authorization, X-Api-Key...).
+
+    A value written ``scheme credential`` (``Bearer abc...``, ``Basic dXNl...``) gives its
+    credential too: that is the part a server or a proxy quotes back on its own.
+    """
+    found: list[str] = []
+    for name, value in (headers or {}).items():
+        if SECRET_HEADER.search(str(name)):
+            text = str(value)
+            found.append(text)
+            scheme, _, credential = text.strip().partition(" ")
+            if scheme.isalpha() and credential.strip():
+                found.append(credential.strip())
+    return found
 
 
 def _collect(model: Any, seen: set[int]) -> list[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from agentnb import Agent, Team
-from agentnb.core.secrets import REDACTED, Scrubber, is_secret, scrub_state
+from agentnb.core.secrets import REDACTED, Scrubber, is_secret, scrub_state, sensitive_headers
 from agentnb.execution import sandbox_environment
 from agentnb.models import ModelRequest, ScriptedModel
 from agentnb.models.spec import record
@@ -104,3 +104,9 @@ def test_names_and_values_decide_together() -> None:
     assert is_secret("SESSION_COOKIE", "x") and is_secret("TEAMS_WEBHOOK", "x")
     assert is_secret("BACKUP_TARGET", "s3://AKIAPLANTED0000KEYS:abc@bucket")
     assert not is_secret("KEYBOARD_LAYOUT", "us") and not is_secret("GIT_AUTHOR_EMAIL", "ada@example.com")
+
+
+def test_a_credential_header_gives_its_whole_value_and_the_token_after_its_scheme() -> None:
+    headers = {"Authorization": "Bearer opaque-7a1c", "X-Api-Key": "plain-key-99", "Accept": "text/plain"}
+    assert sensitive_headers(headers) == ["Bearer opaque-7a1c", "opaque-7a1c", "plain-key-99"]
+    assert Scrubber(sensitive_headers(headers)).text("the token opaque-7a1c") == f"the token {REDACTED}"

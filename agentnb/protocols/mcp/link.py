@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import tempfile
-import weakref
 from collections.abc import Callable
-from typing import IO, Any
+from typing import Any
 
 from mcp import Implementation
 from mcp import types as mcp_types
@@ -28,42 +25,9 @@ from agentnb.protocols import agentnb_version
 from agentnb.protocols.errors import ProtocolError
 from agentnb.protocols.mcp.connection import Connection
 from agentnb.protocols.mcp.results import tool_output
+from agentnb.protocols.mcp.server_log import ServerLog
 
 RESTARTS = 1  # a server that stops mid-run is started again this many times per run
-STDERR_TAIL = 600  # characters of a dead server's stderr quoted in the error
-
-
-class StderrLog:
-    """The file a stdio server's stderr goes to (appended), so an error can quote its last words.
-
-    A notebook's ``sys.stderr`` is no file a subprocess can write to; this one is emptied at
-    each start and removed when the server object goes away.
-    """
-
-    def __init__(self) -> None:
-        fd, self.path = tempfile.mkstemp(prefix="agentnb-mcp-", suffix=".log")
-        os.close(fd)
-        self.file: IO[str] = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (lives with self)
-        weakref.finalize(self, _remove, self.file, self.path)
-
-    def clear(self) -> None:
-        with open(self.path, "w"):
-            pass
-
-    def tail(self, limit: int = STDERR_TAIL) -> str:
-        try:
-            with open(self.path, "rb") as f:
-                f.seek(0, 2)
-                f.seek(max(0, f.tell() - limit * 4))
-                return f.read().decode("utf-8", "replace")[-limit:].strip()
-        except OSError:
-            return ""
-
-
-def _remove(file: IO[str], path: str) -> None:
-    file.close()
-    with contextlib.suppress(OSError):
-        os.remove(path)
 
 
 class Link:
@@ -77,7 +41,7 @@ class Link:
         timeout: float | None,
         connect_timeout: float,
         max_output: int,
-        stderr: StderrLog | None,
+        log: ServerLog | None,
         scrub: Callable[[str], str],
     ) -> None:
         self.label = label
@@ -85,7 +49,7 @@ class Link:
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self.max_output = max_output
-        self.stderr = stderr
+        self.log = log
         self.scrub = scrub
         self._info = Implementation(name="agentnb", version=agentnb_version())
         self.connection: Connection | None = None
@@ -140,20 +104,21 @@ class Link:
             return connection
 
     async def _open(self) -> Connection:
-        if self.stderr is not None:
-            self.stderr.clear()
+        if self.log is not None:
+            self.log.clear()
         connection = Connection(self._transport, self._info)
         try:
             self.listing = await connection.open(self.connect_timeout)
         except TimeoutError:
             raise ProtocolError(
                 f"MCP server {self.label} did not answer within {self.connect_timeout:g} s of starting"
-                f"{self.stderr_tail()}; check its command and arguments, or raise connect_timeout="
+                f"{self.last_words()}; check its command and arguments, or raise connect_timeout="
             ) from None
         except Exception as exc:
+            cause = first_cause(exc)
             raise ProtocolError(
-                f"MCP server {self.label} could not be started or reached: {type(exc).__name__}: "
-                f"{self.scrub(str(exc))[:500]}{self.stderr_tail()}"
+                f"MCP server {self.label} could not be started or reached: {type(cause).__name__}: "
+                f"{self.scrub(str(cause))[:500]}{self.last_words()}"
             ) from None
         self.connection = connection
         return connection
@@ -222,17 +187,23 @@ class Link:
         if self.stops > RESTARTS:
             return f"Error: {self.gone()}"
         return (
-            f"Error: MCP server {self.label} stopped{self.stderr_tail()}; the call to {name} did not "
+            f"Error: MCP server {self.label} stopped{self.last_words()}; the call to {name} did not "
             "complete. It will be started again at the next call: call the tool again if you still need it."
         )
 
     def gone(self) -> str:
         return (
-            f"MCP server {self.label} stopped {self.stops} times in this run{self.stderr_tail()}; its tools "
+            f"MCP server {self.label} stopped {self.stops} times in this run{self.last_words()}; its tools "
             "are unavailable until the run ends. Carry on without them, or say that they failed."
         )
 
-    def stderr_tail(self) -> str:
-        """The end of what a stdio server wrote to stderr, as a clause for error messages."""
-        tail = self.stderr.tail() if self.stderr is not None else ""
-        return f" (its stderr ends: {self.scrub(tail)!r})" if tail else ""
+    def last_words(self) -> str:
+        """What the server last said (its stderr, its HTTP error), as a clause for error messages."""
+        return self.log.clause(self.scrub) if self.log is not None else ""
+
+
+def first_cause(exc: BaseException) -> BaseException:
+    """The error inside the task groups the SDK wraps a failed start in (its first one)."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc

@@ -27,12 +27,13 @@ from mcp.client import Transport
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
-from agentnb.core.secrets import MIN_SECRET_LENGTH, Scrubber, sensitive_headers
+from agentnb.core.secrets import MIN_SECRET_LENGTH, Scrubber, public_url, sensitive_headers, url_secrets
 from agentnb.core.tools import TOOL_NAME, Tool
 from agentnb.execution.environment import is_secret
 from agentnb.protocols.mcp.environment import check_env, server_environment
-from agentnb.protocols.mcp.link import Link, StderrLog
+from agentnb.protocols.mcp.link import Link
 from agentnb.protocols.mcp.results import MAX_TEXT
+from agentnb.protocols.mcp.server_log import HttpLog, ServerLog, StderrLog
 from agentnb.protocols.mcp.tool import MCPTool, SchemaProblem, local_name
 
 log = logging.getLogger("agentnb")
@@ -77,7 +78,7 @@ class MCPServer:
         connect_timeout: float = 30.0,
         max_output: int = MAX_TEXT,
         secrets: Sequence[str] = (),
-        stderr: StderrLog | None = None,
+        log: ServerLog | None = None,
     ) -> None:
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"name: expected a short name for the server, got {name!r}")
@@ -101,7 +102,7 @@ class MCPServer:
             timeout=timeout,
             connect_timeout=connect_timeout,
             max_output=int(max_output),
-            stderr=stderr,
+            log=log,
             scrub=scrubber.text,
         )
         self._built: tuple[int, list[MCPTool], list[tuple[str, str]]] | None = None
@@ -149,25 +150,37 @@ class MCPServer:
             if is_secret(key, value) and len(value) >= MIN_SECRET_LENGTH
         ]
         label = name or default_name(command, list(args))
-        return cls(label, transport, secrets=secrets, stderr=log_file, **options)
+        return cls(label, transport, secrets=secrets, log=log_file, **options)
 
     @classmethod
     def http(
         cls, url: str, *, headers: Mapping[str, str] | None = None, name: str | None = None, **options: Any
     ) -> MCPServer:
-        """A server reached over streamable HTTP at ``url`` (e.g. ``http://127.0.0.1:3001/mcp``)."""
+        """A server reached over streamable HTTP at ``url`` (e.g. ``http://127.0.0.1:3001/mcp``).
+
+        ``headers`` go with every request (``{"Authorization": "Bearer ..."}``). The values of
+        credential headers (and their token after ``Bearer``), and a password or key written in
+        the URL, never show in the server's name, errors or results; a refused request's
+        error says the HTTP status the server answered.
+        """
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise ValueError(f"url: expected an http:// or https:// address, got {url!r}")
         sent = check_env(headers, "headers")
+        answers = HttpLog()
 
         def transport() -> Transport:
-            client = httpx2.AsyncClient(headers=sent, timeout=httpx2.Timeout(30.0, read=300.0))
+            client = httpx2.AsyncClient(
+                headers=sent,
+                timeout=httpx2.Timeout(30.0, read=300.0),
+                event_hooks={"response": [answers.hook]},
+            )
             return _ClosingTransport(
                 client, streamable_http_client(url, http_client=client, max_sse_event_size=MAX_SSE_EVENT)
             )
 
-        label = name or re.sub(r"^https?://", "", url).rstrip("/")
-        return cls(label, transport, secrets=sensitive_headers(sent), **options)
+        label = name or re.sub(r"^https?://", "", public_url(url)).rstrip("/")
+        secrets = [*sensitive_headers(sent), *url_secrets(url)]
+        return cls(label, transport, secrets=secrets, log=answers, **options)
 
     def tools(self, *names: str, prefix: str | None = None) -> MCPServer:
         """A view of this server that offers only the tools called ``names`` (the server's names),
