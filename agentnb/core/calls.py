@@ -153,6 +153,7 @@ class CallRunner:
                     tool=call.name,
                     arguments=call.arguments,
                     origin=tool.origin,
+                    note=tool.approval_note,
                     step=self.step,
                 )
                 return [asked]
@@ -221,7 +222,7 @@ class CallRunner:
                 self.step,
             )
         asked = time.time()
-        asking = dataclasses.replace(call, origin=tool.origin) if tool.origin else call
+        asking = dataclasses.replace(call, origin=tool.origin, note=tool.approval_note)
         if self.approver == LATER:  # a person decides later
             return LATER
         verdict = self.approver(self.agent, asking)  # a function, sync or async

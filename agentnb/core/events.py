@@ -98,6 +98,7 @@ class ToolCall(_Dumps):
     name: str
     arguments: str = "{}"
     origin: str = ""  # where the tool comes from ("mcp:git"), set on the call an approver is asked about
+    note: str = ""  # the tool's `Tool.approval_note` (where it runs), also set on that call only
 
     def parsed_arguments(self) -> Any:
         """The arguments as Python data, or the raw text when it is not valid JSON."""
@@ -204,7 +205,8 @@ class ApprovalRequested(EventBase):
     """``source`` wants to run a tool that needs a person's approval; the run waits for it.
 
     ``origin`` says where the tool comes from (an MCP server's name, say) when it is not
-    the agent's own code.
+    the agent's own code; ``note`` is what the tool tells the person deciding (its
+    `Tool.approval_note`: where a code executor's code runs), so a saved run shows it too.
     """
 
     type: Literal["approval_requested"] = "approval_requested"
@@ -212,6 +214,7 @@ class ApprovalRequested(EventBase):
     tool: str
     arguments: str = "{}"
     origin: str = ""
+    note: str = ""
 
 
 @value

@@ -79,6 +79,7 @@ class Tool:
     blocking: bool = True
     handoff_target: str | None = None
     origin: str = ""  # where the tool comes from when it is not the caller's own code, e.g. "mcp:git"
+    approval_note: str = ""  # a line for the person asked to approve a call, e.g. where its code runs
     schema: dict[str, Any] = field(init=False)
     reports_progress: ClassVar[bool] = False  # True: the agent streams what it reports (`progress_reporter`)
 
@@ -172,13 +173,16 @@ def tool(
     description: str | None = None,
     timeout: float | None = None,
     requires_approval: bool = False,
+    approval_note: str = "",
     blocking: bool = True,
 ) -> Any:
     """Turn a typed function (sync or async) into a `Tool`; use as ``@tool`` or ``@tool(...)``.
 
     ``timeout`` bounds each call in seconds. ``requires_approval`` makes the team ask a
-    human before each call. Sync functions run in a worker thread so they never block the
-    event loop; pass ``blocking=False`` for quick pure functions to run them inline.
+    human before each call; ``approval_note`` is a line they read with it (what the call
+    reaches, say: a code executor's says where its code runs). Sync functions run in a
+    worker thread so they never block the event loop; pass ``blocking=False`` for quick
+    pure functions to run them inline.
     """
 
     def build(f: Callable[..., Any]) -> Tool:
@@ -193,6 +197,7 @@ def tool(
             arguments_model=arguments_model(f, param_docs, tool_name),
             timeout=timeout,
             requires_approval=requires_approval,
+            approval_note=approval_note,
             blocking=blocking,
         )
 

@@ -11,7 +11,8 @@ and a reader trusts what the characters look like. So:
   (bidirectional overrides, zero-width and other invisible characters) as ``⟦U+202E⟧``, and
   `hidden_warning` says what they are: a person approving a tool call sees them.
 - `approval_text` is a tool call as a person approves it, in the terminal or the notebook:
-  code decoded from its JSON (not ``\\u``-escaped), hidden characters marked and warned about.
+  code decoded from its JSON (not ``\\u``-escaped), the tool's note (where the code runs),
+  hidden characters marked and warned about.
 - `md_text` is text made literal inside markdown.
 """
 
@@ -140,7 +141,8 @@ def approval_warning(call: ToolCall) -> str:
 
 
 def approval_text(agent: str, call: ToolCall) -> str:
-    """What a person reads to approve ``call``: the call, its code as a block, marks and a warning.
+    """What a person reads to approve ``call``: the call, its code as a block, the tool's note
+    (``call.note``: where a code executor's code runs), marks and a warning.
 
     Hidden characters anywhere in the call (its name, arguments or code) are marked and
     named in a warning on the last line.
@@ -156,6 +158,8 @@ def approval_text(agent: str, call: ToolCall) -> str:
         text = f"{agent} wants to run {call.name}({rest}){origin} with this code:\n" + "\n".join(
             CODE_INDENT + line for line in lines
         )
+    if call.note:
+        text += f"\n{call.note}"
     warning = hidden_warning(text)
     return mark_hidden(text) + (f"\n{warning}" if warning else "")
 

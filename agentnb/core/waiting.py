@@ -55,7 +55,7 @@ class Pending:
         return (
             f"approval of {self.call.name}({self.call.arguments}){origin} (call {self.call.id}) asked "
             f"by {self.agent}, for {self.who}: team.approve({self.call.id!r}) or "
-            f"team.reject({self.call.id!r}, why)"
+            f"team.reject({self.call.id!r}, why)" + (f"\n{self.call.note}" if self.call.note else "")
         )
 
 
@@ -84,7 +84,7 @@ def pending(
         elif kind is ApprovalRequested and event.call_id not in closed:  # type: ignore[attr-defined]
             asked.append(event)  # type: ignore[arg-type]
     return [
-        Pending("approval", approver, e.source, ToolCall(e.call_id, e.tool, e.arguments, e.origin))
+        Pending("approval", approver, e.source, ToolCall(e.call_id, e.tool, e.arguments, e.origin, e.note))
         for e in reversed(asked)
     ]
 

@@ -134,8 +134,8 @@ class NoIsolation:
 
     name = "none"
     summary = (
-        "not isolated (isolation='none'): the code runs with your user's rights, can read your "
-        "files and use the network, has no resource limits, and what it detaches may outlive it"
+        "UNISOLATED (isolation='none'): with your user's rights, it can read your files and use "
+        "the network, has no resource limits, and what it detaches may outlive it"
     )
     limits: Limits | None = None
 

@@ -26,7 +26,8 @@ class CodeExecutor(Tool):
     The kernel starts at the first call and keeps its variables until `close` (or the end
     of a ``with`` block, or interpreter exit); after that a call starts a fresh one.
     ``isolation`` names the isolation in force (``bubblewrap`` or ``none``) and
-    ``isolation_summary`` says in one line what it keeps the code from, for approval boxes.
+    ``isolation_summary`` says in one line what it keeps the code from; every approval of a
+    call shows that line (the tool's ``approval_note``: "The code runs isolated with ...").
     """
 
     def __init__(
@@ -60,6 +61,7 @@ class CodeExecutor(Tool):
             fn=self._run_code,
             arguments_model=arguments_model(self._run_code, {"code": CODE_DOC}, name),
             requires_approval=bool(requires_approval),
+            approval_note=f"The code runs {self.sandbox.isolation.summary}",
         )
 
     def __repr__(self) -> str:

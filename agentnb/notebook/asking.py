@@ -2,8 +2,9 @@
 
 A human participant's turn shows an answer box; a tool call waiting for approval shows
 Approve and Reject (and, when the call runs code, that code in a box Edit unlocks: Approve
-then sends the edited code, which is what runs; the transcript keeps both). Questions wait
-their turn, one at a time.
+then sends the edited code, which is what runs; the transcript keeps both), with the tool's
+note (where the code runs: isolated or not) right above the buttons. Questions wait their
+turn, one at a time.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from agentnb.core.untrusted import approval_text, approval_warning
 from agentnb.notebook.bridge import Ask
 from agentnb.notebook.controls import button, show
 from agentnb.views.chat import code_argument
-from agentnb.views.chat.live import ask_prompt_html
+from agentnb.views.chat.live import ask_note_html, ask_prompt_html
 
 
 def code_of(call: ToolCall | None) -> str | None:
@@ -45,11 +46,12 @@ class AskPanel(widgets.VBox):
             disabled=True, layout=widgets.Layout(width="100%"), _dom_classes=["agentnb-code"]
         )
         self.edit_button = button("Edit", "agentnb-edit", self._edit_clicked, icon="pencil")
+        self.note = widgets.HTML(_dom_classes=["agentnb-approval-note"])
         row = widgets.HBox(
             [self.text, self.send_button, self.approve_button, self.edit_button, self.reject_button]
         )
-        super().__init__([self.prompt, self.code, row], _dom_classes=["agentnb-ask"])
-        for widget in (self, self.code, self.edit_button):
+        super().__init__([self.prompt, self.code, self.note, row], _dom_classes=["agentnb-ask"])
+        for widget in (self, self.code, self.note, self.edit_button):
             show(widget, False)
 
     def ask(self, ask: Ask) -> None:
@@ -66,12 +68,14 @@ class AskPanel(widgets.VBox):
             return
         ask = self.asks[0]
         code = code_of(ask.call)
-        prompt = ask.prompt
+        prompt, note = ask.prompt, ""  # the full approval text names the tool's note itself
         if code is not None and ask.call is not None:  # the code shows in its box, not in the prompt
-            prompt = f"{ask.agent} wants to run {ask.call.name} with this code:"
+            prompt, note = f"{ask.agent} wants to run {ask.call.name} with this code:", ask.call.note
             if approval_warning(ask.call):  # the box cannot mark hidden characters: the prompt does
-                prompt = approval_text(ask.agent, ask.call)
+                prompt, note = approval_text(ask.agent, ask.call), ""
         self.prompt.value = ask_prompt_html(prompt, code=code is not None)
+        self.note.value = ask_note_html(note) if note else ""
+        show(self.note, bool(note))
         self.code.value = code or ""
         self.code.disabled = True
         self.code.rows = min(max(len(self.code.value.splitlines()), 3), 20)

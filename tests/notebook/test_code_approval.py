@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import queue
 import threading
@@ -132,3 +133,50 @@ def test_an_edit_made_in_the_chat_is_what_runs_and_the_transcript_keeps_both() -
     assert json.loads(calls.calls[0].arguments) == {"code": "original()"}
     assert json.loads(approval.arguments or "") == {"code": "edited()"} and approval.comment == "safer"
     assert ran.content == "ran edited()"
+
+
+WHERE = "The code runs UNISOLATED (isolation='none'): with your user's rights"
+
+
+def test_the_tools_note_shows_between_the_code_and_the_buttons(
+    chat: ChatWidget, loop: asyncio.AbstractEventLoop
+) -> None:
+    asked(
+        chat, loop, ToolCall(id="4", name="run_python", arguments=json.dumps({"code": "x = 1"}), note=WHERE)
+    )
+    panel = chat.asking
+    assert visible(panel.note) and html.escape(WHERE) in panel.note.value
+    assert WHERE not in html.unescape(panel.prompt.value)  # said once
+    assert panel.children.index(panel.code) < panel.children.index(panel.note) < len(panel.children) - 1
+    panel.approve_button.click()
+    asked(chat, loop)  # the next call has no note: none shows
+    assert not visible(panel.note)
+
+
+def test_with_hidden_characters_the_note_is_in_the_marked_prompt_once(
+    chat: ChatWidget, loop: asyncio.AbstractEventLoop
+) -> None:
+    code = "x = 1  # \u202e"
+    asked(chat, loop, ToolCall(id="5", name="run_python", arguments=json.dumps({"code": code}), note=WHERE))
+    assert not visible(chat.asking.note)
+    assert html.unescape(chat.asking.prompt.value).count(WHERE) == 1
+
+
+@tool(requires_approval=True, approval_note=WHERE)
+def run_noted(code: str) -> str:
+    """Stand-in for an unisolated code executor."""
+    return f"ran {code}"
+
+
+def test_the_chat_is_asked_with_the_note_of_the_tool_that_runs_the_code() -> None:
+    inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    human = Human("teacher")
+    script = {"coder": [{"tool": "run_noted", "args": {"code": "x = 1"}}, "done"]}
+    team = Team([Agent("coder", tools=[run_noted]), human], model=models.ScriptedModel(script), max_turns=1)
+    with HumanBridge(inbox.put).attached(human):
+        worker = threading.Thread(target=team.run_sync, args=("go",))
+        worker.start()
+        ask = inbox.get(timeout=30)
+        ask.answer((False, ""))
+        worker.join(timeout=30)
+    assert ask.call is not None and ask.call.note == WHERE and ask.prompt.endswith(WHERE)

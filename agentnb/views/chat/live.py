@@ -1,5 +1,5 @@
 """The live chat's HTML pieces: a reply while it streams, the status line, the X-ray box, the
-question prompt, and the static transcript that stands in for the widget.
+question prompt and note, and the static transcript that stands in for the widget.
 
 `agentnb.notebook.widget.ChatWidget` puts these into ipywidgets and redraws them; drawing
 lives here, beside the saved transcript's renderers they share (a finished reply is the
@@ -93,6 +93,11 @@ def xray_box(inside: str | None) -> str:
 def ask_prompt_html(prompt: str, *, code: bool) -> str:
     """A question or approval request over the answer box (``code``: a code box comes with it)."""
     return (CODE_STYLE if code else "") + f'<b style="white-space:pre-wrap">{html.escape(prompt)}</b>'
+
+
+def ask_note_html(note: str) -> str:
+    """The tool's note under an approval's code box (where the code runs), just above Approve."""
+    return f'<div style="white-space:pre-wrap">{html.escape(note)}</div>'
 
 
 def chat_header(title: str) -> str:

@@ -45,7 +45,8 @@ def note_text(event: Event) -> str:
         return f"{event.source} {verdict} {event.tool}{edited}{comment}"
     if isinstance(event, ApprovalRequested):
         origin = f" (from {event.origin})" if event.origin else ""
-        return f"{event.source} asks to run {event.tool}{origin}: waiting for approval"
+        note = f". {event.note}" if event.note else ""  # where the call runs: what the person was told
+        return f"{event.source} asks to run {event.tool}{origin}: waiting for approval{note}"
     if isinstance(event, ErrorEvent):
         return f"to {event.source}: {short(event.content, 300)}"
     if isinstance(event, PlanCreated):
