@@ -180,7 +180,7 @@ def test_an_approval_with_no_terminal_to_ask_waits_and_a_function_that_fails_sti
     team = Team([Agent("desk", tools=[publish]), Human("alice")], model=model, max_turns=1)
     assert team.run_sync("Publish.").stop_reason.startswith("awaiting approval of publish")
     assert RAN == []
-    own = Human("bob", input_fn=lambda prompt: no_terminal(prompt))  # their own function: its error is the run's
+    own = Human("bob", input_fn=lambda prompt: no_terminal(prompt))  # their own function's error is the run's
     with pytest.raises(Exception, match="EOF when reading a line"):
         Team([Agent("desk"), own], model=ScriptedModel({"desk": ["Hi."]}), max_turns=2).run_sync("go")
 
