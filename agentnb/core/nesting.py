@@ -1,6 +1,11 @@
 """A team inside another team's run: as a participant (its turn is a run on what was said since
 its last one), or as a tool an agent calls (each call a run of a fresh copy). Either way its
-events are recorded in the outer run, scoped under its name: traces, costs and chats see them."""
+events are recorded in the outer run, scoped under its name: traces, costs and chats see them.
+
+Only the top run waits for a person: a nested run that ends waiting (an approval or a
+`Human` answer decided later) has no answer, and says so with what it waited for (`answer_of`),
+rather than passing off a draft written before the wait as the team's answer.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import dataclasses
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, ClassVar
 
-from agentnb.core.events import USER, Event, TextMessage
+from agentnb.core.events import USER, Event, Stop, TextMessage
 from agentnb.core.tools import Tool, tool
 from agentnb.core.toolsets import event_reporter
 from agentnb.core.turn import TurnContext
@@ -32,7 +37,20 @@ async def nested_turn(team: Any, thread: Sequence[Event], ctx: TurnContext) -> A
         scope = f"{team.name}/{event.scope}" if event.scope else team.name
         yield dataclasses.replace(event, scope=scope, step=ctx.step or event.step)
     result = team.last_result
-    yield TextMessage(source=team.name, content=(result.final if result else None) or "", step=ctx.step)
+    yield TextMessage(source=team.name, content=answer_of(result) if result else "", step=ctx.step)
+
+
+def answer_of(result: Any) -> str:
+    """A nested run's answer: its final message ('' if none); for a run that ended waiting for a
+    person (an approval or an answer decided later), a note of what it waited for, since nobody in
+    the outer run can give it (what an agent said before the wait stays in the scoped events)."""
+    stop = result.messages[-1] if result.messages else None
+    if isinstance(stop, Stop) and stop.waiting:
+        return (
+            f"(the team stopped without an answer: {stop.reason}; a team inside another team "
+            "does not wait for a person)"
+        )
+    return result.final or ""
 
 
 class TeamTool(Tool):
@@ -51,7 +69,7 @@ def team_tool(team: Any, name: str, description: str) -> TeamTool:
         async for event in copy.stream(task):
             report(event)
         result = copy.last_result
-        return result.final or f"(the team stopped without an answer: {result.stop_reason})"
+        return answer_of(result) or f"(the team stopped without an answer: {result.stop_reason})"
 
     made = tool(run_team, name=name, description=description)
     return TeamTool(made.name, made.description, made.fn, made.arguments_model)
