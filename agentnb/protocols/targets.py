@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from agentnb.core.agent import Agent
-from agentnb.core.events import USER, TextMessage
+from agentnb.core.events import USER, Stop, TextMessage
 from agentnb.core.result import TeamResult
 from agentnb.core.team import Team
 from agentnb.protocols.errors import ProtocolError
@@ -24,7 +24,12 @@ def runnable(target: Team | Agent) -> Team:
 
 
 def final_message(result: TeamResult) -> TextMessage | None:
-    """The run's answer: the last top-level message a participant wrote (None if none did)."""
+    """The run's answer: the last top-level message a participant wrote (None if none did, or if
+    the run ended waiting for a person: what an agent said before the wait is a draft, not the
+    answer, and nobody on the other side of the protocol can give what the run waits for)."""
+    last = result.messages[-1] if result.messages else None
+    if last.__class__ is Stop and last.waiting:  # type: ignore[union-attr]
+        return None
     return next(
         (
             e
