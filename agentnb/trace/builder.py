@@ -32,7 +32,9 @@ from agentnb.core.events import (
     ToolCall,
     ToolCalls,
     ToolResult,
+    Usage,
 )
+from agentnb.trace.batch import paused_collector
 from agentnb.trace.spans import AGENT, APPROVAL, CHAT, PLAN, SELECT, STEP, TOOL, WORKFLOW, Span, request_label
 
 
@@ -58,8 +60,9 @@ class SpanBuilder:
     The common events — a speaker chosen, a reply — are handled in one flat function each.
     """
 
-    def __init__(self, name: str | None = None) -> None:
+    def __init__(self, name: str | None, cost: Callable[[str | None, Usage], int | None]) -> None:
         self.name = name
+        self.cost = cost  # a model call's price in picodollars (model, usage), or None: unknown
         self.spans: list[Span] = []
         self.roots: list[Span] = []
         self.last: Event | None = None
@@ -69,6 +72,7 @@ class SpanBuilder:
         self._seq = 0
         self._linked = 0
         self._labels: dict[str, str | None] = {}  # a requested model's span name, worked out once
+        self._marks: dict[int, tuple[float, int]] = {}  # a turn's latest event (time, seq) besides its start
         self._handlers: dict[type, Callable[[Any, int], None]] = {
             TextMessage: self._text,
             ToolCalls: self._tool_calls,
@@ -99,11 +103,12 @@ class SpanBuilder:
             seq = self._seq
             self.last = pending[-1]
             try:
-                for event in pending:  # kinds without a handler are skipped: newer streams stay readable
-                    handler = handlers.get(event.__class__)
-                    if handler is not None:
-                        seq += 1
-                        handler(event, seq)
+                with paused_collector():  # (the spans live as long as the trace: see `batch`)
+                    for event in pending:  # kinds without a handler are skipped: newer streams stay readable
+                        handler = handlers.get(event.__class__)
+                        if handler is not None:
+                            seq += 1
+                            handler(event, seq)
             finally:  # an event is never handled twice, even if one fails
                 self._seq = seq
                 pending.clear()
@@ -129,13 +134,14 @@ class SpanBuilder:
         """
         self.update()
         spans = self.spans
-        for span in spans[self._linked :]:
-            parent = span.parent
-            if parent is not None:
-                if parent.children is None:
-                    parent.children = [span]
-                else:
-                    parent.children.append(span)
+        with paused_collector():
+            for span in spans[self._linked :]:
+                parent = span.parent
+                if parent is not None:
+                    if parent.children is None:
+                        parent.children = [span]
+                    else:
+                        parent.children.append(span)
         self._linked = len(spans)
 
     # ----- structure ---------------------------------------------------------------------
@@ -192,21 +198,21 @@ class SpanBuilder:
     def _model_call(
         self, turn: Span, event: Any, seq: int, model: str | None, label: str | None = None
     ) -> Span:
-        """A ``chat`` span for the model call that produced ``event`` (which ends it).
-
-        It is named after the model requested when the event says which (``request_model``),
-        else after the one that answered.
-        """
+        """A ``chat`` span for the model call that produced ``event`` (which ends it), priced; named
+        after the model requested when the event says which (``request_model``), else the answering one."""
         spans = self.spans
         started = event.started_at
         requested = event.request_model  # (every event a model call ends has it)
         name = self._labels.get(requested) if requested else None
         if name is None and requested:
             name = self._labels[requested] = request_label(requested)
+        cursor, cursor_seq = self._marks.get(turn.id) or (turn.start, turn.seq)  # (its previous event)
+        usage = event.usage
         span = Span(
-            len(spans), CHAT, name or label or model, turn, turn.cursor if started is None else started,
-            turn.cursor_seq, turn.scope, turn.step, turn.agent, None, event.at, seq, event, model, requested,
-            event.usage, getattr(event, "first_token_at", None),  # (a selector's choice has none)
+            len(spans), CHAT, name or label or model, turn, cursor if started is None else started,
+            cursor_seq, turn.scope, turn.step, turn.agent, None, event.at, seq, event, model, requested,
+            usage, getattr(event, "first_token_at", None),  # (a selector's choice has none)
+            None if usage is None else self.cost(model or name, usage),
         )  # fmt: skip
         spans.append(span)
         if turn.request_model is None and turn.operation != SELECT:
@@ -275,8 +281,8 @@ class SpanBuilder:
         scope = self._scopes.get(event.scope) or self._open_scope(event, seq)
         turn = self._turn(scope, event, seq)
         self._model_call(turn, event, seq, event.model)
-        turn.cursor = scope.cursor = event.at
-        turn.cursor_seq = seq
+        self._marks[turn.id] = (event.at, seq)
+        scope.cursor = event.at
 
     def _tool_calls(self, event: ToolCalls, seq: int) -> None:
         scope = self._scopes.get(event.scope) or self._open_scope(event, seq)
@@ -284,8 +290,8 @@ class SpanBuilder:
         self._model_call(turn, event, seq, event.model)
         for call in event.calls:
             scope.calls[call.id] = (turn, call, seq)
-        turn.cursor = scope.cursor = event.at
-        turn.cursor_seq = seq
+        self._marks[turn.id] = (event.at, seq)
+        scope.cursor = event.at
 
     def _tool_result(self, event: ToolResult, seq: int) -> None:
         scope = self._scopes.get(event.scope) or self._open_scope(event, seq)
@@ -299,16 +305,16 @@ class SpanBuilder:
         span.close(event.at, seq, event)
         if event.is_error:
             span.fail(event.content)
-        turn.cursor = scope.cursor = event.at
-        turn.cursor_seq = seq
+        self._marks[turn.id] = (event.at, seq)
+        scope.cursor = event.at
 
     def _error(self, event: ErrorEvent, seq: int) -> None:
         scope = self._scopes.get(event.scope) or self._open_scope(event, seq)
         turn = self._turn(scope, event, seq)
         call = self._model_call(turn, event, seq, event.model)
         call.fail(event.content)
-        turn.cursor = scope.cursor = event.at
-        turn.cursor_seq = seq
+        self._marks[turn.id] = (event.at, seq)
+        scope.cursor = event.at
 
     def _handoff(self, event: Handoff, seq: int) -> None:
         scope = self._scopes.get(event.scope) or self._open_scope(event, seq)
@@ -321,7 +327,9 @@ class SpanBuilder:
         scope = self._scopes.get(event.scope) or self._open_scope(event, seq)
         pending = scope.calls.get(event.call_id)
         parent = pending[0] if pending is not None else scope.run
-        start = event.started_at if event.started_at is not None else parent.cursor
+        start = event.started_at
+        if start is None:  # since the turn's previous event
+            start = (self._marks.get(parent.id) or (parent.start,))[0]
         span = self._new(APPROVAL, event.tool, parent, start, seq, event)
         span.agent = event.source
         if pending is not None:

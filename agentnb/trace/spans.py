@@ -51,8 +51,8 @@ class Span:
     ``execute_tool``, …) and ``label`` what it applies to (agent, model, tool, step).
     Times are epoch seconds; ``end`` is ``None`` while the span is still open. ``seq`` and
     ``end_seq`` are positions in the event stream, a clock that is the same on every run
-    (deterministic views use it). ``cost_pico`` is filled by the trace: ``None`` means unknown
-    (or not priced yet: the trace prices each model call once, before anyone reads it).
+    (deterministic views use it). ``cost_pico`` is a model call's cost in picodollars, priced
+    by the trace when the span is built: ``None`` means unknown.
     A model call's ``request_model`` is the model asked for (agentnb's name for it, e.g.
     ``openai:gpt-4o-mini``), ``model`` the one the server says answered. What a span's
     attributes and content are once scrubbed is kept by the trace that owns it.
@@ -63,8 +63,6 @@ class Span:
         "call",
         "children",
         "cost_pico",
-        "cursor",
-        "cursor_seq",
         "end",
         "end_seq",
         "error",
@@ -104,6 +102,7 @@ class Span:
         request_model: str | None = None,
         usage: Usage | None = None,
         first_token: float | None = None,
+        cost_pico: int | None = None,
     ) -> None:
         # (every slot is set once: a model call's span is made whole, as the builder knows it all)
         self.id = id
@@ -124,11 +123,9 @@ class Span:
         self.model = model
         self.request_model = request_model
         self.usage = usage
-        self.cost_pico: int | None = None
+        self.cost_pico = cost_pico
         self.call: ToolCall | None = None
         self.children: list[Span] | None = None  # filled by `SpanBuilder.link` when a tree is needed
-        self.cursor = start  # turns: when the agent's previous event happened (a model call's start)
-        self.cursor_seq = seq
         self.first_token = first_token
 
     @property

@@ -20,7 +20,7 @@ from agentnb.trace import jsonl, otel_spans
 from agentnb.trace.attributes import capture_from_env
 from agentnb.trace.builder import SpanBuilder
 from agentnb.trace.cost import Price, Pricer
-from agentnb.trace.spans import CHAT, Span, request_label
+from agentnb.trace.spans import Span
 from agentnb.trace.summary import Summary, summarize
 
 SHORT = 200  # strings up to this length are remembered once scrubbed
@@ -50,11 +50,10 @@ class Trace:
         capture_content: bool | None = None,
         secrets: Iterable[str] = (),
     ) -> None:
-        self._builder = SpanBuilder(name)
+        self._pricer = Pricer(prices)
+        self._builder = SpanBuilder(name, self._pricer.cost_pico)  # (each model call priced once, when built)
         self.feed = self._builder.feed
         self.capture_content = capture_from_env() if capture_content is None else capture_content
-        self._pricer = Pricer(prices)
-        self._priced = 0
         self._secrets = list(secrets)
         self._scrubber: Scrubber | None = None
         self._scrubbed: dict[str, str] = {}
@@ -88,7 +87,6 @@ class Trace:
         ``saved`` holds their attributes and content as scrubbed then (by span id)."""
         trace = cls(capture_content=capture_content)
         trace._builder.adopt(spans)
-        trace._priced = len(spans)
         for span_id, (attributes, content) in (saved or {}).items():
             trace._attributes[span_id], trace._content[span_id] = attributes, content
         return trace
@@ -107,14 +105,12 @@ class Trace:
     def spans(self) -> list[Span]:
         """Every span, in the order it started (its ``id`` is its index here), ``children`` filled."""
         self._builder.link()
-        self._price()
         return self._builder.spans
 
     @property
     def roots(self) -> list[Span]:
         """One span per team run (``invoke_workflow``), with ``children`` filled down the tree."""
         self._builder.link()
-        self._price()
         return self._builder.roots
 
     @property
@@ -136,14 +132,12 @@ class Trace:
         the spans' ``children`` are left to whoever walks them)."""
         builder = self._builder
         builder.update()
-        self._price()
         return summarize(builder.roots, builder.spans, now=builder.last_at, slowest=slowest)
 
     def attributes(self, span: Span) -> dict[str, Any]:
         """The span's OpenTelemetry GenAI attributes, secrets scrubbed (no content)."""
         found = self._attributes.get(span.id)
         if found is None:
-            self._price()
             found = {key: self._clean(value) for key, value in attrs.attributes(span).items()}
             if span.end is not None:  # an open span's attributes still change
                 self._attributes[span.id] = found
@@ -180,16 +174,6 @@ class Trace:
         if self._scrubber is None:
             self._scrubber = Scrubber(self._secrets)
         return self._scrubber
-
-    def _price(self) -> None:
-        """Price the model calls added since the last look (costs are fixed once computed)."""
-        spans = self._builder.spans
-        cost = self._pricer.cost_pico
-        for i in range(self._priced, len(spans)):
-            span = spans[i]
-            if span.operation == CHAT:
-                span.cost_pico = cost(span.model or request_label(span.request_model), span.usage)
-        self._priced = len(spans)
 
     # ----- views and exports ---------------------------------------------------------------
 
