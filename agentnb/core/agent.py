@@ -11,8 +11,8 @@ from __future__ import annotations
 import copy
 import re
 import time
-from dataclasses import replace
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from agentnb.core import plugins
