@@ -58,7 +58,7 @@ def test_content_is_saved_only_when_asked(monkeypatch):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('{"format": "other"}\n', "the trace text is not a saved agentnb trace .*write one with trace.to_jsonl"),
+        ('{"format": "other"}\n', "the trace text is not a saved agentnb trace .*write one with trace"),
         ('{"format": "agentnb-trace", "version": 99}\n', "version 99; .*newer agentnb: upgrade agentnb"),
         (
             '{"format": "agentnb-trace", "version": 1}\n{"id": 0}\n',
