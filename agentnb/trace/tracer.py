@@ -133,10 +133,10 @@ class Trace:
         ]
 
     def summary(self, *, slowest: int = 5) -> Summary:
-        """Totals per agent and overall, the slowest and the failed spans (no tree is needed:
-        the spans' ``children`` are left to whoever walks them)."""
+        """Totals per agent and overall, the slowest and the failed spans. The spans it hands out
+        are whole (``children`` filled), so walking one from here sees what it contains."""
         builder = self._builder
-        builder.update()
+        builder.link()
         self._price()
         return summarize(builder.roots, builder.spans, now=builder.last_at, slowest=slowest)
 
