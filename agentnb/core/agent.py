@@ -12,6 +12,7 @@ import copy
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from agentnb.core import plugins
@@ -233,7 +234,16 @@ class Agent:
         return self.preview_of(memo)
 
     def prepared(self, request: ModelRequest) -> ModelRequest:
-        prepared = self.prepare(request)  # type: ignore[misc]
+        """``request`` rewritten by ``prepare``, which gets its own copy of the messages, tools and
+        settings: an edit in place reaches this call only, never the agent's context (whose message
+        dicts every request shares), another agent's, or the agent's tool schemas."""
+        own = replace(
+            request,
+            messages=copy.deepcopy(list(request.messages)),
+            tools=copy.deepcopy(request.tools),
+            settings=dict(request.settings),
+        )
+        prepared = self.prepare(own)  # type: ignore[misc]
         if not isinstance(prepared, ModelRequest):
             raise TypeError(
                 f"agent {self.name!r}: prepare must return the ModelRequest to send "

@@ -61,8 +61,9 @@ class CheckpointError(AgentnbError, IndexError):
 
 
 class SavedFileError(CheckpointError, ValueError):
-    """A saved file (a team, a cassette, a report) that cannot be read: the message names the
-    file, what is wrong in it and what to do."""
+    """A saved file (a team, a cassette, a trace, an eval report, a cached reply) that cannot be
+    read: the message names the file, what is wrong in it (not JSON, another format, a newer
+    version) and what to do. A `ValueError`, so ``except ValueError`` around a load catches it."""
 
 
 class StoreError(AgentnbError):

@@ -26,7 +26,9 @@ from pydantic_evals import Case, Dataset
 from pydantic_evals.evaluators import Evaluator, EvaluatorContext
 
 from agentnb.core.agent import Agent
+from agentnb.core.errors import SavedFileError
 from agentnb.core.result import TeamResult
+from agentnb.core.saved import check_envelope, envelope, load_json, write_json
 from agentnb.core.team import Team
 from agentnb.course.challenge_desk import ARCHIVE, STORIES, desk, search_archive
 from agentnb.evals import EvalReport, TurnsAtMost, evaluate
@@ -295,11 +297,27 @@ async def leaderboard(entry: Entry, *, path: str | Path | None = None) -> Board:
     scores = [e.score() for e in await references(model, entry.repeat)] + [yours]
     if path is not None:
         file = Path(path)
-        kept = [Score(**k) for k in json.loads(file.read_text(encoding="utf-8"))] if file.exists() else []
+        kept = kept_scores(file)
         same = [
             k for k in kept if (k.model, k.repeat) == (yours.model, yours.repeat) and k.name != yours.name
         ]
         scores += same
         kept = [k for k in kept if (k.name, k.model, k.repeat) != (yours.name, yours.model, yours.repeat)]
-        file.write_text(json.dumps([vars(k) for k in [*kept, yours]], indent=1), encoding="utf-8")
+        write_json(file, envelope("leaderboard", 1, entries=[vars(k) for k in [*kept, yours]]))
     return Board(scores, yours)
+
+
+def kept_scores(file: Path) -> list[Score]:
+    """The entries a leaderboard file keeps (none if there is no file yet); a file that is not a
+    leaderboard, or one from a newer agentnb, is refused naming the file and left as it is."""
+    if not file.exists():
+        return []
+    data = load_json(file, "leaderboard")
+    if isinstance(data, list):  # written before the file had an envelope
+        data = {"entries": data}
+    how = "give leaderboard() another path"
+    data = check_envelope(data, "leaderboard", {1}, str(file), how=how, unversioned=1)
+    try:
+        return [Score(**entry) for entry in data.get("entries", [])]
+    except TypeError as exc:
+        raise SavedFileError(f"{file}: an entry is not a leaderboard score ({exc}); {how}") from None

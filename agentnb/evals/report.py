@@ -7,28 +7,29 @@ failed; a case's pass rate over its runs comes with a 95% Wilson interval. `agen
 draws it as HTML, markdown and text without durations (``view(times=True)`` adds them); it
 saves to JSON as a baseline and compares with one (`agentnb.evals.compare`). Secrets never
 show in it nor in a saved baseline: failure reasons (which may quote a run's output) are
-scrubbed when shown, and saved files when written.
+scrubbed when shown, and saved files when written. A baseline is a saved file like the others
+(`agentnb.core.saved`): written atomically, its envelope checked when loaded.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic_evals.reporting import EvaluationReport, EvaluationReportAdapter, ReportCaseFailure
 
+from agentnb.core.errors import SavedFileError
 from agentnb.core.plugins import Readable, render
 from agentnb.core.result import TeamResult
+from agentnb.core.saved import envelope, read_json, write_json
 from agentnb.core.secrets import scrub_state
 from agentnb.evals.cases import Outcome
 from agentnb.evals.comparison import Comparison
 from agentnb.evals.task import RUN_KEY
 
-FORMAT = "agentnb-eval-report"
-VERSION = 1
+KIND, VERSION = "eval-report", 1
 REASONS = 8  # failed runs listed under the table
 
 
@@ -80,23 +81,20 @@ class EvalReport(Outcome, Readable):
     # ----- saving --------------------------------------------------------------------------
 
     def save(self, path: str | Path) -> Path:
-        """Write the report as JSON (a baseline to compare later runs with); returns the path."""
+        """Write the report as JSON, atomically (a baseline to compare later runs with); returns the path."""
         path = Path(path)
         kept = dataclasses.replace(
             self.report,
             cases=[dataclasses.replace(c, attributes=_saved(c.attributes)) for c in self.report.cases],
         )
-        data = scrub_state(
-            {
-                "format": FORMAT,
-                "version": VERSION,
-                "repeat": self.repeat,
-                "order": [c.name for c in self.cases],
-                "report": EvaluationReportAdapter.dump_python(kept, mode="json", fallback=repr),
-            }
+        data = envelope(
+            KIND,
+            VERSION,
+            repeat=self.repeat,
+            order=[c.name for c in self.cases],
+            report=EvaluationReportAdapter.dump_python(kept, mode="json", fallback=repr),
         )
-        path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        return path
+        return write_json(path, scrub_state(data))
 
 
 def _saved(attributes: dict[str, Any]) -> dict[str, Any]:
@@ -104,17 +102,12 @@ def _saved(attributes: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_report(path: str | Path) -> EvalReport:
-    """A report saved with `EvalReport.save`."""
-    path = Path(path)
+    """A report saved with `EvalReport.save`; `SavedFileError` (a `ValueError`) names the file and
+    what is wrong: unreadable, not a report, a newer version (upgrade agentnb), a damaged report."""
+    data = read_json(path, KIND, {VERSION}, how="save one with report.save(path)")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"cannot read the saved eval report {path}: {exc}") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a saved agentnb eval report (save one with report.save(path))")
-    if data.get("version") != VERSION:
-        raise ValueError(
-            f"{path} has format version {data.get('version')!r}; this agentnb reads version {VERSION}"
-        )
-    report = EvaluationReportAdapter.validate_python(data["report"])
-    return EvalReport(report, repeat=int(data.get("repeat", 1)), order=data.get("order", ()))
+        report = EvaluationReportAdapter.validate_python(data["report"])
+        return EvalReport(report, repeat=int(data.get("repeat", 1)), order=data.get("order", ()))
+    except (KeyError, TypeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+        detail = f"no {exc} field" if isinstance(exc, KeyError) else " ".join(str(exc).split())[:300]
+        raise SavedFileError(f"{path}: the saved eval report is damaged ({detail})") from None

@@ -12,6 +12,7 @@ from agentnb.models.spec import check_spec, default, describe_default, record, r
 __all__ = [
     "AutoModel",
     "CachedModel",
+    "CassetteError",
     "FunctionModel",
     "LocalModel",
     "Model",
@@ -42,6 +43,7 @@ __all__ = [
 _LAZY = {
     "OpenAIModel": "agentnb.models.openai_compat",
     "LocalModel": "agentnb.models.local",
+    "CassetteError": "agentnb.models.cassette",
     "RecordingModel": "agentnb.models.cassette",
     "ReplayModel": "agentnb.models.cassette",
     "replay": "agentnb.models.cassette",

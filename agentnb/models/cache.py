@@ -5,21 +5,29 @@ of the model's name and the canonical request (the cassette format's interaction
 ``$AGENTNB_CACHE_DIR``, else ``$XDG_CACHE_HOME/agentnb/responses``, else
 ``~/.cache/agentnb/responses``; pass ``directory=`` to keep a notebook's cache next to it.
 Re-running a cell then costs nothing. Delete the directory (or call `clear`) to forget.
+
+An entry is a saved file like the others (`agentnb.core.saved`): an ``agentnb-cached-reply``
+envelope around the interaction, written atomically. A missing or damaged entry is a miss (the
+call's reply replaces it); an entry of another format or written by a newer agentnb (a cache
+directory shared by two versions) is refused with `SavedFileError`, not served nor overwritten.
+Entries from before the envelope (an interaction alone) are read as version 1.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
+from agentnb.core.errors import SavedFileError
 from agentnb.core.model import Model, ModelError, ModelReply, ModelRequest
+from agentnb.core.saved import check_envelope, envelope, load_json, write_json
 from agentnb.core.secrets import Scrubber, model_secrets
-from agentnb.models.stored import decode, encode, replay_chunks, request_key, write_json
+from agentnb.models.stored import decode, encode, replay_chunks, request_key
 
 CACHE_ENV_VAR = "AGENTNB_CACHE_DIR"
+KIND, VERSION = "cached-reply", 1
 
 
 def default_directory() -> Path:
@@ -75,7 +83,8 @@ class CachedModel:
             if isinstance(chunk, str):
                 chunks.append(chunk)
             else:
-                write_json(path, encode(request, path.stem, chunk, chunks, Scrubber(self.secrets())))
+                entry = encode(request, path.stem, chunk, chunks, Scrubber(self.secrets()))
+                write_json(path, envelope(KIND, VERSION, **entry))
             yield chunk
 
     def clear(self) -> None:
@@ -84,10 +93,20 @@ class CachedModel:
 
 
 def _read(path: Path) -> tuple[list[str], ModelReply] | None:
-    """A stored reply's chunks and reply, or None when there is none (nor a readable one)."""
+    """A stored reply's chunks and reply, or None when there is none (nor a readable one).
+
+    `SavedFileError` for an entry this agentnb must not serve nor overwrite: another format's,
+    or a newer version's.
+    """
     try:
-        return decode(json.loads(path.read_text(encoding="utf-8")), f"cached reply {path}")
-    except (OSError, ValueError, ModelError):
+        data = load_json(path, KIND)
+    except SavedFileError:  # missing, unreadable or not JSON: a miss
+        return None
+    how = "this cache did not write it: move it out of the cache directory"
+    entry = check_envelope(data, KIND, {VERSION}, f"cached reply {path}", how=how, unversioned=1)
+    try:
+        return decode(entry, f"cached reply {path}")
+    except ModelError:  # the envelope is right but the interaction is damaged: a miss
         return None
 
 

@@ -21,14 +21,20 @@ from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
 
+from agentnb.core.errors import SavedFileError
 from agentnb.core.model import Model, ModelError, ModelReply, ModelRequest
+from agentnb.core.saved import envelope
 from agentnb.core.secrets import Scrubber, model_secrets
 from agentnb.models import cassette_file
 from agentnb.models.stored import decode, encode, normalize, replay_chunks, request_key
 
-FORMAT = "agentnb-cassette"
-VERSION = 1
 MAX_DIFF_LINES = 40
+
+
+class CassetteError(SavedFileError, ModelError):
+    """A cassette file that cannot be replayed (unreadable, another format, a newer version, a
+    damaged interaction): a `SavedFileError` like every saved file's, and a `ModelError` like
+    replay's other failures, so ``except ModelError`` around a replay keeps catching it."""
 
 
 class RecordingModel:
@@ -45,7 +51,9 @@ class RecordingModel:
         self.name = inner.name
         self.extra_secrets = list(secrets)
         self.interactions: list[dict[str, Any]] = []
-        header = {"format": FORMAT, "version": VERSION, "model": Scrubber(self.secrets()).text(inner.name)}
+        header = envelope(
+            cassette_file.KIND, cassette_file.VERSION, model=Scrubber(self.secrets()).text(inner.name)
+        )
         self._file = cassette_file.CassetteWriter(self.path, header)
 
     def __repr__(self) -> str:
@@ -151,19 +159,21 @@ def _lines(data: Any) -> list[str]:
 
 
 def load(path: str | Path) -> list[dict[str, Any]]:
-    """The interactions of a cassette file, each checked; a readable error if it is not one.
+    """The interactions of a cassette file, each checked; `CassetteError` names the file and what
+    is wrong (not JSON, another format, a newer version, which interaction is damaged).
 
     A recording cut in the middle of an interaction loads the interactions before the cut.
     """
     path = Path(path)
-    data = cassette_file.read(path)
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ModelError(f"{path} is not an agentnb cassette (record one with models.record)")
-    interactions = data.get("interactions")
-    if not isinstance(interactions, list):
-        raise ModelError(f"cassette {path} has no interactions list")
-    for number, entry in enumerate(interactions, 1):
-        decode(entry, f"cassette {path} interaction {number}")  # fail now, naming the bad one
+    try:
+        data = cassette_file.read(path)
+        interactions = data.get("interactions")
+        if not isinstance(interactions, list):
+            raise SavedFileError(f"cassette {path} has no interactions list")
+        for number, entry in enumerate(interactions, 1):
+            decode(entry, f"cassette {path} interaction {number}")  # fail now, naming the bad one
+    except (SavedFileError, ModelError) as exc:  # one error type for every problem in the file
+        raise CassetteError(str(exc)) from None
     return interactions
 
 

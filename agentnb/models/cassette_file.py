@@ -5,23 +5,25 @@ JSON tool reads it and cassettes written before appending load unchanged. A reco
 the header once; each call then writes its interaction over the closing ``]}`` and writes them
 again after it, so a call costs the bytes of its own interaction (not the whole file again)
 and the file is complete JSON after every call. A run killed in the middle of a write leaves a
-prefix of that; `read` recovers the interactions before the cut, with a warning.
+prefix of that; `read` recovers the interactions before the cut, with a warning. The file is
+written and its envelope checked by `agentnb.core.saved`, like every saved format.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import textwrap
 import threading
 import warnings
 from pathlib import Path
 from typing import Any
 
-from agentnb.core.model import ModelError
+from agentnb.core.errors import SavedFileError
+from agentnb.core.saved import check_envelope, read_text, write_text
 
+KIND, VERSION = "cassette", 1
+HOW = "record one with models.record"
 INDENT = "    "  # an interaction's depth in the document: the list's items
 CLOSE_EMPTY = "]\n}\n"
 CLOSE = "\n  ]\n}\n"
@@ -35,23 +37,11 @@ class CassetteWriter:
     def __init__(self, path: Path, header: dict[str, Any]) -> None:
         self.path = path
         opening = json.dumps({**header, "interactions": []}, indent=2, ensure_ascii=False)
-        head = opening.removesuffix("]\n}").encode("utf-8")  # up to and including "interactions": [
-        self._end = len(head)  # where the next interaction goes, over the closing brackets
+        head = opening.removesuffix("]\n}")  # up to and including "interactions": [
+        self._end = len(head.encode("utf-8"))  # where the next interaction goes, over the closing brackets
         self._count = 0
         self._lock = threading.Lock()
-        self._create(head + CLOSE_EMPTY.encode("utf-8"))
-
-    def _create(self, data: bytes) -> None:
-        """Write the empty cassette atomically (temp file, then rename), replacing any old one."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_text(self.path, head + CLOSE_EMPTY)  # the empty cassette, atomically replacing any old one
 
     def append(self, interaction: dict[str, Any]) -> None:
         """Write one interaction, then the closing brackets again after it."""
@@ -65,24 +55,27 @@ class CassetteWriter:
             self._count += 1
 
 
-def read(path: Path) -> Any:
-    """The JSON in a cassette file; a recording cut in the middle of a write gives what it finished."""
+def read(path: Path) -> dict[str, Any]:
+    """The cassette in ``path``, its envelope checked; a recording cut in the middle of a write
+    gives what it finished (with a warning). `SavedFileError` names the file and the problem."""
+    text = read_text(path, KIND)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"cannot read cassette {path}: {exc}") from exc
-    try:
-        return json.loads(text)
+        data = json.loads(text)
     except ValueError as exc:
         recovered = complete_part(text)
         if recovered is None:
-            raise ModelError(f"cannot read cassette {path}: {exc}") from exc
-    warnings.warn(
-        f"cassette {path} ends in the middle of an interaction (the recording was interrupted); "
-        f"replaying the {len(recovered['interactions'])} complete ones",
-        stacklevel=3,
-    )
-    return recovered
+            raise SavedFileError(
+                f"{path} is not a saved agentnb cassette (not JSON: {exc}), nor one cut short by an "
+                "interrupted recording"
+            ) from None
+        check_envelope(recovered, KIND, {VERSION}, str(path), how=HOW)
+        warnings.warn(
+            f"cassette {path} ends in the middle of an interaction (the recording was interrupted); "
+            f"replaying the {len(recovered['interactions'])} complete ones",
+            stacklevel=3,
+        )
+        return recovered
+    return check_envelope(data, KIND, {VERSION}, str(path), how=HOW)
 
 
 def complete_part(text: str) -> dict[str, Any] | None:

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agentnb.core.events import ToolCall, Usage
 from agentnb.core.model import ModelError, ModelReply, ModelRequest
+from agentnb.core.saved import json_kind
 from agentnb.core.secrets import Scrubber
 
 
@@ -81,7 +79,7 @@ class StoredInteraction(BaseModel):
 def decode(entry: Any, where: str) -> tuple[list[str], ModelReply]:
     """The chunks and reply of a stored interaction; ``where`` names it in errors."""
     if not isinstance(entry, dict):
-        raise ModelError(f"{where}: not a stored model interaction (a {_json_kind(entry)}, not an object)")
+        raise ModelError(f"{where}: not a stored model interaction (a {json_kind(entry)}, not an object)")
     try:
         stored = StoredInteraction.model_validate(entry)
     except ValidationError as exc:
@@ -97,27 +95,8 @@ def decode(entry: Any, where: str) -> tuple[list[str], ModelReply]:
     return stored.chunks, reply
 
 
-def _json_kind(value: Any) -> str:
-    names = {list: "list", str: "string", bool: "boolean", int: "number", float: "number", type(None): "null"}
-    return names.get(type(value), type(value).__name__)
-
-
 async def replay_chunks(chunks: list[str], reply: ModelReply) -> AsyncIterator[str | ModelReply]:
     """Stream a stored reply: its recorded deltas, then a fresh copy of the reply."""
     for chunk in chunks:
         yield chunk
     yield ModelReply(text=reply.text, tool_calls=list(reply.tool_calls), usage=reply.usage, model=reply.model)
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Write JSON atomically (temp file, then rename), so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, ensure_ascii=False)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -30,12 +30,13 @@ from agentnb.core.events import (
     TokenDelta,
     ToolCall,
     ToolCalls,
+    ToolProgress,
     ToolResult,
 )
 from agentnb.notebook.asking import AskPanel
 from agentnb.notebook.bridge import Ask
 from agentnb.notebook.controls import button, show
-from agentnb.views.chat import Colors, Style, html_note, html_tool, styled
+from agentnb.views.chat import Colors, Style, html_note, html_tool, progress_text, styled
 from agentnb.views.chat.live import (
     StreamingReply,
     status_html,
@@ -63,9 +64,10 @@ class _Item:
 class _Tool:
     call: ToolCall
     result: ToolResult | None = None
+    progress: str = ""  # how far the running call has got (its server's progress notifications)
 
     def html(self) -> str:
-        return html_tool(self.call, self.result, duration=True)
+        return html_tool(self.call, self.result, duration=True, progress=self.progress)
 
 
 @dataclass(eq=False)
@@ -202,6 +204,10 @@ class ChatWidget(widgets.VBox):
         elif isinstance(event, ToolResult) and event.call_id in self._tools:
             tool, item = self._tools[event.call_id]
             tool.result = event
+            item.dirty = True
+        elif kind is ToolProgress and event.call_id in self._tools:  # shown in the call's panel
+            tool, item = self._tools[event.call_id]  # type: ignore[attr-defined]
+            tool.progress = progress_text(event)  # type: ignore[arg-type]
             item.dirty = True
         elif kind is PlanCreated:
             board = PlanBoard(event, self.colors.names())  # type: ignore[arg-type]

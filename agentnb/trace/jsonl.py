@@ -6,7 +6,9 @@ Plain data any tool can read (``jq``, pandas); `loads` rebuilds the spans, from 
 OpenTelemetry, and every string is scrubbed of secrets.
 A trace file may come from anyone, so `loads` takes it as data and checks every field: a
 known operation and status, strings where strings belong, finite numbers within bounds
-(checked before any conversion, so ``"cost": "1e999987"`` fails at once).
+(checked before any conversion, so ``"cost": "1e999987"`` fails at once). The header is the
+envelope every saved format has, checked by `agentnb.core.saved.check_header`; a file that
+is not a trace, or a damaged one, is refused with `SavedFileError` (a `ValueError`).
 """
 
 from __future__ import annotations
@@ -16,13 +18,15 @@ import math
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from agentnb.core.errors import SavedFileError
 from agentnb.core.events import Usage
+from agentnb.core.saved import check_header, envelope
 from agentnb.trace.cost import PICO
 from agentnb.trace.spans import AGENT, APPROVAL, CHAT, PLAN, SELECT, STEP, TOOL, WORKFLOW, Span, SpanSource
 
-FORMAT = "agentnb-trace"
+KIND, VERSION = "trace", 1
+HOW = "write one with trace.to_jsonl(path)"
 PLAIN_FIELDS = ("label", "name", "agent", "scope", "step", "error", "model", "request_model")  # to scrub
-VERSION = 1
 OPERATIONS = frozenset({WORKFLOW, AGENT, CHAT, TOOL, SELECT, PLAN, STEP, APPROVAL})
 STATUSES = frozenset({"ok", "error"})
 MAX_TIME = 1e12  # seconds: epoch times, or event positions in traces without clocks
@@ -80,8 +84,7 @@ def dumps(trace: SpanSource, capture_content: bool) -> str:
             found = seen[text] = scrub(text)
         return found
 
-    header = {"format": FORMAT, "version": VERSION, "capture_content": capture_content}
-    lines = [json.dumps(header)]
+    lines = [json.dumps(envelope(KIND, VERSION, capture_content=capture_content))]
     for span in trace.spans:
         record = span_record(trace, span, capture_content)
         for key in PLAIN_FIELDS:
@@ -90,23 +93,14 @@ def dumps(trace: SpanSource, capture_content: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def loads(text: str) -> tuple[list[Span], bool, dict[int, tuple[dict[str, Any], dict[str, Any]]]]:
+def loads(
+    text: str, where: str = "the trace text"
+) -> tuple[list[Span], bool, dict[int, tuple[dict[str, Any], dict[str, Any]]]]:
     """The spans of `dumps` output (priced, parents first), whether it holds content, and each
-    span's scrubbed attributes and content by span id; a line that is not a span record is
-    named in the error."""
+    span's scrubbed attributes and content by span id. ``where`` names the file in errors: its
+    header checked like every saved file's, and a line that is not a span record by number."""
     lines = [line for line in text.splitlines() if line.strip()]
-    try:
-        header = json.loads(lines[0]) if lines else {}
-    except ValueError:
-        header = {}
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise ValueError(
-            f"not an agentnb trace: the first line must be a {FORMAT!r} header (write it with to_jsonl)"
-        )
-    if header.get("version") != VERSION:
-        raise ValueError(
-            f"agentnb trace format version {header.get('version')!r} is not supported (expected {VERSION})"
-        )
+    header = check_header(lines[0] if lines else "", KIND, {VERSION}, where, how=HOW)
     spans: list[Span] = []
     saved: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
     for number, line in enumerate(lines[1:], start=2):
@@ -117,7 +111,8 @@ def loads(text: str) -> tuple[list[Span], bool, dict[int, tuple[dict[str, Any], 
             spans.append(_span(record, spans))
             saved[len(spans) - 1] = (_mapping(record, "attributes"), _mapping(record, "content"))
         except (ValueError, KeyError, TypeError, IndexError) as exc:
-            raise ValueError(f"trace line {number}: not a span record ({exc})") from None
+            detail = f"no {exc} field" if isinstance(exc, KeyError) else exc
+            raise SavedFileError(f"{where}, line {number}: not a span record ({detail})") from None
     return spans, bool(header.get("capture_content")), saved
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from agentnb.core import plugins
 from agentnb.core.events import Event, TokenDelta
+from agentnb.core.saved import read_text, write_text
 from agentnb.core.secrets import Scrubber
 from agentnb.trace import attributes as attrs
 from agentnb.trace import jsonl, otel_spans
@@ -128,10 +129,10 @@ class Trace:
         ]
 
     def summary(self, *, slowest: int = 5) -> Summary:
-        """Totals per agent and overall, the slowest and the failed spans (no tree is needed:
-        the spans' ``children`` are left to whoever walks them)."""
+        """Totals per agent and overall, the slowest and the failed spans. The spans it hands out
+        are whole (``children`` filled), so walking one from here sees what it contains."""
         builder = self._builder
-        builder.update()
+        builder.link()
         return summarize(builder.roots, builder.spans, now=builder.last_at, slowest=slowest)
 
     def attributes(self, span: Span) -> dict[str, Any]:
@@ -194,15 +195,20 @@ class Trace:
         """
         text = jsonl.dumps(self, capture_from_env() if capture_content is None else capture_content)
         if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
+            write_text(path, text)  # atomically: a reader never sees half a trace
         return text
 
     @classmethod
     def from_jsonl(cls, source: str | Path) -> Trace:
-        """A trace saved by `to_jsonl`: a file path, or the JSONL text itself (it starts with ``{``)."""
+        """A trace saved by `to_jsonl`: a file path, or the JSONL text itself (it starts with ``{``).
+
+        `SavedFileError` (a `ValueError`) names the file and what is wrong: not a trace, a
+        newer version (upgrade agentnb), a damaged line."""
+        where = "the trace text"
         if isinstance(source, Path) or not source.lstrip().startswith("{"):
-            source = Path(source).read_text(encoding="utf-8")
-        spans, capture_content, saved = jsonl.loads(source)
+            where = f"trace file {source}"
+            source = read_text(source, jsonl.KIND)
+        spans, capture_content, saved = jsonl.loads(source, where)
         return cls.from_spans(spans, capture_content=capture_content, saved=saved)
 
     def to_otel(self, tracer_provider: Any = None, *, capture_content: bool | None = None) -> int:

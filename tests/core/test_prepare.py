@@ -87,6 +87,33 @@ def test_prepare_sees_every_request_of_a_turn() -> None:
     assert result.final == "found it"
 
 
+def test_a_prepare_that_edits_the_request_in_place_changes_only_that_call() -> None:
+    """The hook's request is its own: editing a message or a tool schema in place must not rewrite
+    the agent's context for later calls, another agent's view of the same message, or the tool."""
+    seen: dict[str, list[list[str]]] = {"checker": [], "editor": []}
+
+    def record(name: str) -> Any:
+        def reply(request: ModelRequest) -> str:
+            seen[name].append([str(m.get("content")) for m in request.messages])
+            return "ok"
+
+        return reply
+
+    def shout(request: ModelRequest) -> ModelRequest:
+        request.messages[-1]["content"] = "EDITED"
+        for schema in request.tools:
+            schema["function"]["description"] = "EDITED"
+        return request
+
+    checker = Agent("checker", tools=[search], prepare=shout, model=FunctionModel(record("checker")))
+    editor = Agent("editor", model=FunctionModel(record("editor")))
+    Team([checker, editor], max_turns=3).run_sync("The park opened.")
+    assert seen["checker"][0][-1] == "EDITED"  # the edit reached the call it was made for
+    assert "The park opened." in seen["editor"][0] and "EDITED" not in seen["editor"][0]
+    assert "The park opened." in seen["checker"][1] and seen["checker"][1].count("EDITED") == 1
+    assert search.schema["function"]["description"] == "Search the archive."
+
+
 def test_a_prepare_that_returns_no_request_fails_the_run_with_the_agent_named() -> None:
     agent = Agent("editor", prepare=lambda request: None)  # type: ignore[arg-type,return-value]
     team = Team([agent], model=FunctionModel(lambda request: "ok"), max_turns=1)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic_evals import Case, Dataset
 
-from agentnb import Agent, Team
+from agentnb import Agent, SavedFileError, Team
 from agentnb.course import check
 from agentnb.course.challenge import (
     ASSIGNMENTS,
@@ -93,7 +93,40 @@ def test_the_leaderboard_ranks_the_entry_among_the_references_and_keeps_earlier_
     again = run(run_challenge(checked, name="my checked newsroom"))
     second = run(leaderboard(again, path=kept)).text()
     assert "searching writer" in second and "my checked newsroom (you)" in second
-    assert [k["name"] for k in json.loads(kept.read_text())] == ["searching writer", "my checked newsroom"]
+    saved = json.loads(kept.read_text())
+    assert (saved["format"], saved["version"]) == ("agentnb-leaderboard", 1)
+    assert [k["name"] for k in saved["entries"]] == ["searching writer", "my checked newsroom"]
+
+
+def test_a_leaderboard_file_that_is_damaged_or_newer_is_refused_naming_it_and_left_as_it_is(
+    entry: Entry, tmp_path: Path
+) -> None:
+    for content, words in (
+        ("not json", "not JSON"),
+        ('{"format": "agentnb-leaderboard", "version": 9, "entries": []}', "upgrade agentnb"),
+        ('{"format": "agentnb-trace", "version": 1}', "not a saved agentnb leaderboard"),
+        ('[{"name": "x"}]', "an entry is not a leaderboard score"),
+    ):
+        file = tmp_path / "board.json"
+        file.write_text(content)
+        with pytest.raises(SavedFileError, match=words) as caught:
+            run(leaderboard(entry, path=file))
+        assert str(file) in str(caught.value) and file.read_text() == content
+
+
+def test_a_leaderboard_file_written_before_it_had_an_envelope_still_counts(
+    entry: Entry, tmp_path: Path
+) -> None:
+    file = tmp_path / "board.json"
+    old = {
+        "name": "my first try",
+        "model": entry.score().model,
+        "repeat": entry.repeat,
+        "passed": 1,
+        "runs": 30,
+    }
+    file.write_text(json.dumps([old]))
+    assert "my first try" in run(leaderboard(entry, path=file)).text()
 
 
 def test_a_build_that_returns_no_team_says_so() -> None:

@@ -117,7 +117,7 @@ def test_a_saved_baseline_loads_with_the_same_rates_and_view(careful, tmp_path):
 def test_a_file_that_is_no_report_is_refused_with_what_to_do(tmp_path):
     other = tmp_path / "other.json"
     other.write_text('{"format": "agentnb-cassette"}')
-    with pytest.raises(ValueError, match=r"not a saved agentnb eval report \(save one with report.save"):
+    with pytest.raises(ValueError, match=r"not a saved agentnb eval report \(.*\); save one with report"):
         load_report(other)
     with pytest.raises(ValueError, match="cannot read"):
         load_report(tmp_path / "missing.json")

@@ -17,6 +17,7 @@ from agentnb.core.events import (
     TokenDelta,
     ToolCall,
     ToolCalls,
+    ToolProgress,
     ToolResult,
     Usage,
 )
@@ -132,6 +133,24 @@ def test_tool_call_is_a_panel_with_arguments_status_result_and_duration(chat: Ch
     chat.feed(ToolResult(source="checker", call_id="c2", name="search", content="Error: boom", is_error=True))
     chat.flush(force=True)
     assert 'data-status="error"' in values(chat)[1]
+
+
+def test_a_running_calls_progress_shows_in_its_panel_until_its_result(chat: ChatWidget) -> None:
+    """An MCP server's progress notifications update the call's panel, not a note line each."""
+    chat.feed(ToolCalls(source="checker", calls=[ToolCall(id="c1", name="crawl")]))
+    for done in (1, 2):
+        chat.feed(
+            ToolProgress(
+                source="checker", call_id="c1", name="crawl", progress=done, total=4, message="pages"
+            )
+        )
+    chat.flush(force=True)
+    (panel,) = values(chat)
+    assert 'data-status="running"' in panel and "running · 2 of 4: pages" in panel and "1 of 4" not in panel
+    chat.feed(ToolResult(source="checker", call_id="c1", name="crawl", content="done", duration=0.5))
+    chat.flush(force=True)
+    (panel,) = values(chat)
+    assert 'data-status="ok"' in panel and "of 4" not in panel and "0.50 s" in panel
 
 
 def test_speaker_choices_handoffs_and_stop_are_shown(chat: ChatWidget) -> None:

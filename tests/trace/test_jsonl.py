@@ -58,9 +58,12 @@ def test_content_is_saved_only_when_asked(monkeypatch):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('{"format": "other"}\n', "not an agentnb trace"),
-        ('{"format": "agentnb-trace", "version": 99}\n', "version 99 is not supported"),
-        ('{"format": "agentnb-trace", "version": 1}\n{"id": 0}\n', "trace line 2: not a span record"),
+        ('{"format": "other"}\n', "the trace text is not a saved agentnb trace .*write one with trace"),
+        ('{"format": "agentnb-trace", "version": 99}\n', "version 99; .*newer agentnb: upgrade agentnb"),
+        (
+            '{"format": "agentnb-trace", "version": 1}\n{"id": 0}\n',
+            r"the trace text, line 2: not a span record \(no 'operation' field\)",
+        ),
     ],
 )
 def test_a_file_that_is_not_a_trace_is_refused_with_the_reason(text, message):

@@ -24,3 +24,13 @@ def test_spans_added_after_a_first_read_are_linked_on_the_next_read():
     for event in events[3:]:
         trace.feed(event)
     assert len(list(trace.spans[0].walk())) == 7
+
+
+def test_spans_read_first_from_the_summary_know_their_children():
+    """Lesson 5 hands a span from ``summary().slowest`` to a grader that walks its whole run."""
+    trace = Trace.from_events(round_robin_with_tool())
+    span = trace.summary().slowest[0]
+    while span.parent is not None:
+        assert span in span.parent.children
+        span = span.parent
+    assert len(list(span.walk())) == 7

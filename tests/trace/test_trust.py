@@ -47,7 +47,7 @@ def crafted(field: str, value: Any, line: int = 2) -> str:
     ],
 )
 def test_a_crafted_span_is_refused_when_the_file_is_read(field: str, value: Any, message: str) -> None:
-    with pytest.raises(ValueError, match=f"trace line 3: not a span record .*{message}"):
+    with pytest.raises(ValueError, match=f"trace text, line 3: not a span record .*{message}"):
         Trace.from_jsonl(crafted(field, value, line=3))
 
 

@@ -33,6 +33,7 @@ from agentnb.views.chat.notes import (
     note_mark,
     note_text,
     plan_summary,
+    progress_text,
 )
 from agentnb.views.chat.result import CHECKPOINT_LEGEND, result_mimebundle, show_in
 from agentnb.views.chat.text import TerminalPrinter, render_text
@@ -96,6 +97,7 @@ __all__ = [
     "note_text",
     "plan_summary",
     "presentation",
+    "progress_text",
     "raw",
     "raw_html",
     "raw_markdown",

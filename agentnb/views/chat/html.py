@@ -134,17 +134,25 @@ def _arguments_html(call: ToolCall) -> str:
 
 @never_raises(lambda call, result=None, **_: raw_html(call, result))
 def html_tool(
-    call: ToolCall, result: ToolResult | None, *, duration: bool = False, checkpoint: int | None = None
+    call: ToolCall,
+    result: ToolResult | None,
+    *,
+    duration: bool = False,
+    checkpoint: int | None = None,
+    progress: str = "",
 ) -> str:
     """A collapsible tool-call panel: name and status, then arguments and result; rich outputs below.
 
     ``duration`` adds the call's wall time; only the live chat shows it, because a saved
     transcript must be deterministic. ``checkpoint`` numbers the model call that asked for it.
+    ``progress`` is how far a running call has got (the live chat's `progress_text`).
     """
     style = current()
     status = tool_status(result)
     mark = {"running": "◷", "ok": "✓", "error": "✗"}[status]
     timing = f" · {result.duration:.2f} s" if duration and result is not None else ""
+    if result is None and progress:
+        timing = f" · {html.escape(progress)}"
     result_html = (
         ""
         if result is None

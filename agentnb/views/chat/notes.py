@@ -66,14 +66,19 @@ def note_text(event: Event) -> str:
     if isinstance(event, ContextSummary):
         return f"{event.source} summarized its older context: {short(event.content, 200)}"
     if isinstance(event, ToolProgress):
-        of = f" of {event.total:g}" if event.total is not None else ""
-        message = f": {short(event.message, 200)}" if event.message else ""
-        return f"{event.name} progress {event.progress:g}{of}{message}"
+        return f"{event.name} progress {progress_text(event)}"
     if isinstance(event, StepFailed):
         retry = "; retrying" if event.retrying else ""
         where = f"{event.assignee}, attempt {event.attempt}"
         return f"step {event.step_id} failed ({where}): {short(event.error, 300)}{retry}"
     return ""
+
+
+def progress_text(event: ToolProgress) -> str:
+    """How far a running tool call has got, as its server said: "3 of 10: fetching pages"."""
+    of = f" of {event.total:g}" if event.total is not None else ""
+    message = f": {short(event.message, 200)}" if event.message else ""
+    return f"{event.progress:g}{of}{message}"
 
 
 NOTE_MARKS = {
