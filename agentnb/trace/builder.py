@@ -34,7 +34,6 @@ from agentnb.core.events import (
     ToolResult,
     Usage,
 )
-from agentnb.trace.batch import paused_collector
 from agentnb.trace.spans import AGENT, APPROVAL, CHAT, PLAN, SELECT, STEP, TOOL, WORKFLOW, Span, request_label
 
 
@@ -103,12 +102,11 @@ class SpanBuilder:
             seq = self._seq
             self.last = pending[-1]
             try:
-                with paused_collector():  # (the spans live as long as the trace: see `batch`)
-                    for event in pending:  # kinds without a handler are skipped: newer streams stay readable
-                        handler = handlers.get(event.__class__)
-                        if handler is not None:
-                            seq += 1
-                            handler(event, seq)
+                for event in pending:  # kinds without a handler are skipped: newer streams stay readable
+                    handler = handlers.get(event.__class__)
+                    if handler is not None:
+                        seq += 1
+                        handler(event, seq)
             finally:  # an event is never handled twice, even if one fails
                 self._seq = seq
                 pending.clear()
@@ -134,14 +132,13 @@ class SpanBuilder:
         """
         self.update()
         spans = self.spans
-        with paused_collector():
-            for span in spans[self._linked :]:
-                parent = span.parent
-                if parent is not None:
-                    if parent.children is None:
-                        parent.children = [span]
-                    else:
-                        parent.children.append(span)
+        for span in spans[self._linked :]:
+            parent = span.parent
+            if parent is not None:
+                if parent.children is None:
+                    parent.children = [span]
+                else:
+                    parent.children.append(span)
         self._linked = len(spans)
 
     # ----- structure ---------------------------------------------------------------------
