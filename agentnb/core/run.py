@@ -77,9 +77,10 @@ class Run:
     def __init__(self, team: Owner, messages: list[TextMessage]) -> None:
         self.team = team
         self.history = team.history
-        self.record = self.history.record  # (a method's cost saved on every event)
+        self.record = self.history.record  # records an event (the history's method: one call per event)
         self.condition = team.condition
         self.reason = self.condition.reason  # (read before and after every turn's announcement)
+        self.unmet: Any = object()  # the last stop-condition state found not met (`stopping`)
         self.mode = team.mode_object
         self.messages = messages
         self.team_name = team.name
@@ -124,7 +125,11 @@ class Run:
         if self.finish_reason or self.stop_requested:
             return True
         state = self.history.state
-        return state.run_start is not None and bool(self.reason(state.stop))
+        if state.run_start is None or state.stop is self.unmet:
+            return False  # (a condition's state found not met before: `reason` is a pure function)
+        met = bool(self.reason(state.stop))
+        self.unmet = self.unmet if met else state.stop
+        return met
 
     def participant(self, name: str) -> Any:
         return self.team.participant(name)
@@ -160,9 +165,6 @@ class Run:
             self.finish_reason = reason
 
     # ----- used by the executor ----------------------------------------------------------------
-
-    def record(self, event: Event) -> Event:
-        return self.history.record(event)
 
     def announce(self, start: Start) -> SpeakerSelected:
         """The `SpeakerSelected` of a turn a mode chose (``start.choice``), numbered in this run."""
