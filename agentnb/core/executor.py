@@ -113,7 +113,7 @@ async def _one_at_a_time(run: Run) -> AsyncIterator[Event]:
                 return  # a breakpoint on this speaker: the turn starts at the next run()
         flight = run.launch(start, resumed is not None, keep=True)
         partial, speaker, ctx = flight.partial, flight.speaker, flight.ctx
-        turn = start.participant.turn(transcript, ctx)
+        turn = ctx.stream or start.participant.turn(transcript, ctx)  # (a kept stream: what turn() gives)
         kept = turn is ctx.stream  # an agent serving all its turns from one stream (`TurnContext.keep`)
         paused = False  # that stream stopped after the reply that ended this turn: it reads on next time
         try:
