@@ -98,6 +98,7 @@ class Run:
         self._task_text: str | None = None
         self._contexts: dict[str, TurnContext] = {}
         self.stream: AsyncIterator[Event] | None = None
+        self.read = True  # someone reads the events as they come (`open`)
 
     # ----- what modes read (see agentnb.core.modes.base.RunView) -----------------------------
 
@@ -146,17 +147,8 @@ class Run:
     def task(self) -> str:
         """The run's task: the latest message from the user at the top level."""
         if self._task_text is None:
-            transcript = self.transcript
-            self._task_text = next(
-                (
-                    transcript[i].content  # type: ignore[attr-defined]
-                    for i in range(len(transcript) - 1, -1, -1)
-                    if transcript[i].__class__ is TextMessage
-                    and transcript[i].source == USER
-                    and not transcript[i].scope
-                ),
-                "",
-            )
+            found = (e for e in reversed(self.transcript) if e.__class__ is TextMessage and e.source == USER)
+            self._task_text = next((e.content for e in found if not e.scope), "")  # type: ignore[attr-defined]
         return self._task_text
 
     def finish(self, reason: str) -> None:
@@ -264,8 +256,10 @@ class Run:
 
     # ----- the run itself --------------------------------------------------------------------
 
-    def open(self) -> AsyncIterator[Event]:
-        """The run's event stream (kept, so a task that abandons it can have it closed)."""
+    def open(self, read: bool = True) -> AsyncIterator[Event]:
+        """The run's event stream (kept, so a task that abandons it can have it closed); not
+        ``read``: run() and run_sync() drain it, so the executor's events are not handed on."""
+        self.read = read
         self.stream = self.events()
         return self.stream
 
@@ -315,9 +309,10 @@ class Run:
                         self.inside = True
                 async with aclosing(execute(self)) as events:
                     async for event in events:
-                        self.inside = False
-                        yield event
-                        self.inside = True
+                        if self.read:  # (else no one would do anything with it: one layer less per event)
+                            self.inside = False
+                            yield event
+                            self.inside = True
                         if self.stop_requested:
                             break
             except asyncio.CancelledError:
