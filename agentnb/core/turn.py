@@ -302,8 +302,8 @@ async def agent_turns(agent: Any, thread: Sequence[Event], ctx: TurnContext) -> 
                     yield event
             if agent.memory is not None:
                 turn.note = await asyncio.to_thread(agent.memory_note, turn.memo)
-        stream_tokens, name, step, asked = ctx.stream_tokens, agent.name, ctx.step, model.name
-        plain, rounds = turn.output_type is None, agent.max_tool_iterations
+        stream_tokens, name, step = ctx.stream_tokens, agent.name, ctx.step
+        asked, plain, rounds = model.name, turn.output_type is None, agent.max_tool_iterations
         while not turn.done:
             pace.calls += 1
             if pace.calls % YIELD_EVERY == 1:
