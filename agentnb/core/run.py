@@ -81,6 +81,7 @@ class Run:
         self.condition = team.condition
         self.reason = self.condition.reason  # (read before and after every turn's announcement)
         self.unmet: Any = object()  # the last stop-condition state found not met (`stopping`)
+        self.recheck = bool(self.condition.timeouts() or self.condition.externals())  # (read, not folded)
         self.mode = team.mode_object
         self.messages = messages
         self.team_name = team.name
@@ -127,9 +128,10 @@ class Run:
             return True
         state = self.history.state
         if state.run_start is None or state.stop is self.unmet:
-            return False  # (a condition's state found not met before: `reason` is a pure function)
+            return False  # (a state found not met before: `reason` is pure but for time and switches)
         met = bool(self.reason(state.stop))
-        self.unmet = self.unmet if met else state.stop
+        if not (met or self.recheck):
+            self.unmet = state.stop
         return met
 
     def participant(self, name: str) -> Any:
