@@ -78,6 +78,9 @@ class Agent:
     conversation allows, or force a tool; tools and ``output_type`` still validate the reply.
     """
 
+    context: ContextPolicy  # the context policy (checked when set, see `__setattr__`)
+    model_settings: dict[str, Any]  # sampling settings sent with every model call (checked when set)
+
     def __init__(
         self,
         name: str,
@@ -124,24 +127,15 @@ class Agent:
     def __repr__(self) -> str:
         return f"Agent({self.name!r})"
 
-    @property
-    def context(self) -> ContextPolicy:
-        """The context policy (checked when set: lessons set it on existing agents)."""
-        return self._context
-
-    @context.setter
-    def context(self, value: ContextPolicy | None) -> None:
-        self._context = as_policy(value)
-        self.summarizes = isinstance(self._context, Summarize)  # (read before every turn)
-
-    @property
-    def model_settings(self) -> dict[str, Any]:
-        """Sampling settings sent with every model call (checked when set)."""
-        return self._model_settings
-
-    @model_settings.setter
-    def model_settings(self, value: dict[str, Any] | None) -> None:
-        self._model_settings = check_settings(value)
+    def __setattr__(self, name: str, value: Any) -> None:
+        """``context`` and ``model_settings`` are checked when set (lessons set them on existing
+        agents) and read as plain attributes: every model call reads both."""
+        if name == "context":
+            value = as_policy(value)
+            object.__setattr__(self, "summarizes", isinstance(value, Summarize))  # (read before every turn)
+        elif name == "model_settings":
+            value = check_settings(value)
+        object.__setattr__(self, name, value)
 
     def copy(self, **changes: Any) -> Agent:
         """A copy with its own lists (tools, handoffs), optionally with attributes changed."""
@@ -259,7 +253,7 @@ class Agent:
 
     async def summarize(self, memo: AgentContext, model: Model, step: str = "") -> AsyncIterator[Event]:
         """Before the turn: replace older context by a summary when the policy says it is due."""
-        policy = self._context
+        policy = self.context
         assert isinstance(policy, Summarize)
         due = policy.due(memo)
         if due is None:

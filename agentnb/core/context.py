@@ -137,9 +137,8 @@ class AgentContext:
             if n <= seen:
                 return
             events = thread[seen:n]
-        name, messages, cumulative, pending, others = (
-            self.name, self.messages, self.cumulative, self._pending, self._others,
-        )  # fmt: skip
+        name, messages, cumulative = self.name, self.messages, self.cumulative
+        pending, others = self._pending, self._others
         total = cumulative[-1]
         for event in events:
             if event.__class__ is TextMessage and not (event.scope or pending or event.data is not None):  # type: ignore[attr-defined]

@@ -112,8 +112,8 @@ async def _one_at_a_time(run: Run) -> AsyncIterator[Event]:
             if run.stopping or run.interrupts(start):
                 return  # a breakpoint on this speaker: the turn starts at the next run()
         flight = run.launch(start, resumed is not None, keep=True)
-        see, partial, speaker, ctx = flight.see, flight.partial, flight.speaker, flight.ctx
-        turn = start.participant.turn(transcript, ctx)
+        partial, speaker, ctx = flight.partial, flight.speaker, flight.ctx
+        turn = ctx.stream or start.participant.turn(transcript, ctx)  # (a kept stream: what turn() gives)
         kept = turn is ctx.stream  # an agent serving all its turns from one stream (`TurnContext.keep`)
         paused = False  # that stream stopped after the reply that ended this turn: it reads on next time
         try:
@@ -131,7 +131,7 @@ async def _one_at_a_time(run: Run) -> AsyncIterator[Event]:
                     yield record(event)
                     if paused:
                         break
-                elif see(event):
+                elif flight.see(event):
                     yield record(event)
                     if kept and kind is Handoff and not event.scope:
                         paused = True

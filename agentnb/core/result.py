@@ -98,11 +98,12 @@ class TeamResult(plugins.Displayed):
 
 def result_of(events: list[Event], team: Any, start: int) -> TeamResult:
     """The result of the run whose events are ``events`` (from position ``start``; the result keeps
-    the list as its ``messages``), in one pass over them; never raises."""
-    reply: TextMessage | None = None
+    the list as its ``messages``); never raises.
+
+    It runs at the end of every run: one forward pass sums the usage and collects the tasks, and
+    the rest is read backwards from the end, only as far as it must (`_latest`)."""
     tasks = []
-    prompt = completion = turns = 0
-    stop_reason = ""
+    prompt = completion = 0
     for event in events:
         kind = event.__class__
         if kind in PRICED:
@@ -110,19 +111,9 @@ def result_of(events: list[Event], team: Any, start: int) -> TeamResult:
             if usage is not None:
                 prompt += usage.prompt_tokens
                 completion += usage.completion_tokens
-        if event.scope:
-            continue
-        if kind is TextMessage:
-            if event.source == USER:
+            if event.source == USER and kind is TextMessage and not event.scope:
                 tasks.append(event.content)  # type: ignore[attr-defined]
-            else:
-                reply = event  # type: ignore[assignment]
-        elif kind is SpeakerSelected:
-            turns = event.turn  # type: ignore[attr-defined]
-        elif kind is StepStarted:
-            turns += 1
-        elif kind is Stop:
-            stop_reason = event.reason  # type: ignore[attr-defined]
+    reply, turns, stop_reason = _latest(events)
     return TeamResult(
         task="\n\n".join(tasks) if tasks else None,
         messages=events,
@@ -134,6 +125,32 @@ def result_of(events: list[Event], team: Any, start: int) -> TeamResult:
         participants=list(team.names),
         start=start,
     )
+
+
+def _latest(events: list[Event]) -> tuple[TextMessage | None, int, str]:
+    """Read backwards: the last top-level reply, the turn count (the last `SpeakerSelected`'s
+    number plus the `StepStarted` after it) and the last `Stop`'s reason (a finished run's last event)."""
+    reply: TextMessage | None = None
+    turns = steps = 0
+    reason = ""
+    want_reply = want_turn = stopped = True
+    for event in reversed(events):
+        if event.scope:
+            continue
+        kind = event.__class__
+        if kind is TextMessage:
+            if want_reply and event.source != USER:
+                reply, want_reply = event, False  # type: ignore[assignment]
+        elif kind is SpeakerSelected:
+            if want_turn:
+                turns, want_turn = event.turn + steps, False  # type: ignore[attr-defined]
+        elif kind is StepStarted:
+            steps += want_turn
+        elif kind is Stop and stopped:
+            reason, stopped = event.reason, False  # type: ignore[attr-defined]
+        if not (want_reply or want_turn or stopped):
+            break
+    return reply, turns if not want_turn else steps, reason
 
 
 def _output_of(event: TextMessage, team: Any) -> Any:

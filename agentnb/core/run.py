@@ -77,9 +77,11 @@ class Run:
     def __init__(self, team: Owner, messages: list[TextMessage]) -> None:
         self.team = team
         self.history = team.history
-        self.record = self.history.record  # (a method's cost saved on every event)
+        self.record = self.history.record  # records an event (the history's method: one call per event)
         self.condition = team.condition
         self.reason = self.condition.reason  # (read before and after every turn's announcement)
+        self.unmet: Any = object()  # the last stop-condition state found not met (`stopping`)
+        self.recheck = bool(self.condition.timeouts() or self.condition.externals())  # (read, not folded)
         self.mode = team.mode_object
         self.messages = messages
         self.team_name = team.name
@@ -97,6 +99,7 @@ class Run:
         self._task_text: str | None = None
         self._contexts: dict[str, TurnContext] = {}
         self.stream: AsyncIterator[Event] | None = None
+        self.read = True  # someone reads the events as they come (`open`)
 
     # ----- what modes read (see agentnb.core.modes.base.RunView) -----------------------------
 
@@ -124,7 +127,12 @@ class Run:
         if self.finish_reason or self.stop_requested:
             return True
         state = self.history.state
-        return state.run_start is not None and bool(self.reason(state.stop))
+        if state.run_start is None or state.stop is self.unmet:
+            return False  # (a state found not met before: `reason` is pure but for time and switches)
+        met = bool(self.reason(state.stop))
+        if not (met or self.recheck):
+            self.unmet = state.stop
+        return met
 
     def participant(self, name: str) -> Any:
         return self.team.participant(name)
@@ -141,17 +149,8 @@ class Run:
     def task(self) -> str:
         """The run's task: the latest message from the user at the top level."""
         if self._task_text is None:
-            transcript = self.transcript
-            self._task_text = next(
-                (
-                    transcript[i].content  # type: ignore[attr-defined]
-                    for i in range(len(transcript) - 1, -1, -1)
-                    if transcript[i].__class__ is TextMessage
-                    and transcript[i].source == USER
-                    and not transcript[i].scope
-                ),
-                "",
-            )
+            found = (e for e in reversed(self.transcript) if e.__class__ is TextMessage and e.source == USER)
+            self._task_text = next((e.content for e in found if not e.scope), "")  # type: ignore[attr-defined]
         return self._task_text
 
     def finish(self, reason: str) -> None:
@@ -160,9 +159,6 @@ class Run:
             self.finish_reason = reason
 
     # ----- used by the executor ----------------------------------------------------------------
-
-    def record(self, event: Event) -> Event:
-        return self.history.record(event)
 
     def announce(self, start: Start) -> SpeakerSelected:
         """The `SpeakerSelected` of a turn a mode chose (``start.choice``), numbered in this run."""
@@ -262,8 +258,10 @@ class Run:
 
     # ----- the run itself --------------------------------------------------------------------
 
-    def open(self) -> AsyncIterator[Event]:
-        """The run's event stream (kept, so a task that abandons it can have it closed)."""
+    def open(self, read: bool = True) -> AsyncIterator[Event]:
+        """The run's event stream (kept, so a task that abandons it can have it closed); not
+        ``read``: run() and run_sync() drain it, so the executor's events are not handed on."""
+        self.read = read
         self.stream = self.events()
         return self.stream
 
@@ -313,9 +311,10 @@ class Run:
                         self.inside = True
                 async with aclosing(execute(self)) as events:
                     async for event in events:
-                        self.inside = False
-                        yield event
-                        self.inside = True
+                        if self.read:  # (else no one would do anything with it: one layer less per event)
+                            self.inside = False
+                            yield event
+                            self.inside = True
                         if self.stop_requested:
                             break
             except asyncio.CancelledError:

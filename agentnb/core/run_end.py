@@ -44,6 +44,8 @@ def dangling_results(
     run_events: Sequence[Event], reason: str, kept: Set[str] = frozenset()
 ) -> list[ToolResult]:
     """An error result for each tool call in ``run_events`` that has no result yet (nor is ``kept``)."""
+    if ToolCalls not in map(type, run_events):  # (a C loop: this runs at the end of every run)
+        return []
     answered: set[str] = set(kept)
     requests: list[ToolCalls] = []
     for event in run_events:

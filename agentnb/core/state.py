@@ -77,42 +77,52 @@ class Fold:
     def step(self, s: RunState, event: Event, index: int) -> RunState:
         """The state after ``event``, the transcript's event number ``index``."""
         run_start, turns, prompt, completion, reason, open_turn, fresh, stop, mode, nested, waiting = s
-        if run_start is None:  # the first event of a run opens it (a turn paused before it counts)
-            run_start, turns, prompt, completion, reason, waiting = (
-                index,
-                int(open_turn is not None),
-                0,
-                0,
-                "",
-                False,
-            )
-            stop, mode = self.condition.start(), self.mode.begin(mode)
         kind = event.__class__
-        if kind in PRICED:
-            usage = event.usage  # type: ignore[attr-defined]
+        if (kind is TextMessage or kind is SpeakerSelected) and run_start is not None and not event.scope:
+            usage = event.usage  # type: ignore[attr-defined]  # (the usual events of an open run: a short path)
             if usage is not None:
                 prompt += usage.prompt_tokens
                 completion += usage.completion_tokens
-        scope = event.scope
-        if scope:
-            child = scope.split("/", 1)[0]
-            nested = (*((c, n) for c, n in nested if c != child), (child, s.nested_count(child) + 1))
-        elif kind is SpeakerSelected:
-            turns, open_turn, fresh = event.turn, event.speaker, True  # type: ignore[attr-defined]
-        elif kind is StepStarted:
-            turns += 1  # in plan mode every step attempt is a turn
-        elif open_turn is not None:
-            if (kind is TextMessage and event.source != USER) or kind is Handoff:  # the turn ended
+            if kind is SpeakerSelected:
+                turns, open_turn, fresh = event.turn, event.speaker, True  # type: ignore[attr-defined]
+            elif open_turn is not None and event.source != USER:  # the turn ended
                 open_turn, fresh = None, False
-            elif kind is not Stop and event.source != USER:
-                fresh = False
+        else:
+            if run_start is None:  # the first event of a run opens it (a turn paused before it counts)
+                run_start, turns, prompt, completion, reason, waiting = (
+                    index,
+                    int(open_turn is not None),
+                    0,
+                    0,
+                    "",
+                    False,
+                )
+                stop, mode = self.condition.start(), self.mode.begin(mode)
+            if kind in PRICED:
+                usage = event.usage  # type: ignore[attr-defined]
+                if usage is not None:
+                    prompt += usage.prompt_tokens
+                    completion += usage.completion_tokens
+            scope = event.scope
+            if scope:
+                child = scope.split("/", 1)[0]
+                nested = (*((c, n) for c, n in nested if c != child), (child, s.nested_count(child) + 1))
+            elif kind is SpeakerSelected:
+                turns, open_turn, fresh = event.turn, event.speaker, True  # type: ignore[attr-defined]
+            elif kind is StepStarted:
+                turns += 1  # in plan mode every step attempt is a turn
+            elif open_turn is not None:
+                if (kind is TextMessage and event.source != USER) or kind is Handoff:  # the turn ended
+                    open_turn, fresh = None, False
+                elif kind is not Stop and event.source != USER:
+                    fresh = False
         reads = self.stop_reads
         if reads is None or kind in reads:
             stop = self.stop_step(stop, event)
         reads = self.mode_reads
         if reads is None or kind in reads:
             mode = self.mode_step(mode, event)
-        if kind is Stop and not scope:
+        if kind is Stop and not event.scope:
             reason, waiting = event.reason, event.waiting  # type: ignore[attr-defined]
             run_start = None
             # A turn cut off part-way is over; one paused before it began goes first next time,

@@ -205,7 +205,7 @@ class Team(DurableRuns):
         self.slot.pause(reason)
 
     async def _drain(self, messages: list[TextMessage]) -> None:
-        async for _ in Run(self, messages).open():
+        async for _ in Run(self, messages).open(read=False):
             pass
 
     async def _run_to_end(self, messages: list[TextMessage]) -> TeamResult:

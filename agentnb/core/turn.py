@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentnb.core.calls import Approver, CallRunner, awaiting_approval
-from agentnb.core.context import AgentContext
+from agentnb.core.context import AgentContext, MessagesView
 from agentnb.core.errors import StructuredOutputError
 from agentnb.core.events import (
     Approval,
@@ -153,7 +153,7 @@ class AgentTurn:
         memo.update(self.thread)
         schemas = self.schemas
         if self.note is None and agent.context.__class__ is Full:  # the usual case, without detours
-            messages, tokens = memo.view(), memo.cumulative[-1]
+            messages, tokens = MessagesView(memo.messages, len(memo.messages)), memo.cumulative[-1]
         else:
             system, memo.reserve = agent.system_with(memo, self.note)
             selection = agent.context.select(memo)
@@ -302,8 +302,8 @@ async def agent_turns(agent: Any, thread: Sequence[Event], ctx: TurnContext) -> 
                     yield event
             if agent.memory is not None:
                 turn.note = await asyncio.to_thread(agent.memory_note, turn.memo)
-        stream_tokens, name, step, asked = ctx.stream_tokens, agent.name, ctx.step, model.name
-        plain, rounds = turn.output_type is None, agent.max_tool_iterations
+        stream_tokens, name, step = ctx.stream_tokens, agent.name, ctx.step
+        asked, plain, rounds = model.name, turn.output_type is None, agent.max_tool_iterations
         while not turn.done:
             pace.calls += 1
             if pace.calls % YIELD_EVERY == 1:

@@ -145,3 +145,18 @@ def test_a_conditions_repr_names_everything_that_decides_when_it_is_met():
     that differ only in their sources must not look alike."""
     assert repr(TextMention("better", sources="critic")) == "TextMention('better', sources=['critic'])"
     assert repr(TextMention("better")) != repr(TextMention("better", sources=["critic", "editor"]))
+
+
+def test_a_run_reads_a_timeout_at_every_stop_check_even_when_no_event_changed_the_state():
+    # Run.stopping asks a stop condition again only when its state changed (reason is pure), but
+    # time and outside switches are read, not folded: a timeout that expires between two events
+    # is seen at the next check (before: the check after a turn's announcement was skipped).
+    from agentnb.core.run import Run
+
+    timeout = Timeout(60)
+    team = Team([Agent("a", model=ScriptedModel(["hi"]))], stop=timeout)
+    run = Run(team, [])
+    team.history.record(TextMessage(source="user", content="go"))  # the run is open
+    assert not run.stopping
+    timeout.started -= 120  # the time is up; no event was recorded since the last check
+    assert run.stopping
