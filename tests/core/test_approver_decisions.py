@@ -13,20 +13,13 @@ from typing import Any
 
 import pytest
 
-from agentnb import Agent, Human, RunError, Team, tool
+from agentnb import Agent, Human, RunError, Team
 from agentnb.core.events import Approval, ToolResult
 from agentnb.models import ScriptedModel
 from agentnb.models.scripted import call
+from tests.core.publishing import RAN, publish
 
-RAN: list[str] = []
 CALL = 'publish({"headline": "Park opens"})'
-
-
-@tool(requires_approval=True)
-def publish(headline: str) -> str:
-    """Publish a story."""
-    RAN.append(headline)
-    return f"published {headline}"
 
 
 @pytest.fixture(autouse=True)

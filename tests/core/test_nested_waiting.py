@@ -12,20 +12,13 @@ from typing import Any
 
 import pytest
 
-from agentnb import Agent, Human, Team, tool
+from agentnb import Agent, Human, Team
 from agentnb.core.events import Stop, TextMessage, ToolResult
 from agentnb.models import ScriptedModel
 from agentnb.models.scripted import call
+from tests.core.publishing import RAN, publish
 
-RAN: list[str] = []
 NESTED = "a team inside another team does not wait for a person"
-
-
-@tool(requires_approval=True)
-def publish(headline: str) -> str:
-    """Publish a story."""
-    RAN.append(headline)
-    return f"published {headline}"
 
 
 @pytest.fixture(autouse=True)
